@@ -1,0 +1,10 @@
+//! Declares the app's own commands so that capability files can grant them per window.
+
+fn main() {
+    let commands = &["parse_instance", "open_in_browser"];
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+    )
+    .unwrap_or_else(|err| panic!("tauri build script failed: {err:#}"));
+}

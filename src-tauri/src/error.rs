@@ -1,0 +1,74 @@
+//! Errors as the UI receives them: `{ code, message, hint, retryable }`. Codes are a closed set
+//! the UI acts on; messages are for people and never carry secrets or raw server bodies.
+
+use serde::Serialize;
+use snowlink_core::{BrowserUrlError, InstanceUrlError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Something the user typed is wrong; the message names the field and the fix.
+    InvalidInput,
+    /// The system browser could not be started.
+    BrowserUnavailable,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct UiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub hint: String,
+    pub retryable: bool,
+}
+
+impl From<InstanceUrlError> for UiError {
+    fn from(err: InstanceUrlError) -> Self {
+        Self {
+            code: ErrorCode::InvalidInput,
+            hint: err.hint(),
+            message: err.to_string(),
+            retryable: false,
+        }
+    }
+}
+
+impl From<BrowserUrlError> for UiError {
+    fn from(err: BrowserUrlError) -> Self {
+        Self {
+            code: ErrorCode::InvalidInput,
+            message: err.to_string(),
+            hint: "Copy the address into your browser yourself if you trust it.".into(),
+            retryable: false,
+        }
+    }
+}
+
+impl UiError {
+    pub fn browser_unavailable(detail: impl std::fmt::Display) -> Self {
+        Self {
+            code: ErrorCode::BrowserUnavailable,
+            message: format!("The system browser could not be opened ({detail})."),
+            hint: "Copy the address and open it in your browser yourself.".into(),
+            retryable: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_as_the_ui_expects() {
+        let err = UiError::from(InstanceUrlError::Credentials);
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["code"], "invalid_input");
+        assert_eq!(json["retryable"], false);
+        assert!(json["message"].as_str().unwrap().contains("user name or password"));
+        assert!(json["hint"].as_str().unwrap().contains("keyring"));
+        let browser = serde_json::to_value(UiError::browser_unavailable("no handler")).unwrap();
+        assert_eq!(browser["code"], "browser_unavailable");
+        assert_eq!(browser["retryable"], true);
+    }
+}

@@ -1,0 +1,27 @@
+//! Snowlink's desktop shell: window, plugins, commands and error mapping over `snowlink-core`.
+//! [`builder`] is generic over the runtime so tests drive the same commands through
+//! `tauri::test::mock_builder()` without a display.
+
+mod commands;
+pub mod error;
+
+use tauri::{Builder, Runtime};
+
+/// Everything the app registers, on any runtime.
+pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::parse_instance,
+            commands::open_in_browser
+        ])
+}
+
+/// Runs the desktop app until its last window closes.
+pub fn run() {
+    let result = builder(Builder::default()).run(tauri::generate_context!());
+    if let Err(err) = result {
+        eprintln!("Snowlink could not start: {err}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,43 @@
+// Typed wrappers over the desktop shell's commands. Every failure arrives as a UiError
+// ({ code, message, hint, retryable }); anything else is wrapped so the UI has one shape to show.
+import { invoke } from '@tauri-apps/api/core';
+import type { InstanceUrlView } from './bindings/InstanceUrlView';
+import type { UiError } from './bindings/UiError';
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: UiError };
+
+export function isUiError(value: unknown): value is UiError {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.code === 'string' &&
+    typeof v.message === 'string' &&
+    typeof v.hint === 'string' &&
+    typeof v.retryable === 'boolean'
+  );
+}
+
+export function toUiError(value: unknown): UiError {
+  if (isUiError(value)) return value;
+  return {
+    code: 'internal',
+    message: 'Snowlink hit an unexpected problem.',
+    hint: 'Try again; if it keeps happening, export a support bundle and send it to us.',
+    retryable: true,
+  };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await invoke<T>(command, args) };
+  } catch (err) {
+    return { ok: false, error: toUiError(err) };
+  }
+}
+
+export const api = {
+  parseInstance: (text: string) => call<InstanceUrlView>('parse_instance', { text }),
+  openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
+};
+
+export type Api = typeof api;

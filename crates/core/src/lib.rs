@@ -3,7 +3,9 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 pub mod browser;
+pub mod connections;
 pub mod instance;
+pub mod secrets;
 
 pub use browser::{BrowserUrl, BrowserUrlError};
 pub use instance::{InstanceUrl, InstanceUrlError, InstanceUrlView};

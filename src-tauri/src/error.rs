@@ -12,6 +12,8 @@ pub enum ErrorCode {
     InvalidInput,
     /// The system browser could not be started.
     BrowserUnavailable,
+    /// A bug or an unexpected state; the message says what to report.
+    Internal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -65,7 +67,12 @@ mod tests {
         let json = serde_json::to_value(&err).unwrap();
         assert_eq!(json["code"], "invalid_input");
         assert_eq!(json["retryable"], false);
-        assert!(json["message"].as_str().unwrap().contains("user name or password"));
+        assert!(
+            json["message"]
+                .as_str()
+                .unwrap()
+                .contains("user name or password")
+        );
         assert!(json["hint"].as_str().unwrap().contains("keyring"));
         let browser = serde_json::to_value(UiError::browser_unavailable("no handler")).unwrap();
         assert_eq!(browser["code"], "browser_unavailable");

@@ -2,6 +2,7 @@
 //! [`builder`] is generic over the runtime so tests drive the same commands through
 //! `tauri::test::mock_builder()` without a display.
 
+mod bindings;
 mod commands;
 pub mod error;
 

@@ -1,1 +1,5 @@
-//! Shared harness for the end-to-end tests.
+//! Shared harness for the end-to-end tests: where the build's outputs are, and a driver for
+//! the real desktop window.
+
+pub mod desktop;
+pub mod paths;

@@ -18,9 +18,8 @@ pub enum BrowserUrlError {
 
 impl BrowserUrl {
     pub fn parse(text: &str) -> Result<Self, BrowserUrlError> {
-        let url = Url::parse(text.trim()).map_err(|_| {
-            BrowserUrlError::Malformed(text.chars().take(80).collect::<String>())
-        })?;
+        let url = Url::parse(text.trim())
+            .map_err(|_| BrowserUrlError::Malformed(text.chars().take(80).collect::<String>()))?;
         match url.scheme() {
             "http" | "https" => Ok(Self(url)),
             other => Err(BrowserUrlError::Scheme(other.to_owned())),
@@ -40,7 +39,12 @@ mod tests {
     fn only_web_schemes_pass() {
         assert!(BrowserUrl::parse("https://acme.service-now.com/oauth_auth.do?x=1").is_ok());
         assert!(BrowserUrl::parse("http://127.0.0.1:8080/").is_ok());
-        for bad in ["file:///etc/passwd", "javascript:alert(1)", "ms-settings:", "ssh://host"] {
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "ms-settings:",
+            "ssh://host",
+        ] {
             assert!(
                 matches!(BrowserUrl::parse(bad), Err(BrowserUrlError::Scheme(_))),
                 "{bad}"

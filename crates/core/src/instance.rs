@@ -361,7 +361,9 @@ fn validate_host(host: &str, url: &Url) -> Result<(), InstanceUrlError> {
             return Err(invalid("one part is longer than 63 characters"));
         }
         if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(invalid("only letters, digits, hyphens and dots are allowed"));
+            return Err(invalid(
+                "only letters, digits, hyphens and dots are allowed",
+            ));
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(invalid("a part cannot start or end with a hyphen"));
@@ -399,7 +401,10 @@ mod tests {
             ("acme.service-now.com", "https://acme.service-now.com"),
             ("ACME.Service-Now.com", "https://acme.service-now.com"),
             ("acme.service-now.com.", "https://acme.service-now.com"),
-            ("https://acme.service-now.com/", "https://acme.service-now.com"),
+            (
+                "https://acme.service-now.com/",
+                "https://acme.service-now.com",
+            ),
             (
                 "https://acme.service-now.com/now/nav/ui/home",
                 "https://acme.service-now.com",
@@ -408,11 +413,17 @@ mod tests {
                 "https://acme.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D1#top",
                 "https://acme.service-now.com",
             ),
-            ("HTTPS://acme.service-now.com", "https://acme.service-now.com"),
+            (
+                "HTTPS://acme.service-now.com",
+                "https://acme.service-now.com",
+            ),
             ("https://itsm.example.com", "https://itsm.example.com"),
             ("itsm.example.com/sp", "https://itsm.example.com"),
             ("https://itsm.example.com:443/", "https://itsm.example.com"),
-            ("https://itsm.example.com:8443", "https://itsm.example.com:8443"),
+            (
+                "https://itsm.example.com:8443",
+                "https://itsm.example.com:8443",
+            ),
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
             ("http://localhost:3000/api", "http://localhost:3000"),
             ("http://[::1]:9000", "http://[::1]:9000"),
@@ -435,7 +446,10 @@ mod tests {
             err("https://user:pw@acme.service-now.com"),
             InstanceUrlError::Credentials
         );
-        assert_eq!(err("admin@acme.service-now.com"), InstanceUrlError::Credentials);
+        assert_eq!(
+            err("admin@acme.service-now.com"),
+            InstanceUrlError::Credentials
+        );
         assert_eq!(
             err("ftp://acme.service-now.com"),
             InstanceUrlError::UnsupportedScheme {
@@ -456,14 +470,38 @@ mod tests {
         );
         assert!(matches!(err("ac_me"), InstanceUrlError::InvalidName { .. }));
         assert!(matches!(err("-acme"), InstanceUrlError::InvalidName { .. }));
-        assert!(matches!(err("acme:8443"), InstanceUrlError::InvalidName { .. }));
-        assert!(matches!(err(&"a".repeat(64)), InstanceUrlError::InvalidName { .. }));
-        assert!(matches!(err("service-now.com"), InstanceUrlError::InvalidHost { .. }));
-        assert!(matches!(err("acme..example.com"), InstanceUrlError::InvalidHost { .. }));
-        assert!(matches!(err("bücher."), InstanceUrlError::InvalidHost { .. }));
-        assert!(matches!(err("https://"), InstanceUrlError::InvalidHost { .. }));
-        assert!(matches!(err("https://acme.example.com:99999"), InstanceUrlError::InvalidHost { .. }));
-        assert!(matches!(err(&"a.".repeat(1100)), InstanceUrlError::TooLong { .. }));
+        assert!(matches!(
+            err("acme:8443"),
+            InstanceUrlError::InvalidName { .. }
+        ));
+        assert!(matches!(
+            err(&"a".repeat(64)),
+            InstanceUrlError::InvalidName { .. }
+        ));
+        assert!(matches!(
+            err("service-now.com"),
+            InstanceUrlError::InvalidHost { .. }
+        ));
+        assert!(matches!(
+            err("acme..example.com"),
+            InstanceUrlError::InvalidHost { .. }
+        ));
+        assert!(matches!(
+            err("bücher."),
+            InstanceUrlError::InvalidHost { .. }
+        ));
+        assert!(matches!(
+            err("https://"),
+            InstanceUrlError::InvalidHost { .. }
+        ));
+        assert!(matches!(
+            err("https://acme.example.com:99999"),
+            InstanceUrlError::InvalidHost { .. }
+        ));
+        assert!(matches!(
+            err(&"a.".repeat(1100)),
+            InstanceUrlError::TooLong { .. }
+        ));
     }
 
     #[test]
@@ -474,9 +512,14 @@ mod tests {
         let http = err("http://acme.service-now.com");
         assert_eq!(http.hint(), "Use https://acme.service-now.com instead.");
         // The message never echoes a password typed into the address.
-        for e in [err("https://user:hunter2@acme.service-now.com")] {
-            assert!(!e.to_string().contains("hunter2"));
-            assert!(!e.hint().contains("hunter2"));
+        for typed in [
+            "https://user:hunter2@acme.service-now.com",
+            "user:hunter2@acme.service-now.com",
+            "https://hunter2@itsm.example.com/path",
+        ] {
+            let e = err(typed);
+            assert!(!e.to_string().contains("hunter2"), "{typed}");
+            assert!(!e.hint().contains("hunter2"), "{typed}");
         }
     }
 
@@ -507,8 +550,16 @@ mod tests {
         assert_eq!(custom.instance_name(), None);
         let deep = InstanceUrl::parse("a.b.service-now.com").unwrap();
         assert_eq!(deep.instance_name(), None);
-        assert!(InstanceUrl::parse("http://localhost:1").unwrap().is_loopback());
-        assert!(InstanceUrl::parse("http://127.0.0.2:1").unwrap().is_loopback());
+        assert!(
+            InstanceUrl::parse("http://localhost:1")
+                .unwrap()
+                .is_loopback()
+        );
+        assert!(
+            InstanceUrl::parse("http://127.0.0.2:1")
+                .unwrap()
+                .is_loopback()
+        );
         assert_eq!(
             acme.endpoint("/api/now/table/incident").unwrap().as_str(),
             "https://acme.service-now.com/api/now/table/incident"

@@ -1,0 +1,54 @@
+//! The TypeScript side of the types the UI receives, generated from Rust with ts-rs and
+//! committed under `ui/src/lib/bindings/`. The test below fails when a Rust type changes and the
+//! committed file was not regenerated; run it with `SNOWLINK_UPDATE_BINDINGS=1` to rewrite them.
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use ts_rs::{Config, TS};
+
+    use crate::error::{ErrorCode, UiError};
+    use snowlink_core::InstanceUrlView;
+
+    fn bindings_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings")
+    }
+
+    /// Compares (or, when asked, rewrites) the committed binding of one type; returns a
+    /// description of the drift, if any.
+    fn check<T: TS + 'static>(update: bool) -> Option<String> {
+        let cfg = Config::new();
+        let expected = T::export_to_string(&cfg).expect("ts-rs renders the type");
+        let path = bindings_dir().join(T::output_path().expect("exportable type"));
+        if update {
+            std::fs::create_dir_all(path.parent().expect("bindings dir")).unwrap();
+            std::fs::write(&path, &expected).unwrap();
+            return None;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(actual) if actual == expected => None,
+            Ok(_) => Some(format!("{} is out of date", path.display())),
+            Err(err) => Some(format!("{} cannot be read: {err}", path.display())),
+        }
+    }
+
+    #[test]
+    fn committed_typescript_bindings_match_the_rust_types() {
+        let update = std::env::var_os("SNOWLINK_UPDATE_BINDINGS").is_some();
+        let drift: Vec<String> = [
+            check::<UiError>(update),
+            check::<ErrorCode>(update),
+            check::<InstanceUrlView>(update),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        assert!(
+            drift.is_empty(),
+            "TypeScript bindings drifted from Rust:\n  {}\nRegenerate them with: \
+             SNOWLINK_UPDATE_BINDINGS=1 cargo test -p snowlink-app bindings",
+            drift.join("\n  ")
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! Drives the real desktop app over WebDriver: a virtual display (Xvfb, unless `DISPLAY` is
+//! already set), `tauri-driver` in front of WebKitWebDriver, and a small W3C WebDriver client.
+//! A test asks for an [`App`], finds elements by `data-testid`, types, waits for text and saves
+//! screenshots under `target/e2e-artifacts/`. Everything started is stopped on drop.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::paths;
+
+/// The W3C WebDriver web element identifier (§12.1), the key of an element reference.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// How long a test waits for the UI to show something before failing.
+pub const UI_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A child process killed when dropped, so a failing test leaves nothing behind.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running Snowlink window under WebDriver control.
+pub struct App {
+    http: reqwest::blocking::Client,
+    session: String,
+    base: String,
+    name: String,
+    // Dropped after the session is deleted (field order), driver before display.
+    _driver: Guard,
+    _display: Option<Guard>,
+    _home: tempfile::TempDir,
+}
+
+impl App {
+    /// Builds nothing: starts the already built debug app binary (`cargo build -p snowlink-app`
+    /// after `npm run build` in `ui/`). `name` labels the screenshots of this test.
+    pub fn launch(name: &str) -> App {
+        let binary = paths::app_binary();
+        assert!(
+            binary.exists(),
+            "{} is missing: build the app first (./dev test does: npm run build in ui/, then \
+             cargo build -p snowlink-app)",
+            binary.display()
+        );
+        let home = tempfile::tempdir().expect("temporary HOME");
+        let (display, display_guard) = match std::env::var("DISPLAY") {
+            Ok(display) if !display.is_empty() => (display, None),
+            _ => {
+                let (display, guard) = start_xvfb();
+                (display, Some(guard))
+            }
+        };
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new(paths::tauri_driver())
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .env("DISPLAY", &display)
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
+            .env("XDG_CACHE_HOME", home.path().join(".cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver starts (cargo install tauri-driver --locked)");
+        let driver = Guard(driver);
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("HTTP client");
+        let base = format!("http://127.0.0.1:{port}");
+        wait_until(Duration::from_secs(20), "tauri-driver to listen", || {
+            http.get(format!("{base}/status")).send().is_ok()
+        });
+        let caps = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": { "application": binary },
+        }}});
+        let created = send(http.post(format!("{base}/session")).json(&caps));
+        let session = created["sessionId"]
+            .as_str()
+            .expect("WebDriver answers with a session id")
+            .to_owned();
+        App {
+            http,
+            session,
+            base,
+            name: name.to_owned(),
+            _driver: driver,
+            _display: display_guard,
+            _home: home,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{path}", self.base, self.session)
+    }
+
+    fn find(&self, test_id: &str) -> Option<String> {
+        let body =
+            json!({ "using": "css selector", "value": format!("[data-testid='{test_id}']") });
+        let response = self
+            .http
+            .post(self.url("/element"))
+            .json(&body)
+            .send()
+            .ok()?;
+        let value: Value = response.json().ok()?;
+        value["value"][ELEMENT_KEY].as_str().map(str::to_owned)
+    }
+
+    /// Waits for an element with this `data-testid` to exist and returns its reference.
+    pub fn element(&self, test_id: &str) -> String {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(element) = self.find(test_id) {
+                return element;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let shot = self.screenshot("timeout");
+        panic!(
+            "[data-testid='{test_id}'] never appeared; page source: {}; screenshot: {}",
+            self.source(),
+            shot.display()
+        );
+    }
+
+    /// The page's HTML, for failure messages.
+    fn source(&self) -> String {
+        let value = send(self.http.get(self.url("/source")));
+        let source = value.as_str().unwrap_or_default();
+        source.chars().take(2000).collect()
+    }
+
+    /// Replaces the content of an input with `text`, as a person typing it.
+    pub fn type_into(&self, test_id: &str, text: &str) {
+        let element = self.element(test_id);
+        send(
+            self.http
+                .post(self.url(&format!("/element/{element}/clear")))
+                .json(&json!({})),
+        );
+        send(
+            self.http
+                .post(self.url(&format!("/element/{element}/value")))
+                .json(&json!({ "text": text })),
+        );
+    }
+
+    /// The visible text of the element, or `None` while it does not exist.
+    pub fn text(&self, test_id: &str) -> Option<String> {
+        let element = self.find(test_id)?;
+        let response = self
+            .http
+            .get(self.url(&format!("/element/{element}/text")))
+            .send()
+            .ok()?;
+        let value: Value = response.json().ok()?;
+        value["value"].as_str().map(str::to_owned)
+    }
+
+    /// Waits until the element's text satisfies `accept` and returns it; fails the test with
+    /// the last text seen and a screenshot otherwise.
+    pub fn wait_for_text(&self, test_id: &str, accept: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = None;
+        while Instant::now() < deadline {
+            last = self.text(test_id);
+            if let Some(text) = &last
+                && accept(text)
+            {
+                return text.clone();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let shot = self.screenshot("timeout");
+        panic!(
+            "[data-testid='{test_id}'] never showed the expected text; last seen: {last:?}; \
+             screenshot: {}",
+            shot.display()
+        );
+    }
+
+    /// Saves a PNG of the window as `target/e2e-artifacts/<test>-<label>.png`.
+    pub fn screenshot(&self, label: &str) -> PathBuf {
+        // WebKit's snapshot can show the frame before the last DOM change: let two animation
+        // frames pass first so the picture matches what the test just asserted.
+        let settle = "const done = arguments[arguments.length - 1]; \
+                      requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        send(
+            self.http
+                .post(self.url("/execute/async"))
+                .json(&json!({ "script": settle, "args": [] })),
+        );
+        let value = send(self.http.get(self.url("/screenshot")));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(value.as_str().unwrap_or_default())
+            .expect("WebDriver screenshots are base64");
+        let dir = paths::artifacts_dir();
+        std::fs::create_dir_all(&dir).expect("artifacts directory");
+        let path = dir.join(format!("{}-{label}.png", self.name));
+        std::fs::write(&path, png).expect("screenshot written");
+        path
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.http.delete(self.url("")).send();
+    }
+}
+
+/// Sends a WebDriver command and returns its `value`, failing the test on a WebDriver error.
+fn send(request: reqwest::blocking::RequestBuilder) -> Value {
+    let response = request.send().expect("WebDriver request");
+    let status = response.status();
+    let body: Value = response.json().expect("WebDriver answers JSON");
+    assert!(status.is_success(), "WebDriver error {status}: {body}");
+    body["value"].clone()
+}
+
+fn wait_until(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("bound address").port()
+}
+
+/// Starts Xvfb on the first free display; it reports the display number on `-displayfd`.
+fn start_xvfb() -> (String, Guard) {
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts (apt-get install xvfb, or run through ./dev test)");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("Xvfb stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("Xvfb reports its display");
+    let number = line.trim();
+    assert!(!number.is_empty(), "Xvfb did not report a display number");
+    (format!(":{number}"), Guard(child))
+}

@@ -75,9 +75,15 @@ fn table(
     text: &[&str],
     references: &[(&str, &str)],
 ) -> TableSchema {
-    let mut fields: BTreeMap<String, FieldKind> = text.iter().map(|f| ((*f).to_owned(), FieldKind::Text)).collect();
+    let mut fields: BTreeMap<String, FieldKind> = text
+        .iter()
+        .map(|f| ((*f).to_owned(), FieldKind::Text))
+        .collect();
     for (field, target) in references {
-        fields.insert((*field).to_owned(), FieldKind::Reference((*target).to_owned()));
+        fields.insert(
+            (*field).to_owned(),
+            FieldKind::Reference((*target).to_owned()),
+        );
     }
     TableSchema {
         name: name.to_owned(),
@@ -108,10 +114,14 @@ impl Schemas {
             ],
             &[("assigned_to", "sys_user"), ("opened_by", "sys_user")],
         );
-        task.fields.insert("state".into(), FieldKind::Choice(STATE_CHOICES));
-        task.fields.insert("priority".into(), FieldKind::Choice(PRIORITY_CHOICES));
-        task.fields.insert("impact".into(), FieldKind::Choice(IMPACT_CHOICES));
-        task.fields.insert("urgency".into(), FieldKind::Choice(IMPACT_CHOICES));
+        task.fields
+            .insert("state".into(), FieldKind::Choice(STATE_CHOICES));
+        task.fields
+            .insert("priority".into(), FieldKind::Choice(PRIORITY_CHOICES));
+        task.fields
+            .insert("impact".into(), FieldKind::Choice(IMPACT_CHOICES));
+        task.fields
+            .insert("urgency".into(), FieldKind::Choice(IMPACT_CHOICES));
         let all = vec![
             table(
                 "sys_user",
@@ -141,7 +151,12 @@ impl Schemas {
                 None,
                 "name",
                 None,
-                &["name", "description", "elevated_privilege", "includes_roles"],
+                &[
+                    "name",
+                    "description",
+                    "elevated_privilege",
+                    "includes_roles",
+                ],
                 &[],
             ),
             table(
@@ -176,7 +191,10 @@ impl Schemas {
                 "sys_user_role",
                 None,
                 &[],
-                &[("sys_security_acl", "sys_security_acl"), ("sys_user_role", "sys_user_role")],
+                &[
+                    ("sys_security_acl", "sys_security_acl"),
+                    ("sys_user_role", "sys_user_role"),
+                ],
             ),
             table(
                 "oauth_entity",
@@ -205,14 +223,25 @@ impl Schemas {
                 "type",
                 None,
                 &["type", "token", "expires", "scopes", "client_id"],
-                &[("peer", "oauth_entity"), ("user", "sys_user"), ("parent", "oauth_credential")],
+                &[
+                    ("peer", "oauth_entity"),
+                    ("user", "sys_user"),
+                    ("parent", "oauth_credential"),
+                ],
             ),
             table(
                 "sys_remote_update_set",
                 None,
                 "name",
                 None,
-                &["name", "state", "remote_sys_id", "commit_date", "description", "application"],
+                &[
+                    "name",
+                    "state",
+                    "remote_sys_id",
+                    "commit_date",
+                    "description",
+                    "application",
+                ],
                 &[],
             ),
             table(
@@ -220,7 +249,16 @@ impl Schemas {
                 None,
                 "name",
                 None,
-                &["name", "action", "category", "payload", "table", "target_name", "type", "update_guid"],
+                &[
+                    "name",
+                    "action",
+                    "category",
+                    "payload",
+                    "table",
+                    "target_name",
+                    "type",
+                    "update_guid",
+                ],
                 &[("remote_update_set", "sys_remote_update_set")],
             ),
             table(
@@ -229,7 +267,10 @@ impl Schemas {
                 "description",
                 None,
                 &["type", "description", "status"],
-                &[("remote_update_set", "sys_remote_update_set"), ("remote_update", "sys_update_xml")],
+                &[
+                    ("remote_update_set", "sys_remote_update_set"),
+                    ("remote_update", "sys_update_xml"),
+                ],
             ),
             table(
                 "sys_script",
@@ -275,13 +316,26 @@ impl Schemas {
                 ],
                 &[("web_service_definition", "sys_ws_definition")],
             ),
-            table("sc_catalog", None, "title", None, &["title", "description", "active"], &[]),
+            table(
+                "sc_catalog",
+                None,
+                "title",
+                None,
+                &["title", "description", "active"],
+                &[],
+            ),
             table(
                 "sc_cat_item",
                 None,
                 "name",
                 None,
-                &["name", "short_description", "description", "active", "price"],
+                &[
+                    "name",
+                    "short_description",
+                    "description",
+                    "active",
+                    "price",
+                ],
                 &[("sc_catalogs", "sc_catalog")],
             ),
             task,
@@ -293,7 +347,14 @@ impl Schemas {
                 &["category", "subcategory"],
                 &[("caller_id", "sys_user")],
             ),
-            table("change_request", Some("task"), "number", Some("CHG"), &["type", "risk"], &[]),
+            table(
+                "change_request",
+                Some("task"),
+                "number",
+                Some("CHG"),
+                &["type", "risk"],
+                &[],
+            ),
             table(
                 "sc_request",
                 Some("task"),
@@ -315,16 +376,39 @@ impl Schemas {
                 None,
                 "documentkey",
                 None,
-                &["tablename", "documentkey", "fieldname", "oldvalue", "newvalue", "user", "record_checkpoint"],
+                &[
+                    "tablename",
+                    "documentkey",
+                    "fieldname",
+                    "oldvalue",
+                    "newvalue",
+                    "user",
+                    "record_checkpoint",
+                ],
                 &[],
             ),
-            table("sys_properties", None, "name", None, &["name", "value", "type", "description"], &[]),
+            table(
+                "sys_properties",
+                None,
+                "name",
+                None,
+                &["name", "value", "type", "description"],
+                &[],
+            ),
             table(
                 "sys_outbound_http_log",
                 None,
                 "url",
                 None,
-                &["url", "method", "response_status", "duration", "source_table", "source_record", "error"],
+                &[
+                    "url",
+                    "method",
+                    "response_status",
+                    "duration",
+                    "source_table",
+                    "source_record",
+                    "error",
+                ],
                 &[("business_rule", "sys_script")],
             ),
             table(
@@ -340,11 +424,20 @@ impl Schemas {
                 None,
                 "element",
                 None,
-                &["name", "element", "internal_type", "reference", "max_length", "column_label"],
+                &[
+                    "name",
+                    "element",
+                    "internal_type",
+                    "reference",
+                    "max_length",
+                    "column_label",
+                ],
                 &[],
             ),
         ];
-        Self { tables: all.into_iter().map(|t| (t.name.clone(), t)).collect() }
+        Self {
+            tables: all.into_iter().map(|t| (t.name.clone(), t)).collect(),
+        }
     }
 
     pub fn get(&self, table: &str) -> Option<&TableSchema> {
@@ -357,17 +450,25 @@ impl Schemas {
 
     /// The table followed by its ancestors: `incident` → `[incident, task]`.
     pub fn ancestry(&self, table: &str) -> Vec<String> {
-        let mut chain = Vec::new();
+        self.ancestors(table)
+            .map(|schema| schema.name.clone())
+            .collect()
+    }
+
+    /// Walks `table` and its parents. A cycle in a hostile update set must not loop forever, so
+    /// a table already visited ends the walk.
+    fn ancestors<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a TableSchema> + 'a {
         let mut current = self.tables.get(table);
-        while let Some(schema) = current {
-            // A cycle in a hostile update set must not loop forever.
-            if chain.contains(&schema.name) {
-                break;
+        let mut seen: Vec<&'a str> = Vec::new();
+        std::iter::from_fn(move || {
+            let schema = current?;
+            if seen.contains(&schema.name.as_str()) {
+                return None;
             }
-            chain.push(schema.name.clone());
+            seen.push(&schema.name);
             current = schema.parent.as_deref().and_then(|p| self.tables.get(p));
-        }
-        chain
+            Some(schema)
+        })
     }
 
     /// The table followed by every table that extends it, directly or not.
@@ -380,13 +481,12 @@ impl Schemas {
     }
 
     /// The kind of `field` on `table`, inherited fields included; `None` when unknown.
-    pub fn field(&self, table: &str, field: &str) -> Option<FieldKind> {
+    pub fn field(&self, table: &str, field: &str) -> Option<&FieldKind> {
         if SYSTEM_FIELDS.contains(&field) {
-            return Some(FieldKind::Text);
+            return Some(&FieldKind::Text);
         }
-        self.ancestry(table)
-            .iter()
-            .find_map(|t| self.tables.get(t).and_then(|s| s.fields.get(field)).cloned())
+        self.ancestors(table)
+            .find_map(|schema| schema.fields.get(field))
     }
 
     /// Every field of `table`, system and inherited ones included, in a stable order.
@@ -407,20 +507,27 @@ impl Schemas {
     }
 
     pub fn display_field(&self, table: &str) -> String {
-        self.tables.get(table).map_or_else(|| "sys_id".to_owned(), |s| s.display_field.clone())
+        self.tables
+            .get(table)
+            .map_or_else(|| "sys_id".to_owned(), |s| s.display_field.clone())
     }
 
     /// Creates a table the way a committed `sys_db_object` record does. An existing table is
     /// left alone apart from its parent, which the record may set.
     pub fn define_table(&mut self, name: &str, parent: Option<&str>, number_prefix: Option<&str>) {
-        let parent = parent.filter(|p| !p.is_empty() && self.tables.contains_key(*p)).map(str::to_owned);
-        let entry = self.tables.entry(name.to_owned()).or_insert_with(|| TableSchema {
-            name: name.to_owned(),
-            parent: None,
-            fields: BTreeMap::new(),
-            number_prefix: None,
-            display_field: "sys_id".to_owned(),
-        });
+        let parent = parent
+            .filter(|p| !p.is_empty() && self.tables.contains_key(*p))
+            .map(str::to_owned);
+        let entry = self
+            .tables
+            .entry(name.to_owned())
+            .or_insert_with(|| TableSchema {
+                name: name.to_owned(),
+                parent: None,
+                fields: BTreeMap::new(),
+                number_prefix: None,
+                display_field: "sys_id".to_owned(),
+            });
         if parent.is_some() {
             entry.parent = parent;
         }
@@ -454,7 +561,9 @@ mod tests {
         assert!(schemas.field("incident", "correlation_id").is_some());
         assert!(schemas.field("task", "caller_id").is_none());
         let family = schemas.with_descendants("task");
-        assert!(family.contains(&"incident".to_owned()) && family.contains(&"sc_request".to_owned()));
+        assert!(
+            family.contains(&"incident".to_owned()) && family.contains(&"sc_request".to_owned())
+        );
         assert!(!family.contains(&"sys_user".to_owned()));
     }
 

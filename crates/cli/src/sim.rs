@@ -1,0 +1,154 @@
+//! `snowlink sim`: runs the local ServiceNow simulator in the foreground for demos and
+//! end-to-end tests. It prints the instance URL and the seeded admin credentials (with `--json`
+//! exactly one JSON line first, for scripts), then serves until Ctrl-C or SIGTERM.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use snowlink_sim::{FAULT_SYNTAX, Fault, Seed, Sim};
+
+use crate::output::{Failure, fail, print_json, print_line};
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Initial data: `demo` (users, catalogs, incidents) or `empty` (admin and base config).
+    #[arg(long, value_enum, default_value_t = SeedArg::Demo)]
+    seed: SeedArg,
+    /// Fault to inject; repeatable. One of: hibernate, latency=MS, ratelimit[=N], drop, slow=MS.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<Fault>,
+    /// Serve HTTPS with a generated, untrusted self-signed certificate.
+    #[arg(long)]
+    tls: bool,
+    /// Print the URL and admin credentials as one JSON line.
+    #[arg(long)]
+    json: bool,
+    /// Load the state from FILE when it exists, and save it there on exit.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeedArg {
+    Demo,
+    Empty,
+}
+
+fn parse_fault(text: &str) -> Result<Fault, String> {
+    text.parse()
+        .map_err(|err: String| format!("{err} (expected {FAULT_SYNTAX})"))
+}
+
+#[derive(Serialize)]
+struct Started<'a> {
+    url: &'a str,
+    admin: Admin<'a>,
+}
+
+#[derive(Serialize)]
+struct Admin<'a> {
+    user_name: &'a str,
+    password: &'a str,
+}
+
+pub fn run(args: SimArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            let failure = Failure {
+                code: "runtime",
+                message: format!("could not start the async runtime: {err}"),
+                hint: "Check the process limits of this machine.".into(),
+            };
+            return fail(&failure, args.json);
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: SimArgs) -> ExitCode {
+    let json = args.json;
+    let seed = match args.seed {
+        SeedArg::Demo => Seed::Demo,
+        SeedArg::Empty => Seed::Empty,
+    };
+    let mut builder = Sim::builder().seed(seed).port(args.port).tls(args.tls);
+    for fault in args.faults {
+        builder = builder.fault(fault);
+    }
+    if let Some(path) = args.state {
+        builder = builder.state_file(path);
+    }
+    let sim = match builder.start().await {
+        Ok(sim) => sim,
+        Err(err) => {
+            let failure = Failure {
+                code: "sim_start",
+                message: err.to_string(),
+                hint: "Choose another --port, or check the --state file.".into(),
+            };
+            return fail(&failure, json);
+        }
+    };
+    let (user_name, password) = sim.admin();
+    let printed = if json {
+        print_json(&Started {
+            url: sim.url(),
+            admin: Admin {
+                user_name: &user_name,
+                password: &password,
+            },
+        })
+    } else {
+        print_line(&format!(
+            "ServiceNow simulator at {}\nadmin user: {user_name}\nadmin password: {password}\nPress Ctrl-C to stop.",
+            sim.url()
+        ))
+    };
+    if printed != ExitCode::SUCCESS {
+        return printed;
+    }
+    wait_for_stop().await;
+    match sim.shutdown().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(
+            &Failure {
+                code: "sim_state",
+                message: err.to_string(),
+                hint: "Check the --state path is writable.".into(),
+            },
+            json,
+        ),
+    }
+}
+
+/// Ctrl-C, or SIGTERM where there are signals (a test harness or a service manager stops us so).
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,99 @@
+//! Saving and loading the state as one JSON document, so a demo survives a restart. Tables
+//! defined by committed update sets are re-created from their `sys_db_object` and
+//! `sys_dictionary` records on load. Sessions, authorization codes and queued calls are
+//! transient and not saved.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::instance::{Credentials, Instance, Release};
+use crate::store::{Record, Table};
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    format: u32,
+    tables: BTreeMap<String, Vec<Record>>,
+    credentials: BTreeMap<String, Credentials>,
+    sequences: BTreeMap<String, u64>,
+    release: Release,
+}
+
+const FORMAT: u32 = 1;
+
+pub fn to_json(instance: &Instance) -> String {
+    let tables = instance
+        .db
+        .tables
+        .iter()
+        .map(|(name, table)| {
+            (
+                name.clone(),
+                table.rows().map(|row| table.record(row)).collect(),
+            )
+        })
+        .collect();
+    let snapshot = Snapshot {
+        format: FORMAT,
+        tables,
+        credentials: instance.credentials.clone(),
+        sequences: instance.sequences.clone(),
+        release: instance.release.clone(),
+    };
+    serde_json::to_string(&snapshot).unwrap_or_default()
+}
+
+pub fn load(path: &Path) -> Result<Instance, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let snapshot: Snapshot =
+        serde_json::from_str(&text).map_err(|e| format!("not a saved simulator state: {e}"))?;
+    if snapshot.format != FORMAT {
+        return Err(format!(
+            "saved in format {}, this simulator reads format {FORMAT}",
+            snapshot.format
+        ));
+    }
+    let mut instance = Instance::new(String::new());
+    for (name, records) in snapshot.tables {
+        let table = instance
+            .db
+            .tables
+            .entry(name)
+            .or_insert_with(Table::default);
+        for record in &records {
+            table.insert(record);
+        }
+    }
+    instance.credentials = snapshot.credentials;
+    instance.sequences = snapshot.sequences;
+    instance.release = snapshot.release;
+    define_custom_tables(&mut instance);
+    Ok(instance)
+}
+
+/// Defines the tables and columns that `sys_db_object` / `sys_dictionary` records describe.
+pub fn define_custom_tables(instance: &mut Instance) {
+    for table in instance.query("sys_db_object", "") {
+        let text = |f: &str| table.get(f).cloned().unwrap_or_default();
+        let parent = instance
+            .get("sys_db_object", &text("super_class"))
+            .and_then(|p| p.get("name").cloned())
+            .unwrap_or_else(|| text("super_class"));
+        instance.db.schemas.define_table(
+            &text("name"),
+            Some(&parent),
+            Some(&text("number_prefix")),
+        );
+    }
+    for column in instance.query("sys_dictionary", "") {
+        let text = |f: &str| column.get(f).cloned().unwrap_or_default();
+        if !text("element").is_empty() {
+            let reference = text("reference");
+            instance
+                .db
+                .schemas
+                .define_field(&text("name"), &text("element"), Some(&reference));
+        }
+    }
+}

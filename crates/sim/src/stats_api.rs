@@ -1,0 +1,101 @@
+//! The Aggregate API, `/api/now[/v1]/stats/{table}`: `sysparm_count` with `sysparm_query` →
+//! `{"result":{"stats":{"count":"123"}}}` (a string, like every value), and with
+//! `sysparm_group_by` an array of `{stats, groupby_fields}`. Counting never materialises rows.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::acl::{Acls, Operation};
+use crate::app::App;
+use crate::errors::ApiError;
+use crate::query::Query;
+use crate::table_api::{param, params};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/now/stats/{table}", get(latest))
+        .route("/api/now/{version}/stats/{table}", get(versioned))
+}
+
+async fn latest(
+    State(app): State<Arc<App>>,
+    Path(table): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    stats(&app, &table, raw.as_deref(), &headers).unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn versioned(
+    State(app): State<Arc<App>>,
+    Path((version, table)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if version != "v1" {
+        return ApiError::UnknownResource.into_response();
+    }
+    stats(&app, &table, raw.as_deref(), &headers).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn stats(
+    app: &App,
+    table: &str,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let caller = app.api_caller(headers, "Aggregate API")?;
+    let params = params(raw);
+    let instance = app.lock();
+    if !instance.db.schemas.exists(table) {
+        return Err(ApiError::InvalidTable(table.to_owned()));
+    }
+    if !Acls::load(&instance, &caller).table_allows(&instance, &caller, table, Operation::Read) {
+        return Err(ApiError::ReadDenied);
+    }
+    let query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));
+    let context = instance.context_for(&caller.user_id);
+    let counting = param(&params, "sysparm_count") == Some("true");
+    let group_by: Vec<&str> = param(&params, "sysparm_group_by")
+        .map(|g| {
+            g.split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let stats_of = |count: usize| {
+        if counting {
+            json!({ "count": count.to_string() })
+        } else {
+            json!({})
+        }
+    };
+    if group_by.is_empty() {
+        let count = if counting {
+            instance.db.count(table, &query, &context)
+        } else {
+            0
+        };
+        return Ok(axum::Json(json!({ "result": { "stats": stats_of(count) } })).into_response());
+    }
+    let groups = instance.db.group_count(table, &query, &context, &group_by);
+    let result: Vec<Value> = groups
+        .into_iter()
+        .map(|(values, count)| {
+            let fields: Vec<Value> = group_by
+                .iter()
+                .zip(values)
+                .map(|(field, value)| json!({ "field": field, "value": value }))
+                .collect();
+            json!({ "stats": stats_of(count), "groupby_fields": fields })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "result": result })).into_response())
+}

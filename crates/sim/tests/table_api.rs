@@ -1,0 +1,590 @@
+//! Conformance: the REST Table API, Aggregate API and Service Catalog order, one test per
+//! behaviour of servicenow.md ("REST Table API"), over real loopback HTTP.
+
+mod common;
+
+use common::{admin_get, client, json, start};
+use serde_json::json;
+use snowlink_sim::{Record, Seed, UserSpec};
+
+#[tokio::test]
+async fn table_get_answers_200_with_result_envelope_and_string_values() {
+    let sim = start(Seed::Demo).await;
+    let response = admin_get(&sim, "/api/now/table/incident?sysparm_limit=3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    let rows = body["result"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for (_, value) in rows[0].as_object().unwrap() {
+        assert!(
+            value.is_string() || value.is_object(),
+            "every value is a string or a reference: {value}"
+        );
+    }
+    assert_eq!(rows[0]["sys_id"].as_str().unwrap().len(), 32);
+}
+
+#[tokio::test]
+async fn v1_and_v2_paths_are_served_too() {
+    let sim = start(Seed::Demo).await;
+    for path in [
+        "/api/now/v1/table/incident?sysparm_limit=1",
+        "/api/now/v2/table/incident?sysparm_limit=1",
+    ] {
+        assert_eq!(
+            admin_get(&sim, path).send().await.unwrap().status(),
+            200,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn empty_get_is_200_empty_array_on_v2_and_404_on_v1() {
+    let sim = start(Seed::Demo).await;
+    let v2 = admin_get(&sim, "/api/now/v2/table/incident?sysparm_query=number=NOPE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v2.status(), 200);
+    assert_eq!(json(v2).await, json!({ "result": [] }));
+    let v1 = admin_get(&sim, "/api/now/v1/table/incident?sysparm_query=number=NOPE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.status(), 404);
+    assert_eq!(json(v1).await["error"]["message"], "No Record found");
+}
+
+#[tokio::test]
+async fn post_201_put_patch_200_delete_204() {
+    let sim = start(Seed::Empty).await;
+    let (user, password) = sim.admin();
+    let http = client();
+    let url = format!("{}/api/now/table/incident", sim.url());
+    let created = http
+        .post(&url)
+        .basic_auth(&user, Some(&password))
+        .json(&json!({ "short_description": "disk full", "priority": 2, "bogus_field": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let record = json(created).await["result"].clone();
+    assert_eq!(record["priority"], "2", "numbers are stored as strings");
+    assert!(record["number"].as_str().unwrap().starts_with("INC"));
+    assert!(
+        record.get("bogus_field").is_none(),
+        "unknown fields are ignored"
+    );
+    let sys_id = record["sys_id"].as_str().unwrap().to_owned();
+    let item = format!("{url}/{sys_id}");
+    let put = http
+        .put(&item)
+        .basic_auth(&user, Some(&password))
+        .json(&json!({ "state": "2" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let patch = http
+        .patch(&item)
+        .basic_auth(&user, Some(&password))
+        .json(&json!({ "state": "6" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 200);
+    assert_eq!(json(patch).await["result"]["state"], "6");
+    let delete = http
+        .delete(&item)
+        .basic_auth(&user, Some(&password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 204);
+    let gone = http
+        .get(&item)
+        .basic_auth(&user, Some(&password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    let body = json(gone).await;
+    assert_eq!(
+        body,
+        json!({ "error": { "message": "No Record found",
+            "detail": "Record doesn't exist or ACL restricts the record retrieval" }, "status": "failure" })
+    );
+}
+
+#[tokio::test]
+async fn invalid_table_is_400_with_its_name() {
+    let sim = start(Seed::Empty).await;
+    let response = admin_get(&sim, "/api/now/table/u_not_there")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body = json(response).await;
+    assert_eq!(body["error"]["message"], "Invalid table u_not_there");
+    assert_eq!(body["status"], "failure");
+}
+
+#[tokio::test]
+async fn invalid_json_body_is_400() {
+    let sim = start(Seed::Empty).await;
+    let (user, password) = sim.admin();
+    let response = client()
+        .post(format!("{}/api/now/table/incident", sim.url()))
+        .basic_auth(user, Some(password))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn encoded_query_operators_filter_as_documented() {
+    let sim = start(Seed::Empty).await;
+    let state = sim.state();
+    for (desc, priority, corr) in [
+        ("alpha disk", "1", "X-1"),
+        ("beta net", "2", ""),
+        ("gamma disk", "3", "X-3"),
+    ] {
+        let record = Record::from([
+            ("short_description".into(), desc.into()),
+            ("priority".into(), priority.into()),
+            ("correlation_id".into(), corr.into()),
+        ]);
+        state.insert("incident", record).unwrap();
+    }
+    let cases = [
+        ("priority=1", 1),
+        ("priority!=1", 2),
+        ("short_descriptionLIKEdisk", 2),
+        ("short_descriptionNOT LIKEdisk", 1),
+        ("short_descriptionSTARTSWITHbeta", 1),
+        ("short_descriptionENDSWITHdisk", 2),
+        ("priorityIN1,3", 2),
+        ("priorityNOT IN1,3", 1),
+        ("correlation_idISEMPTY", 1),
+        ("correlation_idISNOTEMPTY", 2),
+        ("priority=1^ORpriority=2", 2),
+        ("priority=1^short_descriptionLIKEdisk", 1),
+        ("priority=1^NQpriority=2", 2),
+        ("short_descriptionLIKEDISK", 0),
+    ];
+    for (query, expected) in cases {
+        let rows = state.query("incident", query);
+        assert_eq!(rows.len(), expected, "{query}");
+        let path = format!("/api/now/table/incident?sysparm_query={}", urlencode(query));
+        let body = json(admin_get(&sim, &path).send().await.unwrap()).await;
+        assert_eq!(
+            body["result"].as_array().unwrap().len(),
+            expected,
+            "over HTTP: {query}"
+        );
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn orderby_and_orderbydesc_sort_results() {
+    let sim = start(Seed::Demo).await;
+    let body = json(
+        admin_get(&sim, "/api/now/table/incident?sysparm_query=ORDERBYDESCnumber&sysparm_limit=5&sysparm_fields=number")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let numbers: Vec<&str> = body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["number"].as_str().unwrap())
+        .collect();
+    let mut sorted = numbers.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(numbers, sorted);
+    assert_eq!(numbers[0], "INC0010300");
+}
+
+#[tokio::test]
+async fn unknown_query_field_is_silently_dropped() {
+    let sim = start(Seed::Demo).await;
+    let all = sim.state().count("incident", "");
+    let response = admin_get(
+        &sim,
+        "/api/now/table/incident?sysparm_query=u_no_such_field=42&sysparm_fields=sys_id",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["x-total-count"],
+        all.to_string().as_str()
+    );
+    assert_eq!(
+        json(response).await["result"].as_array().unwrap().len(),
+        all
+    );
+}
+
+#[tokio::test]
+async fn dot_walked_query_follows_one_reference() {
+    let sim = start(Seed::Demo).await;
+    let path = "/api/now/table/sys_user_has_role?sysparm_query=role.name=security_admin";
+    let body = json(admin_get(&sim, path).send().await.unwrap()).await;
+    let rows = body["result"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    let user_id = rows[0]["user"]["value"].as_str().unwrap();
+    assert_eq!(
+        sim.state().get("sys_user", user_id).unwrap()["user_name"],
+        "admin"
+    );
+}
+
+#[tokio::test]
+async fn reference_fields_are_link_and_value() {
+    let sim = start(Seed::Demo).await;
+    let body = json(
+        admin_get(&sim, "/api/now/table/sys_user_has_role?sysparm_limit=1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let role = &body["result"][0]["role"];
+    let id = role["value"].as_str().unwrap();
+    assert_eq!(
+        role["link"],
+        format!("{}/api/now/table/sys_user_role/{id}", sim.url())
+    );
+    let plain = json(
+        admin_get(
+            &sim,
+            "/api/now/table/sys_user_has_role?sysparm_limit=1&sysparm_exclude_reference_link=true",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(plain["result"][0]["role"].is_string());
+}
+
+#[tokio::test]
+async fn display_value_true_false_all() {
+    let sim = start(Seed::Demo).await;
+    let sim = &sim;
+    let get = |mode: &'static str| {
+        let path = format!(
+            "/api/now/table/incident?sysparm_query=priority=1&sysparm_limit=1&sysparm_fields=priority&sysparm_display_value={mode}"
+        );
+        async move {
+            json(admin_get(sim, &path).send().await.unwrap()).await["result"][0]["priority"].clone()
+        }
+    };
+    assert_eq!(get("false").await, "1");
+    assert_eq!(get("true").await, "1 - Critical");
+    assert_eq!(
+        get("all").await,
+        json!({ "display_value": "1 - Critical", "value": "1" })
+    );
+}
+
+#[tokio::test]
+async fn sysparm_fields_limits_the_columns() {
+    let sim = start(Seed::Demo).await;
+    let body = json(
+        admin_get(
+            &sim,
+            "/api/now/table/incident?sysparm_limit=1&sysparm_fields=number,caller_id.user_name",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let row = body["result"][0].as_object().unwrap();
+    assert_eq!(row.len(), 2);
+    assert!(row["caller_id.user_name"].is_string());
+}
+
+#[tokio::test]
+async fn total_count_and_link_headers_page_the_results() {
+    let sim = start(Seed::Demo).await;
+    let response = admin_get(
+        &sim,
+        "/api/now/table/incident?sysparm_limit=100&sysparm_offset=100",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.headers()["x-total-count"], "300");
+    let link = response.headers()["link"].to_str().unwrap().to_owned();
+    for rel in ["first", "prev", "next", "last"] {
+        assert!(link.contains(&format!("rel=\"{rel}\"")), "{link}");
+    }
+    assert!(link.contains("sysparm_offset=200>;rel=\"next\""), "{link}");
+    assert_eq!(
+        json(response).await["result"].as_array().unwrap().len(),
+        100
+    );
+}
+
+#[tokio::test]
+async fn task_queries_cover_incidents() {
+    let sim = start(Seed::Demo).await;
+    let body = json(
+        admin_get(
+            &sim,
+            "/api/now/table/task?sysparm_query=sys_class_name=incident&sysparm_limit=1",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(body["result"][0]["sys_class_name"], "incident");
+    assert_eq!(sim.state().count("task", "numberSTARTSWITHINC"), 300);
+}
+
+#[tokio::test]
+async fn row_acls_return_fewer_rows_with_200() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    let caller = state.query("sys_user", "user_name=abel.tuter")[0]["sys_id"].clone();
+    let own = state.count("incident", &format!("caller_id={caller}"));
+    assert!(own > 0);
+    let response = client()
+        .get(format!("{}/api/now/table/incident", sim.url()))
+        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        json(response).await["result"].as_array().unwrap().len(),
+        own
+    );
+}
+
+#[tokio::test]
+async fn sysparm_limit_is_applied_before_acl_filtering() {
+    let sim = start(Seed::Demo).await;
+    let response = client()
+        .get(format!(
+            "{}/api/now/table/incident?sysparm_limit=10",
+            sim.url()
+        ))
+        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-total-count"], "300");
+    let rows = json(response).await["result"].as_array().unwrap().len();
+    assert!(
+        rows < 10,
+        "got {rows} of a page of 10: the rest hidden by row ACLs"
+    );
+}
+
+#[tokio::test]
+async fn field_acls_omit_denied_fields() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    let acl = state
+        .insert(
+            "sys_security_acl",
+            Record::from([
+                ("name".into(), "sys_user.email".into()),
+                ("operation".into(), "read".into()),
+            ]),
+        )
+        .unwrap();
+    let role = state.query("sys_user_role", "name=user_admin")[0]["sys_id"].clone();
+    state
+        .insert(
+            "sys_security_acl_role",
+            Record::from([
+                ("sys_security_acl".into(), acl["sys_id"].clone()),
+                ("sys_user_role".into(), role),
+            ]),
+        )
+        .unwrap();
+    let body = json(
+        client()
+            .get(format!(
+                "{}/api/now/table/sys_user?sysparm_limit=1",
+                sim.url()
+            ))
+            .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let row = body["result"][0].as_object().unwrap();
+    assert!(row.contains_key("user_name"));
+    assert!(!row.contains_key("email"));
+}
+
+#[tokio::test]
+async fn read_without_rights_is_403_insufficient_rights() {
+    let sim = start(Seed::Demo).await;
+    let response = client()
+        .get(format!("{}/api/now/table/oauth_entity", sim.url()))
+        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        json(response).await["error"]["message"],
+        "Insufficient rights to query records"
+    );
+}
+
+#[tokio::test]
+async fn insert_without_rights_is_403_operation_failed() {
+    let sim = start(Seed::Demo).await;
+    let response = client()
+        .post(format!("{}/api/now/table/sys_user_role", sim.url()))
+        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body = json(response).await;
+    assert_eq!(body["error"]["message"], "Operation Failed");
+    assert_eq!(
+        body["error"]["detail"],
+        "ACL Exception Insert Failed due to security constraints"
+    );
+}
+
+#[tokio::test]
+async fn task_acls_cover_child_tables() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    state
+        .create_user(UserSpec {
+            roles: vec!["itil".into()],
+            ..UserSpec::new("fixer", "pw-123456")
+        })
+        .unwrap();
+    // change_request has no ACL of its own: the task ACLs (itil) decide.
+    state
+        .insert(
+            "change_request",
+            Record::from([("short_description".into(), "patch".into())]),
+        )
+        .unwrap();
+    let allowed = client()
+        .get(format!("{}/api/now/table/change_request", sim.url()))
+        .basic_auth("fixer", Some("pw-123456"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(json(allowed).await["result"].as_array().unwrap().len(), 1);
+    let denied = client()
+        .get(format!("{}/api/now/table/change_request", sim.url()))
+        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 403);
+}
+
+#[tokio::test]
+async fn aggregate_count_is_a_string_in_stats() {
+    let sim = start(Seed::Demo).await;
+    let expected = sim.state().count("incident", "active=true^priority=1");
+    let body = json(
+        admin_get(
+            &sim,
+            "/api/now/stats/incident?sysparm_count=true&sysparm_query=active%3Dtrue%5Epriority%3D1",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({ "result": { "stats": { "count": expected.to_string() } } })
+    );
+}
+
+#[tokio::test]
+async fn aggregate_group_by_returns_groupby_fields() {
+    let sim = start(Seed::Demo).await;
+    let body = json(
+        admin_get(
+            &sim,
+            "/api/now/stats/incident?sysparm_count=true&sysparm_group_by=state",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let groups = body["result"].as_array().unwrap();
+    assert!(groups.len() >= 3);
+    let total: usize = groups
+        .iter()
+        .map(|g| {
+            g["stats"]["count"]
+                .as_str()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total, 300);
+    assert_eq!(groups[0]["groupby_fields"][0]["field"], "state");
+    assert!(groups[0]["groupby_fields"][0]["value"].is_string());
+}
+
+#[tokio::test]
+async fn catalog_order_now_creates_a_request() {
+    let sim = start(Seed::Demo).await;
+    let item = sim.state().query("sc_cat_item", "name=Standard Laptop")[0]["sys_id"].clone();
+    let (user, password) = sim.admin();
+    let response = client()
+        .post(format!(
+            "{}/api/sn_sc/servicecatalog/items/{item}/order_now",
+            sim.url()
+        ))
+        .basic_auth(user, Some(password))
+        .json(&json!({ "sysparm_quantity": "1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let result = json(response).await["result"].clone();
+    assert_eq!(result["table"], "sc_request");
+    assert!(result["number"].as_str().unwrap().starts_with("REQ"));
+    assert_eq!(result["number"], result["request_number"]);
+    assert_eq!(result["sys_id"], result["request_id"]);
+    let request = sim
+        .state()
+        .get("sc_request", result["sys_id"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(request["sys_class_name"], "sc_request");
+}

@@ -2,6 +2,7 @@
 //! the CLI stay thin, and so that all of it builds and tests on a machine with no GUI library.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+pub mod api;
 pub mod browser;
 pub mod connections;
 pub mod instance;

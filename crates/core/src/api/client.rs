@@ -1,0 +1,592 @@
+//! `SnowClient`: the one way Snowlink talks to an instance's REST APIs (Table, Aggregate,
+//! Service Catalog, scripted REST). Every call has a timeout, carries the `snowlink/<version>`
+//! user agent, never follows a redirect (credentials are always attached, and a redirect from
+//! an API usually means an SSO page), checks the content type before parsing, and honours
+//! `Retry-After` on 429 a bounded number of times. TLS uses rustls with the operating system's
+//! trust store, so a corporate proxy whose CA the user installed works.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, LINK, LOCATION, RETRY_AFTER};
+use reqwest::{Method, redirect};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::error::ApiError;
+use super::response::{Answer, Subject, classify};
+use crate::instance::InstanceUrl;
+use crate::secrets::{AccessToken, Password};
+
+/// Default time a whole request may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many times a rate-limited request is sent again before giving up.
+const RATE_LIMIT_RETRIES: u32 = 3;
+/// Wait before retrying a 429 that carries no usable `Retry-After`.
+const DEFAULT_RETRY_WAIT: Duration = Duration::from_secs(1);
+/// Largest response body read; a hostile server cannot exhaust memory.
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+/// A record as the Table API returns it: field name → string, or `{link, value}` for
+/// references.
+pub type Record = Map<String, Value>;
+
+/// The text of a field, whether it is a plain string or a reference's `value`.
+pub fn field<'a>(record: &'a Record, name: &str) -> Option<&'a str> {
+    match record.get(name)? {
+        Value::String(text) => Some(text),
+        Value::Object(reference) => reference.get("value")?.as_str(),
+        _ => None,
+    }
+}
+
+/// How requests authenticate.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// Basic auth: a user's password, or an API key used as one.
+    Basic {
+        username: String,
+        password: Password,
+    },
+    /// An OAuth access token.
+    Bearer(AccessToken),
+}
+
+/// One Table API query.
+#[derive(Debug, Clone, Default)]
+pub struct TableQuery {
+    /// An encoded query (`active=true^priority=1`).
+    pub query: Option<String>,
+    /// Only these fields (`sysparm_fields`).
+    pub fields: Vec<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+    /// Display values instead of stored ones (`sysparm_display_value=true`).
+    pub display_value: bool,
+}
+
+/// One page of Table API results.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// `X-Total-Count`: rows matching before ACLs hid any.
+    pub total: Option<u64>,
+    /// The `Link: rel="next"` URL, when there are more pages.
+    pub next: Option<String>,
+}
+
+/// One group of a group-by count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupCount {
+    pub value: String,
+    pub count: u64,
+}
+
+/// What `order_now` created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogOrder {
+    pub sys_id: String,
+    pub number: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SnowClient {
+    http: reqwest::Client,
+    instance: InstanceUrl,
+    auth: Auth,
+    timeout: Duration,
+}
+
+/// The HTTP client every Snowlink request uses (also for OAuth endpoints).
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("snowlink/", env!("CARGO_PKG_VERSION")))
+        .redirect(redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .build()
+        .map_err(|err| ApiError::Network {
+            detail: chain_text(&err),
+        })
+}
+
+impl SnowClient {
+    pub fn new(instance: InstanceUrl, auth: Auth) -> Result<Self, ApiError> {
+        Self::with_timeout(instance, auth, DEFAULT_TIMEOUT)
+    }
+
+    pub fn with_timeout(
+        instance: InstanceUrl,
+        auth: Auth,
+        timeout: Duration,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            http: http_client(timeout)?,
+            instance,
+            auth,
+            timeout,
+        })
+    }
+
+    pub fn instance(&self) -> &InstanceUrl {
+        &self.instance
+    }
+
+    /// Table API GET of a collection. Uses `/api/now/v2/`, where an empty result is `[]`
+    /// (v1 answers 404 for it).
+    pub async fn query(&self, table: &str, query: &TableQuery) -> Result<Page, ApiError> {
+        let mut params: Vec<(&str, String)> =
+            vec![("sysparm_exclude_reference_link", "true".into())];
+        if let Some(q) = &query.query {
+            params.push(("sysparm_query", q.clone()));
+        }
+        if !query.fields.is_empty() {
+            params.push(("sysparm_fields", query.fields.join(",")));
+        }
+        if let Some(limit) = query.limit {
+            params.push(("sysparm_limit", limit.to_string()));
+        }
+        if let Some(offset) = query.offset {
+            params.push(("sysparm_offset", offset.to_string()));
+        }
+        if query.display_value {
+            params.push(("sysparm_display_value", "true".into()));
+        }
+        let url = self.url(&table_path(table, None)?)?;
+        let (value, headers) = self
+            .send(Method::GET, url, &params, None, Some(table))
+            .await?;
+        self.page(value, &headers)
+    }
+
+    /// The page after `page`, or `None` at the end. Only follows links to this instance.
+    pub async fn next_page(&self, page: &Page, table: &str) -> Result<Option<Page>, ApiError> {
+        let Some(next) = &page.next else {
+            return Ok(None);
+        };
+        let Ok(url) = url::Url::parse(next) else {
+            return Ok(None);
+        };
+        if url.origin().ascii_serialization() != self.instance.as_str() {
+            return Err(ApiError::Redirected {
+                location: url.origin().ascii_serialization(),
+            });
+        }
+        let (value, headers) = self.send(Method::GET, url, &[], None, Some(table)).await?;
+        self.page(value, &headers).map(Some)
+    }
+
+    pub async fn get(&self, table: &str, sys_id: &str) -> Result<Record, ApiError> {
+        let url = self.url(&table_path(table, Some(sys_id))?)?;
+        let (value, _) = self.send(Method::GET, url, &[], None, Some(table)).await?;
+        result_record(value)
+    }
+
+    pub async fn create(&self, table: &str, fields: &Value) -> Result<Record, ApiError> {
+        let url = self.url(&table_path(table, None)?)?;
+        let (value, _) = self
+            .send(Method::POST, url, &[], Some(fields), Some(table))
+            .await?;
+        result_record(value)
+    }
+
+    pub async fn update(
+        &self,
+        table: &str,
+        sys_id: &str,
+        fields: &Value,
+    ) -> Result<Record, ApiError> {
+        let url = self.url(&table_path(table, Some(sys_id))?)?;
+        let (value, _) = self
+            .send(Method::PATCH, url, &[], Some(fields), Some(table))
+            .await?;
+        result_record(value)
+    }
+
+    /// Rows matching `query`, counted by the Aggregate API (never by paging).
+    pub async fn count(&self, table: &str, query: Option<&str>) -> Result<u64, ApiError> {
+        let mut params = vec![("sysparm_count", "true".to_owned())];
+        if let Some(q) = query {
+            params.push(("sysparm_query", q.to_owned()));
+        }
+        let url = self.url(&format!("/api/now/stats/{}", segment(table)?))?;
+        let (value, _) = self
+            .send(Method::GET, url, &params, None, Some(table))
+            .await?;
+        count_of(&value["result"]["stats"])
+            .ok_or_else(|| malformed("no count in the Aggregate API answer"))
+    }
+
+    /// Counts grouped by one field's values.
+    pub async fn count_by(
+        &self,
+        table: &str,
+        query: Option<&str>,
+        group_by: &str,
+    ) -> Result<Vec<GroupCount>, ApiError> {
+        let mut params = vec![
+            ("sysparm_count", "true".to_owned()),
+            ("sysparm_group_by", group_by.to_owned()),
+        ];
+        if let Some(q) = query {
+            params.push(("sysparm_query", q.to_owned()));
+        }
+        let url = self.url(&format!("/api/now/stats/{}", segment(table)?))?;
+        let (value, _) = self
+            .send(Method::GET, url, &params, None, Some(table))
+            .await?;
+        let groups = match &value["result"] {
+            Value::Array(groups) => groups.as_slice(),
+            // One group comes back as an object on some releases.
+            Value::Object(_) => std::slice::from_ref(&value["result"]),
+            _ => return Err(malformed("no groups in the Aggregate API answer")),
+        };
+        groups
+            .iter()
+            .map(|group| {
+                let value = group["groupby_fields"]
+                    .as_array()
+                    .and_then(|fields| fields.iter().find(|f| f["field"] == group_by))
+                    .and_then(|f| f["value"].as_str())
+                    .unwrap_or_default()
+                    .to_owned();
+                let count =
+                    count_of(&group["stats"]).ok_or_else(|| malformed("a group has no count"))?;
+                Ok(GroupCount { value, count })
+            })
+            .collect()
+    }
+
+    /// Orders a catalog item (`order_now`), creating an `sc_request`.
+    pub async fn order_now(
+        &self,
+        item_sys_id: &str,
+        quantity: u32,
+    ) -> Result<CatalogOrder, ApiError> {
+        let path = format!(
+            "/api/sn_sc/servicecatalog/items/{}/order_now",
+            segment(item_sys_id)?
+        );
+        let body = json!({ "sysparm_quantity": quantity.to_string() });
+        let url = self.url(&path)?;
+        let (value, _) = self.send(Method::POST, url, &[], Some(&body), None).await?;
+        let result = &value["result"];
+        let text = |key: &str| result[key].as_str().map(str::to_owned);
+        match (
+            text("sys_id"),
+            text("number").or_else(|| text("request_number")),
+        ) {
+            (Some(sys_id), Some(number)) => Ok(CatalogOrder { sys_id, number }),
+            _ => Err(malformed("order_now did not return the request")),
+        }
+    }
+
+    /// GET of any REST path on the instance (a scripted REST API such as
+    /// `/api/snc/oauth_userinfo`), returning its JSON.
+    pub async fn get_path(&self, path: &str) -> Result<Value, ApiError> {
+        if !path.starts_with("/api/") {
+            return Err(malformed("REST paths start with /api/"));
+        }
+        let url = self.url(path)?;
+        Ok(self.send(Method::GET, url, &[], None, None).await?.0)
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, ApiError> {
+        self.instance
+            .endpoint(path)
+            .map_err(|err| ApiError::BadRequest {
+                message: format!("invalid path: {err}"),
+            })
+    }
+
+    fn page(&self, value: Value, headers: &HeaderMap) -> Result<Page, ApiError> {
+        let records = match value.get("result") {
+            Some(Value::Array(rows)) => rows
+                .iter()
+                .filter_map(|row| row.as_object().cloned())
+                .collect(),
+            _ => return Err(malformed("the Table API answer has no result list")),
+        };
+        let total = header(headers, "x-total-count").and_then(|v| v.trim().parse().ok());
+        let next = header(headers, LINK.as_str()).and_then(next_link);
+        Ok(Page {
+            records,
+            total,
+            next,
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: url::Url,
+        params: &[(&str, String)],
+        body: Option<&Value>,
+        table: Option<&str>,
+    ) -> Result<(Value, HeaderMap), ApiError> {
+        let path = url.path().to_owned();
+        let subject = Subject { table, path: &path };
+        let mut attempt = 0;
+        loop {
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .query(params)
+                .header(reqwest::header::ACCEPT, "application/json");
+            request = match &self.auth {
+                Auth::Basic { username, password } => {
+                    request.basic_auth(username, Some(password.expose()))
+                }
+                Auth::Bearer(token) => request.bearer_auth(token.expose()),
+            };
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|err| self.transport_error(&err))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let bytes = read_capped(response)
+                .await
+                .map_err(|err| self.transport_error(&err))?;
+            let answer = Answer {
+                status,
+                content_type: header(&headers, CONTENT_TYPE.as_str()),
+                mfa_token: header(&headers, "x-mfa_token"),
+                retry_after: header(&headers, RETRY_AFTER.as_str()),
+                location: header(&headers, LOCATION.as_str()),
+                body: &bytes,
+            };
+            match classify(&answer, subject) {
+                Err(ApiError::RateLimited { retry_after }) if attempt < RATE_LIMIT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(retry_after.unwrap_or(DEFAULT_RETRY_WAIT)).await;
+                }
+                result => return result.map(|value| (value, headers)),
+            }
+        }
+    }
+
+    fn transport_error(&self, err: &reqwest::Error) -> ApiError {
+        transport_error(err, self.instance.host(), self.timeout)
+    }
+}
+
+/// Maps a failure below HTTP to what the user can act on: timeout, DNS, refused, TLS.
+pub fn transport_error(err: &reqwest::Error, host: &str, timeout: Duration) -> ApiError {
+    if err.is_timeout() {
+        return ApiError::Timeout(timeout);
+    }
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return ApiError::ConnectRefused {
+                host: host.to_owned(),
+            };
+        }
+        source = cause.source();
+    }
+    let text = chain_text(err);
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+    {
+        ApiError::Dns {
+            host: host.to_owned(),
+        }
+    } else if lower.contains("certificate") || lower.contains("unknownissuer") {
+        ApiError::TlsUntrusted {
+            detail: certificate_reason(&lower),
+        }
+    } else if lower.contains("connection refused") {
+        ApiError::ConnectRefused {
+            host: host.to_owned(),
+        }
+    } else {
+        ApiError::Network { detail: text }
+    }
+}
+
+/// A short, stable reason from rustls's certificate error text.
+fn certificate_reason(lower: &str) -> String {
+    let reason = if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        "issued by an unknown certificate authority"
+    } else if lower.contains("expired") {
+        "expired"
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        "issued for another host name"
+    } else if lower.contains("selfsigned")
+        || lower.contains("self-signed")
+        || lower.contains("self signed")
+    {
+        "self-signed"
+    } else {
+        "not trusted"
+    };
+    reason.to_owned()
+}
+
+/// The error and its causes in one line, without the request URL (which may carry a query).
+fn chain_text(err: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = err.source();
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push(if err.is_connect() {
+            "connect error".into()
+        } else {
+            "request error".into()
+        });
+    }
+    parts
+        .join(": ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect()
+}
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_BODY.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if room <= chunk.len() {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The `rel="next"` target of a `Link` header (RFC 8288).
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        is_next.then(|| {
+            target
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+    })
+}
+
+fn count_of(stats: &Value) -> Option<u64> {
+    match &stats["count"] {
+        Value::String(text) => text.parse().ok(),
+        Value::Number(number) => number.as_u64(),
+        _ => None,
+    }
+}
+
+fn result_record(value: Value) -> Result<Record, ApiError> {
+    match value {
+        Value::Object(mut envelope) => match envelope.remove("result") {
+            Some(Value::Object(record)) => Ok(record),
+            _ => Err(malformed("the answer has no result record")),
+        },
+        _ => Err(malformed("the answer is not a JSON object")),
+    }
+}
+
+fn malformed(detail: &str) -> ApiError {
+    ApiError::Malformed {
+        detail: detail.to_owned(),
+    }
+}
+
+/// A table name or sys_id as one path segment: letters, digits, `_` only, so nothing a caller
+/// passes can change the path.
+fn segment(text: &str) -> Result<&str, ApiError> {
+    if !text.is_empty()
+        && text.len() <= 80
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        Ok(text)
+    } else {
+        Err(ApiError::BadRequest {
+            message: format!(
+                "{:?} is not a valid table name or sys_id",
+                text.chars().take(80).collect::<String>()
+            ),
+        })
+    }
+}
+
+fn table_path(table: &str, sys_id: Option<&str>) -> Result<String, ApiError> {
+    let table = segment(table)?;
+    Ok(match sys_id {
+        Some(id) => format!("/api/now/v2/table/{table}/{}", segment(id)?),
+        None => format!("/api/now/v2/table/{table}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found_among_the_relations() {
+        let link = "<https://acme.service-now.com/api/now/table/incident?sysparm_offset=0>;rel=\"first\",\
+                    <https://acme.service-now.com/api/now/table/incident?sysparm_offset=100>;rel=\"next\",\
+                    <https://acme.service-now.com/api/now/table/incident?sysparm_offset=900>;rel=\"last\"";
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://acme.service-now.com/api/now/table/incident?sysparm_offset=100")
+        );
+        assert_eq!(next_link("<https://x/a>;rel=\"last\""), None);
+        assert_eq!(next_link("garbage"), None);
+    }
+
+    #[test]
+    fn fields_read_strings_and_references() {
+        let record: Record = serde_json::from_value(json!({
+            "number": "INC0010001",
+            "caller_id": {"link": "https://acme.service-now.com/api/now/table/sys_user/abc", "value": "abc"},
+            "odd": 4
+        }))
+        .unwrap();
+        assert_eq!(field(&record, "number"), Some("INC0010001"));
+        assert_eq!(field(&record, "caller_id"), Some("abc"));
+        assert_eq!(field(&record, "odd"), None);
+        assert_eq!(field(&record, "missing"), None);
+    }
+
+    #[test]
+    fn path_segments_cannot_escape() {
+        assert!(table_path("incident", Some("0123456789abcdef0123456789abcdef")).is_ok());
+        for bad in [
+            "",
+            "../sys_user",
+            "incident?sysparm_query=x",
+            "a/b",
+            "inc%2F",
+            "é",
+        ] {
+            assert!(table_path(bad, None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn counts_are_strings_or_numbers() {
+        assert_eq!(count_of(&json!({"count": "123"})), Some(123));
+        assert_eq!(count_of(&json!({"count": 7})), Some(7));
+        assert_eq!(count_of(&json!({"count": "many"})), None);
+    }
+}

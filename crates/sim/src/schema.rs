@@ -440,10 +440,6 @@ impl Schemas {
         }
     }
 
-    pub fn get(&self, table: &str) -> Option<&TableSchema> {
-        self.tables.get(table)
-    }
-
     pub fn exists(&self, table: &str) -> bool {
         self.tables.contains_key(table)
     }

@@ -22,6 +22,9 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::table_api::routes())
         .merge(crate::stats_api::routes())
         .merge(crate::catalog::routes())
+        .merge(crate::session::routes())
+        .merge(crate::oauth_authorize::routes())
+        .merge(crate::oauth_token::routes())
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             crate::faults::apply,

@@ -60,7 +60,6 @@ pub struct Table {
     index: HashMap<String, usize>,
     columns: Vec<Vec<u32>>,
     live: Vec<bool>,
-    live_count: usize,
     by_sys_id: HashMap<u32, usize>,
 }
 
@@ -72,7 +71,6 @@ impl Default for Table {
             index: HashMap::new(),
             columns: Vec::new(),
             live: Vec::new(),
-            live_count: 0,
             by_sys_id: HashMap::new(),
         }
     }
@@ -127,7 +125,6 @@ impl Table {
     pub fn insert(&mut self, record: &Record) -> usize {
         let row = self.live.len();
         self.live.push(true);
-        self.live_count += 1;
         for column in &mut self.columns {
             column.push(0);
         }
@@ -154,7 +151,6 @@ impl Table {
             if let Some(live) = self.live.get_mut(row) {
                 *live = false;
             }
-            self.live_count -= 1;
         }
     }
 
@@ -169,10 +165,6 @@ impl Table {
             .enumerate()
             .filter(|(_, live)| **live)
             .map(|(row, _)| row)
-    }
-
-    pub fn len(&self) -> usize {
-        self.live_count
     }
 
     /// Every non-empty field of `row`.
@@ -206,6 +198,6 @@ mod tests {
         assert_eq!(table.value(row, "missing"), "");
         table.delete(row);
         assert_eq!(table.find(&"a".repeat(32)), None);
-        assert_eq!(table.len(), 0);
+        assert_eq!(table.rows().count(), 0);
     }
 }

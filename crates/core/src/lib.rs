@@ -6,6 +6,7 @@ pub mod api;
 pub mod browser;
 pub mod connections;
 pub mod instance;
+pub mod oauth;
 pub mod secrets;
 
 pub use browser::{BrowserUrl, BrowserUrlError};

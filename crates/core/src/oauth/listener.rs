@@ -1,0 +1,637 @@
+//! The loopback listener that catches the browser's redirect at the end of an authorization-code
+//! sign-in (RFC 8252 §7.3). It binds `127.0.0.1` on the first free port of a short fixed list,
+//! because ServiceNow matches redirect URLs exactly and silently falls back to the first
+//! registered one: a random port would never be called back. It answers only `GET /callback`,
+//! caps each request at 16 KiB, gives each connection its own read timeout and handles
+//! connections concurrently (a slow or idle client cannot hold it), answers a request whose
+//! `state` does not match with 400 and keeps waiting (RFC 6749 §10.12, RFC 9700 §4.7), and the
+//! whole wait has a deadline and can be cancelled.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use oauth2::AuthorizationCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use url::Url;
+
+/// The ports an admin registers as redirect URLs (`http://127.0.0.1:<port>/callback`), tried in
+/// order. Three, so that two other programs holding a port still leave one.
+pub const CALLBACK_PORTS: [u16; 3] = [8765, 8766, 8767];
+/// The only path the listener answers.
+pub const CALLBACK_PATH: &str = "/callback";
+/// Largest request head accepted; a redirect with code and state is far below it.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// How long one connection may take to send its request.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections handled at once; more are closed straight away.
+const MAX_CONNECTIONS: usize = 32;
+
+/// Why no authorization code came back. `Display` is the message, [`hint`] the fix.
+///
+/// [`hint`]: ListenerError::hint
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListenerError {
+    #[error("None of the sign-in callback ports {ports:?} on 127.0.0.1 is free.")]
+    NoFreePort { ports: Vec<u16> },
+    #[error("No sign-in callback arrived at {redirect_url} within {} seconds.", .waited.as_secs())]
+    TimedOut {
+        redirect_url: String,
+        waited: Duration,
+    },
+    #[error("The sign-in was cancelled.")]
+    Cancelled,
+    #[error("You pressed Deny on the consent page, so no access was granted.")]
+    Denied,
+    #[error("The authorization server ended the sign-in with the error \"{error}\".")]
+    AuthorizationFailed { error: String },
+}
+
+impl ListenerError {
+    /// What the person should do about it, in one sentence.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::NoFreePort { ports } => format!(
+                "Close the program using port {} (see `ss -ltnp`), or register another port.",
+                ports.first().copied().unwrap_or_default()
+            ),
+            // ServiceNow silently redirects to the first registered URL when ours is not
+            // registered, so "no callback" almost always means the redirect URL.
+            Self::TimedOut { redirect_url, .. } => format!(
+                "If you approved access in the browser, the OAuth application's redirect URL most \
+                 likely does not match: register exactly {redirect_url} in its Redirect URL field \
+                 (System OAuth > Application Registry) and sign in again."
+            ),
+            Self::Cancelled => "Start the sign-in again when you are ready.".into(),
+            Self::Denied => "Sign in again and press Allow to connect.".into(),
+            Self::AuthorizationFailed { .. } => "Check the OAuth application's settings (active, \
+                                                 redirect URL, scopes) and sign in again."
+                .into(),
+        }
+    }
+}
+
+/// What the browser brought back on a successful sign-in.
+#[derive(Debug)]
+pub struct Callback {
+    pub code: AuthorizationCode,
+    /// The issuer the server named (RFC 9207), when it sends one.
+    pub iss: Option<String>,
+}
+
+/// A listener bound to one loopback port, waiting for one callback.
+#[derive(Debug)]
+pub struct LoopbackListener {
+    listener: TcpListener,
+    redirect_url: Url,
+    read_timeout: Duration,
+}
+
+impl LoopbackListener {
+    /// Binds `127.0.0.1` on the first free port of `ports` (usually [`CALLBACK_PORTS`]; tests
+    /// may pass `0` for any free port). The IP literal, not `localhost`, per RFC 8252 §8.3.
+    pub async fn bind(ports: &[u16]) -> Result<Self, ListenerError> {
+        for &port in ports {
+            if let Ok(listener) =
+                TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
+            {
+                let Ok(addr) = listener.local_addr() else {
+                    continue;
+                };
+                let Ok(redirect_url) =
+                    Url::parse(&format!("http://127.0.0.1:{}{CALLBACK_PATH}", addr.port()))
+                else {
+                    continue;
+                };
+                return Ok(Self {
+                    listener,
+                    redirect_url,
+                    read_timeout: READ_TIMEOUT,
+                });
+            }
+        }
+        Err(ListenerError::NoFreePort {
+            ports: ports.to_vec(),
+        })
+    }
+
+    pub fn with_read_timeout(mut self, read_timeout: Duration) -> Self {
+        self.read_timeout = read_timeout;
+        self
+    }
+
+    /// The exact URL to send as `redirect_uri` and to register in ServiceNow.
+    pub fn redirect_url(&self) -> &Url {
+        &self.redirect_url
+    }
+
+    /// Serves callbacks until one carries `expected_state`, the `wait` runs out, or `cancel`
+    /// completes. Requests with another `state` get 400 and do not end the wait.
+    pub async fn wait_for_callback(
+        self,
+        expected_state: &str,
+        wait: Duration,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<Callback, ListenerError> {
+        let deadline = tokio::time::sleep(wait);
+        tokio::pin!(deadline, cancel);
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut cancel => return Err(ListenerError::Cancelled),
+                () = &mut deadline => {
+                    return Err(ListenerError::TimedOut {
+                        redirect_url: self.redirect_url.to_string(),
+                        waited: wait,
+                    });
+                }
+                Some(finished) = connections.join_next() => {
+                    if let Ok(Some(outcome)) = finished {
+                        return outcome;
+                    }
+                }
+                accepted = self.listener.accept() => {
+                    // Accept errors (a reset connection, too many open files) concern one
+                    // client; keep serving the others.
+                    if let Ok((stream, _)) = accepted
+                        && connections.len() < MAX_CONNECTIONS
+                    {
+                        let state = expected_state.to_owned();
+                        let timeout = self.read_timeout;
+                        connections.spawn(async move { serve(stream, &state, timeout).await });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Answers one connection; `Some` when it ended the sign-in one way or the other.
+async fn serve(
+    mut stream: TcpStream,
+    expected_state: &str,
+    read_timeout: Duration,
+) -> Option<Result<Callback, ListenerError>> {
+    let head = match tokio::time::timeout(read_timeout, read_head(&mut stream)).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(HeadError::TooLarge)) => {
+            respond(
+                &mut stream,
+                431,
+                "Request Header Fields Too Large",
+                Page::Rejected,
+            )
+            .await;
+            drain(&mut stream).await;
+            return None;
+        }
+        Ok(Err(HeadError::Closed)) => return None,
+        Err(_) => {
+            respond(&mut stream, 408, "Request Timeout", Page::Rejected).await;
+            return None;
+        }
+    };
+    let (status, reason, page, outcome) = judge(&head, expected_state);
+    respond(&mut stream, status, reason, page).await;
+    outcome
+}
+
+/// Reads and drops what the client is still sending, for a bounded time and amount: closing a
+/// socket with unread data makes the kernel send a reset, which can destroy the answer before
+/// the client reads it.
+async fn drain(stream: &mut TcpStream) {
+    let mut sink = [0u8; 4096];
+    let mut left: usize = 1024 * 1024;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    })
+    .await;
+}
+
+enum HeadError {
+    TooLarge,
+    Closed,
+}
+
+/// Reads up to the blank line that ends the request head; a GET callback has no body.
+async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        let n = stream
+            .read(&mut chunk)
+            .await
+            .map_err(|_| HeadError::Closed)?;
+        if n == 0 {
+            return Err(HeadError::Closed);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            buf.truncate(end);
+            return String::from_utf8(buf).map_err(|_| HeadError::Closed);
+        }
+        if buf.len() > MAX_REQUEST_BYTES {
+            return Err(HeadError::TooLarge);
+        }
+    }
+}
+
+type Judgement = (
+    u16,
+    &'static str,
+    Page,
+    Option<Result<Callback, ListenerError>>,
+);
+
+/// Decides the answer to one request head.
+fn judge(head: &str, expected_state: &str) -> Judgement {
+    let request_line = head.lines().next().unwrap_or_default();
+    let mut parts = request_line.split(' ');
+    let (method, target) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or("/"),
+    );
+    let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
+        return (400, "Bad Request", Page::Rejected, None);
+    };
+    if url.path() != CALLBACK_PATH {
+        return (404, "Not Found", Page::Rejected, None);
+    }
+    if method != "GET" {
+        return (405, "Method Not Allowed", Page::Rejected, None);
+    }
+    let single = |name: &str| {
+        let mut values = url.query_pairs().filter(|(key, _)| key == name);
+        match (values.next(), values.next()) {
+            (Some((_, value)), None) => Some(value.into_owned()),
+            _ => None,
+        }
+    };
+    // Without the state we sent, the request is not the answer to our sign-in: a forged or a
+    // stale redirect. Refuse it and keep waiting for the real one.
+    if !single("state").is_some_and(|state| same_secret(&state, expected_state)) {
+        return (400, "Bad Request", Page::WrongState, None);
+    }
+    if let Some(error) = single("error") {
+        let failure = if error == "access_denied" {
+            ListenerError::Denied
+        } else {
+            ListenerError::AuthorizationFailed {
+                error: error_code(&error),
+            }
+        };
+        return (200, "OK", Page::Failed, Some(Err(failure)));
+    }
+    match single("code").filter(|code| !code.is_empty()) {
+        Some(code) => (
+            200,
+            "OK",
+            Page::Success,
+            Some(Ok(Callback {
+                code: AuthorizationCode::new(code),
+                iss: single("iss"),
+            })),
+        ),
+        None => (400, "Bad Request", Page::Rejected, None),
+    }
+}
+
+/// An error code from the query, reduced to the characters RFC 6749 §4.1.2.1 allows and a sane
+/// length, so a crafted URL cannot put arbitrary text into our messages.
+fn error_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
+}
+
+/// Compares without stopping at the first difference, so response timing says nothing about
+/// how much of a guessed state was right.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[derive(Clone, Copy)]
+enum Page {
+    Success,
+    Failed,
+    WrongState,
+    Rejected,
+}
+
+impl Page {
+    fn text(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Success => (
+                "Signed in",
+                "Snowlink is connected. You can close this tab and return to Snowlink.",
+            ),
+            Self::Failed => (
+                "Sign-in not completed",
+                "No access was granted. Return to Snowlink to see why and try again.",
+            ),
+            Self::WrongState => (
+                "Unexpected sign-in link",
+                "This link does not belong to the sign-in Snowlink is waiting for. Start the \
+                 sign-in from Snowlink again if you meant to connect.",
+            ),
+            Self::Rejected => ("Not found", "Nothing to see here."),
+        }
+    }
+}
+
+/// Writes a small self-contained page (no scripts, no external resources) and closes.
+async fn respond(stream: &mut TcpStream, status: u16, reason: &str, page: Page) {
+    let (title, message) = page.text();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} - \
+         Snowlink</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;\
+         margin:4rem auto;padding:0 1rem;color:#1b1f24}}h1{{font-size:1.4rem}}</style></head>\
+         <body><h1>{title}</h1><p>{message}</p></body></html>"
+    );
+    let allow = if status == 405 { "Allow: GET\r\n" } else { "" };
+    // no-referrer: the callback URL carries the code; no-store: keep it out of caches.
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\n{allow}Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
+         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // The browser may already be gone; the outcome does not depend on it hearing back.
+    let write = async {
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), write).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    const STATE: &str = "s-0123456789abcdef";
+
+    async fn listener() -> (LoopbackListener, SocketAddr) {
+        let listener = LoopbackListener::bind(&[0]).await.unwrap();
+        let addr = listener.listener.local_addr().unwrap();
+        (listener, addr)
+    }
+
+    /// Sends raw bytes and returns the status code and the whole answer.
+    async fn send(addr: SocketAddr, raw: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        // A server that answers before reading everything may reset the connection; keep
+        // whatever it said.
+        let _ = stream.write_all(raw).await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+
+    async fn get(addr: SocketAddr, target: &str) -> (u16, String) {
+        send(
+            addr,
+            format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes(),
+        )
+        .await
+    }
+
+    fn wait(
+        listener: LoopbackListener,
+    ) -> tokio::task::JoinHandle<Result<Callback, ListenerError>> {
+        tokio::spawn(async move {
+            listener
+                .wait_for_callback(STATE, Duration::from_secs(10), std::future::pending())
+                .await
+        })
+    }
+
+    #[tokio::test]
+    async fn binds_the_first_free_port_of_the_list() {
+        let busy = LoopbackListener::bind(&[0]).await.unwrap();
+        let busy_port = busy.redirect_url().port().unwrap();
+        let free = LoopbackListener::bind(&[busy_port, 0]).await.unwrap();
+        assert_ne!(free.redirect_url().port().unwrap(), busy_port);
+        assert_eq!(free.redirect_url().host_str(), Some("127.0.0.1"));
+        assert_eq!(free.redirect_url().path(), "/callback");
+        let err = LoopbackListener::bind(&[busy_port]).await.unwrap_err();
+        assert_eq!(
+            err,
+            ListenerError::NoFreePort {
+                ports: vec![busy_port]
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn the_real_callback_returns_the_code_and_accepts_extra_parameters() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        let (status, page) = get(
+            addr,
+            &format!("/callback?code=abc%2F1&state={STATE}&iss=https%3A%2F%2Fop.example"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Signed in"), "{page}");
+        assert!(page.contains("Referrer-Policy: no-referrer"), "{page}");
+        let callback = waiting.await.unwrap().unwrap();
+        assert_eq!(callback.code.secret(), "abc/1");
+        assert_eq!(callback.iss.as_deref(), Some("https://op.example"));
+    }
+
+    #[tokio::test]
+    async fn forged_callbacks_get_400_and_the_wait_goes_on() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        for target in [
+            "/callback?code=stolen".to_owned(),
+            "/callback?code=stolen&state=wrong".to_owned(),
+            format!("/callback?code=stolen&state={STATE}x"),
+            format!("/callback?code=a&state={STATE}&state=other"),
+            "/callback?error=access_denied&state=wrong".to_owned(),
+        ] {
+            let (status, page) = get(addr, &target).await;
+            assert_eq!(status, 400, "{target}");
+            assert!(page.contains("Unexpected sign-in link"), "{page}");
+        }
+        // A request with the right state but no code is refused too.
+        assert_eq!(get(addr, &format!("/callback?state={STATE}")).await.0, 400);
+        assert!(!waiting.is_finished());
+        get(addr, &format!("/callback?code=real&state={STATE}")).await;
+        assert_eq!(waiting.await.unwrap().unwrap().code.secret(), "real");
+    }
+
+    #[tokio::test]
+    async fn wrong_paths_and_methods_are_refused() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        assert_eq!(get(addr, "/").await.0, 404);
+        assert_eq!(get(addr, "/favicon.ico").await.0, 404);
+        assert_eq!(
+            get(addr, &format!("/callbackx?code=a&state={STATE}"))
+                .await
+                .0,
+            404
+        );
+        let (status, answer) = send(
+            addr,
+            format!("POST /callback?code=a&state={STATE} HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+                .as_bytes(),
+        )
+        .await;
+        assert_eq!(status, 405);
+        assert!(answer.contains("Allow: GET"));
+        assert_eq!(send(addr, b"garbage\r\n\r\n").await.0, 404);
+        assert!(!waiting.is_finished());
+        get(addr, &format!("/callback?code=ok&state={STATE}")).await;
+        assert!(waiting.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_huge_request_is_cut_off() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        let huge = format!(
+            "GET /callback?code=a&state={STATE}&pad={} HTTP/1.1\r\n\r\n",
+            "x".repeat(64 * 1024)
+        );
+        assert_eq!(send(addr, huge.as_bytes()).await.0, 431);
+        let headers = format!(
+            "GET /callback HTTP/1.1\r\n{}\r\n",
+            "X-Filler: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n".repeat(1000)
+        );
+        assert_eq!(send(addr, headers.as_bytes()).await.0, 431);
+        assert!(!waiting.is_finished());
+        get(addr, &format!("/callback?code=ok&state={STATE}")).await;
+        assert!(waiting.await.unwrap().is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_slow_client_cannot_hold_the_listener() {
+        let (listener, addr) = listener().await;
+        let listener = listener.with_read_timeout(Duration::from_millis(500));
+        let waiting = wait(listener);
+        // Two clients connect and never finish their request.
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        let mut trickle = TcpStream::connect(addr).await.unwrap();
+        trickle.write_all(b"GET /callback?co").await.unwrap();
+
+        let started = Instant::now();
+        let (status, _) = get(addr, &format!("/callback?code=ok&state={STATE}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < Duration::from_millis(400),
+            "served at once, not after the slow ones: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(waiting.await.unwrap().unwrap().code.secret(), "ok");
+        // The slow ones are not kept forever either.
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(2), idle.read_to_end(&mut rest)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), trickle.read_to_end(&mut rest)).await;
+    }
+
+    #[tokio::test]
+    async fn slow_clients_are_timed_out_with_408() {
+        let (listener, addr) = listener().await;
+        let listener = listener.with_read_timeout(Duration::from_millis(200));
+        let _waiting = wait(listener);
+        let mut idle = TcpStream::connect(addr).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(3), idle.read_to_end(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"));
+    }
+
+    #[tokio::test]
+    async fn deny_is_reported_as_such() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        let (status, page) = get(
+            addr,
+            &format!("/callback?error=access_denied&error_description=User+denied&state={STATE}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Sign-in not completed"));
+        let err = waiting.await.unwrap().unwrap_err();
+        assert_eq!(err, ListenerError::Denied);
+        assert!(err.to_string().contains("You pressed Deny"));
+    }
+
+    #[tokio::test]
+    async fn other_authorization_errors_are_sanitized() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        get(
+            addr,
+            &format!("/callback?error=invalid_scope%3Cscript%3E&state={STATE}"),
+        )
+        .await;
+        assert_eq!(
+            waiting.await.unwrap().unwrap_err(),
+            ListenerError::AuthorizationFailed {
+                error: "invalid_scopescript".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn the_wait_times_out_naming_the_redirect_url_to_register() {
+        let (listener, _) = listener().await;
+        let url = listener.redirect_url().to_string();
+        let err = listener
+            .wait_for_callback(STATE, Duration::from_millis(100), std::future::pending())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ListenerError::TimedOut { .. }));
+        assert!(err.to_string().contains(&url));
+        assert!(
+            err.hint()
+                .contains("redirect URL most likely does not match")
+        );
+        assert!(err.hint().contains(&format!("register exactly {url}")));
+    }
+
+    #[tokio::test]
+    async fn the_wait_can_be_cancelled() {
+        let (listener, _) = listener().await;
+        let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+        let waiting = tokio::spawn(async move {
+            listener
+                .wait_for_callback(STATE, Duration::from_secs(60), async {
+                    let _ = cancelled.await;
+                })
+                .await
+        });
+        cancel.send(()).unwrap();
+        assert_eq!(
+            waiting.await.unwrap().unwrap_err(),
+            ListenerError::Cancelled
+        );
+    }
+}

@@ -24,6 +24,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const RATE_LIMIT_RETRIES: u32 = 3;
 /// Wait before retrying a 429 that carries no usable `Retry-After`.
 const DEFAULT_RETRY_WAIT: Duration = Duration::from_secs(1);
+/// Longest `Retry-After` waited for automatically; a longer one is reported to the user at
+/// once rather than freezing the screen or the terminal.
+const MAX_AUTO_RETRY_WAIT: Duration = Duration::from_secs(5);
 /// Largest response body read; a hostile server cannot exhaust memory.
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
@@ -360,7 +363,10 @@ impl SnowClient {
                 body: &bytes,
             };
             match classify(&answer, subject) {
-                Err(ApiError::RateLimited { retry_after }) if attempt < RATE_LIMIT_RETRIES => {
+                Err(ApiError::RateLimited { retry_after })
+                    if attempt < RATE_LIMIT_RETRIES
+                        && retry_after.is_none_or(|wait| wait <= MAX_AUTO_RETRY_WAIT) =>
+                {
                     attempt += 1;
                     tokio::time::sleep(retry_after.unwrap_or(DEFAULT_RETRY_WAIT)).await;
                 }

@@ -1,0 +1,313 @@
+//! `SnowClient` against the simulator over real loopback HTTP: every typed error comes from an
+//! answer the simulator gives the way a real instance does (docs/servicenow.md).
+
+use std::time::Duration;
+
+use serde_json::json;
+use snowlink_core::InstanceUrl;
+use snowlink_core::api::{ApiError, Auth, AuthFailure, Forbidden, SnowClient, TableQuery, field};
+use snowlink_core::secrets::Password;
+use snowlink_sim::{Fault, RunningSim, Seed, Sim, UserSpec};
+
+async fn demo() -> RunningSim {
+    Sim::builder().seed(Seed::Demo).start().await.unwrap()
+}
+
+fn client_as(sim: &RunningSim, user: &str, password: &str) -> SnowClient {
+    let instance = InstanceUrl::parse(sim.url()).unwrap();
+    let auth = Auth::Basic {
+        username: user.into(),
+        password: Password::new(password),
+    };
+    SnowClient::new(instance, auth).unwrap()
+}
+
+fn admin_client(sim: &RunningSim) -> SnowClient {
+    let (user, password) = sim.admin();
+    client_as(sim, &user, &password)
+}
+
+#[tokio::test]
+async fn queries_page_through_link_headers_and_counts_use_the_aggregate_api() {
+    let sim = demo().await;
+    let client = admin_client(&sim);
+    let expected = sim.state().count("incident", "active=true");
+    assert!(expected > 5, "the demo seed has active incidents");
+
+    let query = TableQuery {
+        query: Some("active=true".into()),
+        limit: Some(5),
+        ..Default::default()
+    };
+    let first = client.query("incident", &query).await.unwrap();
+    assert_eq!(first.records.len(), 5);
+    assert_eq!(first.total, Some(expected as u64));
+    let second = client
+        .next_page(&first, "incident")
+        .await
+        .unwrap()
+        .expect("a second page");
+    let first_ids: Vec<_> = first
+        .records
+        .iter()
+        .filter_map(|r| field(r, "sys_id"))
+        .collect();
+    assert!(
+        second
+            .records
+            .iter()
+            .all(|r| !first_ids.contains(&field(r, "sys_id").unwrap()))
+    );
+
+    assert_eq!(
+        client.count("incident", Some("active=true")).await.unwrap(),
+        expected as u64
+    );
+    let groups = client
+        .count_by("incident", Some("active=true"), "priority")
+        .await
+        .unwrap();
+    assert_eq!(groups.iter().map(|g| g.count).sum::<u64>(), expected as u64);
+    assert!(groups.iter().all(|g| !g.value.is_empty()));
+}
+
+#[tokio::test]
+async fn records_are_created_read_and_updated() {
+    let sim = demo().await;
+    let client = admin_client(&sim);
+    let created = client
+        .create(
+            "incident",
+            &json!({"short_description": "Snowlink test", "correlation_id": "ext-1"}),
+        )
+        .await
+        .unwrap();
+    let sys_id = field(&created, "sys_id").unwrap().to_owned();
+    assert_eq!(sys_id.len(), 32);
+    let updated = client
+        .update("incident", &sys_id, &json!({"correlation_id": "ext-2"}))
+        .await
+        .unwrap();
+    assert_eq!(field(&updated, "correlation_id"), Some("ext-2"));
+    let read = client.get("incident", &sys_id).await.unwrap();
+    assert_eq!(field(&read, "short_description"), Some("Snowlink test"));
+    assert_eq!(
+        sim.state().get("incident", &sys_id).unwrap()["correlation_id"],
+        "ext-2"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_mfa_user_are_told_apart() {
+    let sim = demo().await;
+    let (admin, _) = sim.admin();
+    let err = client_as(&sim, &admin, "wrong")
+        .count("incident", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::NotAuthenticated(AuthFailure::Rejected)),
+        "{err:?}"
+    );
+
+    let mut spec = UserSpec::new("mfa.user", "Secret-123");
+    spec.mfa = true;
+    spec.roles = vec!["itil".into()];
+    sim.state().create_user(spec).unwrap();
+    let err = client_as(&sim, "mfa.user", "Secret-123")
+        .count("incident", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::NotAuthenticated(AuthFailure::MfaRequired)),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?} {}", err.hint()).contains("Secret-123"));
+}
+
+#[tokio::test]
+async fn a_user_without_roles_is_refused_by_record_acls() {
+    let sim = demo().await;
+    sim.state()
+        .create_user(UserSpec::new("no.roles", "Secret-123"))
+        .unwrap();
+    let client = client_as(&sim, "no.roles", "Secret-123");
+    match client
+        .create("sys_user_role", &json!({"name": "x_escalate"}))
+        .await
+    {
+        Err(ApiError::Forbidden {
+            kind: Forbidden::RecordAcl,
+            what,
+        }) => {
+            assert_eq!(what, "sys_user_role")
+        }
+        other => panic!("expected a 403 from the record ACL, got {other:?}"),
+    }
+    assert!(
+        sim.state()
+            .query("sys_user_role", "name=x_escalate")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_missing_table_and_a_missing_scripted_path_point_at_the_update_set() {
+    let sim = demo().await;
+    let client = admin_client(&sim);
+    let err = client
+        .query("x_snowlink_link", &TableQuery::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ApiError::InvalidTable { table } if table == "x_snowlink_link"),
+        "{err:?}"
+    );
+    let err = client
+        .get_path("/api/snc/oauth_userinfo")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::PathNotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_hibernating_instance_is_recognised_despite_http_200() {
+    let sim = demo().await;
+    sim.set_fault(Fault::Hibernate);
+    let err = admin_client(&sim)
+        .count("incident", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Hibernating), "{err:?}");
+    assert!(err.hint().contains("Wake"));
+}
+
+#[tokio::test]
+async fn short_rate_limits_are_waited_out_and_a_429_storm_ends_with_an_error() {
+    let sim = demo().await;
+    let client = admin_client(&sim);
+    sim.set_fault(Fault::RateLimit {
+        limit: 1,
+        window: Duration::from_secs(1),
+    });
+    // The first call uses the window's one request; the second waits for the next window.
+    client.count("incident", None).await.unwrap();
+    client.count("incident", None).await.unwrap();
+
+    sim.clear_faults();
+    sim.set_fault(Fault::RateLimit {
+        limit: 0,
+        window: Duration::from_secs(60),
+    });
+    let started = std::time::Instant::now();
+    let err = client.count("incident", None).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApiError::RateLimited {
+                retry_after: Some(_)
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a long Retry-After is not waited for"
+    );
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_named_as_such() {
+    let sim = Sim::builder()
+        .seed(Seed::Empty)
+        .tls(true)
+        .start()
+        .await
+        .unwrap();
+    let err = admin_client(&sim)
+        .count("incident", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::TlsUntrusted { .. }), "{err:?}");
+    assert!(err.hint().contains("proxy"));
+}
+
+#[tokio::test]
+async fn slow_instances_time_out_and_dropped_connections_fail_cleanly() {
+    let sim = demo().await;
+    let (user, password) = sim.admin();
+    let instance = InstanceUrl::parse(sim.url()).unwrap();
+    let auth = Auth::Basic {
+        username: user,
+        password: Password::new(password),
+    };
+    let impatient = SnowClient::with_timeout(instance, auth, Duration::from_millis(300)).unwrap();
+    sim.set_fault(Fault::Latency(Duration::from_secs(3)));
+    let err = impatient.count("incident", None).await.unwrap_err();
+    assert!(matches!(err, ApiError::Timeout(_)), "{err:?}");
+    assert!(err.is_retryable());
+
+    sim.clear_faults();
+    sim.set_fault(Fault::DropConnections);
+    let err = admin_client(&sim)
+        .count("incident", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApiError::Network { .. } | ApiError::ConnectRefused { .. }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn nothing_listening_is_connect_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let instance = InstanceUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let auth = Auth::Basic {
+        username: "a".into(),
+        password: Password::new("b"),
+    };
+    let err = SnowClient::new(instance, auth)
+        .unwrap()
+        .count("incident", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::ConnectRefused { .. }), "{err:?}");
+}
+
+/// A server that is not ServiceNow: JSON content type, body that is not JSON.
+#[tokio::test]
+async fn a_body_that_is_not_json_is_malformed_not_a_panic() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buffer = [0u8; 4096];
+        let _ = socket.read(&mut buffer).await;
+        let body = "{\"result\": {\"stats\": ";
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(response.as_bytes()).await.unwrap();
+    });
+    let instance = InstanceUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let auth = Auth::Basic {
+        username: "a".into(),
+        password: Password::new("b"),
+    };
+    let err = SnowClient::new(instance, auth)
+        .unwrap()
+        .count("incident", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Malformed { .. }), "{err:?}");
+}

@@ -20,6 +20,7 @@ mod query;
 mod render;
 mod rules;
 mod schema;
+mod scripted;
 mod search;
 mod seed;
 mod server;
@@ -29,6 +30,8 @@ mod stats_api;
 mod store;
 mod table_api;
 mod tls;
+mod updateset;
+mod updateset_api;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -25,6 +25,8 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::session::routes())
         .merge(crate::oauth_authorize::routes())
         .merge(crate::oauth_token::routes())
+        .merge(crate::updateset_api::routes())
+        .fallback(crate::scripted::dispatch)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             crate::faults::apply,

@@ -1,0 +1,428 @@
+//! Conformance: update sets in the unload format (import → loaded, preview → problems,
+//! commit → the instance behaves accordingly), scripted REST and business rules.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{admin_get, client, json, start};
+use snowlink_sim::{Record, RunningSim, Seed};
+
+fn record_update(table: &str, fields: &[(&str, &str)]) -> String {
+    let body: String = fields
+        .iter()
+        .map(|(k, v)| format!("<{k}>{}</{k}>", escape(v)))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><record_update table=\"{table}\">\
+         <{table} action=\"INSERT_OR_UPDATE\">{body}</{table}></record_update>"
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An update set document; every second payload is entity-escaped instead of CDATA.
+fn unload(name: &str, payloads: &[(&str, String)]) -> String {
+    let mut doc = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><unload unload_date=\"2022-11-29 12:14:37\">\
+         <sys_remote_update_set action=\"INSERT_OR_UPDATE\"><application display_value=\"Global\">global</application>\
+         <name>{name}</name><remote_sys_id>0123456789abcdef0123456789abcdef</remote_sys_id><state>loaded</state>\
+         <sys_id>fedcba9876543210fedcba9876543210</sys_id></sys_remote_update_set>"
+    );
+    for (index, (kind, payload)) in payloads.iter().enumerate() {
+        let payload = if index % 2 == 0 {
+            format!("<![CDATA[{payload}]]>")
+        } else {
+            escape(payload)
+        };
+        doc.push_str(&format!(
+            "<sys_update_xml action=\"INSERT_OR_UPDATE\"><action>INSERT_OR_UPDATE</action><category>customer</category>\
+             <name>update_{index}</name><payload>{payload}</payload>\
+             <remote_update_set display_value=\"{name}\">fedcba9876543210fedcba9876543210</remote_update_set>\
+             <table/><target_name>t{index}</target_name><type>{kind}</type><update_guid>g{index}</update_guid></sys_update_xml>"
+        ));
+    }
+    doc.push_str("</unload>");
+    doc
+}
+
+const ROLE_ID: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa01";
+const ACL_ID: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa02";
+const DEF_ID: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa03";
+
+fn integration_set(hook: &str) -> String {
+    unload(
+        "Snowlink integration",
+        &[
+            (
+                "Table",
+                record_update(
+                    "sys_db_object",
+                    &[
+                        ("sys_id", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa09"),
+                        ("name", "u_sync_log"),
+                        ("label", "Sync log"),
+                    ],
+                ),
+            ),
+            (
+                "Dictionary",
+                record_update(
+                    "sys_dictionary",
+                    &[("name", "u_sync_log"), ("element", "u_message")],
+                ),
+            ),
+            (
+                "Role",
+                record_update(
+                    "sys_user_role",
+                    &[("sys_id", ROLE_ID), ("name", "x_snowlink.integration")],
+                ),
+            ),
+            (
+                "Access Control",
+                record_update(
+                    "sys_security_acl",
+                    &[
+                        ("sys_id", ACL_ID),
+                        ("name", "u_sync_log"),
+                        ("operation", "read"),
+                        ("type", "record"),
+                    ],
+                ),
+            ),
+            (
+                "Access Roles",
+                record_update(
+                    "sys_security_acl_role",
+                    &[("sys_security_acl", ACL_ID), ("sys_user_role", ROLE_ID)],
+                ),
+            ),
+            (
+                "Business Rule",
+                record_update(
+                    "sys_script",
+                    &[
+                        ("name", "Notify Snowlink"),
+                        ("collection", "incident"),
+                        ("when", "after"),
+                        ("active", "true"),
+                        ("action_insert", "true"),
+                        ("action_update", "true"),
+                        ("filter_condition", "correlation_idISNOTEMPTY"),
+                        (
+                            "script",
+                            &format!(
+                                "(function(){{ var r = new sn_ws.RESTMessageV2(); r.setEndpoint('{hook}'); r.execute(); }})();"
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+            (
+                "Scripted REST API",
+                record_update(
+                    "sys_ws_definition",
+                    &[
+                        ("sys_id", DEF_ID),
+                        ("name", "OAuth userinfo"),
+                        ("namespace", "snc"),
+                        ("base_uri", "/api/snc/oauth_userinfo"),
+                        ("active", "true"),
+                    ],
+                ),
+            ),
+            (
+                "Scripted REST Resource",
+                record_update(
+                    "sys_ws_operation",
+                    &[
+                        ("web_service_definition", DEF_ID),
+                        ("name", "get"),
+                        ("http_method", "GET"),
+                        ("relative_path", "/"),
+                        ("operation_uri", "/api/snc/oauth_userinfo"),
+                        ("requires_authentication", "true"),
+                        (
+                            "operation_script",
+                            "(function process(request, response) { return {user_name: gs.getUserName(), sys_id: gs.getUserID()}; })(request, response);",
+                        ),
+                    ],
+                ),
+            ),
+            (
+                "Catalog Item",
+                record_update(
+                    "sc_cat_item",
+                    &[("name", "Snowlink seat"), ("short_description", "A seat")],
+                ),
+            ),
+        ],
+    )
+}
+
+async fn upload(sim: &RunningSim, xml: String, user: (&str, &str)) -> reqwest::Response {
+    client()
+        .post(format!("{}/api/x_snowlink_sim/update_sets", sim.url()))
+        .basic_auth(user.0, Some(user.1))
+        .header("content-type", "application/xml")
+        .body(xml)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn step(sim: &RunningSim, id: &str, action: &str) -> reqwest::Response {
+    let (user, password) = sim.admin();
+    client()
+        .post(format!(
+            "{}/api/x_snowlink_sim/update_sets/{id}/{action}",
+            sim.url()
+        ))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn imported(sim: &RunningSim, xml: String) -> String {
+    let (user, password) = sim.admin();
+    let response = upload(sim, xml, (&user, &password)).await;
+    assert_eq!(response.status(), 201);
+    json(response).await["result"]["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn importing_creates_a_remote_update_set_in_state_loaded() {
+    let sim = start(Seed::Demo).await;
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/hook")).await;
+    let set = sim.state().get("sys_remote_update_set", &id).unwrap();
+    assert_eq!(set["state"], "loaded");
+    assert_eq!(set["name"], "Snowlink integration");
+    assert_eq!(
+        sim.state()
+            .count("sys_update_xml", &format!("remote_update_set={id}")),
+        9
+    );
+}
+
+#[tokio::test]
+async fn importing_needs_security_admin() {
+    let sim = start(Seed::Demo).await;
+    let response = upload(
+        &sim,
+        integration_set("http://127.0.0.1:9/h"),
+        ("beth.anglin", snowlink_sim::DEMO_PASSWORD),
+    )
+    .await;
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn preview_records_a_problem_when_a_referenced_table_does_not_exist() {
+    let sim = start(Seed::Demo).await;
+    let xml = unload(
+        "Broken",
+        &[(
+            "Business Rule",
+            record_update(
+                "sys_script",
+                &[("name", "r"), ("collection", "u_missing_table")],
+            ),
+        )],
+    );
+    let id = imported(&sim, xml).await;
+    let response = step(&sim, &id, "preview").await;
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    assert!(
+        body["result"]["problems"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("u_missing_table")
+    );
+    assert_eq!(
+        sim.state().get("sys_remote_update_set", &id).unwrap()["state"],
+        "previewed"
+    );
+    assert_eq!(
+        sim.state().count(
+            "sys_update_preview_problem",
+            &format!("remote_update_set={id}")
+        ),
+        1
+    );
+    assert_eq!(
+        step(&sim, &id, "commit").await.status(),
+        400,
+        "problems block the commit"
+    );
+}
+
+#[tokio::test]
+async fn commit_before_preview_is_refused() {
+    let sim = start(Seed::Demo).await;
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    assert_eq!(step(&sim, &id, "commit").await.status(), 400);
+}
+
+#[tokio::test]
+async fn uncommitted_update_set_gives_invalid_table_and_unknown_resource() {
+    let sim = start(Seed::Demo).await;
+    imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    let table = admin_get(&sim, "/api/now/table/u_sync_log")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(table.status(), 400);
+    assert_eq!(
+        json(table).await["error"]["message"],
+        "Invalid table u_sync_log"
+    );
+    let scripted = admin_get(&sim, "/api/snc/oauth_userinfo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scripted.status(), 400);
+    assert_eq!(
+        json(scripted).await["error"]["message"],
+        "Requested URI does not represent any resource"
+    );
+}
+
+#[tokio::test]
+async fn commit_applies_roles_acls_tables_catalogs_and_scripted_rest() {
+    let sim = start(Seed::Demo).await;
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    let preview = json(step(&sim, &id, "preview").await).await;
+    assert_eq!(
+        preview["result"]["problems"].as_array().unwrap().len(),
+        0,
+        "{preview}"
+    );
+    assert_eq!(step(&sim, &id, "commit").await.status(), 200);
+    let state = sim.state();
+    let set = state.get("sys_remote_update_set", &id).unwrap();
+    assert_eq!(set["state"], "committed");
+    assert!(!set["commit_date"].is_empty());
+    assert_eq!(
+        state
+            .query("sys_user_role", "name=x_snowlink.integration")
+            .len(),
+        1
+    );
+    assert_eq!(state.query("sc_cat_item", "name=Snowlink seat").len(), 1);
+    assert_eq!(
+        admin_get(&sim, "/api/now/table/u_sync_log")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let info = client()
+        .get(format!("{}/api/snc/oauth_userinfo", sim.url()))
+        .basic_auth("beth.anglin", Some(snowlink_sim::DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 200);
+    let body = json(info).await;
+    assert_eq!(body["result"]["user_name"], "beth.anglin");
+    let beth = state.query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
+    assert_eq!(body["result"]["sys_id"], beth.as_str());
+    let anonymous = client()
+        .get(format!("{}/api/snc/oauth_userinfo", sim.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    // The committed ACL on the new table: only its role (admin overrides) may read.
+    let denied = client()
+        .get(format!("{}/api/now/table/u_sync_log", sim.url()))
+        .basic_auth("beth.anglin", Some(snowlink_sim::DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), 403);
+}
+
+/// A loopback HTTP endpoint that records the JSON bodies posted to it.
+async fn hook() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let seen: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let store = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let store = Arc::clone(&store);
+            async move {
+                store.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn business_rule_fires_on_insert_and_update_and_logs_the_outbound_call() {
+    let sim = start(Seed::Demo).await;
+    let (url, seen) = hook().await;
+    let id = imported(&sim, integration_set(&url)).await;
+    step(&sim, &id, "preview").await;
+    assert_eq!(step(&sim, &id, "commit").await.status(), 200);
+    let (user, password) = sim.admin();
+    let created = client()
+        .post(format!("{}/api/now/table/incident", sim.url()))
+        .basic_auth(&user, Some(&password))
+        .json(&serde_json::json!({ "short_description": "linked", "correlation_id": "OPS-1" }))
+        .send()
+        .await
+        .unwrap();
+    let sys_id = json(created).await["result"]["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Not linked: the rule's condition does not hold, no call.
+    sim.state()
+        .insert(
+            "incident",
+            Record::from([("short_description".into(), "plain".into())]),
+        )
+        .unwrap();
+    sim.state()
+        .update(
+            "incident",
+            &sys_id,
+            Record::from([("state".into(), "2".into())]),
+        )
+        .unwrap();
+    let mut log = Vec::new();
+    for _ in 0..100 {
+        log = sim.state().outbound_log();
+        if log.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|l| l["response_status"] == "200" && l["url"] == url && l["method"] == "POST")
+    );
+    let bodies = seen.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["operation"], "insert");
+    assert_eq!(bodies[1]["operation"], "update");
+    assert_eq!(bodies[0]["record"]["correlation_id"], "OPS-1");
+}

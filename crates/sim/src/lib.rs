@@ -6,6 +6,7 @@
 //! [`RunningSim::state`].
 
 mod acl;
+mod admin;
 mod app;
 mod catalog;
 mod errors;

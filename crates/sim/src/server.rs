@@ -26,6 +26,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::oauth_authorize::routes())
         .merge(crate::oauth_token::routes())
         .merge(crate::updateset_api::routes())
+        .merge(crate::admin::routes())
         .fallback(crate::scripted::dispatch)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),

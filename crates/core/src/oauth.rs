@@ -8,6 +8,7 @@
 
 pub mod browser;
 pub mod listener;
+mod tokens;
 
 use std::future::Future;
 use std::time::Duration;
@@ -23,11 +24,13 @@ use url::Url;
 
 use crate::api::ApiError;
 use crate::browser::BrowserUrl;
+use crate::connections::GrantKind;
 use crate::instance::InstanceUrl;
-use crate::secrets::{AccessToken, ClientSecret, Password, RefreshToken};
+use crate::secrets::{AccessToken, ClientSecret, Password, RefreshToken, SecretError};
 
 pub use browser::{Browser, BrowserError, SystemBrowser};
 pub use listener::{CALLBACK_PORTS, ListenerError, LoopbackListener};
+pub use tokens::access_token_for;
 
 /// ServiceNow's authorize, token and revoke paths.
 pub const SERVICE_NOW_AUTHORIZE_PATH: &str = "/oauth_auth.do";
@@ -122,6 +125,15 @@ pub enum OAuthError {
         grant: TokenGrant,
         status: Option<u16>,
     },
+    #[error("Connection {connection} signs in with {grant:?}, which uses no OAuth tokens.")]
+    NotOAuth {
+        connection: String,
+        grant: GrantKind,
+    },
+    #[error("The {0} of connection {1} is missing from the OS keyring.")]
+    MissingSecret(&'static str, String),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
     /// Below OAuth: timeout, DNS, refused connection, untrusted TLS (shared with the API client).
     #[error("The {grant} request failed: {cause}.")]
     Transport { grant: TokenGrant, cause: ApiError },
@@ -143,6 +155,11 @@ impl OAuthError {
                                           ServiceNow gives the same answer for all of these."
                 .into(),
             Self::RelinkNeeded => "Sign in again to link the account.".into(),
+            Self::NotOAuth { .. } => "Use the connection's user name and password or API key \
+                                      directly."
+                .into(),
+            Self::MissingSecret(..) => "Set the connection up again to enter it.".into(),
+            Self::Secrets(err) => err.hint(),
             Self::Rejected { code, .. } => match code.as_str() {
                 "invalid_client" | "unauthorized_client" => {
                     "Check the client id and secret of the OAuth application.".into()
@@ -561,6 +578,8 @@ mod tests {
     use sha2::Digest;
 
     use super::*;
+    use crate::connections::{Connection, ConnectionId, ConnectionState, ConnectionStatus};
+    use crate::secrets::{MemoryStore, SecretStoreExt};
 
     type Params = HashMap<String, String>;
     type Answer = fn(&Params) -> (StatusCode, &'static str, String);
@@ -973,6 +992,156 @@ mod tests {
         assert!(!refresh_due(Some(now + chrono::Duration::minutes(10)), now));
         assert!(refresh_due(Some(now + chrono::Duration::seconds(60)), now));
         assert!(refresh_due(Some(now - chrono::Duration::seconds(1)), now));
+    }
+
+    fn connection(grant: GrantKind, expires_at: Option<DateTime<Utc>>) -> Connection {
+        Connection {
+            id: ConnectionId::parse("acme").unwrap(),
+            display_name: "Acme".into(),
+            instance: InstanceUrl::parse("acme").unwrap(),
+            profile_id: "custom".into(),
+            grant,
+            client_id: Some("client-1".into()),
+            username: Some("svc.user".into()),
+            linked_identity: None,
+            status: ConnectionStatus {
+                token_expires_at: expires_at,
+                ..ConnectionStatus::default()
+            },
+        }
+    }
+
+    /// Answers refresh with tokens only for the refresh token "alive"; the other grants work.
+    async fn token_server() -> FakeServer {
+        FakeServer::start(
+            |p| match (p["grant_type"].as_str(), p.get("refresh_token")) {
+                ("refresh_token", Some(rt)) if rt == "alive" => {
+                    (StatusCode::OK, JSON, TOKENS.into())
+                }
+                ("refresh_token", _) => (StatusCode::UNAUTHORIZED, JSON, DENIED.into()),
+                _ => (
+                    StatusCode::OK,
+                    JSON,
+                    r#"{"token_type":"Bearer","expires_in":1799,"access_token":"at-grant"}"#.into(),
+                ),
+            },
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_valid_stored_access_token_is_used_as_is() {
+        let server = token_server().await;
+        let store = MemoryStore::default();
+        let now = Utc::now();
+        let mut conn = connection(
+            GrantKind::AuthCode,
+            Some(now + chrono::Duration::minutes(20)),
+        );
+        store
+            .save(&conn.id, &AccessToken::new("at-stored"))
+            .await
+            .unwrap();
+        let token = access_token_for(&server.client(None), &store, &mut conn, &[], now)
+            .await
+            .unwrap();
+        assert_eq!(token.expose(), "at-stored");
+        assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_expiring_token_is_refreshed_and_stored() {
+        let server = token_server().await;
+        let store = MemoryStore::default();
+        let now = Utc::now();
+        let mut conn = connection(
+            GrantKind::AuthCode,
+            Some(now + chrono::Duration::seconds(30)),
+        );
+        store
+            .save(&conn.id, &AccessToken::new("at-old"))
+            .await
+            .unwrap();
+        store
+            .save(&conn.id, &RefreshToken::new("alive"))
+            .await
+            .unwrap();
+        let token = access_token_for(&server.client(None), &store, &mut conn, &[], now)
+            .await
+            .unwrap();
+        assert_eq!(token.expose(), "at-1");
+        let saved: AccessToken = store.load(&conn.id).await.unwrap().unwrap();
+        assert_eq!(saved.expose(), "at-1");
+        let refresh: RefreshToken = store.load(&conn.id).await.unwrap().unwrap();
+        assert_eq!(
+            refresh.expose(),
+            "rt-1",
+            "the rotated refresh token is kept"
+        );
+        assert!(conn.status.token_expires_at.unwrap() > now + chrono::Duration::minutes(29));
+    }
+
+    #[tokio::test]
+    async fn a_dead_refresh_token_moves_an_auth_code_connection_to_relink() {
+        let server = token_server().await;
+        let store = MemoryStore::default();
+        let mut conn = connection(GrantKind::AuthCode, None);
+        store
+            .save(&conn.id, &RefreshToken::new("revoked"))
+            .await
+            .unwrap();
+        let err = access_token_for(&server.client(None), &store, &mut conn, &[], Utc::now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, OAuthError::RelinkNeeded), "{err:?}");
+        assert_eq!(conn.status.state, ConnectionState::RelinkNeeded);
+        assert_eq!(server.requests().len(), 1, "one refresh attempt, no loop");
+    }
+
+    #[tokio::test]
+    async fn grants_with_their_own_credentials_just_run_again() {
+        let server = token_server().await;
+        let store = MemoryStore::default();
+        let mut cc = connection(GrantKind::ClientCredentials, None);
+        let token = access_token_for(&server.client(Some("cs")), &store, &mut cc, &[], Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(token.expose(), "at-grant");
+
+        let mut pw = connection(GrantKind::Password, None);
+        store
+            .save(&pw.id, &RefreshToken::new("revoked"))
+            .await
+            .unwrap();
+        store.save(&pw.id, &Password::new("pw")).await.unwrap();
+        let token = access_token_for(&server.client(Some("cs")), &store, &mut pw, &[], Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(token.expose(), "at-grant");
+        let grants: Vec<String> = server
+            .requests()
+            .iter()
+            .map(|(_, form)| form["grant_type"].clone())
+            .collect();
+        assert_eq!(grants, ["client_credentials", "refresh_token", "password"]);
+        assert_eq!(
+            pw.status.state,
+            ConnectionState::Disconnected,
+            "not a relink"
+        );
+    }
+
+    #[tokio::test]
+    async fn basic_and_api_key_connections_have_no_tokens() {
+        let server = token_server().await;
+        let store = MemoryStore::default();
+        for grant in [GrantKind::Basic, GrantKind::ApiKey] {
+            let mut conn = connection(grant, None);
+            let err = access_token_for(&server.client(None), &store, &mut conn, &[], Utc::now())
+                .await
+                .unwrap_err();
+            assert!(matches!(err, OAuthError::NotOAuth { .. }), "{err:?}");
+        }
     }
 
     #[test]

@@ -104,7 +104,7 @@ impl StateHandle {
         {
             let mut instance = self.app.lock();
             for record in records {
-                instance.insert(table, record, "admin")?;
+                instance.insert_id(table, record, "admin")?;
                 count += 1;
             }
         }

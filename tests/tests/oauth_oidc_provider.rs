@@ -4,8 +4,13 @@
 //! consent forms. The client stays ServiceNow-shaped; only the endpoint URLs are mapped from
 //! the server's discovery document.
 //!
-//! Needs `node` and `npm ci --prefix tests/oidc`. Without them the tests are skipped with the
-//! reason printed, unless `SNOWLINK_REQUIRE_OIDC=1` makes that a failure (CI sets it).
+//! One more test hands the sign-in to a real headless Chromium through `$BROWSER` semantics
+//! (`tests/oidc/browser.mjs`, driven by playwright-core), so the listener also meets a real
+//! browser's requests.
+//!
+//! Needs `node` and `npm ci --prefix tests/oidc` (and `/usr/bin/chromium` for the browser
+//! test). Without them the tests are skipped with the reason printed, unless
+//! `SNOWLINK_REQUIRE_OIDC=1` makes that a failure (CI sets it).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -19,7 +24,7 @@ use snowlink_core::connections::{
 };
 use snowlink_core::oauth::{
     Browser, BrowserError, ListenerError, LoopbackListener, OAuthClient, OAuthEndpoints,
-    OAuthError, TokenSet,
+    OAuthError, SystemBrowser, TokenSet,
 };
 use snowlink_core::secrets::{AccessToken, MemoryStore, RefreshToken, SecretStoreExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -40,16 +45,18 @@ fn oidc_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc")
 }
 
+/// Prints why a test is skipped, or panics when `SNOWLINK_REQUIRE_OIDC=1`.
+fn skip<T>(reason: &str) -> Option<T> {
+    let required = std::env::var("SNOWLINK_REQUIRE_OIDC").is_ok_and(|v| v == "1");
+    assert!(!required, "SNOWLINK_REQUIRE_OIDC=1 but {reason}");
+    eprintln!("skipped: {reason}");
+    None
+}
+
 /// Starts the server, or says why it cannot (and panics when the server is required).
 async fn start_provider() -> Option<OidcProvider> {
-    let required = std::env::var("SNOWLINK_REQUIRE_OIDC").is_ok_and(|v| v == "1");
-    let skip = |reason: String| {
-        assert!(!required, "SNOWLINK_REQUIRE_OIDC=1 but {reason}");
-        eprintln!("skipped: {reason}");
-        None
-    };
     if !oidc_dir().join("node_modules/oidc-provider").is_dir() {
-        return skip("oidc-provider is not installed: run `npm ci --prefix tests/oidc`".into());
+        return skip("oidc-provider is not installed: run `npm ci --prefix tests/oidc`");
     }
     let spawned = Command::new("node")
         .arg("server.mjs")
@@ -61,7 +68,7 @@ async fn start_provider() -> Option<OidcProvider> {
         .spawn();
     let mut child = match spawned {
         Ok(child) => child,
-        Err(err) => return skip(format!("node cannot be started: {err}")),
+        Err(err) => return skip(&format!("node cannot be started: {err}")),
     };
     let stdout = child.stdout.take().unwrap();
     let mut first_line = String::new();
@@ -196,10 +203,7 @@ fn first_form(page: &str) -> Option<Form> {
     Some(Form { action, fields })
 }
 
-async fn sign_in(
-    provider: &OidcProvider,
-    browser: &ScriptedBrowser,
-) -> Result<TokenSet, OAuthError> {
+async fn sign_in(provider: &OidcProvider, browser: &dyn Browser) -> Result<TokenSet, OAuthError> {
     let client = OAuthClient::new(provider.endpoints.clone(), CLIENT_ID, None).unwrap();
     let listener = LoopbackListener::bind(&[0]).await.unwrap();
     let session = client
@@ -320,4 +324,61 @@ async fn pressing_deny_on_oidc_provider_is_reported_as_deny() {
         "{err:?}"
     );
     assert!(err.to_string().contains("You pressed Deny"));
+}
+
+/// `$BROWSER` for the real headless Chromium, or why it cannot run.
+fn chromium_browser_var(choice: Choice) -> Option<String> {
+    if !std::path::Path::new("/usr/bin/chromium").exists() {
+        return skip("no /usr/bin/chromium: apt-get install chromium");
+    }
+    if !oidc_dir().join("node_modules/playwright-core").is_dir() {
+        return skip("playwright-core is not installed: run `npm ci --prefix tests/oidc`");
+    }
+    let script = oidc_dir().join("browser.mjs");
+    let choice = match choice {
+        Choice::Allow => "allow",
+        Choice::Deny => "deny",
+    };
+    Some(format!(
+        "env SNOWLINK_BROWSER_CHOICE={choice} node {}",
+        script.display()
+    ))
+}
+
+#[tokio::test]
+async fn a_real_chromium_opened_through_browser_var_completes_the_sign_in() {
+    let Some(provider) = start_provider().await else {
+        return;
+    };
+    let Some(browser_var) = chromium_browser_var(Choice::Allow) else {
+        return;
+    };
+    let tokens = sign_in(
+        &provider,
+        &SystemBrowser::with_browser_var(Some(browser_var)),
+    )
+    .await
+    .unwrap();
+    assert!(!tokens.access_token.expose().is_empty());
+    assert!(tokens.refresh_token.is_some());
+}
+
+#[tokio::test]
+async fn deny_in_a_real_chromium_is_reported_as_deny() {
+    let Some(provider) = start_provider().await else {
+        return;
+    };
+    let Some(browser_var) = chromium_browser_var(Choice::Deny) else {
+        return;
+    };
+    let err = sign_in(
+        &provider,
+        &SystemBrowser::with_browser_var(Some(browser_var)),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, OAuthError::Callback(ListenerError::Denied)),
+        "{err:?}"
+    );
 }

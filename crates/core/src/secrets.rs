@@ -286,8 +286,11 @@ impl KeyringStore {
         &self.service
     }
 
-    /// Runs one blocking keyring call on the blocking pool under the timeout: the Secret
-    /// Service client is synchronous D-Bus and may wait on an unlock prompt.
+    /// Runs one blocking keyring call on its own thread under the timeout: the Secret Service
+    /// client is synchronous D-Bus and may wait on an unlock prompt forever. Not
+    /// `spawn_blocking`: tokio waits for blocking-pool tasks when the runtime shuts down, so a
+    /// hung call would hang the CLI at exit even after the timeout; a detached thread ends with
+    /// the process.
     async fn call<T: Send + 'static>(
         &self,
         connection: &ConnectionId,
@@ -297,13 +300,20 @@ impl KeyringStore {
         ensure_platform_backend()?;
         let service = self.service.clone();
         let user = format!("{connection}/{}", kind.as_str());
-        let task = tokio::task::spawn_blocking(move || {
-            keyring::Entry::new(&service, &user).and_then(|entry| op(&entry))
-        });
-        match tokio::time::timeout(self.timeout, task).await {
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("snowlink-keyring".into())
+            .spawn(move || {
+                let _ =
+                    done.send(keyring::Entry::new(&service, &user).and_then(|entry| op(&entry)));
+            })
+            .map_err(|err| SecretError::Unavailable {
+                detail: format!("no thread for the keyring call ({err})"),
+            })?;
+        match tokio::time::timeout(self.timeout, result).await {
             Err(_) => Err(SecretError::Timeout(self.timeout)),
-            Ok(Err(join)) => Err(SecretError::Unavailable {
-                detail: format!("the keyring call stopped unexpectedly ({join})"),
+            Ok(Err(_)) => Err(SecretError::Unavailable {
+                detail: "the keyring call stopped unexpectedly".into(),
             }),
             Ok(Ok(result)) => result.map_err(|err| map_keyring_error(err, connection, kind)),
         }
@@ -664,6 +674,23 @@ mod secret_service_tests {
         store.delete_all(&a).await.unwrap();
         store.delete_all(&b).await.unwrap();
         assert!(store.load::<Password>(&a).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_keyring_call_past_its_timeout_is_reported_as_such() {
+        let store = test_store();
+        if !secret_service_usable(&store).await {
+            return;
+        }
+        // A D-Bus round trip takes far longer than nothing: the timeout fires first, as it
+        // would while an unlock prompt waits.
+        let err = store
+            .with_timeout(Duration::ZERO)
+            .get(&ConnectionId::parse("slow").unwrap(), SecretKind::Password)
+            .await
+            .unwrap_err();
+        assert_eq!(err, SecretError::Timeout(Duration::ZERO));
+        assert!(err.hint().contains("unlock prompt"));
     }
 
     /// Runs the `#[ignore]`d child below in a fresh process whose session bus address points

@@ -302,14 +302,6 @@ impl OAuthClient {
         client
     }
 
-    fn host(&self) -> String {
-        self.endpoints
-            .token
-            .host_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
     /// Starts an authorization-code sign-in: a fresh PKCE verifier (S256, RFC 7636 §4.2) and
     /// `state`, and the authorize URL with `listener`'s redirect URL. Show
     /// [`AuthCodeSession::authorize_url`] to the user, open it, then [`AuthCodeSession::finish`].
@@ -416,7 +408,11 @@ impl OAuthClient {
             .await
             .map_err(|err| OAuthError::Transport {
                 grant,
-                cause: crate::api::transport_error(&err, &self.host(), TOKEN_REQUEST_TIMEOUT),
+                cause: crate::api::transport_error(
+                    &err,
+                    url.host_str().unwrap_or_default(),
+                    TOKEN_REQUEST_TIMEOUT,
+                ),
             })?;
         let status = response.status();
         if status.is_success() {

@@ -26,7 +26,9 @@ use snowlink_core::oauth::{
     Browser, BrowserError, ListenerError, LoopbackListener, OAuthClient, OAuthEndpoints,
     OAuthError, SystemBrowser, TokenSet,
 };
-use snowlink_core::secrets::{AccessToken, MemoryStore, RefreshToken, SecretStoreExt};
+use snowlink_core::secrets::{
+    AccessToken, KeyringStore, MemoryStore, RefreshToken, SecretKind, SecretStore, SecretStoreExt,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use url::Url;
@@ -260,8 +262,9 @@ async fn auth_code_with_pkce_refresh_and_revoke_against_oidc_provider() {
     no_secret_leaks_after_connect(&provider, &renewed, &err).await;
 }
 
-/// After a full connect, the tokens are in the secret store and nowhere else: not in the
-/// connections file, not in Debug output, not in error messages.
+/// After a full connect, the tokens are in the secret store (the real Secret Service under
+/// `scripts/with-keyring`) and nowhere else: not in the connections file, not in Debug output,
+/// not in error messages.
 async fn no_secret_leaks_after_connect(
     provider: &OidcProvider,
     tokens: &TokenSet,
@@ -285,17 +288,15 @@ async fn no_secret_leaks_after_connect(
         },
     };
     file.upsert(connection.clone()).unwrap();
-    let secrets = MemoryStore::default();
-    secrets.save(&id, &tokens.access_token).await.unwrap();
-    if let Some(refresh) = &tokens.refresh_token {
-        secrets.save(&id, refresh).await.unwrap();
-    }
+    let secrets = secret_store().await;
+    tokens.save(secrets.as_ref(), &id).await.unwrap();
 
     let access = tokens.access_token.expose();
     let on_disk = std::fs::read_to_string(file.path()).unwrap();
     let shown = format!(
-        "{tokens:?} {connection:?} {err} {err:?} {} {secrets:?}",
-        err.hint()
+        "{tokens:?} {connection:?} {err} {err:?} {} {:?}",
+        err.hint(),
+        secrets.load::<AccessToken>(&id).await.unwrap()
     );
     for (place, text) in [("connections file", &on_disk), ("Debug and errors", &shown)] {
         assert!(!text.contains(access), "the access token is in the {place}");
@@ -308,7 +309,29 @@ async fn no_secret_leaks_after_connect(
     }
     let stored: AccessToken = secrets.load(&id).await.unwrap().unwrap();
     assert_eq!(stored.expose(), access);
-    let _: Option<RefreshToken> = secrets.load(&id).await.unwrap();
+    let refresh: Option<RefreshToken> = secrets.load(&id).await.unwrap();
+    assert_eq!(
+        refresh.as_ref().map(RefreshToken::expose),
+        tokens.refresh_token.as_ref().map(RefreshToken::expose)
+    );
+    secrets.delete_all(&id).await.unwrap();
+    assert!(secrets.load::<AccessToken>(&id).await.unwrap().is_none());
+}
+
+/// The real OS keyring when a Secret Service answers (run under `scripts/with-keyring`; required
+/// with `SNOWLINK_REQUIRE_KEYRING=1`), else the in-memory store.
+async fn secret_store() -> Box<dyn SecretStore> {
+    let keyring = KeyringStore::with_service(format!("snowlink-e2e-{}", std::process::id()));
+    let probe = ConnectionId::parse("probe").unwrap();
+    match keyring.get(&probe, SecretKind::Password).await {
+        Ok(_) => Box::new(keyring),
+        Err(err) => {
+            let required = std::env::var("SNOWLINK_REQUIRE_KEYRING").is_ok_and(|v| v == "1");
+            assert!(!required, "SNOWLINK_REQUIRE_KEYRING=1 but {err}");
+            eprintln!("no Secret Service ({err}): the tokens go to the in-memory store");
+            Box::new(MemoryStore::default())
+        }
+    }
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ fn incident(n: usize) -> Record {
             .to_owned(),
         ),
     ]);
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         record.insert("correlation_id".to_owned(), format!("OPS-{n}"));
     }
     record

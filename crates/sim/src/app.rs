@@ -97,6 +97,17 @@ impl App {
         if !Acls::load(&instance, &caller).api_allows(&caller, api) {
             return Err(ApiError::ApiAclFailed);
         }
+        if let Some(scopes) = &caller.scopes {
+            let missing = instance
+                .query("sys_api_access_policy", "active=true")
+                .iter()
+                .filter(|p| p.get("api").is_some_and(|a| a == api || a == "*"))
+                .filter_map(|p| p.get("required_scope").filter(|s| !s.is_empty()))
+                .any(|required| !scopes.contains(required));
+            if missing {
+                return Err(ApiError::MissingScope);
+            }
+        }
         Ok(caller)
     }
 }
@@ -130,15 +141,18 @@ pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Result<Caller, 
         }
         user_id
     } else if let Some(token) = strip_scheme(value, "bearer") {
-        bearer_user(instance, token.trim()).ok_or(refused.clone())?
+        let (user_id, scopes) = bearer_user(instance, token.trim()).ok_or(refused.clone())?;
+        let mut caller = instance.caller(&user_id).ok_or(refused)?;
+        caller.scopes = Some(scopes);
+        return Ok(caller);
     } else {
         return Err(refused);
     };
     instance.caller(&user_id).ok_or(refused)
 }
 
-/// The user behind a live access token whose user may still log in.
-pub fn bearer_user(instance: &Instance, token: &str) -> Option<String> {
+/// The user behind a live access token whose user may still log in, and the token's scopes.
+pub fn bearer_user(instance: &Instance, token: &str) -> Option<(String, Vec<String>)> {
     if token.is_empty() {
         return None;
     }
@@ -154,7 +168,11 @@ pub fn bearer_user(instance: &Instance, token: &str) -> Option<String> {
     let user = instance.get("sys_user", &user_id)?;
     let alive = user.get("active").is_some_and(|v| v == "true")
         && user.get("locked_out").is_none_or(|v| v != "true");
-    alive.then_some(user_id)
+    let scopes = credential
+        .get("scopes")
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    alive.then_some((user_id, scopes))
 }
 
 fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {

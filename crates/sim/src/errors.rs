@@ -21,6 +21,8 @@ pub enum ApiError {
     NotFound,
     InvalidTable(String),
     UnknownResource,
+    /// An API access policy requires a scope the bearer token lacks.
+    MissingScope,
     BadRequest {
         message: String,
         detail: String,
@@ -75,6 +77,11 @@ impl ApiError {
             UnknownResource => (
                 StatusCode::BAD_REQUEST,
                 "Requested URI does not represent any resource".into(),
+                serde_json::Value::Null,
+            ),
+            MissingScope => (
+                StatusCode::FORBIDDEN,
+                "Missing required api access scope".into(),
                 serde_json::Value::Null,
             ),
             BadRequest { message, detail } => {

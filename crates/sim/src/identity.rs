@@ -15,6 +15,8 @@ pub struct Caller {
     pub user_id: String,
     pub user_name: String,
     pub roles: BTreeSet<String>,
+    /// The OAuth scopes of the bearer token used; `None` for Basic auth.
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Caller {
@@ -45,6 +47,7 @@ impl Instance {
             user_id: user_id.to_owned(),
             user_name: user.get("user_name").cloned().unwrap_or_default(),
             roles: self.roles_of(user_id),
+            scopes: None,
         })
     }
 

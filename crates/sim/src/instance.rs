@@ -12,7 +12,7 @@ use crate::query::{Op, Query, Term};
 use crate::rules::OutboundCall;
 use crate::schema::Schemas;
 use crate::search::{Db, QueryContext};
-use crate::store::{Record, Table};
+use crate::store::Record;
 
 /// A failed record operation, mapped to the Table API's error bodies by the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +48,8 @@ pub struct AuthCode {
     pub requested_redirect: String,
     pub used_redirect: String,
     pub code_challenge: Option<String>,
+    /// Space-separated scopes the client asked for.
+    pub scope: String,
     pub expires: DateTime<Utc>,
 }
 
@@ -231,11 +233,11 @@ impl Instance {
                 .entry("active".into())
                 .or_insert_with(|| "true".into());
         }
-        if let Some(prefix) = self.db.schemas.number_prefix(table) {
-            if record.get("number").is_none_or(String::is_empty) {
-                let number = self.next_number(&prefix);
-                record.insert("number".into(), number);
-            }
+        if let Some(prefix) = self.db.schemas.number_prefix(table)
+            && record.get("number").is_none_or(String::is_empty)
+        {
+            let number = self.next_number(&prefix);
+            record.insert("number".into(), number);
         }
         self.apply_table_defaults(table, &mut record);
         // An update set may re-insert a record that exists: that is an update of it.
@@ -245,7 +247,7 @@ impl Instance {
         self.db
             .tables
             .entry(table.to_owned())
-            .or_insert_with(Table::default)
+            .or_default()
             .insert(&record);
         if let Some(password) = password {
             self.credentials.entry(sys_id.clone()).or_default().password = password;

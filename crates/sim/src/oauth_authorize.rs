@@ -57,16 +57,16 @@ fn client(instance: &Instance, client_id: &str) -> Option<Record> {
 }
 
 /// Validates what can be checked before anyone signs in.
-fn validate(instance: &Instance, params: &[(String, String)]) -> Result<Record, Response> {
+fn validate(instance: &Instance, params: &[(String, String)]) -> Result<Record, Box<Response>> {
     if param(params, "response_type") != Some("code") {
-        return Err(error_page(
+        return Err(Box::new(error_page(
             "Invalid response_type: only \"code\" is supported",
-        ));
+        )));
     }
     let entity = client(instance, param(params, "client_id").unwrap_or(""))
-        .ok_or_else(|| error_page("Invalid client_id"))?;
+        .ok_or_else(|| Box::new(error_page("Invalid client_id")))?;
     if param(params, "state").is_none_or(str::is_empty) {
-        return Err(error_page("Missing State parameter in request"));
+        return Err(Box::new(error_page("Missing State parameter in request")));
     }
     Ok(entity)
 }
@@ -80,7 +80,7 @@ async fn authorize(
     let instance = app.lock();
     let entity = match validate(&instance, &params) {
         Ok(entity) => entity,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Some((caller, session)) = signed_in(&instance, &headers) else {
         let return_to = format!("/oauth_auth.do?{}", raw.as_deref().unwrap_or(""));
@@ -93,11 +93,14 @@ async fn authorize(
         .collect();
     let body = format!(
         "<p><strong>{}</strong> would like to connect to your account <strong>{}</strong> \
-         (scope: useraccount).</p><form method=\"post\" action=\"/oauth_auth.do\" id=\"consent\">{carried}{}\
+         (scope: {}).</p><form method=\"post\" action=\"/oauth_auth.do\" id=\"consent\">{carried}{}\
          <button type=\"submit\" name=\"action\" value=\"allow\" id=\"allow\">Allow</button> \
          <button type=\"submit\" name=\"action\" value=\"deny\" id=\"deny\">Deny</button></form>",
         escape(&name),
         escape(&caller.user_name),
+        escape(&crate::oauth_token::normal_scope(
+            param(&params, "scope").unwrap_or("")
+        )),
         hidden("sysparm_ck", &session.form_token),
     );
     page(StatusCode::OK, "Authorize access", &body)
@@ -141,7 +144,7 @@ async fn decide(
     let mut instance = app.lock();
     let entity = match validate(&instance, &params) {
         Ok(entity) => entity,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Some((caller, session)) = signed_in(&instance, &headers) else {
         return login_form(
@@ -200,6 +203,7 @@ async fn decide(
             requested_redirect: requested.to_owned(),
             used_redirect: target.clone(),
             code_challenge: challenge.map(str::to_owned),
+            scope: crate::oauth_token::normal_scope(param(&params, "scope").unwrap_or("")),
             expires: Utc::now() + chrono::Duration::seconds(CODE_LIFETIME_SECONDS),
         },
     );

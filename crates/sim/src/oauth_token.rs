@@ -106,6 +106,7 @@ fn grant(
         })
     };
     let public = entity.get("public_client").is_some_and(|p| p == "true");
+    let requested_scope = normal_scope(param(form, "scope").unwrap_or(""));
     match param(form, "grant_type").unwrap_or("") {
         "authorization_code" => {
             let code = instance
@@ -129,7 +130,13 @@ fn grant(
             }
             user_may_log_in(instance, &code.user_id)?;
             // Public clients get no refresh token (servicenow.md, OAuth).
-            issue(instance, &entity, &code.user_id, !public && !by_pkce)
+            issue(
+                instance,
+                &entity,
+                &code.user_id,
+                &code.scope,
+                !public && !by_pkce,
+            )
         }
         "password" => {
             if instance.property_is_true(ROPC_DISABLED) || !(secret_ok(&secret) || public) {
@@ -139,7 +146,7 @@ fn grant(
             let user_id = instance
                 .check_password(user_name, param(form, "password").unwrap_or(""))
                 .map_err(|_| Denied)?;
-            issue(instance, &entity, &user_id, !public)
+            issue(instance, &entity, &user_id, &requested_scope, !public)
         }
         "refresh_token" => {
             let given = param(form, "refresh_token").unwrap_or("");
@@ -160,6 +167,7 @@ fn grant(
                 instance,
                 &entity,
                 &user_id,
+                refresh.get("scopes").map_or("useraccount", String::as_str),
                 refresh.get("sys_id").map(String::as_str),
             );
             body.insert("refresh_token".into(), json!(given));
@@ -177,7 +185,7 @@ fn grant(
                 return Err(Denied);
             }
             user_may_log_in(instance, &app_user)?;
-            issue(instance, &entity, &app_user, false)
+            issue(instance, &entity, &app_user, &requested_scope, false)
         }
         _ => Err(Denied),
     }
@@ -221,6 +229,7 @@ fn record_token(
     instance: &mut Instance,
     entity: &Record,
     user_id: &str,
+    scope: &str,
     kind: &str,
     seconds: i64,
     parent: Option<&str>,
@@ -231,7 +240,7 @@ fn record_token(
         ("type".into(), kind.into()),
         ("token".into(), token.clone()),
         ("expires".into(), expires),
-        ("scopes".into(), "useraccount".into()),
+        ("scopes".into(), scope.into()),
         (
             "client_id".into(),
             entity.get("client_id").cloned().unwrap_or_default(),
@@ -255,6 +264,7 @@ fn access_token(
     instance: &mut Instance,
     entity: &Record,
     user_id: &str,
+    scope: &str,
     parent: Option<&str>,
 ) -> Map<String, Value> {
     let client_id = entity.get("client_id").cloned().unwrap_or_default();
@@ -267,6 +277,7 @@ fn access_token(
         .into_iter()
         .find(|c| {
             c.get("client_id") == Some(&client_id)
+                && c.get("scopes").map(String::as_str) == Some(scope)
                 && c.get("expires").is_some_and(|e| e.as_str() > now.as_str())
         });
     // The instance reports one second less than the lifespan: 1799 for 1800. Stored expiry
@@ -279,13 +290,21 @@ fn access_token(
         None => {
             let seconds = lifespan(entity, "access_token_lifespan", DEFAULT_ACCESS_SECONDS);
             (
-                record_token(instance, entity, user_id, "access_token", seconds, parent),
+                record_token(
+                    instance,
+                    entity,
+                    user_id,
+                    scope,
+                    "access_token",
+                    seconds,
+                    parent,
+                ),
                 seconds - 1,
             )
         }
     };
     let mut body = Map::new();
-    body.insert("scope".into(), json!("useraccount"));
+    body.insert("scope".into(), json!(scope));
     body.insert("token_type".into(), json!("Bearer"));
     body.insert("expires_in".into(), json!(expires_in.max(0)));
     body.insert("access_token".into(), json!(token));
@@ -296,17 +315,28 @@ fn issue(
     instance: &mut Instance,
     entity: &Record,
     user_id: &str,
+    scope: &str,
     with_refresh: bool,
 ) -> Result<Value, Denied> {
     if !with_refresh {
-        return Ok(Value::Object(access_token(instance, entity, user_id, None)));
+        return Ok(Value::Object(access_token(
+            instance, entity, user_id, scope, None,
+        )));
     }
     let seconds = lifespan(entity, "refresh_token_lifespan", DEFAULT_REFRESH_SECONDS);
-    let refresh = record_token(instance, entity, user_id, "refresh_token", seconds, None);
+    let refresh = record_token(
+        instance,
+        entity,
+        user_id,
+        scope,
+        "refresh_token",
+        seconds,
+        None,
+    );
     let parent = instance
         .find_by("oauth_credential", "token", &refresh)
         .and_then(|r| r.get("sys_id").cloned());
-    let mut body = access_token(instance, entity, user_id, parent.as_deref());
+    let mut body = access_token(instance, entity, user_id, scope, parent.as_deref());
     body.insert("refresh_token".into(), json!(refresh));
     Ok(Value::Object(body))
 }
@@ -344,4 +374,14 @@ fn revoke(app: &App, token: &str) -> Response {
         let _ = instance.delete("oauth_credential", &id);
     }
     StatusCode::OK.into_response()
+}
+
+/// Scopes as stored and echoed: space-separated, `useraccount` when none were asked for.
+pub fn normal_scope(requested: &str) -> String {
+    let scopes: Vec<&str> = requested.split_whitespace().collect();
+    if scopes.is_empty() {
+        "useraccount".to_owned()
+    } else {
+        scopes.join(" ")
+    }
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::instance::{Credentials, Instance, Release};
-use crate::store::{Record, Table};
+use crate::store::Record;
 
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
@@ -56,11 +56,7 @@ pub fn load(path: &Path) -> Result<Instance, String> {
     }
     let mut instance = Instance::new(String::new());
     for (name, records) in snapshot.tables {
-        let table = instance
-            .db
-            .tables
-            .entry(name)
-            .or_insert_with(Table::default);
+        let table = instance.db.tables.entry(name).or_default();
         for record in &records {
             table.insert(record);
         }

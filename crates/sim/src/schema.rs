@@ -395,6 +395,15 @@ impl Schemas {
                 &["name", "value", "type", "description"],
                 &[],
             ),
+            // REST API Access Policies, reduced to "this API needs this OAuth scope".
+            table(
+                "sys_api_access_policy",
+                None,
+                "name",
+                None,
+                &["name", "api", "required_scope", "active"],
+                &[],
+            ),
             table(
                 "sys_outbound_http_log",
                 None,

@@ -381,3 +381,70 @@ impl Db {
         self.compile(table, t, query, ctx).matches(t, row)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::instance::Instance;
+    use crate::query::Query;
+    use crate::store::Record;
+
+    fn instance() -> Instance {
+        let mut instance = Instance::new("http://sim".into());
+        for (i, desc) in ["alpha", "beta", "gamma", "", "alpha beta"]
+            .iter()
+            .enumerate()
+        {
+            let record = Record::from([
+                ("short_description".to_owned(), (*desc).to_owned()),
+                ("priority".to_owned(), (i + 1).to_string()),
+            ]);
+            let _ = instance.insert("incident", record, "test");
+        }
+        instance
+    }
+
+    proptest! {
+        #[test]
+        fn any_query_evaluates_without_panicking_on_any_table(
+            text in "[a-z_.]{0,12}(=|!=|LIKE|IN|ISEMPTY|>|<|STARTSWITH|NOT IN)?[\\PC]{0,12}(\\^(OR|NQ|ORDERBY|ORDERBYDESC)?[a-z_.]{0,10}[=<>]?[a-z0-9,]{0,6}){0,4}",
+            table in "(incident|task|sys_user|sys_user_has_role|nope)",
+            offset in 0usize..10,
+            limit in 0usize..10,
+        ) {
+            let instance = instance();
+            let query = Query::parse(&text);
+            let ctx = instance.context_for("");
+            let (total, rows) = instance.db.select(&table, &query, &ctx, offset, limit);
+            prop_assert!(rows.len() <= limit.min(total));
+            let _ = instance.db.count(&table, &query, &ctx);
+            let _ = instance.db.group_count(&table, &query, &ctx, &["priority", "role.name"]);
+        }
+    }
+
+    #[test]
+    fn dot_walk_and_javascript_user_values_resolve() {
+        let mut instance = instance();
+        let user = instance
+            .insert(
+                "sys_user",
+                Record::from([("user_name".into(), "u1".into())]),
+                "t",
+            )
+            .unwrap();
+        let id = user["sys_id"].clone();
+        instance
+            .insert(
+                "incident",
+                Record::from([("caller_id".into(), id.clone())]),
+                "t",
+            )
+            .unwrap();
+        let ctx = instance.context_for(&id);
+        let mine = Query::parse("caller_id=javascript:gs.getUserID()");
+        assert_eq!(instance.db.count("incident", &mine, &ctx), 1);
+        let walked = Query::parse("caller_id.user_name=javascript:gs.getUserName()");
+        assert_eq!(instance.db.count("incident", &walked, &ctx), 1);
+    }
+}

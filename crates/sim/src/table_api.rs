@@ -3,7 +3,7 @@
 //! `sysparm_limit` is applied before row ACLs, so a caller can get fewer rows than asked for
 //! with a 200 and no hint why — exactly the silent partial read clients must survive.
 
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use crate::acl::{Acls, Operation};
 use crate::app::App;
 use crate::errors::ApiError;
-use crate::instance::StoreError;
+use crate::identity::Caller;
+use crate::instance::{Instance, StoreError};
 use crate::query::Query;
 use crate::render::{RenderOptions, Renderer};
 use crate::store::Record;
@@ -186,6 +187,21 @@ async fn delete_versioned(
         .unwrap_or_else(IntoResponse::into_response)
 }
 
+/// Authenticates the request, then takes the instance lock for a table that exists.
+fn open<'a>(
+    app: &'a App,
+    headers: &HeaderMap,
+    table: &str,
+) -> Result<(Caller, MutexGuard<'a, Instance>, Acls), ApiError> {
+    let caller = app.api_caller(headers, API)?;
+    let instance = app.lock();
+    if !instance.db.schemas.exists(table) {
+        return Err(ApiError::InvalidTable(table.to_owned()));
+    }
+    let acls = Acls::load(&instance, &caller);
+    Ok((caller, instance, acls))
+}
+
 fn number(params: &[(String, String)], name: &str, default: usize) -> usize {
     param(params, name)
         .and_then(|v| v.trim().parse().ok())
@@ -199,13 +215,8 @@ fn list(
     raw: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = app.api_caller(headers, API)?;
+    let (caller, instance, acls) = open(app, headers, table)?;
     let params = params(raw);
-    let instance = app.lock();
-    if !instance.db.schemas.exists(table) {
-        return Err(ApiError::InvalidTable(table.to_owned()));
-    }
-    let acls = Acls::load(&instance, &caller);
     if !acls.table_allows(&instance, &caller, table, Operation::Read) {
         return Err(ApiError::ReadDenied);
     }
@@ -295,13 +306,8 @@ fn read(
     raw: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = app.api_caller(headers, API)?;
+    let (caller, instance, acls) = open(app, headers, table)?;
     let params = params(raw);
-    let instance = app.lock();
-    if !instance.db.schemas.exists(table) {
-        return Err(ApiError::InvalidTable(table.to_owned()));
-    }
-    let acls = Acls::load(&instance, &caller);
     let (physical, row) = instance
         .db
         .locate(table, sys_id)
@@ -358,15 +364,10 @@ fn create(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let caller = app.api_caller(headers, API)?;
     let params = params(raw);
     let fields = body_fields(body)?;
     let response = {
-        let mut instance = app.lock();
-        if !instance.db.schemas.exists(table) {
-            return Err(ApiError::InvalidTable(table.to_owned()));
-        }
-        let acls = Acls::load(&instance, &caller);
+        let (caller, mut instance, acls) = open(app, headers, table)?;
         if !acls.table_allows(&instance, &caller, table, Operation::Create) {
             return Err(ApiError::InsertDenied);
         }
@@ -408,15 +409,10 @@ fn update(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let caller = app.api_caller(headers, API)?;
     let params = params(raw);
     let fields = body_fields(body)?;
     let response = {
-        let mut instance = app.lock();
-        if !instance.db.schemas.exists(table) {
-            return Err(ApiError::InvalidTable(table.to_owned()));
-        }
-        let acls = Acls::load(&instance, &caller);
+        let (caller, mut instance, acls) = open(app, headers, table)?;
         let (physical, row) = instance
             .db
             .locate(table, sys_id)
@@ -450,12 +446,7 @@ fn update(
 }
 
 fn delete(app: &App, table: &str, sys_id: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let caller = app.api_caller(headers, API)?;
-    let mut instance = app.lock();
-    if !instance.db.schemas.exists(table) {
-        return Err(ApiError::InvalidTable(table.to_owned()));
-    }
-    let acls = Acls::load(&instance, &caller);
+    let (caller, mut instance, acls) = open(app, headers, table)?;
     let (physical, row) = instance
         .db
         .locate(table, sys_id)

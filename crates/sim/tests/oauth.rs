@@ -12,6 +12,26 @@ use snowlink_sim::{OAuthAppSpec, Record, RunningSim, Seed, UserSpec};
 
 const REDIRECT: &str = "http://127.0.0.1:53682/callback";
 
+/// A Table API read with a bearer token.
+async fn users_with_token(sim: &RunningSim, token: &str) -> reqwest::Response {
+    client()
+        .get(format!("{}/api/now/table/sys_user", sim.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A password grant for the demo user with the demo app: the token response body.
+async fn beth_tokens(sim: &RunningSim) -> serde_json::Value {
+    let form = password_grant(
+        "beth.anglin",
+        snowlink_sim::DEMO_PASSWORD,
+        snowlink_sim::DEMO_CLIENT_SECRET,
+    );
+    json(token(sim, &form).await).await
+}
+
 fn denied() -> serde_json::Value {
     json!({ "error_description": "access_denied", "error": "server_error" })
 }
@@ -502,18 +522,7 @@ async fn the_same_access_token_is_returned_while_valid() {
 #[tokio::test]
 async fn refresh_token_grant_issues_a_new_access_token() {
     let sim = start(Seed::Demo).await;
-    let first = json(
-        token(
-            &sim,
-            &password_grant(
-                "beth.anglin",
-                snowlink_sim::DEMO_PASSWORD,
-                snowlink_sim::DEMO_CLIENT_SECRET,
-            ),
-        )
-        .await,
-    )
-    .await;
+    let first = beth_tokens(&sim).await;
     let refresh = first["refresh_token"].as_str().unwrap();
     sim.state().revoke_tokens("nobody");
     let response = token(
@@ -581,18 +590,7 @@ async fn client_credentials_needs_its_property_and_an_application_user() {
 #[tokio::test]
 async fn revoking_the_refresh_token_kills_its_access_tokens() {
     let sim = start(Seed::Demo).await;
-    let body = json(
-        token(
-            &sim,
-            &password_grant(
-                "beth.anglin",
-                snowlink_sim::DEMO_PASSWORD,
-                snowlink_sim::DEMO_CLIENT_SECRET,
-            ),
-        )
-        .await,
-    )
-    .await;
+    let body = beth_tokens(&sim).await;
     let access = body["access_token"].as_str().unwrap();
     let refresh = body["refresh_token"].as_str().unwrap();
     let revoked = client()
@@ -604,12 +602,7 @@ async fn revoking_the_refresh_token_kills_its_access_tokens() {
         .await
         .unwrap();
     assert_eq!(revoked.status(), 200);
-    let table = client()
-        .get(format!("{}/api/now/table/sys_user", sim.url()))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let table = users_with_token(&sim, access).await;
     assert_eq!(table.status(), 401);
     let again = token(
         &sim,
@@ -627,18 +620,7 @@ async fn revoking_the_refresh_token_kills_its_access_tokens() {
 #[tokio::test]
 async fn expired_access_tokens_are_refused() {
     let sim = start(Seed::Demo).await;
-    let body = json(
-        token(
-            &sim,
-            &password_grant(
-                "beth.anglin",
-                snowlink_sim::DEMO_PASSWORD,
-                snowlink_sim::DEMO_CLIENT_SECRET,
-            ),
-        )
-        .await,
-    )
-    .await;
+    let body = beth_tokens(&sim).await;
     let state = sim.state();
     let credential = state.query("oauth_credential", "type=access_token")[0]["sys_id"].clone();
     state
@@ -648,12 +630,7 @@ async fn expired_access_tokens_are_refused() {
             Record::from([("expires".into(), "2000-01-01 00:00:00".into())]),
         )
         .unwrap();
-    let table = client()
-        .get(format!("{}/api/now/table/sys_user", sim.url()))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let table = users_with_token(&sim, body["access_token"].as_str().unwrap()).await;
     assert_eq!(table.status(), 401);
 }
 
@@ -674,4 +651,47 @@ async fn inserting_oauth_entity_generates_client_id_and_secret() {
     assert!(!record["client_secret"].as_str().unwrap().is_empty());
     assert_eq!(record["access_token_lifespan"], "1800");
     assert_eq!(record["refresh_token_lifespan"], "8640000");
+}
+
+#[tokio::test]
+async fn token_missing_a_scope_an_api_access_policy_requires_gets_403() {
+    let sim = start(Seed::Demo).await;
+    sim.state()
+        .insert(
+            "sys_api_access_policy",
+            Record::from([
+                ("name".into(), "Table API needs snowlink.read".into()),
+                ("api".into(), "Table API".into()),
+                ("required_scope".into(), "snowlink.read".into()),
+            ]),
+        )
+        .unwrap();
+    let plain = beth_tokens(&sim).await;
+    assert_eq!(plain["scope"], "useraccount");
+    let refused = users_with_token(&sim, plain["access_token"].as_str().unwrap()).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        json(refused).await["error"]["message"],
+        "Missing required api access scope"
+    );
+    let mut form = password_grant(
+        "beth.anglin",
+        snowlink_sim::DEMO_PASSWORD,
+        snowlink_sim::DEMO_CLIENT_SECRET,
+    );
+    form.push(("scope", "useraccount snowlink.read"));
+    let scoped = json(token(&sim, &form).await).await;
+    assert_eq!(scoped["scope"], "useraccount snowlink.read");
+    assert_ne!(scoped["access_token"], plain["access_token"]);
+    let allowed = users_with_token(&sim, scoped["access_token"].as_str().unwrap()).await;
+    assert_eq!(allowed.status(), 200);
+    // Basic auth is not subject to scopes.
+    let (user, password) = sim.admin();
+    let basic = client()
+        .get(format!("{}/api/now/table/sys_user", sim.url()))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 200);
 }

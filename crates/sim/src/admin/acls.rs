@@ -29,7 +29,7 @@ async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
         "security_admin",
         "/sys_security_acl_list.do",
     ) {
-        return page;
+        return *page;
     }
     let records = app.lock().query("sys_security_acl", "ORDERBYname");
     let body = format!(
@@ -62,7 +62,7 @@ async fn show(
         "/sys_security_acl_list.do",
     ) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let params = params(raw.as_deref());
     let sys_id = param(&params, "sys_id").unwrap_or("-1");
@@ -129,11 +129,11 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         "/sys_security_acl_list.do",
     ) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let fields = match form(&body, &session) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let mut record: Record = ["type", "operation", "name", "condition"]
         .iter()

@@ -39,30 +39,30 @@ fn require(
     headers: &HeaderMap,
     role: &str,
     return_to: &str,
-) -> Result<(Caller, Session), Response> {
+) -> Result<(Caller, Session), Box<Response>> {
     let instance = app.lock();
     let Some((caller, session)) = signed_in(&instance, headers) else {
-        return Err(login_form(return_to, None));
+        return Err(Box::new(login_form(return_to, None)));
     };
     if !caller.has_role(role) {
-        return Err(page(
+        return Err(Box::new(page(
             StatusCode::FORBIDDEN,
             "Security constraints",
             "<p>Security constraints prevent access to this page.</p>",
-        ));
+        )));
     }
     Ok((caller, session))
 }
 
 /// Decoded form fields of a posted body; the form token must match the session's.
-fn form(body: &[u8], session: &Session) -> Result<Vec<(String, String)>, Response> {
+fn form(body: &[u8], session: &Session) -> Result<Vec<(String, String)>, Box<Response>> {
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     if field(&fields, "sysparm_ck") != session.form_token {
-        return Err(page(
+        return Err(Box::new(page(
             StatusCode::FORBIDDEN,
             "Invalid request",
             "<p>The form token is invalid; reload the page.</p>",
-        ));
+        )));
     }
     Ok(fields)
 }

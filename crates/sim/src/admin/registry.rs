@@ -25,7 +25,7 @@ pub fn routes() -> Router<Arc<App>> {
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let (_, _) = match require(&app, &headers, "admin", "/oauth_entity_list.do") {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let records = app.lock().query("oauth_entity", "ORDERBYname");
     let body = format!(
@@ -46,7 +46,7 @@ async fn show(
 ) -> Response {
     let (_, session) = match require(&app, &headers, "admin", "/oauth_entity_list.do") {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let params = params(raw.as_deref());
     let sys_id = param(&params, "sys_id").unwrap_or("-1");
@@ -94,11 +94,11 @@ async fn show(
 async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let (caller, session) = match require(&app, &headers, "admin", "/oauth_entity_list.do") {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let fields = match form(&body, &session) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let mut record: Record = [
         "name",

@@ -29,7 +29,7 @@ const LIST: &str = "/sys_remote_update_set_list.do";
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let (_, session) = match require(&app, &headers, ROLE, LIST) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let records = app
         .lock()
@@ -58,7 +58,7 @@ async fn upload(
 ) -> Response {
     let (caller, session) = match require(&app, &headers, ROLE, LIST) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let mut token = String::new();
     let mut xml = None;
@@ -105,7 +105,7 @@ async fn show(
 ) -> Response {
     let (_, session) = match require(&app, &headers, ROLE, LIST) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let params = params(raw.as_deref());
     let sys_id = param(&params, "sys_id").unwrap_or("");
@@ -158,11 +158,11 @@ async fn show(
 async fn act(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let (caller, session) = match require(&app, &headers, ROLE, LIST) {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let fields = match form(&body, &session) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let sys_id = field(&fields, "sys_id").to_owned();
     let outcome = {

@@ -24,7 +24,7 @@ pub fn routes() -> Router<Arc<App>> {
 
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     if let Err(page) = require(&app, &headers, "admin", "/sys_user_list.do") {
-        return page;
+        return *page;
     }
     let records = app.lock().query("sys_user", "ORDERBYuser_name");
     let body = format!(
@@ -51,7 +51,7 @@ async fn show(
 ) -> Response {
     let (_, session) = match require(&app, &headers, "admin", "/sys_user_list.do") {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let params = params(raw.as_deref());
     let sys_id = param(&params, "sys_id").unwrap_or("-1");
@@ -128,11 +128,11 @@ async fn show(
 async fn submit(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let (caller, session) = match require(&app, &headers, "admin", "/sys_user_list.do") {
         Ok(ok) => ok,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let fields = match form(&body, &session) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let mut instance = app.lock();
     let sys_id = field(&fields, "sys_id").to_owned();

@@ -338,12 +338,16 @@ impl Instance {
             .get_mut(&physical)
             .ok_or(StoreError::NotFound)?;
         let count: u64 = t.value(row, "sys_mod_count").parse().unwrap_or(0);
+        let mut changes = Vec::new();
         for (field, value) in &fields {
             // Creation facts and the identity of a record never change through an update.
-            if !matches!(
+            let fixed = matches!(
                 field.as_str(),
                 "sys_id" | "sys_created_on" | "sys_created_by" | "sys_class_name"
-            ) {
+            );
+            let old = t.value(row, field);
+            if !fixed && old != value {
+                changes.push((field.clone(), old.to_owned(), value.clone()));
                 t.set(row, field, value);
             }
         }
@@ -356,6 +360,7 @@ impl Instance {
                 .or_default()
                 .password = password;
         }
+        self.audit(&physical, sys_id, changes, by);
         self.after_write(&physical, sys_id, "update");
         self.get(table, sys_id).ok_or(StoreError::NotFound)
     }
@@ -372,6 +377,40 @@ impl Instance {
             self.credentials.remove(sys_id);
         }
         Ok(())
+    }
+
+    /// Records field changes in `sys_audit` for the audited tables (tasks and the security
+    /// records), as the instance's history does.
+    fn audit(
+        &mut self,
+        physical: &str,
+        sys_id: &str,
+        changes: Vec<(String, String, String)>,
+        by: &str,
+    ) {
+        let audited = matches!(
+            physical,
+            "sys_user" | "sys_user_has_role" | "sys_security_acl" | "oauth_entity"
+        ) || self
+            .db
+            .schemas
+            .ancestry(physical)
+            .iter()
+            .any(|t| t == "task");
+        if !audited {
+            return;
+        }
+        for (field, old, new) in changes {
+            let entry = Record::from([
+                ("tablename".into(), physical.to_owned()),
+                ("documentkey".into(), sys_id.to_owned()),
+                ("fieldname".into(), field),
+                ("oldvalue".into(), old),
+                ("newvalue".into(), new),
+                ("user".into(), by.to_owned()),
+            ]);
+            let _ = self.insert_id("sys_audit", entry, by);
+        }
     }
 
     /// Business rules: queues the outbound calls of rules that fire on this write.

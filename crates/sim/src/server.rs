@@ -16,6 +16,9 @@ use tokio::sync::watch;
 
 use crate::app::App;
 
+/// Largest request body accepted.
+const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
 /// Every route of the instance, with the fault middleware in front.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -28,6 +31,8 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::updateset_api::routes())
         .merge(crate::admin::routes())
         .fallback(crate::scripted::dispatch)
+        // Update sets of a few megabytes are normal; axum's 2 MB default would refuse them.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             crate::faults::apply,

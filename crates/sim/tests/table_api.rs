@@ -588,3 +588,94 @@ async fn catalog_order_now_creates_a_request() {
         .unwrap();
     assert_eq!(request["sys_class_name"], "sc_request");
 }
+
+#[tokio::test]
+async fn hostile_requests_never_get_a_server_error() {
+    let sim = start(Seed::Demo).await;
+    let long = "x".repeat(5000);
+    let paths = [
+        "/api/now/table/%00".to_owned(),
+        format!("/api/now/table/{long}"),
+        "/api/now/table/incident?sysparm_limit=-1&sysparm_offset=99999999999999999999999".to_owned(),
+        "/api/now/table/incident?sysparm_limit=18446744073709551615&sysparm_offset=18446744073709551615".to_owned(),
+        "/api/now/table/incident?sysparm_query=%5E%5E%5EOR%5ENQ%5EORDERBY%5E%3D%3D%3D".to_owned(),
+        "/api/now/table/incident?sysparm_query=caller_id.user_name.name%3Dx%5Ecaller_id.%3Dy".to_owned(),
+        "/api/now/table/incident?sysparm_fields=.,..,caller_id.,.x&sysparm_display_value=all".to_owned(),
+        "/api/now/table/incident/%FF%FE".to_owned(),
+        "/api/now/v9/table/incident".to_owned(),
+        "/api/now/stats/incident?sysparm_group_by=,,,caller_id.name&sysparm_count=true".to_owned(),
+        "/api/snc/%2e%2e/%2e%2e/etc/passwd".to_owned(),
+        "/oauth_auth.do?response_type=code&client_id=%00&state=%FF".to_owned(),
+        "/sys_user.do?sys_id=%3Cscript%3E".to_owned(),
+    ];
+    for path in paths {
+        let response = admin_get(&sim, &path).send().await.unwrap();
+        assert!(
+            response.status().as_u16() < 500,
+            "{path}: {}",
+            response.status()
+        );
+    }
+    let (user, password) = sim.admin();
+    for body in [
+        "[]",
+        "null",
+        "\"x\"",
+        "{\"a\":{\"b\":[1,2,{}]}}",
+        "{\"sys_id\":\"\"}",
+        "\u{0}",
+    ] {
+        let response = client()
+            .post(format!("{}/api/now/table/incident", sim.url()))
+            .basic_auth(&user, Some(&password))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().as_u16() < 500,
+            "{body}: {}",
+            response.status()
+        );
+    }
+}
+
+#[tokio::test]
+async fn sysparm_no_count_omits_x_total_count() {
+    let sim = start(Seed::Demo).await;
+    let response = admin_get(
+        &sim,
+        "/api/now/table/incident?sysparm_limit=1&sysparm_no_count=true",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(response.headers().get("x-total-count").is_none());
+}
+
+#[tokio::test]
+async fn updates_of_tasks_are_recorded_in_sys_audit() {
+    let sim = start(Seed::Demo).await;
+    let (user, password) = sim.admin();
+    let incident = sim.state().query("incident", "ORDERBYnumber")[0].clone();
+    let response = client()
+        .patch(format!(
+            "{}/api/now/table/incident/{}",
+            sim.url(),
+            incident["sys_id"]
+        ))
+        .basic_auth(&user, Some(&password))
+        .json(&json!({ "short_description": "changed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let audit = sim
+        .state()
+        .query("sys_audit", &format!("documentkey={}", incident["sys_id"]));
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["fieldname"], "short_description");
+    assert_eq!(audit[0]["oldvalue"], incident["short_description"]);
+    assert_eq!(audit[0]["newvalue"], "changed");
+    assert_eq!(audit[0]["user"], user);
+}

@@ -70,6 +70,8 @@ pub struct Instance {
     pub release: Release,
     /// Business-rule calls waiting to be sent once the lock is released.
     pub outbound: Vec<OutboundCall>,
+    /// CI/CD API progress records by id: `(status, status_message, error)`.
+    pub progress: HashMap<String, (u8, String, String)>,
     /// The instance's own address, for reference links.
     pub base_url: String,
 }
@@ -104,6 +106,7 @@ impl Instance {
                 pkce_supported: true,
             },
             outbound: Vec::new(),
+            progress: HashMap::new(),
             base_url,
         }
     }

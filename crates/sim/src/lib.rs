@@ -9,6 +9,7 @@ mod acl;
 mod admin;
 mod app;
 mod catalog;
+mod cicd_api;
 mod errors;
 mod faults;
 mod html;

@@ -106,6 +106,10 @@ pub async fn dispatch(
     body: Bytes,
 ) -> Response {
     let path = uri.path();
+    // Deep links people paste (`/now/nav/ui/home`) land on the instance's home page.
+    if path.starts_with("/now/") && method == Method::GET {
+        return crate::html::found("/navpage.do");
+    }
     if !path.starts_with("/api/") {
         return crate::html::page(
             StatusCode::NOT_FOUND,

@@ -29,6 +29,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::oauth_authorize::routes())
         .merge(crate::oauth_token::routes())
         .merge(crate::updateset_api::routes())
+        .merge(crate::cicd_api::routes())
         .merge(crate::admin::routes())
         .fallback(crate::scripted::dispatch)
         // Update sets of a few megabytes are normal; axum's 2 MB default would refuse them.

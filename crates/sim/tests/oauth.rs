@@ -695,3 +695,59 @@ async fn token_missing_a_scope_an_api_access_policy_requires_gets_403() {
         .unwrap();
     assert_eq!(basic.status(), 200);
 }
+
+#[tokio::test]
+async fn only_s256_exists_and_public_clients_must_use_pkce() {
+    let sim = start(Seed::Demo).await;
+    let public = app(&sim, true);
+    let plain = "&code_challenge=abc&code_challenge_method=plain";
+    let target = browse_consent(
+        &sim,
+        &authorize_url(&sim, &public.client_id, REDIRECT, plain),
+        "beth.anglin",
+        snowlink_sim::DEMO_PASSWORD,
+        "allow",
+    )
+    .await;
+    assert_eq!(
+        query_param(&target, "error").as_deref(),
+        Some("invalid_request")
+    );
+    let target = browse_consent(
+        &sim,
+        &authorize_url(&sim, &public.client_id, REDIRECT, ""),
+        "beth.anglin",
+        snowlink_sim::DEMO_PASSWORD,
+        "allow",
+    )
+    .await;
+    assert_eq!(
+        query_param(&target, "error").as_deref(),
+        Some("invalid_request")
+    );
+    assert!(query_param(&target, "code").is_none());
+}
+
+#[tokio::test]
+async fn revoke_needs_no_authentication_and_ignores_unknown_tokens() {
+    let sim = start(Seed::Demo).await;
+    let response = client()
+        .post(format!("{}/oauth_revoke_token.do", sim.url()))
+        .form(&[("token", "unknown")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn deep_links_people_paste_reach_the_instance() {
+    let sim = start(Seed::Demo).await;
+    let response = client()
+        .get(format!("{}/now/nav/ui/home", sim.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(location(&response), "/navpage.do");
+}

@@ -426,3 +426,44 @@ async fn business_rule_fires_on_insert_and_update_and_logs_the_outbound_call() {
     assert_eq!(bodies[1]["operation"], "update");
     assert_eq!(bodies[0]["record"]["correlation_id"], "OPS-1");
 }
+
+#[tokio::test]
+async fn cicd_api_previews_and_commits_with_progress_records() {
+    let sim = start(Seed::Demo).await;
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    let (user, password) = sim.admin();
+    for action in ["preview", "commit"] {
+        let started = client()
+            .post(format!(
+                "{}/api/sn_cicd/update_set/{action}/{id}",
+                sim.url()
+            ))
+            .basic_auth(&user, Some(&password))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(started.status(), 200);
+        let body = json(started).await;
+        assert_eq!(body["result"]["status"], "0");
+        assert_eq!(body["result"]["status_label"], "Pending");
+        let progress = body["result"]["links"]["progress"]["url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let done = json(
+            client()
+                .get(progress)
+                .basic_auth(&user, Some(&password))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(done["result"]["status"], "2", "{action}: {done}");
+        assert_eq!(done["result"]["status_label"], "Successful");
+    }
+    assert_eq!(
+        sim.state().get("sys_remote_update_set", &id).unwrap()["state"],
+        "committed"
+    );
+}

@@ -116,6 +116,18 @@ async fn browse_consent(
     location(&decided)
 }
 
+/// The demo user signs in and presses Allow.
+async fn beth_allows(sim: &RunningSim, start_url: &str) -> String {
+    browse_consent(
+        sim,
+        start_url,
+        "beth.anglin",
+        snowlink_sim::DEMO_PASSWORD,
+        "allow",
+    )
+    .await
+}
+
 fn query_param(url: &str, name: &str) -> Option<String> {
     let parsed = url::Url::parse(url).ok()?;
     parsed
@@ -128,14 +140,7 @@ fn query_param(url: &str, name: &str) -> Option<String> {
 async fn authorization_code_flow_completes_through_login_and_consent_forms() {
     let sim = start(Seed::Demo).await;
     let app = app(&sim, false);
-    let target = browse_consent(
-        &sim,
-        &authorize_url(&sim, &app.client_id, REDIRECT, ""),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
-    )
-    .await;
+    let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, REDIRECT, "")).await;
     assert!(target.starts_with(REDIRECT), "{target}");
     assert_eq!(query_param(&target, "state").as_deref(), Some("st4te"));
     let code = query_param(&target, "code").unwrap();
@@ -224,27 +229,13 @@ async fn redirect_url_mismatch_silently_uses_the_first_registered_url() {
     let sim = start(Seed::Demo).await;
     let app = app(&sim, false);
     let second = "http://127.0.0.1:53683/callback";
-    let target = browse_consent(
-        &sim,
-        &authorize_url(&sim, &app.client_id, second, ""),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
-    )
-    .await;
+    let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, second, "")).await;
     assert!(
         target.starts_with(second),
         "a registered URL is honoured: {target}"
     );
     let unregistered = "http://127.0.0.1:40999/callback";
-    let target = browse_consent(
-        &sim,
-        &authorize_url(&sim, &app.client_id, unregistered, ""),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
-    )
-    .await;
+    let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, unregistered, "")).await;
     assert!(
         target.starts_with(REDIRECT),
         "no error, the first registered URL: {target}"
@@ -264,14 +255,7 @@ async fn pkce_public_client_exchanges_with_verifier_and_gets_no_refresh_token() 
         "&code_challenge={}&code_challenge_method=S256",
         s256(verifier)
     );
-    let target = browse_consent(
-        &sim,
-        &authorize_url(&sim, &app.client_id, REDIRECT, &extra),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
-    )
-    .await;
+    let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, REDIRECT, &extra)).await;
     let code = query_param(&target, "code").unwrap();
     let wrong = token(
         &sim,
@@ -285,14 +269,7 @@ async fn pkce_public_client_exchanges_with_verifier_and_gets_no_refresh_token() 
     )
     .await;
     assert_eq!(wrong.status(), 401);
-    let target = browse_consent(
-        &sim,
-        &authorize_url(&sim, &app.client_id, REDIRECT, &extra),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
-    )
-    .await;
+    let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, REDIRECT, &extra)).await;
     let code = query_param(&target, "code").unwrap();
     let response = token(
         &sim,
@@ -321,14 +298,7 @@ async fn without_pkce_support_the_client_secret_is_required() {
         "&code_challenge={}&code_challenge_method=S256",
         s256(verifier)
     );
-    let target = browse_consent(
-        &sim,
-        &authorize_url(&sim, &app.client_id, REDIRECT, &extra),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
-    )
-    .await;
+    let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, REDIRECT, &extra)).await;
     let code = query_param(&target, "code").unwrap();
     let response = token(
         &sim,
@@ -701,26 +671,16 @@ async fn only_s256_exists_and_public_clients_must_use_pkce() {
     let sim = start(Seed::Demo).await;
     let public = app(&sim, true);
     let plain = "&code_challenge=abc&code_challenge_method=plain";
-    let target = browse_consent(
+    let target = beth_allows(
         &sim,
         &authorize_url(&sim, &public.client_id, REDIRECT, plain),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
     )
     .await;
     assert_eq!(
         query_param(&target, "error").as_deref(),
         Some("invalid_request")
     );
-    let target = browse_consent(
-        &sim,
-        &authorize_url(&sim, &public.client_id, REDIRECT, ""),
-        "beth.anglin",
-        snowlink_sim::DEMO_PASSWORD,
-        "allow",
-    )
-    .await;
+    let target = beth_allows(&sim, &authorize_url(&sim, &public.client_id, REDIRECT, "")).await;
     assert_eq!(
         query_param(&target, "error").as_deref(),
         Some("invalid_request")

@@ -96,8 +96,8 @@ impl Acls {
             || acl.roles.iter().any(|role| caller.has_role(role))
     }
 
-    /// The record ACLs that decide `operation` on `table`: those of the most specific table
-    /// in its ancestry that has any, else the `*` ones.
+    /// The record ACLs that decide `operation` on `table` (or on one of its fields): those of
+    /// the most specific name that has any.
     fn deciding(
         &self,
         instance: &Instance,
@@ -106,15 +106,18 @@ impl Acls {
         object: Option<&str>,
     ) -> Vec<&Acl> {
         let ancestry = instance.db.schemas.ancestry(table);
-        let names = ancestry.iter().map(|t| match object {
-            Some(field) => format!("{t}.{field}"),
-            None => t.clone(),
-        });
-        let fallback = std::iter::once(match object {
-            Some(_) => "*.*".to_owned(),
-            None => "*".to_owned(),
-        });
-        for name in names.chain(fallback) {
+        // Most specific first: table.field up the ancestry, then table.* up the ancestry,
+        // then *.field and *.* (or, for the record itself, the tables then `*`).
+        let names: Vec<String> = match object {
+            Some(field) => ancestry
+                .iter()
+                .map(|t| format!("{t}.{field}"))
+                .chain(ancestry.iter().map(|t| format!("{t}.*")))
+                .chain([format!("*.{field}"), "*.*".to_owned()])
+                .collect(),
+            None => ancestry.iter().cloned().chain(["*".to_owned()]).collect(),
+        };
+        for name in names {
             let found: Vec<&Acl> = self
                 .all
                 .iter()
@@ -186,11 +189,7 @@ impl Acls {
         table: &str,
         field: &str,
     ) -> bool {
-        let acls: Vec<&Acl> = self
-            .deciding(instance, table, Operation::Read, Some(field))
-            .into_iter()
-            .filter(|a| a.name != "*.*")
-            .collect();
+        let acls = self.deciding(instance, table, Operation::Read, Some(field));
         acls.is_empty() || acls.iter().any(|a| !a.deny && Self::roles_pass(a, caller))
     }
 

@@ -297,3 +297,20 @@ async fn retrieved_update_sets_import_preview_and_commit_through_forms() {
         1
     );
 }
+
+#[tokio::test]
+async fn web_service_only_users_cannot_sign_in_to_the_interface() {
+    let sim = start(Seed::Demo).await;
+    let response = client()
+        .post(format!("{}/login.do", sim.url()))
+        .form(&[
+            ("user_name", "svc.snowlink"),
+            ("user_password", snowlink_sim::DEMO_PASSWORD),
+            ("return_to", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(common::session_cookie(&response).is_none());
+}

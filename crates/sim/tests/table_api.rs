@@ -679,3 +679,54 @@ async fn updates_of_tasks_are_recorded_in_sys_audit() {
     assert_eq!(audit[0]["newvalue"], "changed");
     assert_eq!(audit[0]["user"], user);
 }
+
+#[tokio::test]
+async fn task_wildcard_field_acls_cover_incident_fields() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    let acl = state
+        .insert(
+            "sys_security_acl",
+            Record::from([
+                ("name".into(), "task.*".into()),
+                ("operation".into(), "read".into()),
+            ]),
+        )
+        .unwrap();
+    let role = state.query("sys_user_role", "name=catalog_admin")[0]["sys_id"].clone();
+    state
+        .insert(
+            "sys_security_acl_role",
+            Record::from([
+                ("sys_security_acl".into(), acl["sys_id"].clone()),
+                ("sys_user_role".into(), role),
+            ]),
+        )
+        .unwrap();
+    let read = |user: &'static str| {
+        let url = format!("{}/api/now/table/incident?sysparm_limit=1", sim.url());
+        async move {
+            json(
+                client()
+                    .get(url)
+                    .basic_auth(user, Some(snowlink_sim::DEMO_PASSWORD))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    // beth (itil) may read incidents but none of their fields; fred (catalog_admin) sees them.
+    let beth = read("beth.anglin").await;
+    assert!(
+        beth["result"][0].get("short_description").is_none(),
+        "{beth}"
+    );
+    assert!(
+        beth["result"][0].get("caller_id").is_none(),
+        "task.* covers the fields of child tables too"
+    );
+    let fred = read("fred.luddy").await;
+    assert!(fred["result"][0].get("short_description").is_some());
+}

@@ -101,6 +101,12 @@ async fn main() {
             ),
         ),
         (
+            "Table GET sysparm_limit=100, ORDERBYDESCsys_created_on",
+            format!(
+                "{base}/api/now/table/incident?sysparm_limit=100&sysparm_query=ORDERBYDESCsys_created_on"
+            ),
+        ),
+        (
             "Aggregate count, encoded query",
             format!(
                 "{base}/api/now/stats/incident?sysparm_count=true&sysparm_query=active%3Dtrue%5Epriority%3D1"

@@ -22,6 +22,11 @@ pub fn app_binary() -> PathBuf {
     target_dir().join("debug").join("snowlink-app")
 }
 
+/// The debug build of the `snowlink` command.
+pub fn cli_binary() -> PathBuf {
+    target_dir().join("debug").join("snowlink")
+}
+
 /// `tauri-driver`, from `PATH` or cargo's install directory.
 pub fn tauri_driver() -> PathBuf {
     let installed = std::env::var_os("CARGO_HOME")

@@ -1,6 +1,7 @@
 //! `snowlink`: the terminal face of Snowlink for support engineers and scripts. Every command
 //! is a thin layer over `snowlink-core`; exit code 0 on success, 1 on a failure, 2 on bad usage.
 
+mod connection;
 mod instance;
 mod output;
 mod sim;
@@ -27,6 +28,14 @@ enum Command {
     Instance(instance::InstanceCommand),
     /// Run the local ServiceNow simulator until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Create or update a connection and sign in with its grant.
+    Connect(connection::ConnectArgs),
+    /// Link your own ServiceNow account to a connection (browser sign-in).
+    Link(connection::LinkArgs),
+    /// Unlink your account: revoke and delete its tokens.
+    Unlink(connection::UnlinkArgs),
+    /// Connections, their state, token expiry and linked identity.
+    Status(connection::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +43,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Instance(command) => instance::run(command),
         Command::Sim(args) => sim::run(args),
+        Command::Connect(args) => connection::connect(args),
+        Command::Link(args) => connection::link(args),
+        Command::Unlink(args) => connection::unlink(args),
+        Command::Status(args) => connection::status(args),
     }
 }

@@ -106,6 +106,16 @@ pub enum GrantKind {
     ApiKey,
 }
 
+impl GrantKind {
+    /// Whether the grant signs in with OAuth tokens (rather than sending credentials each time).
+    pub fn is_oauth(self) -> bool {
+        matches!(
+            self,
+            Self::AuthCode | Self::Password | Self::ClientCredentials
+        )
+    }
+}
+
 /// The ServiceNow user a connection acts as, once identified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod browser;
 pub mod connections;
+pub mod engine;
 pub mod instance;
 pub mod oauth;
 pub mod secrets;

@@ -1,0 +1,108 @@
+//! Runs the real `snowlink` binary the way a person or a script does, with its own config
+//! directory, and with `$BROWSER` pointing at a headless Chromium that signs in
+//! (`tests/browser/sign-in.mjs`). The keyring is the session's real Secret Service: run the
+//! tests through `scripts/with-keyring` (as `./dev test` does).
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use tokio::process::Command;
+
+use crate::paths;
+
+/// How a run ended: exit code and what was printed.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// What the scripted browser did, when one was used.
+    pub browser_log: String,
+}
+
+impl Run {
+    fn from(output: Output, browser_log: String) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            browser_log,
+        }
+    }
+
+    /// stdout as JSON, failing the test with everything printed when it is not.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {self:#?}"))
+    }
+}
+
+/// One user's `snowlink`: a private config directory, shared keyring session.
+pub struct Snowlink {
+    config: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl Default for Snowlink {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Snowlink {
+    pub fn new() -> Self {
+        let binary = paths::cli_binary();
+        assert!(
+            binary.exists(),
+            "{} is missing: cargo build -p snowlink",
+            binary.display()
+        );
+        Self {
+            config: tempfile::tempdir().expect("config dir"),
+            envs: Vec::new(),
+        }
+    }
+
+    /// Where the connections file lives.
+    pub fn config_dir(&self) -> PathBuf {
+        self.config.path().to_path_buf()
+    }
+
+    /// Sets an environment variable for every later run.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sign-ins go through a headless Chromium that logs in as `user` and presses `action`.
+    pub fn browser_signs_in_as(self, user: &str, password: &str, action: &str) -> Self {
+        let script = paths::workspace_root().join("tests/browser/sign-in.mjs");
+        self.env("BROWSER", &script.display().to_string())
+            .env("SNOWLINK_BROWSER_USER", user)
+            .env("SNOWLINK_BROWSER_PASSWORD", password)
+            .env("SNOWLINK_BROWSER_ACTION", action)
+    }
+
+    /// Runs `snowlink ARGS` (stdin closed: no prompts) and waits for it.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let browser_log = self.config.path().join("browser.log");
+        let _ = std::fs::remove_file(&browser_log);
+        let output = Command::new(paths::cli_binary())
+            .args(args)
+            .env("SNOWLINK_CONFIG_DIR", self.config.path())
+            .env_remove("SNOWLINK_CLIENT_SECRET")
+            .env_remove("SNOWLINK_PASSWORD")
+            .env_remove("SNOWLINK_API_KEY")
+            .env_remove("BROWSER")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
+            .env("SNOWLINK_BROWSER_LOG", &browser_log)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .expect("snowlink runs");
+        Run::from(
+            output,
+            std::fs::read_to_string(&browser_log).unwrap_or_default(),
+        )
+    }
+}

@@ -1,0 +1,411 @@
+//! `snowlink connect`, `link`, `unlink` and `status` as a person runs them, against the
+//! simulator, with the real keyring and, for browser sign-ins, a real headless Chromium as
+//! `$BROWSER`. Run through `scripts/with-keyring` (as `./dev test` does).
+
+use std::net::TcpListener;
+
+use snowlink_e2e::cli::Snowlink;
+use snowlink_sim::{
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec,
+};
+
+async fn demo() -> RunningSim {
+    Sim::builder().seed(Seed::Demo).start().await.unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Every token the simulator issued, to prove none of them leaked.
+fn issued_tokens(sim: &RunningSim) -> Vec<String> {
+    sim.state()
+        .query("oauth_credential", "")
+        .into_iter()
+        .filter_map(|record| record.get("token").cloned())
+        .collect()
+}
+
+fn assert_no_secret_in(text: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(!text.contains(secret), "a secret leaked into: {text}");
+    }
+}
+
+fn config_text(snowlink: &Snowlink) -> String {
+    std::fs::read_to_string(snowlink.config_dir().join("connections.json")).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn basic_auth_connects_and_keeps_the_password_only_in_the_keyring() {
+    let sim = demo().await;
+    let (admin, password) = sim.admin();
+    let snowlink = Snowlink::new().env("SNOWLINK_PASSWORD", &password);
+    let run = snowlink
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "demo",
+            "--grant",
+            "basic",
+            "--username",
+            &admin,
+            "--json",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.json()["linkedIdentity"]["userName"], admin.as_str());
+
+    let status = snowlink.run(&["status", "--json"]).await;
+    assert_eq!(status.code, 0, "{status:#?}");
+    let connection = &status.json()["connections"][0];
+    assert_eq!(connection["status"]["state"], "connected", "{status:#?}");
+    assert_eq!(connection["grant"], "basic");
+
+    let config = config_text(&snowlink);
+    assert!(config.contains("demo"), "the connection is saved: {config}");
+    assert_no_secret_in(
+        &format!("{config}{}{}{}", run.stdout, run.stderr, status.stdout),
+        &[&password],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_input_names_the_field_and_exits_2() {
+    let sim = demo().await;
+    let snowlink = Snowlink::new()
+        .env("SNOWLINK_CLIENT_SECRET", "s")
+        .env("SNOWLINK_PASSWORD", "p");
+    let run = snowlink
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "x",
+            "--grant",
+            "password",
+            "--username",
+            "admin",
+        ])
+        .await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("client ID") && run.stderr.contains("--client-id"),
+        "{run:#?}"
+    );
+
+    let run = Snowlink::new()
+        .run(&[
+            "connect",
+            "--instance",
+            "https://user:pw@acme.service-now.com",
+            "--name",
+            "x",
+            "--grant",
+            "basic",
+        ])
+        .await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("--instance"), "{run:#?}");
+    assert!(
+        config_text(&snowlink).is_empty(),
+        "nothing is saved after a refused connect"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_password_grant_connects_and_shows_the_token_expiry() {
+    let sim = demo().await;
+    let (admin, password) = sim.admin();
+    let snowlink = Snowlink::new()
+        .env("SNOWLINK_PASSWORD", &password)
+        .env("SNOWLINK_CLIENT_SECRET", DEMO_CLIENT_SECRET);
+    let run = snowlink
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "incident-sync",
+            "--grant",
+            "password",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--username",
+            &admin,
+            "--json",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let status = snowlink.run(&["status", "--json"]).await;
+    let connection = &status.json()["connections"][0];
+    assert_eq!(connection["status"]["state"], "connected", "{status:#?}");
+    let expires = connection["status"]["tokenExpiresAt"]
+        .as_str()
+        .expect("a token expiry");
+    let expires = chrono_free_minutes_from_now(expires);
+    assert!((25..=31).contains(&expires), "expires in {expires} minutes");
+
+    let tokens = issued_tokens(&sim);
+    assert!(!tokens.is_empty());
+    let mut secrets: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    secrets.extend([password.as_str(), DEMO_CLIENT_SECRET]);
+    assert_no_secret_in(
+        &format!(
+            "{}{}{}{}",
+            config_text(&snowlink),
+            run.stdout,
+            run.stderr,
+            status.stdout
+        ),
+        &secrets,
+    );
+}
+
+/// Minutes between now and an RFC 3339 UTC time, without a date library in the test.
+fn chrono_free_minutes_from_now(rfc3339: &str) -> i64 {
+    let parsed = std::process::Command::new("date")
+        .args(["-u", "-d", rfc3339, "+%s"])
+        .output()
+        .unwrap();
+    let then: i64 = String::from_utf8_lossy(&parsed.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    (then - now) / 60
+}
+
+/// The admin sets up a browser sign-in connection, the end user links their own account in a
+/// real browser, then unlinks it, which revokes the tokens on the instance.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_end_user_links_in_a_real_browser_and_unlinks() {
+    let sim = demo().await;
+    let (admin, admin_password) = sim.admin();
+    let mut user = UserSpec::new("end.user", "User-Pass-1");
+    user.roles = vec!["itil".into()];
+    sim.state().create_user(user).unwrap();
+    let port = free_port();
+    let app = sim
+        .state()
+        .create_oauth_app(OAuthAppSpec {
+            name: "Snowlink".into(),
+            redirect_urls: vec![format!("http://127.0.0.1:{port}/callback")],
+            ..OAuthAppSpec::default()
+        })
+        .unwrap();
+    let port = port.to_string();
+
+    let admin_cli = Snowlink::new()
+        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
+        .browser_signs_in_as(&admin, &admin_password, "allow");
+    let run = admin_cli
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "acme",
+            "--grant",
+            "auth-code",
+            "--client-id",
+            &app.client_id,
+            "--port",
+            &port,
+            "--json",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stderr.contains("/oauth_auth.do"),
+        "the URL is shown for manual copy: {run:#?}"
+    );
+
+    // The end user, on the same machine and connection, links their own account.
+    let user_cli = Snowlink::new().browser_signs_in_as("end.user", "User-Pass-1", "allow");
+    std::fs::copy(
+        admin_cli.config_dir().join("connections.json"),
+        user_cli.config_dir().join("connections.json"),
+    )
+    .unwrap();
+    let run = user_cli
+        .run(&[
+            "link",
+            "--connection",
+            "acme",
+            "--port",
+            &port,
+            "--wait",
+            "60",
+            "--json",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let status = user_cli.run(&["status", "--json"]).await;
+    let connection = &status.json()["connections"][0];
+    assert_eq!(
+        connection["linkedIdentity"]["userName"], "end.user",
+        "{status:#?}"
+    );
+    let user_id = sim.state().query("sys_user", "user_name=end.user")[0]["sys_id"].clone();
+    assert_eq!(connection["linkedIdentity"]["sysId"], user_id.as_str());
+    let user_tokens = || {
+        sim.state()
+            .query("oauth_credential", &format!("user={user_id}"))
+            .len()
+    };
+    assert!(user_tokens() > 0);
+
+    let run = user_cli.run(&["unlink", "--connection", "acme"]).await;
+    assert_eq!(
+        run.code, 2,
+        "no terminal to confirm on and no --yes: {run:#?}"
+    );
+    let run = user_cli
+        .run(&["unlink", "--connection", "acme", "--yes"])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(user_tokens(), 0, "the instance revoked the user's tokens");
+    let status = user_cli.run(&["status", "--json", "--offline"]).await;
+    assert!(
+        status.json()["connections"][0]["linkedIdentity"].is_null(),
+        "{status:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pressing_deny_is_reported_and_saves_nothing() {
+    let sim = demo().await;
+    let (admin, admin_password) = sim.admin();
+    let port = free_port();
+    let app = sim
+        .state()
+        .create_oauth_app(OAuthAppSpec {
+            name: "Snowlink".into(),
+            redirect_urls: vec![format!("http://127.0.0.1:{port}/callback")],
+            ..OAuthAppSpec::default()
+        })
+        .unwrap();
+    let cli = Snowlink::new()
+        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
+        .browser_signs_in_as(&admin, &admin_password, "deny");
+    let run = cli
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "acme",
+            "--grant",
+            "auth-code",
+            "--client-id",
+            &app.client_id,
+            "--port",
+            &port.to_string(),
+        ])
+        .await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.to_lowercase().contains("deny"), "{run:#?}");
+    assert!(config_text(&cli).is_empty());
+}
+
+/// A password-grant integration heals itself when its tokens are revoked: the grant runs again
+/// with the password from the keyring.
+#[tokio::test(flavor = "multi_thread")]
+async fn revoked_tokens_of_a_password_grant_are_replaced_by_signing_in_again() {
+    let sim = demo().await;
+    let (admin, password) = sim.admin();
+    let cli = Snowlink::new()
+        .env("SNOWLINK_PASSWORD", &password)
+        .env("SNOWLINK_CLIENT_SECRET", DEMO_CLIENT_SECRET);
+    let run = cli
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "sync",
+            "--grant",
+            "password",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--username",
+            &admin,
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let before = issued_tokens(&sim);
+    assert!(sim.state().revoke_tokens(&admin) > 0);
+    let status = cli.run(&["status", "--json"]).await;
+    assert_eq!(
+        status.json()["connections"][0]["status"]["state"],
+        "connected",
+        "{status:#?}"
+    );
+    let after = issued_tokens(&sim);
+    assert!(
+        !after.is_empty() && after.iter().all(|t| !before.contains(t)),
+        "new tokens were issued"
+    );
+}
+
+/// A browser sign-in whose tokens were revoked on the instance needs the person again: the
+/// connection says "re-link needed", and `status` fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_browser_sign_in_means_relink_needed() {
+    let sim = demo().await;
+    let (admin, admin_password) = sim.admin();
+    let port = free_port();
+    let app = sim
+        .state()
+        .create_oauth_app(OAuthAppSpec {
+            name: "Snowlink".into(),
+            redirect_urls: vec![format!("http://127.0.0.1:{port}/callback")],
+            ..OAuthAppSpec::default()
+        })
+        .unwrap();
+    let cli = Snowlink::new()
+        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
+        .browser_signs_in_as(&admin, &admin_password, "allow");
+    let run = cli
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "acme",
+            "--grant",
+            "auth-code",
+            "--client-id",
+            &app.client_id,
+            "--port",
+            &port.to_string(),
+            "--wait",
+            "60",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(sim.state().revoke_tokens(&admin) > 0);
+    let status = cli.run(&["status", "--json"]).await;
+    assert_eq!(
+        status.json()["connections"][0]["status"]["state"],
+        "relink-needed",
+        "{status:#?}"
+    );
+    let text = cli.run(&["status"]).await;
+    assert_eq!(
+        text.code, 1,
+        "an unhealthy connection fails `status`: {text:#?}"
+    );
+    assert!(text.stdout.contains("re-link needed"), "{text:#?}");
+}

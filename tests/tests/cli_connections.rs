@@ -6,19 +6,30 @@ use std::net::TcpListener;
 
 use snowlink_e2e::cli::Snowlink;
 use snowlink_sim::{
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec,
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OAuthApp, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec,
 };
 
 async fn demo() -> RunningSim {
     Sim::builder().seed(Seed::Demo).start().await.unwrap()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+/// An Application Registry record whose one redirect URL is a free loopback port, as the
+/// admin registers for Snowlink; returns the port (as typed on the command line) and the app.
+fn browser_app(sim: &RunningSim) -> (String, OAuthApp) {
+    let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()
+        .port();
+    let app = sim
+        .state()
+        .create_oauth_app(OAuthAppSpec {
+            name: "Snowlink".into(),
+            redirect_urls: vec![format!("http://127.0.0.1:{port}/callback")],
+            ..OAuthAppSpec::default()
+        })
+        .unwrap();
+    (port.to_string(), app)
 }
 
 /// Every token the simulator issued, to prove none of them leaked.
@@ -195,16 +206,7 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
     let mut user = UserSpec::new("end.user", "User-Pass-1");
     user.roles = vec!["itil".into()];
     sim.state().create_user(user).unwrap();
-    let port = free_port();
-    let app = sim
-        .state()
-        .create_oauth_app(OAuthAppSpec {
-            name: "Snowlink".into(),
-            redirect_urls: vec![format!("http://127.0.0.1:{port}/callback")],
-            ..OAuthAppSpec::default()
-        })
-        .unwrap();
-    let port = port.to_string();
+    let (port, app) = browser_app(&sim);
 
     let admin_cli = Snowlink::new()
         .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
@@ -287,15 +289,7 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
 async fn pressing_deny_is_reported_and_saves_nothing() {
     let sim = demo().await;
     let (admin, admin_password) = sim.admin();
-    let port = free_port();
-    let app = sim
-        .state()
-        .create_oauth_app(OAuthAppSpec {
-            name: "Snowlink".into(),
-            redirect_urls: vec![format!("http://127.0.0.1:{port}/callback")],
-            ..OAuthAppSpec::default()
-        })
-        .unwrap();
+    let (port, app) = browser_app(&sim);
     let cli = Snowlink::new()
         .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
         .browser_signs_in_as(&admin, &admin_password, "deny");
@@ -311,7 +305,7 @@ async fn pressing_deny_is_reported_and_saves_nothing() {
             "--client-id",
             &app.client_id,
             "--port",
-            &port.to_string(),
+            &port,
         ])
         .await;
     assert_eq!(run.code, 1, "{run:#?}");
@@ -365,15 +359,7 @@ async fn revoked_tokens_of_a_password_grant_are_replaced_by_signing_in_again() {
 async fn a_revoked_browser_sign_in_means_relink_needed() {
     let sim = demo().await;
     let (admin, admin_password) = sim.admin();
-    let port = free_port();
-    let app = sim
-        .state()
-        .create_oauth_app(OAuthAppSpec {
-            name: "Snowlink".into(),
-            redirect_urls: vec![format!("http://127.0.0.1:{port}/callback")],
-            ..OAuthAppSpec::default()
-        })
-        .unwrap();
+    let (port, app) = browser_app(&sim);
     let cli = Snowlink::new()
         .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
         .browser_signs_in_as(&admin, &admin_password, "allow");
@@ -389,7 +375,7 @@ async fn a_revoked_browser_sign_in_means_relink_needed() {
             "--client-id",
             &app.client_id,
             "--port",
-            &port.to_string(),
+            &port,
             "--wait",
             "60",
         ])

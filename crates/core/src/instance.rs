@@ -115,10 +115,21 @@ impl InstanceUrl {
             None => format!("https://{}", text.trim_start_matches("//")),
         };
 
-        let url = Url::parse(&with_scheme).map_err(|err| InstanceUrlError::InvalidHost {
-            host: host_part(text).to_owned(),
-            reason: err.to_string(),
-        })?;
+        // A bare name made only of digits ("08") is read as an IPv4 address by the URL
+        // standard; parse such a name as the instance host it will become.
+        let url = Url::parse(&with_scheme)
+            .or_else(|err| match bare_name(host_part(text)) {
+                Some(name) if !name.is_empty() => {
+                    let (scheme, rest) = with_scheme.split_once("://").unwrap_or_default();
+                    let rest = rest.replacen(name, &format!("{name}.{SERVICE_NOW_DOMAIN}"), 1);
+                    Url::parse(&format!("{scheme}://{rest}"))
+                }
+                _ => Err(err),
+            })
+            .map_err(|err| InstanceUrlError::InvalidHost {
+                host: host_part(text).to_owned(),
+                reason: err.to_string(),
+            })?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(InstanceUrlError::Credentials);
         }
@@ -395,6 +406,8 @@ mod tests {
     fn accepts_what_people_type() {
         let cases = [
             ("acme", "https://acme.service-now.com"),
+            ("08", "https://08.service-now.com"),
+            ("0x1", "https://0x1.service-now.com"),
             ("  Acme-Dev  ", "https://acme-dev.service-now.com"),
             ("acme/", "https://acme.service-now.com"),
             ("12345", "https://12345.service-now.com"),
@@ -576,8 +589,11 @@ mod tests {
         assert!(serde_json::from_str::<InstanceUrl>("\"http://evil.example\"").is_err());
     }
 
+    /// Valid instance names. `??--` is reserved for IDN labels (RFC 5891 §4.2.3.1): `xn--…`
+    /// must be valid punycode, so such names are not plain instance names.
     fn instance_name() -> impl Strategy<Value = String> {
         "[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?"
+            .prop_filter("reserved IDN prefix", |name| name.get(2..4) != Some("--"))
     }
 
     proptest! {

@@ -10,6 +10,7 @@ mod admin;
 mod app;
 mod catalog;
 mod cicd_api;
+mod dictionary_xml;
 mod errors;
 mod faults;
 mod html;

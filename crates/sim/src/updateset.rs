@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
 
+use crate::dictionary_xml::parse_database;
 use crate::instance::{Instance, now_text};
 use crate::store::Record;
 
@@ -194,6 +195,12 @@ fn payload_record(update: &Record) -> Option<XmlRecord> {
     parse_records(payload).ok()?.into_iter().next()
 }
 
+/// Tables whose names mark them as customer-made (`u_…`, scoped `x_…`). Only for those can the
+/// simulator tell "missing"; other platform tables it does not model are applied as unknown.
+fn is_custom(table: &str) -> bool {
+    table.starts_with("u_") || table.starts_with("x_")
+}
+
 fn updates_of(instance: &Instance, set_id: &str) -> Vec<Record> {
     instance.query("sys_update_xml", &format!("remote_update_set={set_id}"))
 }
@@ -227,13 +234,22 @@ pub fn preview(
         .filter_map(|(_, p)| p.as_ref())
         .filter(|p| p.table == "sys_db_object")
         .filter_map(|p| p.fields.get("name").cloned())
+        .chain(
+            payloads
+                .iter()
+                .filter_map(|(u, _)| u.get("payload"))
+                .flat_map(|xml| parse_database(xml))
+                .map(|t| t.name),
+        )
         .collect();
     let new_ids: BTreeSet<String> = payloads
         .iter()
         .filter_map(|(_, p)| p.as_ref())
         .filter_map(|p| p.fields.get("sys_id").cloned())
         .collect();
-    let table_exists = |name: &str| instance.db.schemas.exists(name) || new_tables.contains(name);
+    let table_exists = |name: &str| {
+        !is_custom(name) || instance.db.schemas.exists(name) || new_tables.contains(name)
+    };
     let mut problems = Vec::new();
     for (update, payload) in &payloads {
         let Some(payload) = payload else {
@@ -245,7 +261,7 @@ pub fn preview(
         };
         let missing_table =
             |name: &str| format!("Could not find a table named {name} referenced in this update");
-        if !table_exists(&payload.table) {
+        if payload.table != "database" && !table_exists(&payload.table) {
             problems.push((id_of(update), missing_table(&payload.table)));
         }
         let referenced = match payload.table.as_str() {
@@ -310,19 +326,23 @@ pub fn commit(instance: &mut Instance, set_id: &str, by: &str) -> Result<usize, 
     if open > 0 {
         return Err(UpdateSetError::Problems(open));
     }
-    let mut payloads: Vec<XmlRecord> = updates_of(instance, set_id)
+    let mut payloads: Vec<(XmlRecord, String)> = updates_of(instance, set_id)
         .iter()
-        .filter_map(payload_record)
+        .filter_map(|u| Some((payload_record(u)?, u.get("payload")?.clone())))
         .collect();
     // Tables and columns first, so the records that use them find them.
-    payloads.sort_by_key(|p| match p.table.as_str() {
-        "sys_db_object" => 0,
+    payloads.sort_by_key(|(p, _)| match p.table.as_str() {
+        "database" | "sys_db_object" => 0,
         "sys_dictionary" => 1,
         "sys_user_role" => 2,
         _ => 3,
     });
     let mut applied = 0;
-    for mut payload in payloads {
+    for (mut payload, raw) in payloads {
+        if payload.table == "database" {
+            applied += apply_database(instance, &raw, by);
+            continue;
+        }
         let sys_id = payload.fields.get("sys_id").cloned().unwrap_or_default();
         if payload.action == "DELETE" {
             applied += usize::from(instance.delete(&payload.table, &sys_id).is_ok());
@@ -347,6 +367,31 @@ pub fn commit(instance: &mut Instance, set_id: &str, by: &str) -> Result<usize, 
     ]);
     let _ = instance.update("sys_remote_update_set", set_id, done, by);
     Ok(applied)
+}
+
+/// Creates the tables of a `<database>` payload through `sys_db_object` / `sys_dictionary`
+/// records, so they also survive a save and load.
+fn apply_database(instance: &mut Instance, xml: &str, by: &str) -> usize {
+    let mut applied = 0;
+    for table in parse_database(xml) {
+        let object = Record::from([
+            ("name".into(), table.name.clone()),
+            ("label".into(), table.label.clone()),
+            ("super_class".into(), table.extends.clone()),
+        ]);
+        applied += usize::from(instance.insert("sys_db_object", object, by).is_ok());
+        crate::persist::define_custom_tables(instance);
+        for (field, reference) in &table.fields {
+            let column = Record::from([
+                ("name".into(), table.name.clone()),
+                ("element".into(), field.clone()),
+                ("reference".into(), reference.clone()),
+            ]);
+            let _ = instance.insert("sys_dictionary", column, by);
+        }
+        crate::persist::define_custom_tables(instance);
+    }
+    applied
 }
 
 #[cfg(test)]

@@ -467,3 +467,53 @@ async fn cicd_api_previews_and_commits_with_progress_records() {
         "committed"
     );
 }
+
+#[tokio::test]
+async fn dictionary_payloads_create_tables_that_extend_task() {
+    let sim = start(Seed::Demo).await;
+    let database = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><record_update><database>\
+        <element name=\"u_link\" type=\"collection\" label=\"Link\" extends=\"task\">\
+        <element name=\"u_who\" type=\"reference\" reference=\"sys_user\" max_length=\"32\"/>\
+        </element></database></record_update>"
+        .to_owned();
+    let platform = record_update(
+        "sysevent_register",
+        &[("event_name", "x.changed"), ("table", "incident")],
+    );
+    let id = imported(
+        &sim,
+        unload(
+            "Tables",
+            &[("Dictionary", database), ("Event Registration", platform)],
+        ),
+    )
+    .await;
+    let preview = json(step(&sim, &id, "preview").await).await;
+    assert_eq!(
+        preview["result"]["problems"].as_array().unwrap().len(),
+        0,
+        "{preview}"
+    );
+    assert_eq!(step(&sim, &id, "commit").await.status(), 200);
+    let (user, password) = sim.admin();
+    let beth = sim.state().query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
+    let created = client()
+        .post(format!("{}/api/now/table/u_link", sim.url()))
+        .basic_auth(&user, Some(&password))
+        .json(&serde_json::json!({ "u_who": beth, "short_description": "linked" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let record = json(created).await["result"].clone();
+    assert_eq!(record["u_who"]["value"], beth.as_str());
+    assert_eq!(
+        record["short_description"], "linked",
+        "inherits task's fields"
+    );
+    assert_eq!(
+        sim.state().count("task", "sys_class_name=u_link"),
+        1,
+        "task queries cover it"
+    );
+}

@@ -306,6 +306,21 @@ pub fn preview(
     Ok(problems.into_iter().map(|(_, d)| d).collect())
 }
 
+/// Resolves one preview problem: `accept` applies its update anyway, otherwise it is skipped.
+pub fn resolve_problem(
+    instance: &mut Instance,
+    problem_id: &str,
+    accept: bool,
+    by: &str,
+) -> Result<(), UpdateSetError> {
+    let status = if accept { "ignored" } else { "skipped" };
+    let fields = Record::from([("status".into(), status.into())]);
+    instance
+        .update("sys_update_preview_problem", problem_id, fields, by)
+        .map(|_| ())
+        .map_err(|_| UpdateSetError::NotFound)
+}
+
 /// Commits a previewed set with no open problems.
 pub fn commit(instance: &mut Instance, set_id: &str, by: &str) -> Result<usize, UpdateSetError> {
     let set = instance
@@ -315,19 +330,27 @@ pub fn commit(instance: &mut Instance, set_id: &str, by: &str) -> Result<usize, 
     if state != "previewed" {
         return Err(UpdateSetError::NotPreviewed(state));
     }
-    let open = instance
-        .query(
-            "sys_update_preview_problem",
-            &format!("remote_update_set={set_id}"),
-        )
-        .into_iter()
-        .filter(|p| p.get("status").is_none_or(|s| s != "ignored"))
+    // A problem is resolved as on the instance: "Accept remote update" (status `ignored`)
+    // applies the update anyway, "Skip remote update" (status `skipped`) leaves it out.
+    let problems = instance.query(
+        "sys_update_preview_problem",
+        &format!("remote_update_set={set_id}"),
+    );
+    let open = problems
+        .iter()
+        .filter(|p| p.get("status").is_none_or(String::is_empty))
         .count();
     if open > 0 {
         return Err(UpdateSetError::Problems(open));
     }
+    let skipped: BTreeSet<&str> = problems
+        .iter()
+        .filter(|p| p.get("status").is_some_and(|s| s == "skipped"))
+        .filter_map(|p| p.get("remote_update").map(String::as_str))
+        .collect();
     let mut payloads: Vec<(XmlRecord, String)> = updates_of(instance, set_id)
         .iter()
+        .filter(|u| !skipped.contains(id_of(u).as_str()))
         .filter_map(|u| Some((payload_record(u)?, u.get("payload")?.clone())))
         .collect();
     // Tables and columns first, so the records that use them find them.

@@ -240,23 +240,14 @@ async fn hostile_values_render_as_text() {
     assert!(!login.contains("<script>alert(1)"));
 }
 
-#[tokio::test]
-async fn retrieved_update_sets_import_preview_and_commit_through_forms() {
-    let sim = start(Seed::Demo).await;
-    let cookie = admin_session(&sim).await;
-    let (_, list) = page(&sim, &cookie, "/sys_remote_update_set_list.do").await;
+/// Uploads `xml` through the "Import Update Set from XML" form; returns the set's page.
+async fn upload_via_form(sim: &RunningSim, cookie: &str, xml: &str) -> String {
+    let (_, list) = page(sim, cookie, "/sys_remote_update_set_list.do").await;
     let token = form_inputs(&list, "upload")
         .into_iter()
         .find(|(k, _)| k == "sysparm_ck")
         .unwrap()
         .1;
-    let payload = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><record_update table=\"sys_user_role\">\
-                   <sys_user_role action=\"INSERT_OR_UPDATE\"><name>x_form.role</name></sys_user_role></record_update>";
-    let xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><unload unload_date=\"2022-11-29 12:14:37\">\
-         <sys_remote_update_set action=\"INSERT_OR_UPDATE\"><name>Form set</name><state>loaded</state></sys_remote_update_set>\
-         <sys_update_xml action=\"INSERT_OR_UPDATE\"><type>Role</type><payload><![CDATA[{payload}]]></payload></sys_update_xml></unload>"
-    );
     let boundary = "XsnowlinkBoundary";
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"sysparm_ck\"\r\n\r\n{token}\r\n\
@@ -265,7 +256,7 @@ async fn retrieved_update_sets_import_preview_and_commit_through_forms() {
     );
     let uploaded = client()
         .post(format!("{}/upload.do", sim.url()))
-        .header("cookie", &cookie)
+        .header("cookie", cookie)
         .header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),
@@ -275,7 +266,28 @@ async fn retrieved_update_sets_import_preview_and_commit_through_forms() {
         .await
         .unwrap();
     assert_eq!(uploaded.status(), 302);
-    let set_page = location(&uploaded);
+    location(&uploaded)
+}
+
+fn unload_with(payloads: &[&str]) -> String {
+    let updates: String = payloads
+        .iter()
+        .map(|p| format!("<sys_update_xml action=\"INSERT_OR_UPDATE\"><payload><![CDATA[{p}]]></payload></sys_update_xml>"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><unload unload_date=\"2022-11-29 12:14:37\">\
+         <sys_remote_update_set action=\"INSERT_OR_UPDATE\"><name>Form set</name><state>loaded</state></sys_remote_update_set>\
+         {updates}</unload>"
+    )
+}
+
+#[tokio::test]
+async fn retrieved_update_sets_import_preview_and_commit_through_forms() {
+    let sim = start(Seed::Demo).await;
+    let cookie = admin_session(&sim).await;
+    let payload = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><record_update table=\"sys_user_role\">\
+                   <sys_user_role action=\"INSERT_OR_UPDATE\"><name>x_form.role</name></sys_user_role></record_update>";
+    let set_page = upload_via_form(&sim, &cookie, &unload_with(&[payload])).await;
     let (_, html) = page(&sim, &cookie, &set_page).await;
     assert!(html.contains("loaded"));
     assert_eq!(
@@ -295,6 +307,47 @@ async fn retrieved_update_sets_import_preview_and_commit_through_forms() {
     assert_eq!(
         sim.state().query("sys_user_role", "name=x_form.role").len(),
         1
+    );
+}
+
+#[tokio::test]
+async fn preview_problems_can_be_skipped_from_the_form_before_commit() {
+    let sim = start(Seed::Demo).await;
+    let cookie = admin_session(&sim).await;
+    let broken = "<record_update table=\"sys_script\"><sys_script action=\"INSERT_OR_UPDATE\">\
+                  <name>Broken rule</name><collection>u_missing</collection></sys_script></record_update>";
+    let role = "<record_update table=\"sys_user_role\"><sys_user_role action=\"INSERT_OR_UPDATE\">\
+                <name>x_kept.role</name></sys_user_role></record_update>";
+    let set_page = upload_via_form(&sim, &cookie, &unload_with(&[broken, role])).await;
+    submit(&sim, &cookie, &set_page, "preview", &[]).await;
+    let (_, html) = page(&sim, &cookie, &set_page).await;
+    assert!(html.contains("u_missing"));
+    let refused = submit(&sim, &cookie, &set_page, "commit", &[]).await;
+    assert_eq!(refused.status(), 400, "open problems block the commit");
+    let start = html.find("id=\"skip_").unwrap() + 4;
+    let form_id = &html[start..start + html[start..].find('"').unwrap()];
+    assert_eq!(
+        submit(&sim, &cookie, &set_page, form_id, &[])
+            .await
+            .status(),
+        302
+    );
+    assert_eq!(
+        submit(&sim, &cookie, &set_page, "commit", &[])
+            .await
+            .status(),
+        302
+    );
+    assert!(page(&sim, &cookie, &set_page).await.1.contains("committed"));
+    assert_eq!(
+        sim.state().query("sys_user_role", "name=x_kept.role").len(),
+        1
+    );
+    assert!(
+        sim.state()
+            .query("sys_script", "name=Broken rule")
+            .is_empty(),
+        "the skipped update is not applied"
     );
 }
 

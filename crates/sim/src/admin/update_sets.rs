@@ -14,7 +14,7 @@ use super::{details, field, form, post_form, record_list, require, screen};
 use crate::app::App;
 use crate::html::{escape, found, hidden, page};
 use crate::table_api::{param, params};
-use crate::updateset::{commit, import, preview};
+use crate::updateset::{commit, import, preview, resolve_problem};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -122,11 +122,37 @@ async fn show(
         "sys_update_preview_problem",
         &format!("remote_update_set={sys_id}"),
     );
+    let resolve = |problem: &str, action: &str, label: &str| {
+        let inner = [
+            hidden("action", action),
+            hidden("sys_id", sys_id),
+            hidden("problem", problem),
+        ]
+        .concat();
+        post_form(
+            "/sys_remote_update_set.do",
+            &format!("{action}_{problem}"),
+            &session,
+            &inner,
+            label,
+        )
+    };
     let problem_items: String = problems
         .iter()
         .map(|p| {
+            let id = p.get("sys_id").map_or("", String::as_str);
+            let status = p.get("status").map_or("", String::as_str);
+            let actions = if status.is_empty() {
+                [
+                    resolve(id, "accept", "Accept remote update"),
+                    resolve(id, "skip", "Skip remote update"),
+                ]
+                .concat()
+            } else {
+                format!("<em>{}</em>", escape(status))
+            };
             format!(
-                "<li>{}</li>",
+                "<li>{} {actions}</li>",
                 escape(p.get("description").map_or("", String::as_str))
             )
         })
@@ -170,6 +196,12 @@ async fn act(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Re
         match field(&fields, "action") {
             "preview" => preview(&mut instance, &sys_id, &caller.user_name).map(|_| ()),
             "commit" => commit(&mut instance, &sys_id, &caller.user_name).map(|_| ()),
+            action @ ("accept" | "skip") => resolve_problem(
+                &mut instance,
+                field(&fields, "problem"),
+                action == "accept",
+                &caller.user_name,
+            ),
             _ => return page(StatusCode::BAD_REQUEST, "Error", "<p>Unknown action</p>"),
         }
     };

@@ -42,6 +42,9 @@ const OPERATORS: &[(&str, Op)] = &[
     ("<", Op::Lt),
 ];
 
+/// Most terms one encoded query is read for.
+pub const MAX_TERMS: usize = 500;
+
 /// One `field OP value` term; `field` may dot-walk one reference (`role.name`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
@@ -70,7 +73,9 @@ impl Query {
     pub fn parse(text: &str) -> Self {
         let mut query = Query::default();
         let mut current: Vec<Vec<Term>> = Vec::new();
-        for token in text.split('^') {
+        // Bounded like an instance's URL: terms past the cap are dropped, so a hostile query
+        // cannot make every request scan a large table thousands of times.
+        for token in text.split('^').take(MAX_TERMS) {
             if let Some(field) = token.strip_prefix("ORDERBYDESC") {
                 push_order(&mut query.order, field, true);
             } else if let Some(field) = token.strip_prefix("ORDERBY") {

@@ -29,6 +29,10 @@ impl QueryContext {
     }
 }
 
+/// How many text terms of one query get a per-value memo (each is one byte per distinct value
+/// of the table).
+const MEMO_BUDGET: usize = 16;
+
 /// Sort classes: empty values first, then numbers (compared as numbers), then text. Keeping the
 /// classes apart makes the order total whatever the data — a mixed "9" / "10" / "1a" column
 /// would otherwise be cyclic, and Rust's sort may panic on a cyclic order.
@@ -354,6 +358,7 @@ impl Db {
         query: &Query,
         ctx: &QueryContext,
     ) -> Compiled {
+        let mut memo_budget = MEMO_BUDGET;
         let alternatives = query
             .alternatives
             .iter()
@@ -365,7 +370,9 @@ impl Db {
                         // no longer restricts anything (and a clause of only such terms goes).
                         let terms: Vec<Condition> = clause
                             .iter()
-                            .filter_map(|term| self.compile_term(table, physical, term, ctx))
+                            .filter_map(|term| {
+                                self.compile_term(table, physical, term, ctx, &mut memo_budget)
+                            })
                             .collect();
                         (!terms.is_empty()).then_some(terms)
                     })
@@ -382,6 +389,7 @@ impl Db {
         physical: &Table,
         term: &Term,
         ctx: &QueryContext,
+        memo_budget: &mut usize,
     ) -> Option<Condition> {
         let value = ctx.resolve(&term.value);
         if let Some((base, inner)) = term.field.split_once('.') {
@@ -439,11 +447,22 @@ impl Db {
                 id: 0,
                 negate: true,
             },
-            op => Matcher::Text {
-                op,
-                operand: value,
-                memo: vec![0; physical.dict.len()],
-            },
+            op => {
+                // Past the budget a term is evaluated without a memo rather than allocating
+                // one per term: a hostile query of thousands of LIKE terms must not exhaust
+                // memory on a large table.
+                let memo = if *memo_budget > 0 {
+                    *memo_budget -= 1;
+                    vec![0; physical.dict.len()]
+                } else {
+                    Vec::new()
+                };
+                Matcher::Text {
+                    op,
+                    operand: value,
+                    memo,
+                }
+            }
         };
         Some(Condition { col, matcher })
     }
@@ -582,6 +601,24 @@ mod tests {
             .map(|(_, r)| stored.value(*r, "short_description"))
             .collect();
         assert_eq!(values, ["", "-0", "9", "10", "inf", "NaN", "1a", "b"]);
+    }
+
+    #[test]
+    fn terms_past_the_memo_budget_still_match() {
+        let instance = instance();
+        let ctx = instance.context_for("");
+        // 30 OR'ed LIKE terms, only the last of which matches anything.
+        let mut text: Vec<String> = (0..29)
+            .map(|i| format!("short_descriptionLIKEzz{i}"))
+            .collect();
+        text.push("short_descriptionLIKEalpha".into());
+        let query = Query::parse(&text.join("^OR"));
+        assert_eq!(instance.db.count("incident", &query, &ctx), 2);
+        let many = vec!["priority!=9"; 2000].join("^");
+        assert_eq!(
+            Query::parse(&many).alternatives[0].len(),
+            crate::query::MAX_TERMS
+        );
     }
 
     #[test]

@@ -1,7 +1,15 @@
 //! Declares the app's own commands so that capability files can grant them per window.
 
 fn main() {
-    let commands = &["parse_instance", "open_in_browser"];
+    let commands = &[
+        "parse_instance",
+        "open_in_browser",
+        "list_connections",
+        "check_connection",
+        "link_account",
+        "cancel_sign_in",
+        "unlink_account",
+    ];
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(commands)),

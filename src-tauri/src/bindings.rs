@@ -8,8 +8,12 @@ mod tests {
 
     use ts_rs::{Config, TS};
 
+    use crate::accounts::Unlinked;
     use crate::error::{ErrorCode, UiError};
     use snowlink_core::InstanceUrlView;
+    use snowlink_core::connections::{
+        Connection, ConnectionState, ConnectionStatus, GrantKind, LinkedIdentity,
+    };
 
     fn bindings_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings")
@@ -40,6 +44,12 @@ mod tests {
             check::<UiError>(update),
             check::<ErrorCode>(update),
             check::<InstanceUrlView>(update),
+            check::<Connection>(update),
+            check::<ConnectionState>(update),
+            check::<ConnectionStatus>(update),
+            check::<GrantKind>(update),
+            check::<LinkedIdentity>(update),
+            check::<Unlinked>(update),
         ]
         .into_iter()
         .flatten()

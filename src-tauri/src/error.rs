@@ -2,6 +2,9 @@
 //! the UI acts on; messages are for people and never carry secrets or raw server bodies.
 
 use serde::Serialize;
+use snowlink_core::connections::ConnectionsError;
+use snowlink_core::engine::EngineError;
+use snowlink_core::oauth::{ListenerError, OAuthError};
 use snowlink_core::{BrowserUrlError, InstanceUrlError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -12,6 +15,20 @@ pub enum ErrorCode {
     InvalidInput,
     /// The system browser could not be started.
     BrowserUnavailable,
+    /// The OS keyring is missing, locked or not answering.
+    KeyringUnavailable,
+    /// A browser sign-in or token request did not succeed (denied, timed out, refused).
+    SignInFailed,
+    /// The sign-in was cancelled by the user.
+    Cancelled,
+    /// The saved sign-in stopped working: only linking again helps.
+    RelinkNeeded,
+    /// The instance could not be reached or refused the request.
+    InstanceError,
+    /// The connection does not exist (any more).
+    NotFound,
+    /// The connections file could not be read or written.
+    ConfigError,
     /// A bug or an unexpected state; the message says what to report.
     Internal,
 }
@@ -46,7 +63,51 @@ impl From<BrowserUrlError> for UiError {
     }
 }
 
+impl From<EngineError> for UiError {
+    fn from(err: EngineError) -> Self {
+        let code = match &err {
+            EngineError::MissingInput { .. } | EngineError::AmbiguousConnection => {
+                ErrorCode::InvalidInput
+            }
+            EngineError::UnknownConnection(_) | EngineError::NotLinkable { .. } => {
+                ErrorCode::NotFound
+            }
+            EngineError::Connections(_) => ErrorCode::ConfigError,
+            EngineError::Secrets(_) | EngineError::OAuth(OAuthError::Secrets(_)) => {
+                ErrorCode::KeyringUnavailable
+            }
+            EngineError::OAuth(OAuthError::RelinkNeeded) => ErrorCode::RelinkNeeded,
+            EngineError::OAuth(OAuthError::Callback(ListenerError::Cancelled)) => {
+                ErrorCode::Cancelled
+            }
+            EngineError::OAuth(_) => ErrorCode::SignInFailed,
+            EngineError::Api(_) => ErrorCode::InstanceError,
+        };
+        Self {
+            code,
+            hint: err.hint(),
+            retryable: err.is_retryable(),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl From<ConnectionsError> for UiError {
+    fn from(err: ConnectionsError) -> Self {
+        EngineError::from(err).into()
+    }
+}
+
 impl UiError {
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            message: format!("Snowlink hit an unexpected problem: {detail}."),
+            hint: "Try again; if it keeps happening, report it with a support bundle.".into(),
+            retryable: true,
+        }
+    }
+
     pub fn browser_unavailable(detail: impl std::fmt::Display) -> Self {
         Self {
             code: ErrorCode::BrowserUnavailable,

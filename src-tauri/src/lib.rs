@@ -2,6 +2,7 @@
 //! [`builder`] is generic over the runtime so tests drive the same commands through
 //! `tauri::test::mock_builder()` without a display.
 
+mod accounts;
 mod bindings;
 mod commands;
 pub mod error;
@@ -12,9 +13,15 @@ use tauri::{Builder, Runtime};
 pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
+        .manage(accounts::Accounts::from_environment())
         .invoke_handler(tauri::generate_handler![
             commands::parse_instance,
-            commands::open_in_browser
+            commands::open_in_browser,
+            accounts::list_connections,
+            accounts::check_connection,
+            accounts::link_account,
+            accounts::cancel_sign_in,
+            accounts::unlink_account,
         ])
 }
 

@@ -173,13 +173,59 @@ impl Engine {
         browser: &BrowserSignIn<'_>,
         cancel: impl Future<Output = ()>,
     ) -> Result<Connection, EngineError> {
-        require_inputs(&request, &provided)?;
+        let (mut connection, existing) = self.draft(&request, &provided)?;
+        let signed_in = self
+            .sign_in(&connection, &provided, browser, cancel)
+            .await?;
+        let identity = identify(&connection, &signed_in.auth).await?;
+        // Secrets first: if the keyring refuses, no connection that cannot work is saved.
+        if existing {
+            self.secrets.delete_all(&connection.id).await?;
+        }
+        self.store_secrets(&connection.id, &provided, signed_in.tokens.as_ref())
+            .await?;
+        connection.linked_identity = Some(identity);
+        connection.status = connected(signed_in.tokens.as_ref());
+        self.connections.upsert(connection.clone())?;
+        Ok(connection)
+    }
+
+    /// Saves a browser sign-in (auth-code) connection without signing in, for end users to
+    /// link their own accounts later ("Link your ServiceNow account").
+    pub async fn register(
+        &self,
+        request: ConnectRequest,
+        provided: ProvidedSecrets,
+    ) -> Result<Connection, EngineError> {
+        if request.grant != GrantKind::AuthCode {
+            return Err(EngineError::NotLinkable {
+                name: request.name,
+                grant: grant_name(request.grant),
+            });
+        }
+        let (mut connection, existing) = self.draft(&request, &provided)?;
+        if existing {
+            self.secrets.delete_all(&connection.id).await?;
+        }
+        self.store_secrets(&connection.id, &provided, None).await?;
+        connection.status.reason = Some("No account linked yet.".into());
+        self.connections.upsert(connection.clone())?;
+        Ok(connection)
+    }
+
+    /// The connection `request` describes, keeping the id of an existing one of that name.
+    fn draft(
+        &self,
+        request: &ConnectRequest,
+        provided: &ProvidedSecrets,
+    ) -> Result<(Connection, bool), EngineError> {
+        require_inputs(request, provided)?;
         let existing = self.find(Some(&request.name)).ok();
         let id = match &existing {
             Some(connection) => connection.id.clone(),
             None => ConnectionId::new_random()?,
         };
-        let mut connection = Connection {
+        let connection = Connection {
             id,
             display_name: request.name.clone(),
             instance: request.instance.clone(),
@@ -190,20 +236,7 @@ impl Engine {
             linked_identity: None,
             status: ConnectionStatus::default(),
         };
-        let signed_in = self
-            .sign_in(&connection, &provided, browser, cancel)
-            .await?;
-        let identity = identify(&connection, &signed_in.auth).await?;
-        // Secrets first: if the keyring refuses, no connection that cannot work is saved.
-        if existing.is_some() {
-            self.secrets.delete_all(&connection.id).await?;
-        }
-        self.store_secrets(&connection.id, &provided, signed_in.tokens.as_ref())
-            .await?;
-        connection.linked_identity = Some(identity);
-        connection.status = connected(signed_in.tokens.as_ref());
-        self.connections.upsert(connection.clone())?;
-        Ok(connection)
+        Ok((connection, existing.is_some()))
     }
 
     /// Links the end user's own account to an auth-code connection: browser sign-in as that

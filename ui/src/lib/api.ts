@@ -1,6 +1,8 @@
 // Typed wrappers over the desktop shell's commands. Every failure arrives as a UiError
 // ({ code, message, hint, retryable }); anything else is wrapped so the UI has one shape to show.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type { Connection } from './bindings/Connection';
+import type { Unlinked } from './bindings/Unlinked';
 import type { InstanceUrlView } from './bindings/InstanceUrlView';
 import type { UiError } from './bindings/UiError';
 
@@ -38,6 +40,16 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const api = {
   parseInstance: (text: string) => call<InstanceUrlView>('parse_instance', { text }),
   openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
+  listConnections: () => call<Connection[]>('list_connections'),
+  checkConnection: (id: string) => call<Connection>('check_connection', { id }),
+  /** Browser sign-in as the user; `onUrl` receives the sign-in URL to offer for copying. */
+  linkAccount: (id: string, onUrl: (url: string) => void) => {
+    const url = new Channel<string>();
+    url.onmessage = onUrl;
+    return call<Connection>('link_account', { id, url });
+  },
+  cancelSignIn: () => call<null>('cancel_sign_in'),
+  unlinkAccount: (id: string) => call<Unlinked>('unlink_account', { id }),
 };
 
 export type Api = typeof api;

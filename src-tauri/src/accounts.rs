@@ -1,0 +1,152 @@
+//! Commands over the connection engine: list and check connections, link and unlink the
+//! user's own account. Each is a few lines over `snowlink_core::engine`; the browser sign-in
+//! happens in the system browser (RFC 8252), its URL is streamed to the UI for manual copy, and
+//! the UI can cancel the wait.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use snowlink_core::BrowserUrl;
+use snowlink_core::connections::{Connection, ConnectionStore};
+use snowlink_core::engine::{BrowserSignIn, Engine, EngineError};
+use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser};
+use snowlink_core::secrets::KeyringStore;
+use tauri::State;
+use tauri::ipc::Channel;
+use tokio::sync::oneshot;
+
+use crate::error::UiError;
+
+/// How long a browser sign-in may take before the app gives up waiting.
+const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
+
+/// What the connection commands share: the engine (or why it could not start) and the
+/// cancellation of the browser sign-in in progress.
+pub struct Accounts {
+    engine: Result<Engine, UiError>,
+    cancel_sign_in: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl Accounts {
+    /// The engine over the platform config directory (`SNOWLINK_CONFIG_DIR` overrides it) and
+    /// the OS keyring.
+    pub fn from_environment() -> Self {
+        let engine = ConnectionStore::in_config_dir()
+            .map(|store| Engine::new(store, Arc::new(KeyringStore::new())))
+            .map_err(UiError::from);
+        Self {
+            engine,
+            cancel_sign_in: Mutex::new(None),
+        }
+    }
+
+    fn engine(&self) -> Result<&Engine, UiError> {
+        self.engine.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// The answer to an unlink: the connection, and a warning when the instance could not confirm
+/// the revocation (the tokens are deleted from this computer either way).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Unlinked {
+    pub connection: Connection,
+    pub warning: Option<String>,
+}
+
+#[tauri::command]
+pub async fn list_connections(accounts: State<'_, Accounts>) -> Result<Vec<Connection>, UiError> {
+    Ok(accounts.engine()?.list()?)
+}
+
+/// Runs an engine flow on a blocking thread of the async runtime. Some engine futures are not
+/// provably `Send` for every lifetime (a rustc limitation with higher-ranked borrows), which a
+/// Tauri command needs; driving them to completion on their own thread sidesteps that.
+async fn on_engine<T, F, Fut>(engine: &Engine, flow: F) -> Result<T, UiError>
+where
+    T: Send + 'static,
+    F: FnOnce(Engine) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, EngineError>>,
+{
+    let engine = engine.clone();
+    tauri::async_runtime::spawn_blocking(move || tauri::async_runtime::block_on(flow(engine)))
+        .await
+        .map_err(|err| UiError::internal(format!("the connection task stopped: {err}")))?
+        .map_err(UiError::from)
+}
+
+#[tauri::command]
+pub async fn check_connection(
+    accounts: State<'_, Accounts>,
+    id: String,
+) -> Result<Connection, UiError> {
+    on_engine(accounts.engine()?, move |engine| async move {
+        let connection = engine.find(Some(&id))?;
+        engine.check(&connection).await
+    })
+    .await
+}
+
+/// Links the user's own account: opens the system browser on the instance's sign-in page and
+/// sends the sign-in URL over `url` so the UI can offer it for copying.
+#[tauri::command]
+pub async fn link_account(
+    accounts: State<'_, Accounts>,
+    id: String,
+    url: Channel<String>,
+) -> Result<Connection, UiError> {
+    let (cancel, cancelled) = oneshot::channel();
+    if let Ok(mut slot) = accounts.cancel_sign_in.lock() {
+        *slot = Some(cancel);
+    }
+    on_engine(accounts.engine()?, move |engine| async move {
+        let browser = SystemBrowser::from_env();
+        let show_url = move |authorize: &BrowserUrl, _: Option<&BrowserError>| {
+            let _ = url.send(authorize.as_str().to_owned());
+        };
+        let sign_in = BrowserSignIn {
+            ports: &CALLBACK_PORTS,
+            browser: Some(&browser as &dyn Browser),
+            wait: SIGN_IN_WAIT,
+            show_url: &show_url,
+        };
+        // A dropped sender (a newer sign-in replaced this one) cancels too.
+        let cancelled = async {
+            let _ = cancelled.await;
+        };
+        engine.link(Some(&id), &sign_in, cancelled).await
+    })
+    .await
+}
+
+/// Stops waiting for the browser sign-in in progress, if any.
+#[tauri::command]
+pub fn cancel_sign_in(accounts: State<'_, Accounts>) {
+    if let Ok(mut slot) = accounts.cancel_sign_in.lock()
+        && let Some(cancel) = slot.take()
+    {
+        let _ = cancel.send(());
+    }
+}
+
+/// Unlinks the user's account (the UI has asked for confirmation).
+#[tauri::command]
+pub async fn unlink_account(
+    accounts: State<'_, Accounts>,
+    id: String,
+) -> Result<Unlinked, UiError> {
+    let (connection, revoke_error) = on_engine(accounts.engine()?, move |engine| async move {
+        engine.unlink(Some(&id)).await
+    })
+    .await?;
+    Ok(Unlinked {
+        connection,
+        warning: revoke_error.map(|err| {
+            format!(
+                "The instance did not confirm that the tokens are revoked ({err}); they were deleted \
+                 from this computer. {}",
+                err.hint()
+            )
+        }),
+    })
+}

@@ -1,0 +1,28 @@
+// Plain-language renderings of connection facts for the UI.
+import type { ConnectionState } from './bindings/ConnectionState';
+import type { GrantKind } from './bindings/GrantKind';
+
+export const stateLabel: Record<ConnectionState, string> = {
+  connected: 'Connected',
+  degraded: 'Degraded',
+  disconnected: 'Disconnected',
+  'relink-needed': 'Re-link needed',
+};
+
+export const grantLabel: Record<GrantKind, string> = {
+  'auth-code': 'Browser sign-in (OAuth + PKCE)',
+  password: 'OAuth password grant',
+  'client-credentials': 'OAuth client credentials',
+  basic: 'Basic auth',
+  'api-key': 'User name + API key',
+};
+
+/** "in 29 min", "in 3 h", "2 days ago": how far `iso` is from `now`. */
+export function relativeTime(iso: string, now: Date = new Date()): string {
+  const minutes = Math.round((new Date(iso).getTime() - now.getTime()) / 60000);
+  const size = Math.abs(minutes);
+  const amount =
+    size < 1 ? 'less than a minute' : size < 90 ? `${size} min` : size < 36 * 60 ? `${Math.round(size / 60)} h` : `${Math.round(size / 1440)} days`;
+  if (Number.isNaN(minutes)) return 'unknown';
+  return minutes >= 0 ? `in ${amount}` : `${amount} ago`;
+}

@@ -11,11 +11,12 @@ use crate::store::Record;
 pub const DEMO_CLIENT_ID: &str = "5n0w1ink0demo0c1ient0000000000aa";
 /// Its client secret.
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret-change-me";
-/// Its redirect URLs: a short fixed list of loopback ports, as servicenow.md advises.
+/// Its redirect URLs: the short fixed list of loopback ports Snowlink's wizard tells the admin to
+/// register (servicenow.md: arbitrary ports fall back silently to the first URL).
 pub const DEMO_REDIRECT_URLS: &[&str] = &[
-    "http://127.0.0.1:53682/callback",
-    "http://127.0.0.1:53683/callback",
-    "http://127.0.0.1:53684/callback",
+    "http://127.0.0.1:8765/callback",
+    "http://127.0.0.1:8766/callback",
+    "http://127.0.0.1:8767/callback",
 ];
 
 const ROLES: &[(&str, &str, &str)] = &[

@@ -197,20 +197,18 @@ fn chrono_free_minutes_from_now(rfc3339: &str) -> i64 {
     (then - now) / 60
 }
 
-/// The admin sets up a browser sign-in connection, the end user links their own account in a
-/// real browser, then unlinks it, which revokes the tokens on the instance.
+/// The admin saves a browser sign-in connection without signing in, the end user links their
+/// own account in a real browser, then unlinks it, which revokes the tokens on the instance.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_end_user_links_in_a_real_browser_and_unlinks() {
     let sim = demo().await;
-    let (admin, admin_password) = sim.admin();
     let mut user = UserSpec::new("end.user", "User-Pass-1");
     user.roles = vec!["itil".into()];
     sim.state().create_user(user).unwrap();
     let (port, app) = browser_app(&sim);
 
-    let admin_cli = Snowlink::new()
-        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
-        .browser_signs_in_as(&admin, &admin_password, "allow");
+    // The admin saves the connection without signing in; no browser is involved.
+    let admin_cli = Snowlink::new().env("SNOWLINK_CLIENT_SECRET", &app.client_secret);
     let run = admin_cli
         .run(&[
             "connect",
@@ -222,15 +220,15 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
             "auth-code",
             "--client-id",
             &app.client_id,
-            "--port",
-            &port,
+            "--link-later",
             "--json",
         ])
         .await;
     assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.json()["linkedIdentity"].is_null(), "{run:#?}");
     assert!(
-        run.stderr.contains("/oauth_auth.do"),
-        "the URL is shown for manual copy: {run:#?}"
+        run.browser_log.is_empty(),
+        "no browser was opened: {run:#?}"
     );
 
     // The end user, on the same machine and connection, links their own account.
@@ -253,6 +251,10 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
         ])
         .await;
     assert_eq!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stderr.contains("/oauth_auth.do"),
+        "the URL is shown for manual copy: {run:#?}"
+    );
     let status = user_cli.run(&["status", "--json"]).await;
     let connection = &status.json()["connections"][0];
     assert_eq!(

@@ -73,6 +73,10 @@ pub struct ConnectArgs {
     /// The ServiceNow user name (password, basic and api-key grants).
     #[arg(long)]
     username: Option<String>,
+    /// Save a browser sign-in (auth-code) connection without signing in: end users link their
+    /// own accounts later with `snowlink link` or in the app.
+    #[arg(long)]
+    link_later: bool,
     #[command(flatten)]
     sign_in: SignInArgs,
     #[arg(long)]
@@ -136,6 +140,18 @@ pub fn connect(args: ConnectArgs) -> ExitCode {
         username: args.username,
         profile_id: "custom".into(),
     };
+    if args.link_later {
+        return run(
+            args.json,
+            |engine| async move { engine.register(request, provided).await },
+            |connection| {
+                format!(
+                    "Saved {} for {}: each user links their own account with `snowlink link`.",
+                    connection.display_name, connection.instance
+                )
+            },
+        );
+    }
     run(
         args.json,
         |engine| async move {

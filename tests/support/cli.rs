@@ -37,6 +37,21 @@ impl Run {
     }
 }
 
+/// The environment that makes the system browser a headless Chromium which logs in as `user`
+/// and presses `action` (`allow` or `deny`) on the consent page.
+pub fn scripted_browser(user: &str, password: &str, action: &str) -> Vec<(String, String)> {
+    let script = paths::workspace_root().join("tests/browser/sign-in.mjs");
+    [
+        ("BROWSER", script.display().to_string()),
+        ("SNOWLINK_BROWSER_USER", user.to_owned()),
+        ("SNOWLINK_BROWSER_PASSWORD", password.to_owned()),
+        ("SNOWLINK_BROWSER_ACTION", action.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 /// One user's `snowlink`: a private config directory, shared keyring session.
 pub struct Snowlink {
     config: tempfile::TempDir,
@@ -75,12 +90,9 @@ impl Snowlink {
     }
 
     /// Sign-ins go through a headless Chromium that logs in as `user` and presses `action`.
-    pub fn browser_signs_in_as(self, user: &str, password: &str, action: &str) -> Self {
-        let script = paths::workspace_root().join("tests/browser/sign-in.mjs");
-        self.env("BROWSER", &script.display().to_string())
-            .env("SNOWLINK_BROWSER_USER", user)
-            .env("SNOWLINK_BROWSER_PASSWORD", password)
-            .env("SNOWLINK_BROWSER_ACTION", action)
+    pub fn browser_signs_in_as(mut self, user: &str, password: &str, action: &str) -> Self {
+        self.envs.extend(scripted_browser(user, password, action));
+        self
     }
 
     /// Runs `snowlink ARGS` (stdin closed: no prompts) and waits for it.

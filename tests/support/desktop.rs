@@ -46,6 +46,12 @@ impl App {
     /// Builds nothing: starts the already built debug app binary (`cargo build -p snowlink-app`
     /// after `npm run build` in `ui/`). `name` labels the screenshots of this test.
     pub fn launch(name: &str) -> App {
+        Self::launch_with(name, &[])
+    }
+
+    /// Like [`App::launch`], with extra environment for the app (a config directory, a
+    /// scripted `$BROWSER`…).
+    pub fn launch_with(name: &str, envs: &[(String, String)]) -> App {
         let binary = paths::app_binary();
         assert!(
             binary.exists(),
@@ -71,6 +77,7 @@ impl App {
             .env("XDG_CONFIG_HOME", home.path().join(".config"))
             .env("XDG_DATA_HOME", home.path().join(".local/share"))
             .env("XDG_CACHE_HOME", home.path().join(".cache"))
+            .envs(envs.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -157,6 +164,16 @@ impl App {
             self.http
                 .post(self.url(&format!("/element/{element}/value")))
                 .json(&json!({ "text": text })),
+        );
+    }
+
+    /// Clicks the element with this `data-testid` once it exists.
+    pub fn click(&self, test_id: &str) {
+        let element = self.element(test_id);
+        send(
+            self.http
+                .post(self.url(&format!("/element/{element}/click")))
+                .json(&json!({})),
         );
     }
 

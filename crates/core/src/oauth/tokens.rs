@@ -17,10 +17,17 @@ impl TokenSet {
         store: &dyn SecretStore,
         connection: &ConnectionId,
     ) -> Result<(), OAuthError> {
-        store.save(connection, &self.access_token).await?;
-        if let Some(refresh) = &self.refresh_token {
-            store.save(connection, refresh).await?;
-        }
+        // Each keyring write opens its own encrypted Secret Service session; writing both
+        // tokens at once halves the wait after a sign-in.
+        let refresh = async {
+            match &self.refresh_token {
+                Some(refresh) => store.save(connection, refresh).await,
+                None => Ok(()),
+            }
+        };
+        let (access, refresh) = tokio::join!(store.save(connection, &self.access_token), refresh);
+        access?;
+        refresh?;
         Ok(())
     }
 }

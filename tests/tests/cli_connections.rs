@@ -397,3 +397,84 @@ async fn a_revoked_browser_sign_in_means_relink_needed() {
     );
     assert!(text.stdout.contains("re-link needed"), "{text:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_credentials_act_as_the_oauth_application_user() {
+    let sim = demo().await;
+    sim.state().set_property(
+        "glide.oauth.inbound.client.credential.grant_type.enabled",
+        "true",
+    );
+    let mut machine = UserSpec::new("svc.integration", "unused-Pass-1");
+    machine.roles = vec!["itil".into()];
+    machine.identity_type = Some("Machine".into());
+    sim.state().create_user(machine).unwrap();
+    let app = sim
+        .state()
+        .create_oauth_app(OAuthAppSpec {
+            name: "Pipeline connector".into(),
+            application_user: Some("svc.integration".into()),
+            ..OAuthAppSpec::default()
+        })
+        .unwrap();
+    let cli = Snowlink::new().env("SNOWLINK_CLIENT_SECRET", &app.client_secret);
+    let run = cli
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "pipeline",
+            "--grant",
+            "client-credentials",
+            "--client-id",
+            &app.client_id,
+            "--json",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(
+        run.json()["linkedIdentity"]["userName"],
+        "svc.integration",
+        "{run:#?}"
+    );
+    let status = cli.run(&["status", "--json"]).await;
+    assert_eq!(
+        status.json()["connections"][0]["status"]["state"],
+        "connected",
+        "{status:#?}"
+    );
+    assert_no_secret_in(&config_text(&cli), &[&app.client_secret]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_key_connects_like_a_password_and_a_wrong_one_is_refused() {
+    let sim = demo().await;
+    let (admin, password) = sim.admin();
+    let cli = Snowlink::new().env("SNOWLINK_API_KEY", &password);
+    let args = [
+        "connect",
+        "--instance",
+        sim.url(),
+        "--name",
+        "harness",
+        "--grant",
+        "api-key",
+        "--username",
+        &admin,
+    ];
+    let run = cli.run(&args).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stdout.contains(&admin), "{run:#?}");
+
+    let wrong = Snowlink::new()
+        .env("SNOWLINK_API_KEY", "not-the-key")
+        .run(&args)
+        .await;
+    assert_eq!(wrong.code, 1, "{wrong:#?}");
+    assert!(
+        wrong.stderr.contains("fix:"),
+        "every failure says the fix: {wrong:#?}"
+    );
+    assert!(!wrong.stderr.contains("not-the-key"));
+}

@@ -311,3 +311,90 @@ async fn a_body_that_is_not_json_is_malformed_not_a_panic() {
         .unwrap_err();
     assert!(matches!(err, ApiError::Malformed { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn the_rest_api_acl_and_a_missing_record_are_told_apart() {
+    let sim = demo().await;
+    let state = sim.state();
+    let acl =
+        state.query("sys_security_acl", "type=rest_endpoint^name=Table API")[0]["sys_id"].clone();
+    state
+        .update(
+            "sys_security_acl",
+            &acl,
+            snowlink_sim::Record::from([("active".into(), "true".into())]),
+        )
+        .unwrap();
+    let beth = client_as(&sim, "beth.anglin", snowlink_sim::DEMO_PASSWORD);
+    // The ACL guards the Table API only; the Aggregate API still answers.
+    assert!(beth.count("incident", None).await.is_ok());
+    let err = beth
+        .query("incident", &TableQuery::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApiError::Forbidden {
+                kind: Forbidden::ApiAcl,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.hint().contains("snc_platform_rest_api_access"));
+
+    let err = admin_client(&sim)
+        .get("incident", "0123456789abcdef0123456789abcdef")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::NotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_token_without_a_required_scope_is_told_apart_from_an_acl() {
+    use snowlink_core::oauth::{OAuthClient, OAuthEndpoints};
+    use snowlink_core::secrets::ClientSecret;
+    let sim = demo().await;
+    sim.state()
+        .insert(
+            "sys_api_access_policy",
+            snowlink_sim::Record::from([
+                ("name".into(), "Table API needs snowlink.read".into()),
+                ("api".into(), "Table API".into()),
+                ("required_scope".into(), "snowlink.read".into()),
+            ]),
+        )
+        .unwrap();
+    let instance = InstanceUrl::parse(sim.url()).unwrap();
+    let oauth = OAuthClient::new(
+        OAuthEndpoints::service_now(&instance).unwrap(),
+        snowlink_sim::DEMO_CLIENT_ID,
+        Some(ClientSecret::new(snowlink_sim::DEMO_CLIENT_SECRET)),
+    )
+    .unwrap();
+    let tokens = oauth
+        .password_grant(
+            "beth.anglin",
+            &Password::new(snowlink_sim::DEMO_PASSWORD),
+            &[],
+        )
+        .await
+        .unwrap();
+    let client = SnowClient::new(instance, Auth::Bearer(tokens.access_token)).unwrap();
+    let err = client
+        .query("incident", &TableQuery::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ApiError::Forbidden {
+                kind: Forbidden::MissingScope,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.hint().contains("scope"));
+}

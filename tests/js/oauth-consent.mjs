@@ -2,10 +2,7 @@
 // in a real headless Chromium, then prints the URL the browser was sent back to as one JSON
 // line: {"callback": "..."}. Usage: node oauth-consent.mjs AUTHORIZE_URL USER PASSWORD
 // REDIRECT_PREFIX [allow|deny]. Nothing needs to listen at the callback address.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 
 const [authorizeUrl, user, password, redirectPrefix, action = 'allow'] = process.argv.slice(2);
 if (!authorizeUrl || !user || !password || !redirectPrefix) {
@@ -13,18 +10,8 @@ if (!authorizeUrl || !user || !password || !redirectPrefix) {
   process.exit(2);
 }
 
-const profile = await mkdtemp(join(tmpdir(), 'snowlink-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const { page, close } = await launchChromium();
 try {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
   await page.goto(authorizeUrl);
   await page.fill('#user_name', user);
   await page.fill('#user_password', password);
@@ -38,6 +25,5 @@ try {
   const callback = request.url();
   console.log(JSON.stringify({ callback }));
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await close();
 }

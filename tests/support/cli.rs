@@ -1,6 +1,6 @@
 //! Runs the real `snowlink` binary the way a person or a script does, with its own config
 //! directory, and with `$BROWSER` pointing at a headless Chromium that signs in
-//! (`tests/browser/sign-in.mjs`). The keyring is the session's real Secret Service: run the
+//! (`tests/js/sign-in.mjs`). The keyring is the session's real Secret Service: run the
 //! tests through `scripts/with-keyring` (as `./dev test` does).
 
 use std::path::PathBuf;
@@ -40,7 +40,7 @@ impl Run {
 /// The environment that makes the system browser a headless Chromium which logs in as `user`
 /// and presses `action` (`allow` or `deny`) on the consent page.
 pub fn scripted_browser(user: &str, password: &str, action: &str) -> Vec<(String, String)> {
-    let script = paths::workspace_root().join("tests/browser/sign-in.mjs");
+    let script = paths::workspace_root().join("tests/js/sign-in.mjs");
     [
         ("BROWSER", script.display().to_string()),
         ("SNOWLINK_BROWSER_USER", user.to_owned()),

@@ -1,14 +1,14 @@
 //! Snowlink's authorization-code + PKCE sign-in against a real, independent OAuth server:
 //! `oidc-provider` from npm (OpenID Certified), started on loopback by the test from
-//! `tests/oidc/`. A scripted browser (plain HTTP with a cookie jar) fills in its login and
+//! `tests/js/`. A scripted browser (plain HTTP with a cookie jar) fills in its login and
 //! consent forms. The client stays ServiceNow-shaped; only the endpoint URLs are mapped from
 //! the server's discovery document.
 //!
 //! One more test hands the sign-in to a real headless Chromium through `$BROWSER` semantics
-//! (`tests/oidc/browser.mjs`, driven by playwright-core), so the listener also meets a real
+//! (`tests/js/sign-in.mjs`, driven by playwright-core), so the listener also meets a real
 //! browser's requests.
 //!
-//! Needs `node` and `npm ci --prefix tests/oidc` (and `/usr/bin/chromium` for the browser
+//! Needs `node` and `npm ci --prefix tests/js` (and `/usr/bin/chromium` for the browser
 //! test). Without them the tests are skipped with the reason printed, unless
 //! `SNOWLINK_REQUIRE_OIDC=1` makes that a failure (CI sets it).
 
@@ -43,8 +43,8 @@ struct OidcProvider {
     endpoints: OAuthEndpoints,
 }
 
-fn oidc_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc")
+fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
 }
 
 /// Prints why a test is skipped, or panics when `SNOWLINK_REQUIRE_OIDC=1`.
@@ -57,12 +57,12 @@ fn skip<T>(reason: &str) -> Option<T> {
 
 /// Starts the server, or says why it cannot (and panics when the server is required).
 async fn start_provider() -> Option<OidcProvider> {
-    if !oidc_dir().join("node_modules/oidc-provider").is_dir() {
-        return skip("oidc-provider is not installed: run `npm ci --prefix tests/oidc`");
+    if !node_dir().join("node_modules/oidc-provider").is_dir() {
+        return skip("oidc-provider is not installed: run `npm ci --prefix tests/js`");
     }
     let spawned = Command::new("node")
-        .arg("server.mjs")
-        .current_dir(oidc_dir())
+        .arg("oidc-server.mjs")
+        .current_dir(node_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -354,16 +354,16 @@ fn chromium_browser_var(choice: Choice) -> Option<String> {
     if !std::path::Path::new("/usr/bin/chromium").exists() {
         return skip("no /usr/bin/chromium: apt-get install chromium");
     }
-    if !oidc_dir().join("node_modules/playwright-core").is_dir() {
-        return skip("playwright-core is not installed: run `npm ci --prefix tests/oidc`");
+    if !node_dir().join("node_modules/playwright-core").is_dir() {
+        return skip("playwright-core is not installed: run `npm ci --prefix tests/js`");
     }
-    let script = oidc_dir().join("browser.mjs");
+    let script = node_dir().join("sign-in.mjs");
     let choice = match choice {
         Choice::Allow => "allow",
         Choice::Deny => "deny",
     };
     Some(format!(
-        "env SNOWLINK_BROWSER_CHOICE={choice} node {}",
+        "env SNOWLINK_BROWSER_ACTION={choice} node {}",
         script.display()
     ))
 }

@@ -18,10 +18,17 @@ fn scripts() -> PathBuf {
 
 #[tokio::test]
 async fn authorization_code_flow_completes_in_headless_chromium() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let chromium =
+        std::env::var("SNOWLINK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !PathBuf::from(&chromium).exists()
         || !scripts().join("node_modules/playwright-core").exists()
     {
+        // CI (./dev test) sets SNOWLINK_REQUIRE_BROWSER=1: there a missing browser fails.
+        let required = std::env::var("SNOWLINK_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "SNOWLINK_REQUIRE_BROWSER=1 but {chromium} or tests/js/node_modules is missing"
+        );
         eprintln!("skipped: needs {chromium} and `npm ci` in tests/js");
         return;
     }

@@ -69,9 +69,9 @@ impl From<EngineError> for UiError {
             EngineError::MissingInput { .. } | EngineError::AmbiguousConnection => {
                 ErrorCode::InvalidInput
             }
-            EngineError::UnknownConnection(_) | EngineError::NotLinkable { .. } => {
-                ErrorCode::NotFound
-            }
+            EngineError::UnknownConnection(_)
+            | EngineError::NoConnections
+            | EngineError::NotLinkable { .. } => ErrorCode::NotFound,
             EngineError::Connections(_) => ErrorCode::ConfigError,
             EngineError::Secrets(_) | EngineError::OAuth(OAuthError::Secrets(_)) => {
                 ErrorCode::KeyringUnavailable

@@ -478,3 +478,14 @@ async fn an_api_key_connects_like_a_password_and_a_wrong_one_is_refused() {
     );
     assert!(!wrong.stderr.contains("not-the-key"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linking_with_no_connection_says_how_to_get_one() {
+    let run = Snowlink::new().run(&["link"]).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stderr.contains("no connections yet"), "{run:#?}");
+    assert!(run.stderr.contains("snowlink connect"), "{run:#?}");
+    let status = Snowlink::new().run(&["status", "--json"]).await;
+    assert_eq!(status.code, 0, "{status:#?}");
+    assert_eq!(status.json()["connections"], serde_json::json!([]));
+}

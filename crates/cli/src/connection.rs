@@ -327,7 +327,7 @@ where
 fn report(err: &EngineError, json: bool) -> ExitCode {
     let code = match err {
         EngineError::MissingInput { .. } | EngineError::AmbiguousConnection => "invalid_input",
-        EngineError::UnknownConnection(_) => "not_found",
+        EngineError::UnknownConnection(_) | EngineError::NoConnections => "not_found",
         EngineError::Secrets(_) => "keyring",
         EngineError::OAuth(_) => "sign_in",
         _ => "instance",
@@ -350,10 +350,10 @@ fn browser(args: &SignInArgs) -> Option<SystemBrowser> {
     (!args.no_browser).then(SystemBrowser::from_env)
 }
 
-fn sign_in<'a>(args: &SignInArgs, browser: Option<&'a dyn Browser>) -> BrowserSignIn<'a> {
+fn sign_in<'a>(args: &'a SignInArgs, browser: Option<&'a dyn Browser>) -> BrowserSignIn<'a> {
     BrowserSignIn {
-        ports: match args.port {
-            Some(port) => std::slice::from_ref(Box::leak(Box::new(port))),
+        ports: match &args.port {
+            Some(port) => std::slice::from_ref(port),
             None => &CALLBACK_PORTS,
         },
         browser,

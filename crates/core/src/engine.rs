@@ -71,6 +71,8 @@ pub enum EngineError {
     UnknownConnection(String),
     #[error("There are several connections; say which one.")]
     AmbiguousConnection,
+    #[error("There are no connections yet.")]
+    NoConnections,
     #[error(
         "Connection \"{name}\" signs in with {grant}; only browser sign-in (auth-code) links a personal account."
     )]
@@ -91,6 +93,10 @@ impl EngineError {
             Self::MissingInput { fix, .. } => (*fix).to_owned(),
             Self::UnknownConnection(_) => "Run `snowlink status` to list the connections.".into(),
             Self::AmbiguousConnection => "Pass --connection NAME (see `snowlink status`).".into(),
+            Self::NoConnections => {
+                "Create one with `snowlink connect`, or ask your admin for the connection details."
+                    .into()
+            }
             Self::NotLinkable { .. } => {
                 "Ask the admin for a connection that uses browser sign-in.".into()
             }
@@ -159,7 +165,7 @@ impl Engine {
                 .into_iter()
                 .next()
                 .ok_or(EngineError::AmbiguousConnection)?),
-            None if all.is_empty() => Err(EngineError::UnknownConnection(String::new())),
+            None if all.is_empty() => Err(EngineError::NoConnections),
             None => Err(EngineError::AmbiguousConnection),
         }
     }

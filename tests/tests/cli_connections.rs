@@ -489,3 +489,53 @@ async fn linking_with_no_connection_says_how_to_get_one() {
     assert_eq!(status.code, 0, "{status:#?}");
     assert_eq!(status.json()["connections"], serde_json::json!([]));
 }
+
+/// The issue's own words: `snowlink link` against `snowlink sim --seed demo`, with a real
+/// browser hand-off, then `snowlink status --json` shows the linked identity.
+#[tokio::test(flavor = "multi_thread")]
+async fn link_against_the_snowlink_sim_command_shows_the_identity_in_status() {
+    use tokio::io::AsyncBufReadExt;
+    let mut sim = tokio::process::Command::new(snowlink_e2e::paths::cli_binary())
+        .args(["sim", "--seed", "demo", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    tokio::io::BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut first)
+        .await
+        .unwrap();
+    let started: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let url = started["url"].as_str().unwrap();
+
+    let cli = Snowlink::new()
+        .env("SNOWLINK_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+        .browser_signs_in_as("beth.anglin", snowlink_sim::DEMO_PASSWORD, "allow");
+    let saved = cli
+        .run(&[
+            "connect",
+            "--instance",
+            url,
+            "--name",
+            "demo",
+            "--grant",
+            "auth-code",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--link-later",
+        ])
+        .await;
+    assert_eq!(saved.code, 0, "{saved:#?}");
+    // No --port: the demo registers Snowlink's callback ports, the first free one is used.
+    let linked = cli.run(&["link", "--wait", "60"]).await;
+    assert_eq!(linked.code, 0, "{linked:#?}");
+    let status = cli.run(&["status", "--json"]).await;
+    let connection = &status.json()["connections"][0];
+    assert_eq!(
+        connection["linkedIdentity"]["userName"], "beth.anglin",
+        "{status:#?}"
+    );
+    assert_eq!(connection["status"]["state"], "connected", "{status:#?}");
+    sim.kill().await.unwrap();
+}

@@ -398,3 +398,20 @@ async fn a_token_without_a_required_scope_is_told_apart_from_an_acl() {
     );
     assert!(err.hint().contains("scope"));
 }
+
+/// RFC 6761 §6.4: `.invalid` names never resolve, on any network.
+#[tokio::test]
+async fn a_name_that_does_not_resolve_is_a_dns_error() {
+    let instance = InstanceUrl::parse("https://snowlink-test.invalid").unwrap();
+    let auth = Auth::Basic {
+        username: "a".into(),
+        password: Password::new("b"),
+    };
+    let client = SnowClient::with_timeout(instance, auth, Duration::from_secs(20)).unwrap();
+    let err = client.count("incident", None).await.unwrap_err();
+    assert!(
+        matches!(&err, ApiError::Dns { host } if host == "snowlink-test.invalid"),
+        "{err:?}"
+    );
+    assert!(err.hint().contains("address"));
+}

@@ -230,6 +230,13 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
         run.browser_log.is_empty(),
         "no browser was opened: {run:#?}"
     );
+    let status = admin_cli.run(&["status", "--json"]).await;
+    let unlinked = &status.json()["connections"][0]["status"];
+    assert_eq!(unlinked["state"], "disconnected", "{status:#?}");
+    assert_eq!(
+        unlinked["reason"], "No account is linked yet.",
+        "{status:#?}"
+    );
 
     // The end user, on the same machine and connection, links their own account.
     let user_cli = Snowlink::new().browser_signs_in_as("end.user", "User-Pass-1", "allow");

@@ -214,7 +214,6 @@ impl Engine {
             self.secrets.delete_all(&connection.id).await?;
         }
         self.store_secrets(&connection.id, &provided, None).await?;
-        connection.status.reason = Some("No account linked yet.".into());
         self.connections.upsert(connection.clone())?;
         Ok(connection)
     }
@@ -322,6 +321,17 @@ impl Engine {
     /// connection is, and saves the resulting status.
     pub async fn check(&self, connection: &Connection) -> Result<Connection, EngineError> {
         let mut connection = connection.clone();
+        if connection.grant == GrantKind::AuthCode && connection.linked_identity.is_none() {
+            // Nothing to check until someone links an account; not a failure.
+            connection.status = ConnectionStatus {
+                state: ConnectionState::Disconnected,
+                last_checked: Some(Utc::now()),
+                token_expires_at: None,
+                reason: Some("No account is linked yet.".into()),
+            };
+            self.connections.upsert(connection.clone())?;
+            return Ok(connection);
+        }
         let mut outcome = self.identify_now(&connection).await;
         if matches!(
             outcome,

@@ -209,7 +209,7 @@ impl Engine {
                 grant: grant_name(request.grant),
             });
         }
-        let (mut connection, existing) = self.draft(&request, &provided)?;
+        let (connection, existing) = self.draft(&request, &provided)?;
         if existing {
             self.secrets.delete_all(&connection.id).await?;
         }

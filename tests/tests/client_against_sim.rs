@@ -282,34 +282,65 @@ async fn nothing_listening_is_connect_refused() {
     assert!(matches!(err, ApiError::ConnectRefused { .. }), "{err:?}");
 }
 
-/// A server that is not ServiceNow: JSON content type, body that is not JSON.
-#[tokio::test]
-async fn a_body_that_is_not_json_is_malformed_not_a_panic() {
+/// A one-request server that is not ServiceNow: answers `response` verbatim and hands back the
+/// request it received.
+async fn answer_once(response: String) -> (u16, tokio::task::JoinHandle<String>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
+    let served = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
-        let mut buffer = [0u8; 4096];
-        let _ = socket.read(&mut buffer).await;
-        let body = "{\"result\": {\"stats\": ";
-        let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        let mut buffer = [0u8; 8192];
+        let read = socket.read(&mut buffer).await.unwrap_or(0);
         socket.write_all(response.as_bytes()).await.unwrap();
+        String::from_utf8_lossy(&buffer[..read]).into_owned()
     });
+    (port, served)
+}
+
+fn client_at(port: u16) -> SnowClient {
     let instance = InstanceUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
     let auth = Auth::Basic {
         username: "a".into(),
         password: Password::new("b"),
     };
-    let err = SnowClient::new(instance, auth)
-        .unwrap()
-        .count("incident", None)
-        .await
-        .unwrap_err();
+    SnowClient::new(instance, auth).unwrap()
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_malformed_not_a_panic() {
+    let body = "{\"result\": {\"stats\": ";
+    let (port, _) = answer_once(format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+    .await;
+    let err = client_at(port).count("incident", None).await.unwrap_err();
     assert!(matches!(err, ApiError::Malformed { .. }), "{err:?}");
+}
+
+/// Credentials are attached to every call, so a redirect (often an SSO page) is reported, never
+/// followed: the credentials must not travel to another host.
+#[tokio::test]
+async fn a_redirect_is_reported_and_not_followed_with_the_credentials() {
+    let (elsewhere, elsewhere_served) = answer_once(String::new()).await;
+    let (port, served) = answer_once(format!(
+        "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{elsewhere}/login?token=abc\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    ))
+    .await;
+    let err = client_at(port).count("incident", None).await.unwrap_err();
+    assert!(
+        matches!(&err, ApiError::Redirected { location } if location == &format!("http://127.0.0.1:{elsewhere}/login")),
+        "{err:?}"
+    );
+    let request = served.await.unwrap().to_ascii_lowercase();
+    assert!(request.contains("authorization: basic"), "{request}");
+    assert!(request.contains("user-agent: snowlink/"), "{request}");
+    assert!(
+        !elsewhere_served.is_finished(),
+        "nothing went to the redirect target"
+    );
+    elsewhere_served.abort();
 }
 
 #[tokio::test]

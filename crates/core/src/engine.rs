@@ -179,21 +179,10 @@ impl Engine {
         browser: &BrowserSignIn<'_>,
         cancel: impl Future<Output = ()>,
     ) -> Result<Connection, EngineError> {
-        let (mut connection, existing) = self.draft(&request, &provided)?;
-        let signed_in = self
-            .sign_in(&connection, &provided, browser, cancel)
-            .await?;
-        let identity = identify(&connection, &signed_in.auth).await?;
-        // Secrets first: if the keyring refuses, no connection that cannot work is saved.
-        if existing {
-            self.secrets.delete_all(&connection.id).await?;
-        }
-        self.store_secrets(&connection.id, &provided, signed_in.tokens.as_ref())
-            .await?;
-        connection.linked_identity = Some(identity);
-        connection.status = connected(signed_in.tokens.as_ref());
-        self.connections.upsert(connection.clone())?;
-        Ok(connection)
+        let (connection, existing) = self.draft(&request, &provided)?;
+        // Connecting again replaces the old secrets; the ones just typed are kept.
+        self.sign_in_and_save(connection, &provided, &provided, existing, browser, cancel)
+            .await
     }
 
     /// Saves a browser sign-in (auth-code) connection without signing in, for end users to
@@ -252,27 +241,50 @@ impl Engine {
         browser: &BrowserSignIn<'_>,
         cancel: impl Future<Output = ()>,
     ) -> Result<Connection, EngineError> {
-        let mut connection = self.find(name)?;
+        let connection = self.find(name)?;
         if connection.grant != GrantKind::AuthCode {
             return Err(EngineError::NotLinkable {
                 name: connection.display_name,
                 grant: grant_name(connection.grant),
             });
         }
-        let provided = ProvidedSecrets {
+        let stored = ProvidedSecrets {
             client_secret: self.secrets.load::<ClientSecret>(&connection.id).await?,
             ..ProvidedSecrets::default()
         };
+        // Only the new tokens are stored: the client secret is already in the keyring.
+        self.sign_in_and_save(
+            connection,
+            &stored,
+            &ProvidedSecrets::default(),
+            false,
+            browser,
+            cancel,
+        )
+        .await
+    }
+
+    /// Signs in with `sign_in_with`, identifies the user, then stores `to_store` and the tokens
+    /// (after deleting the old secrets when `replace_secrets`), and finally the connection:
+    /// if the keyring refuses, no connection that cannot work is saved.
+    async fn sign_in_and_save(
+        &self,
+        mut connection: Connection,
+        sign_in_with: &ProvidedSecrets,
+        to_store: &ProvidedSecrets,
+        replace_secrets: bool,
+        browser: &BrowserSignIn<'_>,
+        cancel: impl Future<Output = ()>,
+    ) -> Result<Connection, EngineError> {
         let signed_in = self
-            .sign_in(&connection, &provided, browser, cancel)
+            .sign_in(&connection, sign_in_with, browser, cancel)
             .await?;
         let identity = identify(&connection, &signed_in.auth).await?;
-        self.store_secrets(
-            &connection.id,
-            &ProvidedSecrets::default(),
-            signed_in.tokens.as_ref(),
-        )
-        .await?;
+        if replace_secrets {
+            self.secrets.delete_all(&connection.id).await?;
+        }
+        self.store_secrets(&connection.id, to_store, signed_in.tokens.as_ref())
+            .await?;
         connection.linked_identity = Some(identity);
         connection.status = connected(signed_in.tokens.as_ref());
         self.connections.upsert(connection.clone())?;
@@ -420,11 +432,10 @@ impl Engine {
         }
     }
 
+    /// The connection's OAuth client, with the client secret from the keyring.
     async fn oauth_client(&self, connection: &Connection) -> Result<OAuthClient, EngineError> {
-        let endpoints = OAuthEndpoints::service_now(&connection.instance)?;
         let secret = self.secrets.load::<ClientSecret>(&connection.id).await?;
-        let client_id = connection.client_id.clone().unwrap_or_default();
-        Ok(OAuthClient::new(endpoints, client_id, secret)?)
+        oauth_client(connection, secret)
     }
 
     async fn sign_in(
@@ -435,33 +446,15 @@ impl Engine {
         cancel: impl Future<Output = ()>,
     ) -> Result<SignedIn, EngineError> {
         let username = connection.username.clone().unwrap_or_default();
-        let oauth = || -> Result<OAuthClient, EngineError> {
-            let endpoints = OAuthEndpoints::service_now(&connection.instance)?;
-            let client_id = connection.client_id.clone().unwrap_or_default();
-            Ok(OAuthClient::new(
-                endpoints,
-                client_id,
-                provided.client_secret.clone(),
-            )?)
-        };
+        let oauth = || oauth_client(connection, provided.client_secret.clone());
         let tokens = match connection.grant {
-            GrantKind::Basic => {
-                let password = provided
-                    .password
-                    .clone()
-                    .unwrap_or_else(|| Password::new(""));
-                return Ok(SignedIn {
-                    auth: Auth::Basic { username, password },
-                    tokens: None,
-                });
-            }
-            GrantKind::ApiKey => {
-                let key = provided
-                    .api_key
-                    .as_ref()
-                    .map(|k| k.expose())
-                    .unwrap_or_default();
-                let password = Password::new(key);
+            GrantKind::Basic | GrantKind::ApiKey => {
+                // An API key travels exactly like a password (Harness-style connections).
+                let secret = match connection.grant {
+                    GrantKind::ApiKey => provided.api_key.as_ref().map(|k| k.expose()),
+                    _ => provided.password.as_ref().map(|p| p.expose()),
+                };
+                let password = Password::new(secret.unwrap_or_default());
                 return Ok(SignedIn {
                     auth: Auth::Basic { username, password },
                     tokens: None,
@@ -516,6 +509,15 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+fn oauth_client(
+    connection: &Connection,
+    secret: Option<ClientSecret>,
+) -> Result<OAuthClient, EngineError> {
+    let endpoints = OAuthEndpoints::service_now(&connection.instance)?;
+    let client_id = connection.client_id.clone().unwrap_or_default();
+    Ok(OAuthClient::new(endpoints, client_id, secret)?)
 }
 
 /// Checks that the inputs the grant needs are there, naming the missing one and its fix.

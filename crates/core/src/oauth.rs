@@ -242,12 +242,11 @@ async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpRespon
     if let Some(headers) = builder.headers_mut() {
         *headers = std::mem::take(response.headers_mut());
     }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport)? {
-        if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(malformed("the answer is larger than 256 KiB"));
-        }
-        bytes.extend_from_slice(&chunk);
+    let (bytes, too_large) = crate::api::read_capped(response, MAX_RESPONSE_BYTES)
+        .await
+        .map_err(transport)?;
+    if too_large {
+        return Err(malformed("the answer is larger than 256 KiB"));
     }
     builder
         .body(bytes)

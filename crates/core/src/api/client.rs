@@ -208,14 +208,7 @@ impl SnowClient {
 
     /// Rows matching `query`, counted by the Aggregate API (never by paging).
     pub async fn count(&self, table: &str, query: Option<&str>) -> Result<u64, ApiError> {
-        let mut params = vec![("sysparm_count", "true".to_owned())];
-        if let Some(q) = query {
-            params.push(("sysparm_query", q.to_owned()));
-        }
-        let url = self.url(&format!("/api/now/stats/{}", segment(table)?))?;
-        let (value, _) = self
-            .send(Method::GET, url, &params, None, Some(table))
-            .await?;
+        let value = self.stats(table, query, None).await?;
         count_of(&value["result"]["stats"])
             .ok_or_else(|| malformed("no count in the Aggregate API answer"))
     }
@@ -227,17 +220,7 @@ impl SnowClient {
         query: Option<&str>,
         group_by: &str,
     ) -> Result<Vec<GroupCount>, ApiError> {
-        let mut params = vec![
-            ("sysparm_count", "true".to_owned()),
-            ("sysparm_group_by", group_by.to_owned()),
-        ];
-        if let Some(q) = query {
-            params.push(("sysparm_query", q.to_owned()));
-        }
-        let url = self.url(&format!("/api/now/stats/{}", segment(table)?))?;
-        let (value, _) = self
-            .send(Method::GET, url, &params, None, Some(table))
-            .await?;
+        let value = self.stats(table, query, Some(group_by)).await?;
         let groups = match &value["result"] {
             Value::Array(groups) => groups.as_slice(),
             // One group comes back as an object on some releases.
@@ -258,6 +241,27 @@ impl SnowClient {
                 Ok(GroupCount { value, count })
             })
             .collect()
+    }
+
+    /// One Aggregate API count request.
+    async fn stats(
+        &self,
+        table: &str,
+        query: Option<&str>,
+        group_by: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let mut params = vec![("sysparm_count", "true".to_owned())];
+        if let Some(field) = group_by {
+            params.push(("sysparm_group_by", field.to_owned()));
+        }
+        if let Some(q) = query {
+            params.push(("sysparm_query", q.to_owned()));
+        }
+        let url = self.url(&format!("/api/now/stats/{}", segment(table)?))?;
+        let (value, _) = self
+            .send(Method::GET, url, &params, None, Some(table))
+            .await?;
+        Ok(value)
     }
 
     /// Orders a catalog item (`order_now`), creating an `sc_request`.
@@ -351,7 +355,8 @@ impl SnowClient {
                 .map_err(|err| self.transport_error(&err))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let bytes = read_capped(response)
+            // A body over the cap is cut: what remains is enough to classify the answer.
+            let (bytes, _) = read_capped(response, MAX_BODY)
                 .await
                 .map_err(|err| self.transport_error(&err))?;
             let answer = Answer {
@@ -460,16 +465,22 @@ fn chain_text(err: &reqwest::Error) -> String {
         .collect()
 }
 
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+/// Reads at most `max` bytes of a body, so a hostile server cannot exhaust memory; the flag
+/// says whether more was sent (the rest is not read).
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        let room = MAX_BODY.saturating_sub(body.len());
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if room <= chunk.len() {
-            break;
+        let room = max - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
         }
+        body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok((body, false))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -9,3 +9,5 @@ pub use client::{
     http_client, transport_error,
 };
 pub use error::{ApiError, AuthFailure, Forbidden};
+
+pub(crate) use client::read_capped;

@@ -92,24 +92,34 @@ impl App {
 
     /// Authenticates an API request (Basic or Bearer) and applies the REST API ACL of `api`.
     pub fn api_caller(&self, headers: &HeaderMap, api: &str) -> Result<Caller, ApiError> {
-        let instance = self.lock();
-        let caller = authenticate(&instance, headers)?;
-        if !Acls::load(&instance, &caller).api_allows(&caller, api) {
-            return Err(ApiError::ApiAclFailed);
-        }
-        if let Some(scopes) = &caller.scopes {
-            let missing = instance
-                .query("sys_api_access_policy", "active=true")
-                .iter()
-                .filter(|p| p.get("api").is_some_and(|a| a == api || a == "*"))
-                .filter_map(|p| p.get("required_scope").filter(|s| !s.is_empty()))
-                .any(|required| !scopes.contains(required));
-            if missing {
-                return Err(ApiError::MissingScope);
-            }
-        }
-        Ok(caller)
+        api_access(&self.lock(), headers, api).map(|(caller, _)| caller)
     }
+}
+
+/// [`App::api_caller`] under a lock the caller already holds, also handing back the ACLs it
+/// loaded so the request can check its records against them without loading them again.
+pub fn api_access(
+    instance: &Instance,
+    headers: &HeaderMap,
+    api: &str,
+) -> Result<(Caller, Acls), ApiError> {
+    let caller = authenticate(instance, headers)?;
+    let acls = Acls::load(instance, &caller);
+    if !acls.api_allows(&caller, api) {
+        return Err(ApiError::ApiAclFailed);
+    }
+    if let Some(scopes) = &caller.scopes {
+        let missing = instance
+            .query("sys_api_access_policy", "active=true")
+            .iter()
+            .filter(|p| p.get("api").is_some_and(|a| a == api || a == "*"))
+            .filter_map(|p| p.get("required_scope").filter(|s| !s.is_empty()))
+            .any(|required| !scopes.contains(required));
+        if missing {
+            return Err(ApiError::MissingScope);
+        }
+    }
+    Ok((caller, acls))
 }
 
 /// Who sent `headers`, or the single 401.

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::acl::{Acls, Operation};
-use crate::app::App;
+use crate::acl::Operation;
+use crate::app::{App, api_access};
 use crate::errors::ApiError;
 use crate::query::Query;
 use crate::table_api::{param, params};
@@ -50,13 +50,13 @@ fn stats(
     raw: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = app.api_caller(headers, "Aggregate API")?;
-    let params = params(raw);
     let instance = app.lock();
+    let (caller, acls) = api_access(&instance, headers, "Aggregate API")?;
+    let params = params(raw);
     if !instance.db.schemas.exists(table) {
         return Err(ApiError::InvalidTable(table.to_owned()));
     }
-    if !Acls::load(&instance, &caller).table_allows(&instance, &caller, table, Operation::Read) {
+    if !acls.table_allows(&instance, &caller, table, Operation::Read) {
         return Err(ApiError::ReadDenied);
     }
     let query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));

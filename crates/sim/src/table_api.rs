@@ -11,10 +11,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::acl::{Acls, Operation};
-use crate::app::App;
+use crate::app::{App, api_access};
 use crate::errors::ApiError;
 use crate::identity::Caller;
 use crate::instance::{Instance, StoreError};
@@ -29,25 +30,25 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route(
             "/api/now/table/{table}",
-            get(list_latest).post(create_latest),
+            get(list_handler).post(create_handler),
         )
         .route(
             "/api/now/table/{table}/{sys_id}",
-            get(read_latest)
-                .put(update_latest)
-                .patch(update_latest)
-                .delete(delete_latest),
+            get(read_handler)
+                .put(update_handler)
+                .patch(update_handler)
+                .delete(delete_handler),
         )
         .route(
             "/api/now/{version}/table/{table}",
-            get(list_versioned).post(create_versioned),
+            get(list_handler).post(create_handler),
         )
         .route(
             "/api/now/{version}/table/{table}/{sys_id}",
-            get(read_versioned)
-                .put(update_versioned)
-                .patch(update_versioned)
-                .delete(delete_versioned),
+            get(read_handler)
+                .put(update_handler)
+                .patch(update_handler)
+                .delete(delete_handler),
         )
 }
 
@@ -81,109 +82,82 @@ fn version(text: &str) -> Result<Version, ApiError> {
     }
 }
 
-async fn list_latest(
+/// A table path, with or without the version segment.
+#[derive(Deserialize)]
+struct TablePath {
+    version: Option<String>,
+    table: String,
+}
+
+/// A record path, with or without the version segment.
+#[derive(Deserialize)]
+struct RecordPath {
+    version: Option<String>,
+    table: String,
+    sys_id: String,
+}
+
+/// The version a path named; an unknown one is refused before anything else happens.
+fn path_version(named: Option<&str>) -> Result<Version, ApiError> {
+    named.map_or(Ok(Version::Latest), version)
+}
+
+async fn list_handler(
     State(app): State<Arc<App>>,
-    Path(table): Path<String>,
+    Path(path): Path<TablePath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    list(&app, Version::Latest, &table, raw.as_deref(), &headers)
+    path_version(path.version.as_deref())
+        .and_then(|v| list(&app, v, &path.table, raw.as_deref(), &headers))
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn list_versioned(
+async fn read_handler(
     State(app): State<Arc<App>>,
-    Path((v, table)): Path<(String, String)>,
+    Path(path): Path<RecordPath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    version(&v)
-        .and_then(|v| list(&app, v, &table, raw.as_deref(), &headers))
+    path_version(path.version.as_deref())
+        .and_then(|_| read(&app, &path.table, &path.sys_id, raw.as_deref(), &headers))
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn read_latest(
+async fn create_handler(
     State(app): State<Arc<App>>,
-    Path((table, sys_id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    read(&app, &table, &sys_id, raw.as_deref(), &headers)
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn read_versioned(
-    State(app): State<Arc<App>>,
-    Path((v, table, sys_id)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    version(&v)
-        .and_then(|_| read(&app, &table, &sys_id, raw.as_deref(), &headers))
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn create_latest(
-    State(app): State<Arc<App>>,
-    Path(table): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    create(&app, &table, raw.as_deref(), &headers, &body)
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn create_versioned(
-    State(app): State<Arc<App>>,
-    Path((v, table)): Path<(String, String)>,
+    Path(path): Path<TablePath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    version(&v)
-        .and_then(|_| create(&app, &table, raw.as_deref(), &headers, &body))
+    path_version(path.version.as_deref())
+        .and_then(|_| create(&app, &path.table, raw.as_deref(), &headers, &body))
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn update_latest(
+async fn update_handler(
     State(app): State<Arc<App>>,
-    Path((table, sys_id)): Path<(String, String)>,
+    Path(path): Path<RecordPath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    update(&app, &table, &sys_id, raw.as_deref(), &headers, &body)
+    path_version(path.version.as_deref())
+        .and_then(|_| {
+            let (table, sys_id) = (&path.table, &path.sys_id);
+            update(&app, table, sys_id, raw.as_deref(), &headers, &body)
+        })
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn update_versioned(
+async fn delete_handler(
     State(app): State<Arc<App>>,
-    Path((v, table, sys_id)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    version(&v)
-        .and_then(|_| update(&app, &table, &sys_id, raw.as_deref(), &headers, &body))
-        .unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn delete_latest(
-    State(app): State<Arc<App>>,
-    Path((table, sys_id)): Path<(String, String)>,
+    Path(path): Path<RecordPath>,
     headers: HeaderMap,
 ) -> Response {
-    delete(&app, &table, &sys_id, &headers).unwrap_or_else(IntoResponse::into_response)
-}
-
-async fn delete_versioned(
-    State(app): State<Arc<App>>,
-    Path((v, table, sys_id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    version(&v)
-        .and_then(|_| delete(&app, &table, &sys_id, &headers))
+    path_version(path.version.as_deref())
+        .and_then(|_| delete(&app, &path.table, &path.sys_id, &headers))
         .unwrap_or_else(IntoResponse::into_response)
 }
 
@@ -193,12 +167,11 @@ fn open<'a>(
     headers: &HeaderMap,
     table: &str,
 ) -> Result<(Caller, MutexGuard<'a, Instance>, Acls), ApiError> {
-    let caller = app.api_caller(headers, API)?;
     let instance = app.lock();
+    let (caller, acls) = api_access(&instance, headers, API)?;
     if !instance.db.schemas.exists(table) {
         return Err(ApiError::InvalidTable(table.to_owned()));
     }
-    let acls = Acls::load(&instance, &caller);
     Ok((caller, instance, acls))
 }
 

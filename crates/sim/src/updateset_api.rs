@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::errors::ApiError;
@@ -51,6 +51,14 @@ fn security_admin(app: &App, headers: &HeaderMap) -> Result<crate::identity::Cal
     }
 }
 
+/// The JSON answer with `status`, or the error's own response.
+fn reply(status: StatusCode, result: Result<Value, ApiError>) -> Response {
+    match result {
+        Ok(body) => (status, axum::Json(body)).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
 async fn upload(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let result = security_admin(&app, &headers).and_then(|caller| {
         let xml = String::from_utf8_lossy(&body);
@@ -59,10 +67,7 @@ async fn upload(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         let set = instance.get("sys_remote_update_set", &id).unwrap_or_default();
         Ok(json!({ "result": { "sys_id": id, "name": set.get("name"), "state": set.get("state") } }))
     });
-    match result {
-        Ok(body) => (StatusCode::CREATED, axum::Json(body)).into_response(),
-        Err(err) => err.into_response(),
-    }
+    reply(StatusCode::CREATED, result)
 }
 
 async fn preview_set(
@@ -78,9 +83,7 @@ async fn preview_set(
             .collect();
         Ok(json!({ "result": { "sys_id": sys_id, "state": "previewed", "problems": problems } }))
     });
-    result.map_or_else(IntoResponse::into_response, |body| {
-        axum::Json(body).into_response()
-    })
+    reply(StatusCode::OK, result)
 }
 
 async fn commit_set(
@@ -93,7 +96,5 @@ async fn commit_set(
         Ok(json!({ "result": { "sys_id": sys_id, "state": "committed", "applied": applied.to_string() } }))
     });
     app.flush_outbound();
-    result.map_or_else(IntoResponse::into_response, |body| {
-        axum::Json(body).into_response()
-    })
+    reply(StatusCode::OK, result)
 }

@@ -45,6 +45,27 @@ async fn token(sim: &RunningSim, form: &[(&str, &str)]) -> reqwest::Response {
         .unwrap()
 }
 
+/// Exchanges `code` for tokens at the token endpoint, the client proving itself with `proof`
+/// (`client_secret` or `code_verifier`).
+async fn exchange(
+    sim: &RunningSim,
+    client_id: &str,
+    code: &str,
+    proof: (&str, &str),
+) -> reqwest::Response {
+    token(
+        sim,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", client_id),
+            proof,
+        ],
+    )
+    .await
+}
+
 fn app(sim: &RunningSim, public: bool) -> snowlink_sim::OAuthApp {
     sim.state()
         .create_oauth_app(OAuthAppSpec {
@@ -144,15 +165,11 @@ async fn authorization_code_flow_completes_through_login_and_consent_forms() {
     assert!(target.starts_with(REDIRECT), "{target}");
     assert_eq!(query_param(&target, "state").as_deref(), Some("st4te"));
     let code = query_param(&target, "code").unwrap();
-    let response = token(
+    let response = exchange(
         &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-        ],
+        &app.client_id,
+        &code,
+        ("client_secret", &app.client_secret),
     )
     .await;
     assert_eq!(response.status(), 200);
@@ -173,15 +190,11 @@ async fn authorization_code_flow_completes_through_login_and_consent_forms() {
         .unwrap();
     assert_eq!(table.status(), 200);
     // A code is good for one exchange only.
-    let again = token(
+    let again = exchange(
         &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-        ],
+        &app.client_id,
+        &code,
+        ("client_secret", &app.client_secret),
     )
     .await;
     assert_eq!(again.status(), 401);
@@ -257,31 +270,11 @@ async fn pkce_public_client_exchanges_with_verifier_and_gets_no_refresh_token() 
     );
     let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, REDIRECT, &extra)).await;
     let code = query_param(&target, "code").unwrap();
-    let wrong = token(
-        &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &app.client_id),
-            ("code_verifier", "wrong"),
-        ],
-    )
-    .await;
+    let wrong = exchange(&sim, &app.client_id, &code, ("code_verifier", "wrong")).await;
     assert_eq!(wrong.status(), 401);
     let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, REDIRECT, &extra)).await;
     let code = query_param(&target, "code").unwrap();
-    let response = token(
-        &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &app.client_id),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
+    let response = exchange(&sim, &app.client_id, &code, ("code_verifier", verifier)).await;
     assert_eq!(response.status(), 200);
     let body = json(response).await;
     assert!(body["access_token"].is_string());
@@ -300,17 +293,7 @@ async fn without_pkce_support_the_client_secret_is_required() {
     );
     let target = beth_allows(&sim, &authorize_url(&sim, &app.client_id, REDIRECT, &extra)).await;
     let code = query_param(&target, "code").unwrap();
-    let response = token(
-        &sim,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &app.client_id),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
+    let response = exchange(&sim, &app.client_id, &code, ("code_verifier", verifier)).await;
     assert_eq!(response.status(), 401);
     assert_eq!(json(response).await, denied());
 }

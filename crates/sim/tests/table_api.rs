@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{admin_get, client, json, start};
+use common::{admin_get, client, demo_get, json, read_acl_needing_role, start};
 use serde_json::json;
 use snowlink_sim::{Record, Seed, UserSpec};
 
@@ -368,9 +368,7 @@ async fn row_acls_return_fewer_rows_with_200() {
     let caller = state.query("sys_user", "user_name=abel.tuter")[0]["sys_id"].clone();
     let own = state.count("incident", &format!("caller_id={caller}"));
     assert!(own > 0);
-    let response = client()
-        .get(format!("{}/api/now/table/incident", sim.url()))
-        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+    let response = demo_get(&sim, "abel.tuter", "/api/now/table/incident")
         .send()
         .await
         .unwrap();
@@ -384,15 +382,14 @@ async fn row_acls_return_fewer_rows_with_200() {
 #[tokio::test]
 async fn sysparm_limit_is_applied_before_acl_filtering() {
     let sim = start(Seed::Demo).await;
-    let response = client()
-        .get(format!(
-            "{}/api/now/table/incident?sysparm_limit=10",
-            sim.url()
-        ))
-        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let response = demo_get(
+        &sim,
+        "abel.tuter",
+        "/api/now/table/incident?sysparm_limit=10",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-total-count"], "300");
     let rows = json(response).await["result"].as_array().unwrap().len();
@@ -406,35 +403,16 @@ async fn sysparm_limit_is_applied_before_acl_filtering() {
 async fn field_acls_omit_denied_fields() {
     let sim = start(Seed::Demo).await;
     let state = sim.state();
-    let acl = state
-        .insert(
-            "sys_security_acl",
-            Record::from([
-                ("name".into(), "sys_user.email".into()),
-                ("operation".into(), "read".into()),
-            ]),
-        )
-        .unwrap();
-    let role = state.query("sys_user_role", "name=user_admin")[0]["sys_id"].clone();
-    state
-        .insert(
-            "sys_security_acl_role",
-            Record::from([
-                ("sys_security_acl".into(), acl["sys_id"].clone()),
-                ("sys_user_role".into(), role),
-            ]),
-        )
-        .unwrap();
+    read_acl_needing_role(&state, "sys_user.email", "user_admin");
     let body = json(
-        client()
-            .get(format!(
-                "{}/api/now/table/sys_user?sysparm_limit=1",
-                sim.url()
-            ))
-            .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
-            .send()
-            .await
-            .unwrap(),
+        demo_get(
+            &sim,
+            "abel.tuter",
+            "/api/now/table/sys_user?sysparm_limit=1",
+        )
+        .send()
+        .await
+        .unwrap(),
     )
     .await;
     let row = body["result"][0].as_object().unwrap();
@@ -445,9 +423,7 @@ async fn field_acls_omit_denied_fields() {
 #[tokio::test]
 async fn read_without_rights_is_403_insufficient_rights() {
     let sim = start(Seed::Demo).await;
-    let response = client()
-        .get(format!("{}/api/now/table/oauth_entity", sim.url()))
-        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+    let response = demo_get(&sim, "abel.tuter", "/api/now/table/oauth_entity")
         .send()
         .await
         .unwrap();
@@ -502,9 +478,7 @@ async fn task_acls_cover_child_tables() {
         .unwrap();
     assert_eq!(allowed.status(), 200);
     assert_eq!(json(allowed).await["result"].as_array().unwrap().len(), 1);
-    let denied = client()
-        .get(format!("{}/api/now/table/change_request", sim.url()))
-        .basic_auth("abel.tuter", Some(snowlink_sim::DEMO_PASSWORD))
+    let denied = demo_get(&sim, "abel.tuter", "/api/now/table/change_request")
         .send()
         .await
         .unwrap();
@@ -684,25 +658,7 @@ async fn updates_of_tasks_are_recorded_in_sys_audit() {
 async fn task_wildcard_field_acls_cover_incident_fields() {
     let sim = start(Seed::Demo).await;
     let state = sim.state();
-    let acl = state
-        .insert(
-            "sys_security_acl",
-            Record::from([
-                ("name".into(), "task.*".into()),
-                ("operation".into(), "read".into()),
-            ]),
-        )
-        .unwrap();
-    let role = state.query("sys_user_role", "name=catalog_admin")[0]["sys_id"].clone();
-    state
-        .insert(
-            "sys_security_acl_role",
-            Record::from([
-                ("sys_security_acl".into(), acl["sys_id"].clone()),
-                ("sys_user_role".into(), role),
-            ]),
-        )
-        .unwrap();
+    read_acl_needing_role(&state, "task.*", "catalog_admin");
     let read = |user: &'static str| {
         let url = format!("{}/api/now/table/incident?sysparm_limit=1", sim.url());
         async move {

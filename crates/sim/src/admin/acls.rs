@@ -6,15 +6,17 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{checkbox, details, field, form, post_form, record_list, require, screen};
+use super::{
+    checkbox, checkbox_input, details, error, field, list_with_new, new_record, not_found,
+    requested_sys_id, require, require_form, screen, to_record, trimmed,
+};
 use crate::app::App;
-use crate::html::{escape, found, input, page};
+use crate::html::input;
 use crate::store::Record;
-use crate::table_api::{param, params};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -22,30 +24,26 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sys_security_acl.do", get(show).post(create))
 }
 
+const ROLE: &str = "security_admin";
+const LIST: &str = "/sys_security_acl_list.do";
+const PAGE: &str = "/sys_security_acl.do";
+
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    if let Err(page) = require(
-        &app,
-        &headers,
-        "security_admin",
-        "/sys_security_acl_list.do",
-    ) {
+    if let Err(page) = require(&app, &headers, ROLE, LIST) {
         return *page;
     }
     let records = app.lock().query("sys_security_acl", "ORDERBYname");
-    let body = format!(
-        "<p><a href=\"/sys_security_acl.do?sys_id=-1\" id=\"new\">New</a></p>{}",
-        record_list(
-            &records,
-            &[
-                "name",
-                "type",
-                "operation",
-                "active",
-                "admin_overrides",
-                "condition"
-            ],
-            "/sys_security_acl.do"
-        )
+    let body = list_with_new(
+        &records,
+        &[
+            "name",
+            "type",
+            "operation",
+            "active",
+            "admin_overrides",
+            "condition",
+        ],
+        PAGE,
     );
     screen("Access Controls", &body)
 }
@@ -55,46 +53,36 @@ async fn show(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (_, session) = match require(
-        &app,
-        &headers,
-        "security_admin",
-        "/sys_security_acl_list.do",
-    ) {
+    let (_, session) = match require(&app, &headers, ROLE, LIST) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
-    let params = params(raw.as_deref());
-    let sys_id = param(&params, "sys_id").unwrap_or("-1");
+    let sys_id = requested_sys_id(raw.as_deref(), "-1");
     if sys_id == "-1" {
         let inner = [
             input("Type (record, rest_endpoint)", "type", "text", "record"),
-            input("Operation (create, read, write, delete, execute)", "operation", "text", "read"),
+            input(
+                "Operation (create, read, write, delete, execute)",
+                "operation",
+                "text",
+                "read",
+            ),
             input("Name (table or table.field)", "name", "text", ""),
             input("Requires role (comma separated)", "roles", "text", ""),
             input("Condition (encoded query)", "condition", "text", ""),
-            "<label>Admin overrides <input type=\"checkbox\" name=\"admin_overrides\" id=\"admin_overrides\" checked></label>"
-                .into(),
-        ]
-        .concat();
-        return screen(
+            checkbox_input("Admin overrides", "admin_overrides", true),
+        ];
+        return new_record(
             "New Access Control",
-            &post_form(
-                "/sys_security_acl.do",
-                "sys_security_acl",
-                &session,
-                &inner,
-                "Submit",
-            ),
+            PAGE,
+            "sys_security_acl",
+            &session,
+            &inner,
         );
     }
     let instance = app.lock();
-    let Some(acl) = instance.get("sys_security_acl", sys_id) else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Record not found",
-            "<p>Record not found</p>",
-        );
+    let Some(acl) = instance.get("sys_security_acl", &sys_id) else {
+        return not_found();
     };
     let roles: Vec<String> = instance
         .query(
@@ -122,40 +110,23 @@ async fn show(
 }
 
 async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (caller, session) = match require(
-        &app,
-        &headers,
-        "security_admin",
-        "/sys_security_acl_list.do",
-    ) {
+    let (caller, fields) = match require_form(&app, &headers, ROLE, LIST, &body) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
-    let fields = match form(&body, &session) {
-        Ok(fields) => fields,
-        Err(page) => return *page,
-    };
-    let mut record: Record = ["type", "operation", "name", "condition"]
-        .iter()
-        .map(|f| ((*f).to_owned(), field(&fields, f).trim().to_owned()))
-        .collect();
+    let mut record: Record =
+        trimmed(&fields, &["type", "operation", "name", "condition"]).collect();
     record.insert(
         "admin_overrides".into(),
         checkbox(&fields, "admin_overrides"),
     );
     if record.get("name").is_none_or(String::is_empty) {
-        return page(StatusCode::BAD_REQUEST, "Error", "<p>Name is mandatory</p>");
+        return error("Name is mandatory");
     }
     let mut instance = app.lock();
     let acl = match instance.insert("sys_security_acl", record, &caller.user_name) {
         Ok(acl) => acl.get("sys_id").cloned().unwrap_or_default(),
-        Err(err) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Error",
-                &format!("<p>{}</p>", escape(&err.to_string())),
-            );
-        }
+        Err(err) => return error(&err.to_string()),
     };
     for role in field(&fields, "roles")
         .split(',')
@@ -166,11 +137,7 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
             .find_by("sys_user_role", "name", role)
             .and_then(|r| r.get("sys_id").cloned())
         else {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Error",
-                &format!("<p>No role named {}</p>", escape(role)),
-            );
+            return error(&format!("No role named {role}"));
         };
         let link = Record::from([
             ("sys_security_acl".into(), acl.clone()),
@@ -178,5 +145,5 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         ]);
         let _ = instance.insert("sys_security_acl_role", link, &caller.user_name);
     }
-    found(&format!("/sys_security_acl.do?sys_id={acl}"))
+    to_record(PAGE, &acl)
 }

@@ -17,11 +17,12 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::app::App;
-use crate::html::{escape, hidden, page};
+use crate::html::{escape, found, hidden, page};
 use crate::identity::Caller;
 use crate::instance::Session;
 use crate::session::{login_form, signed_in};
 use crate::store::Record;
+use crate::table_api::{param, params};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -54,17 +55,88 @@ fn require(
     Ok((caller, session))
 }
 
-/// Decoded form fields of a posted body; the form token must match the session's.
-fn form(body: &[u8], session: &Session) -> Result<Vec<(String, String)>, Box<Response>> {
-    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+/// The decoded fields of a posted form, in order.
+type Fields = Vec<(String, String)>;
+
+/// [`require`], then the decoded fields of the posted `body`, whose form token must match the
+/// session's.
+fn require_form(
+    app: &App,
+    headers: &HeaderMap,
+    role: &str,
+    return_to: &str,
+    body: &[u8],
+) -> Result<(Caller, Fields), Box<Response>> {
+    let (caller, session) = require(app, headers, role, return_to)?;
+    let fields: Fields = url::form_urlencoded::parse(body).into_owned().collect();
     if field(&fields, "sysparm_ck") != session.form_token {
-        return Err(Box::new(page(
-            StatusCode::FORBIDDEN,
-            "Invalid request",
-            "<p>The form token is invalid; reload the page.</p>",
-        )));
+        return Err(Box::new(invalid_token()));
     }
-    Ok(fields)
+    Ok((caller, fields))
+}
+
+/// The answer to a post whose form token is not the session's.
+fn invalid_token() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Invalid request",
+        "<p>The form token is invalid; reload the page.</p>",
+    )
+}
+
+fn not_found() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Record not found",
+        "<p>Record not found</p>",
+    )
+}
+
+/// A 400 page showing `message` as text.
+fn error(message: &str) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Error",
+        &format!("<p>{}</p>", escape(message)),
+    )
+}
+
+/// A 400 page showing `message` as text in an alert.
+fn alert(message: &str) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Error",
+        &format!("<p role=\"alert\">{}</p>", escape(message)),
+    )
+}
+
+/// The redirect to the record `sys_id` shown by `record_page`.
+fn to_record(record_page: &str, sys_id: &str) -> Response {
+    found(&format!("{record_page}?sys_id={sys_id}"))
+}
+
+/// After a post: the page of the record it created or changed, or its error.
+fn outcome<E: std::fmt::Display>(record_page: &str, outcome: Result<String, E>) -> Response {
+    match outcome {
+        Ok(sys_id) => to_record(record_page, &sys_id),
+        Err(err) => error(&err.to_string()),
+    }
+}
+
+/// The `sys_id` a record page was asked for, `default` when none.
+fn requested_sys_id(raw: Option<&str>, default: &str) -> String {
+    let params = params(raw);
+    param(&params, "sys_id").unwrap_or(default).to_owned()
+}
+
+/// The named fields of a posted form, trimmed.
+fn trimmed<'a>(
+    fields: &'a [(String, String)],
+    names: &'a [&str],
+) -> impl Iterator<Item = (String, String)> + 'a {
+    names
+        .iter()
+        .map(|f| ((*f).to_owned(), field(fields, f).trim().to_owned()))
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
@@ -94,6 +166,40 @@ fn post_form(action: &str, id: &str, session: &Session, inner: &str, button: &st
         escape(id),
         hidden("sysparm_ck", &session.form_token),
         escape(button)
+    )
+}
+
+/// The screen with the "new record" form posting `inner` to `action`.
+fn new_record(
+    title: &str,
+    action: &str,
+    id: &str,
+    session: &Session,
+    inner: &[String],
+) -> Response {
+    screen(
+        title,
+        &post_form(action, id, session, &inner.concat(), "Submit"),
+    )
+}
+
+/// A labelled checkbox.
+fn checkbox_input(label: &str, name: &str, checked: bool) -> String {
+    format!(
+        "<label>{} <input type=\"checkbox\" name=\"{}\" id=\"{}\"{}></label>",
+        escape(label),
+        escape(name),
+        escape(name),
+        if checked { " checked" } else { "" }
+    )
+}
+
+/// A "New" link to the empty form of `record_page`, then the records linking to theirs.
+fn list_with_new(records: &[Record], columns: &[&str], record_page: &str) -> String {
+    format!(
+        "<p><a href=\"{}?sys_id=-1\" id=\"new\">New</a></p>{}",
+        escape(record_page),
+        record_list(records, columns, record_page)
     )
 }
 

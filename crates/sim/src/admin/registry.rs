@@ -6,15 +6,17 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{checkbox, details, field, form, post_form, record_list, require, screen};
+use super::{
+    checkbox, checkbox_input, details, list_with_new, new_record, not_found, outcome,
+    requested_sys_id, require, require_form, screen, trimmed,
+};
 use crate::app::App;
-use crate::html::{found, input, page};
+use crate::html::input;
 use crate::store::Record;
-use crate::table_api::{param, params};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -22,19 +24,19 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/oauth_entity.do", get(show).post(create))
 }
 
+const ROLE: &str = "admin";
+const LIST: &str = "/oauth_entity_list.do";
+const PAGE: &str = "/oauth_entity.do";
+
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (_, _) = match require(&app, &headers, "admin", "/oauth_entity_list.do") {
-        Ok(ok) => ok,
-        Err(page) => return *page,
-    };
+    if let Err(page) = require(&app, &headers, ROLE, LIST) {
+        return *page;
+    }
     let records = app.lock().query("oauth_entity", "ORDERBYname");
-    let body = format!(
-        "<p><a href=\"/oauth_entity.do?sys_id=-1\" id=\"new\">New</a></p>{}",
-        record_list(
-            &records,
-            &["name", "client_id", "redirect_url", "active"],
-            "/oauth_entity.do"
-        )
+    let body = list_with_new(
+        &records,
+        &["name", "client_id", "redirect_url", "active"],
+        PAGE,
     );
     screen("Application Registries", &body)
 }
@@ -44,38 +46,46 @@ async fn show(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (_, session) = match require(&app, &headers, "admin", "/oauth_entity_list.do") {
+    let (_, session) = match require(&app, &headers, ROLE, LIST) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
-    let params = params(raw.as_deref());
-    let sys_id = param(&params, "sys_id").unwrap_or("-1");
+    let sys_id = requested_sys_id(raw.as_deref(), "-1");
     if sys_id == "-1" {
         let inner = [
             input("Name", "name", "text", ""),
             input("Redirect URL (comma separated)", "redirect_url", "text", ""),
             input("Logo URL", "logo_url", "text", ""),
-            input("Client Secret (leave empty to generate)", "client_secret", "text", ""),
-            input("Access Token Lifespan (seconds)", "access_token_lifespan", "number", "1800"),
-            input("Refresh Token Lifespan (seconds)", "refresh_token_lifespan", "number", "8640000"),
-            "<label>Public client <input type=\"checkbox\" name=\"public_client\" id=\"public_client\"></label>".into(),
-        ]
-        .concat();
-        let form = post_form(
-            "/oauth_entity.do",
+            input(
+                "Client Secret (leave empty to generate)",
+                "client_secret",
+                "text",
+                "",
+            ),
+            input(
+                "Access Token Lifespan (seconds)",
+                "access_token_lifespan",
+                "number",
+                "1800",
+            ),
+            input(
+                "Refresh Token Lifespan (seconds)",
+                "refresh_token_lifespan",
+                "number",
+                "8640000",
+            ),
+            checkbox_input("Public client", "public_client", false),
+        ];
+        return new_record(
+            "Create an OAuth API endpoint for external clients",
+            PAGE,
             "oauth_entity",
             &session,
             &inner,
-            "Submit",
         );
-        return screen("Create an OAuth API endpoint for external clients", &form);
     }
-    let Some(record) = app.lock().get("oauth_entity", sys_id) else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Record not found",
-            "<p>Record not found</p>",
-        );
+    let Some(record) = app.lock().get("oauth_entity", &sys_id) else {
+        return not_found();
     };
     let text = |f: &str| record.get(f).cloned().unwrap_or_default();
     let body = details(&[
@@ -92,37 +102,27 @@ async fn show(
 }
 
 async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (caller, session) = match require(&app, &headers, "admin", "/oauth_entity_list.do") {
+    let (caller, fields) = match require_form(&app, &headers, ROLE, LIST, &body) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
-    let fields = match form(&body, &session) {
-        Ok(fields) => fields,
-        Err(page) => return *page,
-    };
-    let mut record: Record = [
-        "name",
-        "redirect_url",
-        "logo_url",
-        "client_secret",
-        "access_token_lifespan",
-        "refresh_token_lifespan",
-    ]
-    .iter()
-    .map(|f| ((*f).to_owned(), field(&fields, f).trim().to_owned()))
+    let mut record: Record = trimmed(
+        &fields,
+        &[
+            "name",
+            "redirect_url",
+            "logo_url",
+            "client_secret",
+            "access_token_lifespan",
+            "refresh_token_lifespan",
+        ],
+    )
     .filter(|(_, v)| !v.is_empty())
     .collect();
     record.insert("public_client".into(), checkbox(&fields, "public_client"));
     let created = app.lock().insert("oauth_entity", record, &caller.user_name);
-    match created {
-        Ok(record) => found(&format!(
-            "/oauth_entity.do?sys_id={}",
-            record.get("sys_id").map_or("", String::as_str)
-        )),
-        Err(err) => page(
-            StatusCode::BAD_REQUEST,
-            "Error",
-            &format!("<p>{}</p>", crate::html::escape(&err.to_string())),
-        ),
-    }
+    outcome(
+        PAGE,
+        created.map(|record| record.get("sys_id").cloned().unwrap_or_default()),
+    )
 }

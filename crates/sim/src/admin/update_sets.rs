@@ -6,14 +6,16 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Multipart, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use super::{details, field, form, post_form, record_list, require, screen};
+use super::{
+    alert, details, error, field, invalid_token, not_found, post_form, record_list,
+    requested_sys_id, require, require_form, screen, to_record,
+};
 use crate::app::App;
-use crate::html::{escape, found, hidden, page};
-use crate::table_api::{param, params};
+use crate::html::{escape, hidden};
 use crate::updateset::{commit, import, preview, resolve_problem};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -25,6 +27,7 @@ pub fn routes() -> Router<Arc<App>> {
 
 const ROLE: &str = "security_admin";
 const LIST: &str = "/sys_remote_update_set_list.do";
+const PAGE: &str = "/sys_remote_update_set.do";
 
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let (_, session) = match require(&app, &headers, ROLE, LIST) {
@@ -70,32 +73,17 @@ async fn upload(
         }
     }
     if token != session.form_token {
-        return page(
-            StatusCode::FORBIDDEN,
-            "Invalid request",
-            "<p>The form token is invalid; reload the page.</p>",
-        );
+        return invalid_token();
     }
     let Some(xml) = xml else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Error",
-            "<p>Choose a file to upload</p>",
-        );
+        return error("Choose a file to upload");
     };
     let imported = import(
         &mut app.lock(),
         &String::from_utf8_lossy(&xml),
         &caller.user_name,
     );
-    match imported {
-        Ok(id) => found(&format!("/sys_remote_update_set.do?sys_id={id}")),
-        Err(err) => page(
-            StatusCode::BAD_REQUEST,
-            "Error",
-            &format!("<p role=\"alert\">{}</p>", escape(&err.to_string())),
-        ),
-    }
+    to_set(imported)
 }
 
 async fn show(
@@ -107,15 +95,11 @@ async fn show(
         Ok(ok) => ok,
         Err(page) => return *page,
     };
-    let params = params(raw.as_deref());
-    let sys_id = param(&params, "sys_id").unwrap_or("");
+    let sys_id = requested_sys_id(raw.as_deref(), "");
+    let sys_id = sys_id.as_str();
     let instance = app.lock();
     let Some(set) = instance.get("sys_remote_update_set", sys_id) else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Record not found",
-            "<p>Record not found</p>",
-        );
+        return not_found();
     };
     let text = |f: &str| set.get(f).cloned().unwrap_or_default();
     let problems = instance.query(
@@ -182,12 +166,8 @@ async fn show(
 }
 
 async fn act(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (caller, session) = match require(&app, &headers, ROLE, LIST) {
+    let (caller, fields) = match require_form(&app, &headers, ROLE, LIST, &body) {
         Ok(ok) => ok,
-        Err(page) => return *page,
-    };
-    let fields = match form(&body, &session) {
-        Ok(fields) => fields,
         Err(page) => return *page,
     };
     let sys_id = field(&fields, "sys_id").to_owned();
@@ -202,19 +182,20 @@ async fn act(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Re
                 action == "accept",
                 &caller.user_name,
             ),
-            _ => return page(StatusCode::BAD_REQUEST, "Error", "<p>Unknown action</p>"),
+            _ => return error("Unknown action"),
         }
     };
     app.flush_outbound();
+    to_set(
+        outcome
+            .map(|()| url::form_urlencoded::byte_serialize(sys_id.as_bytes()).collect::<String>()),
+    )
+}
+
+/// After a post: the update set's page, or the error as an alert.
+fn to_set<E: std::fmt::Display>(outcome: Result<String, E>) -> Response {
     match outcome {
-        Ok(()) => found(&format!(
-            "/sys_remote_update_set.do?sys_id={}",
-            url::form_urlencoded::byte_serialize(sys_id.as_bytes()).collect::<String>()
-        )),
-        Err(err) => page(
-            StatusCode::BAD_REQUEST,
-            "Error",
-            &format!("<p role=\"alert\">{}</p>", escape(&err.to_string())),
-        ),
+        Ok(sys_id) => to_record(PAGE, &sys_id),
+        Err(err) => alert(&err.to_string()),
     }
 }

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{checkbox, details, field, form, post_form, record_list, require, screen};
+use super::{
+    checkbox, checkbox_input, details, error, field, list_with_new, new_record, not_found, outcome,
+    post_form, requested_sys_id, require, require_form, screen, trimmed,
+};
 use crate::app::App;
-use crate::html::{escape, found, hidden, input, page};
+use crate::html::{escape, hidden, input};
 use crate::store::Record;
-use crate::table_api::{param, params};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -22,24 +24,25 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sys_user.do", get(show).post(submit))
 }
 
+const ROLE: &str = "admin";
+const LIST: &str = "/sys_user_list.do";
+const PAGE: &str = "/sys_user.do";
+
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    if let Err(page) = require(&app, &headers, "admin", "/sys_user_list.do") {
+    if let Err(page) = require(&app, &headers, ROLE, LIST) {
         return *page;
     }
     let records = app.lock().query("sys_user", "ORDERBYuser_name");
-    let body = format!(
-        "<p><a href=\"/sys_user.do?sys_id=-1\" id=\"new\">New</a></p>{}",
-        record_list(
-            &records,
-            &[
-                "user_name",
-                "name",
-                "email",
-                "active",
-                "web_service_access_only"
-            ],
-            "/sys_user.do"
-        )
+    let body = list_with_new(
+        &records,
+        &[
+            "user_name",
+            "name",
+            "email",
+            "active",
+            "web_service_access_only",
+        ],
+        PAGE,
     );
     screen("Users", &body)
 }
@@ -49,12 +52,12 @@ async fn show(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (_, session) = match require(&app, &headers, "admin", "/sys_user_list.do") {
+    let (_, session) = match require(&app, &headers, ROLE, LIST) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
-    let params = params(raw.as_deref());
-    let sys_id = param(&params, "sys_id").unwrap_or("-1");
+    let sys_id = requested_sys_id(raw.as_deref(), "-1");
+    let sys_id = sys_id.as_str();
     if sys_id == "-1" {
         let inner = [
             hidden("action", "create"),
@@ -62,23 +65,19 @@ async fn show(
             input("First name", "first_name", "text", ""),
             input("Last name", "last_name", "text", ""),
             input("Email", "email", "email", ""),
-            input("Identity type (Human, Machine, AI)", "identity_type", "text", "Human"),
-            "<label>Web service access only <input type=\"checkbox\" name=\"web_service_access_only\" id=\"web_service_access_only\"></label>"
-                .into(),
-        ]
-        .concat();
-        return screen(
-            "New user",
-            &post_form("/sys_user.do", "sys_user", &session, &inner, "Submit"),
-        );
+            input(
+                "Identity type (Human, Machine, AI)",
+                "identity_type",
+                "text",
+                "Human",
+            ),
+            checkbox_input("Web service access only", "web_service_access_only", false),
+        ];
+        return new_record("New user", PAGE, "sys_user", &session, &inner);
     }
     let instance = app.lock();
     let Some(user) = instance.get("sys_user", sys_id) else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Record not found",
-            "<p>Record not found</p>",
-        );
+        return not_found();
     };
     let text = |f: &str| user.get(f).cloned().unwrap_or_default();
     let roles: Vec<String> = instance.roles_of(sys_id).into_iter().collect();
@@ -126,27 +125,24 @@ async fn show(
 }
 
 async fn submit(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (caller, session) = match require(&app, &headers, "admin", "/sys_user_list.do") {
+    let (caller, fields) = match require_form(&app, &headers, ROLE, LIST, &body) {
         Ok(ok) => ok,
-        Err(page) => return *page,
-    };
-    let fields = match form(&body, &session) {
-        Ok(fields) => fields,
         Err(page) => return *page,
     };
     let mut instance = app.lock();
     let sys_id = field(&fields, "sys_id").to_owned();
-    let outcome = match field(&fields, "action") {
+    let result = match field(&fields, "action") {
         "create" => {
-            let mut record: Record = [
-                "user_name",
-                "first_name",
-                "last_name",
-                "email",
-                "identity_type",
-            ]
-            .iter()
-            .map(|f| ((*f).to_owned(), field(&fields, f).trim().to_owned()))
+            let mut record: Record = trimmed(
+                &fields,
+                &[
+                    "user_name",
+                    "first_name",
+                    "last_name",
+                    "email",
+                    "identity_type",
+                ],
+            )
             .filter(|(_, v)| !v.is_empty())
             .collect();
             record.insert(
@@ -154,11 +150,7 @@ async fn submit(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
                 checkbox(&fields, "web_service_access_only"),
             );
             if record.get("user_name").is_none_or(String::is_empty) {
-                return page(
-                    StatusCode::BAD_REQUEST,
-                    "Error",
-                    "<p>User ID is mandatory</p>",
-                );
+                return error("User ID is mandatory");
             }
             instance
                 .insert("sys_user", record, &caller.user_name)
@@ -177,14 +169,7 @@ async fn submit(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
                 .update("sys_user", &sys_id, password, &caller.user_name)
                 .map(|_| sys_id.clone())
         }
-        _ => return page(StatusCode::BAD_REQUEST, "Error", "<p>Unknown action</p>"),
+        _ => return error("Unknown action"),
     };
-    match outcome {
-        Ok(id) => found(&format!("/sys_user.do?sys_id={id}")),
-        Err(err) => page(
-            StatusCode::BAD_REQUEST,
-            "Error",
-            &format!("<p>{}</p>", escape(&err.to_string())),
-        ),
-    }
+    outcome(PAGE, result)
 }

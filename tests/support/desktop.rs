@@ -130,19 +130,30 @@ impl App {
 
     /// Waits for an element with this `data-testid` to exist and returns its reference.
     pub fn element(&self, test_id: &str) -> String {
+        self.poll(|| self.find(test_id)).unwrap_or_else(|()| {
+            self.fail(&format!(
+                "[data-testid='{test_id}'] never appeared; page source: {}",
+                self.source()
+            ))
+        })
+    }
+
+    /// Calls `probe` until it answers or [`UI_TIMEOUT`] passes.
+    fn poll<T>(&self, mut probe: impl FnMut() -> Option<T>) -> Result<T, ()> {
         let deadline = Instant::now() + UI_TIMEOUT;
         while Instant::now() < deadline {
-            if let Some(element) = self.find(test_id) {
-                return element;
+            if let Some(found) = probe() {
+                return Ok(found);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        Err(())
+    }
+
+    /// Fails the test with `why` and a screenshot of the window as it is.
+    fn fail(&self, why: &str) -> ! {
         let shot = self.screenshot("timeout");
-        panic!(
-            "[data-testid='{test_id}'] never appeared; page source: {}; screenshot: {}",
-            self.source(),
-            shot.display()
-        );
+        panic!("{why}; screenshot: {}", shot.display());
     }
 
     /// The page's HTML, for failure messages.
@@ -192,23 +203,16 @@ impl App {
     /// Waits until the element's text satisfies `accept` and returns it; fails the test with
     /// the last text seen and a screenshot otherwise.
     pub fn wait_for_text(&self, test_id: &str, accept: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + UI_TIMEOUT;
         let mut last = None;
-        while Instant::now() < deadline {
+        self.poll(|| {
             last = self.text(test_id);
-            if let Some(text) = &last
-                && accept(text)
-            {
-                return text.clone();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let shot = self.screenshot("timeout");
-        panic!(
-            "[data-testid='{test_id}'] never showed the expected text; last seen: {last:?}; \
-             screenshot: {}",
-            shot.display()
-        );
+            last.clone().filter(|text| accept(text))
+        })
+        .unwrap_or_else(|()| {
+            self.fail(&format!(
+                "[data-testid='{test_id}'] never showed the expected text; last seen: {last:?}"
+            ))
+        })
     }
 
     /// Saves a PNG of the window as `target/e2e-artifacts/<test>-<label>.png`.

@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 
-use snowlink_e2e::cli::Snowlink;
+use snowlink_e2e::cli::{Run, Snowlink};
 use snowlink_sim::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OAuthApp, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec,
 };
@@ -30,6 +30,33 @@ fn browser_app(sim: &RunningSim) -> (String, OAuthApp) {
         })
         .unwrap();
     (port.to_string(), app)
+}
+
+/// The admin connects `acme` with a browser sign-in and presses `action` (allow or deny).
+async fn admin_connects_in_browser(sim: &RunningSim, action: &str) -> (Snowlink, Run) {
+    let (admin, admin_password) = sim.admin();
+    let (port, app) = browser_app(sim);
+    let cli = Snowlink::new()
+        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
+        .browser_signs_in_as(&admin, &admin_password, action);
+    let run = cli
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "acme",
+            "--grant",
+            "auth-code",
+            "--client-id",
+            &app.client_id,
+            "--port",
+            &port,
+            "--wait",
+            "60",
+        ])
+        .await;
+    (cli, run)
 }
 
 /// Every token the simulator issued, to prove none of them leaked.
@@ -297,26 +324,7 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pressing_deny_is_reported_and_saves_nothing() {
     let sim = demo().await;
-    let (admin, admin_password) = sim.admin();
-    let (port, app) = browser_app(&sim);
-    let cli = Snowlink::new()
-        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
-        .browser_signs_in_as(&admin, &admin_password, "deny");
-    let run = cli
-        .run(&[
-            "connect",
-            "--instance",
-            sim.url(),
-            "--name",
-            "acme",
-            "--grant",
-            "auth-code",
-            "--client-id",
-            &app.client_id,
-            "--port",
-            &port,
-        ])
-        .await;
+    let (cli, run) = admin_connects_in_browser(&sim, "deny").await;
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(run.stderr.to_lowercase().contains("deny"), "{run:#?}");
     assert!(config_text(&cli).is_empty());
@@ -367,28 +375,8 @@ async fn revoked_tokens_of_a_password_grant_are_replaced_by_signing_in_again() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_browser_sign_in_means_relink_needed() {
     let sim = demo().await;
-    let (admin, admin_password) = sim.admin();
-    let (port, app) = browser_app(&sim);
-    let cli = Snowlink::new()
-        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
-        .browser_signs_in_as(&admin, &admin_password, "allow");
-    let run = cli
-        .run(&[
-            "connect",
-            "--instance",
-            sim.url(),
-            "--name",
-            "acme",
-            "--grant",
-            "auth-code",
-            "--client-id",
-            &app.client_id,
-            "--port",
-            &port,
-            "--wait",
-            "60",
-        ])
-        .await;
+    let (cli, run) = admin_connects_in_browser(&sim, "allow").await;
+    let (admin, _) = sim.admin();
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(sim.state().revoke_tokens(&admin) > 0);
     let status = cli.run(&["status", "--json"]).await;

@@ -103,10 +103,24 @@ impl InstanceUrl {
             return Err(InstanceUrlError::Whitespace);
         }
 
+        // Credentials are refused before anything is quoted back: no later message may echo a
+        // password, whatever else is wrong with the address.
+        if authority(text).contains('@')
+            || text.split_once("://").is_some_and(|(s, _)| s.contains('@'))
+        {
+            return Err(InstanceUrlError::Credentials);
+        }
+
         let mut notes = Vec::new();
         let with_scheme = match text.split_once("://") {
             Some((scheme, _)) => {
                 let scheme = scheme.to_ascii_lowercase();
+                if !is_scheme(&scheme) {
+                    return Err(InstanceUrlError::InvalidHost {
+                        host: crate::text::untrusted(host_part(text), 80),
+                        reason: "the text before :// is not a web address scheme".into(),
+                    });
+                }
                 if scheme != "https" && scheme != "http" {
                     return Err(InstanceUrlError::UnsupportedScheme { scheme });
                 }
@@ -291,13 +305,28 @@ impl ts_rs::TS for InstanceUrl {
     }
 }
 
-/// The host as typed: everything between an optional scheme and the first `/`, `\`, `?` or
-/// `#` (the URL standard treats `\` like `/` in http(s) URLs).
-fn host_part(text: &str) -> &str {
+/// The authority as typed: everything between an optional scheme and the first `/`, `\`, `?`
+/// or `#` (the URL standard treats `\` like `/` in http(s) URLs).
+fn authority(text: &str) -> &str {
     let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
     let rest = rest.trim_start_matches(['/', '\\']);
     let end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     &rest[..end]
+}
+
+/// The host (and port) as typed: the authority without any user name or password.
+fn host_part(text: &str) -> &str {
+    let authority = authority(text);
+    authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host)
+}
+
+/// RFC 3986 §3.1: a letter, then letters, digits, `+`, `-` or `.`.
+fn is_scheme(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// The instance name when the typed host is a single label other than `localhost` (`acme`,
@@ -633,6 +662,24 @@ mod tests {
         fn credentials_are_always_refused(user in "[a-z]{1,8}", password in "[a-z0-9]{0,8}", name in instance_name()) {
             let typed = format!("https://{user}:{password}@{name}.service-now.com");
             prop_assert_eq!(InstanceUrl::parse(&typed), Err(InstanceUrlError::Credentials));
+        }
+    }
+
+    #[test]
+    fn credentials_are_never_echoed_whatever_else_is_wrong() {
+        for input in [
+            "https://bob:hunter2@acme.service-now.com:99999",
+            "https://bob:hunter2@bad_host!.example.com",
+            "bob:hunter2@acme:70000",
+            "ftp://bob:hunter2@acme",
+            "bob:hunter2@x://acme",
+            "https://bob:hunter2@",
+            "https://hunter2@[::1",
+        ] {
+            let err = InstanceUrl::parse(input).unwrap_err();
+            let shown = format!("{err} {} {err:?}", err.hint());
+            assert!(!shown.contains("hunter2"), "{input}: {shown}");
+            assert_eq!(err, InstanceUrlError::Credentials, "{input}");
         }
     }
 }

@@ -6,9 +6,22 @@ pub mod api;
 pub mod browser;
 pub mod connections;
 pub mod engine;
+pub mod grants;
+pub mod http;
+pub mod ids;
 pub mod instance;
 pub mod oauth;
 pub mod secrets;
+pub mod text;
+pub mod views;
 
 pub use browser::{BrowserUrl, BrowserUrlError};
 pub use instance::{InstanceUrl, InstanceUrlError, InstanceUrlView};
+
+/// The name this build keeps its settings and keyring entries under: release and debug builds
+/// keep separate ones, so a developer's test runs never touch the installed app's.
+pub const APP_ID: &str = if cfg!(debug_assertions) {
+    "snowlink-dev"
+} else {
+    "snowlink"
+};

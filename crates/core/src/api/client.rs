@@ -5,16 +5,17 @@
 //! `Retry-After` on 429 a bounded number of times. TLS uses rustls with the operating system's
 //! trust store, so a corporate proxy whose CA the user installed works.
 
-use std::error::Error as _;
 use std::time::Duration;
 
+use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LINK, LOCATION, RETRY_AFTER};
-use reqwest::{Method, redirect};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use super::query::EncodedQuery;
 use super::response::{Answer, Subject, classify};
+use crate::http::ClientOptions;
 use crate::instance::InstanceUrl;
 use crate::secrets::{AccessToken, Password};
 
@@ -58,8 +59,8 @@ pub enum Auth {
 /// One Table API query.
 #[derive(Debug, Clone, Default)]
 pub struct TableQuery {
-    /// An encoded query (`active=true^priority=1`).
-    pub query: Option<String>,
+    /// An encoded query (`active=true^priority=1`), built so no value can add a condition.
+    pub query: Option<EncodedQuery>,
     /// Only these fields (`sysparm_fields`).
     pub fields: Vec<String>,
     pub limit: Option<u32>,
@@ -85,32 +86,12 @@ pub struct GroupCount {
     pub count: u64,
 }
 
-/// What `order_now` created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CatalogOrder {
-    pub sys_id: String,
-    pub number: String,
-}
-
 #[derive(Debug, Clone)]
 pub struct SnowClient {
     http: reqwest::Client,
     instance: InstanceUrl,
     auth: Auth,
     timeout: Duration,
-}
-
-/// The HTTP client every Snowlink request uses (also for OAuth endpoints).
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, ApiError> {
-    reqwest::Client::builder()
-        .user_agent(concat!("snowlink/", env!("CARGO_PKG_VERSION")))
-        .redirect(redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .build()
-        .map_err(|err| ApiError::Network {
-            detail: chain_text(&err),
-        })
 }
 
 impl SnowClient {
@@ -123,11 +104,20 @@ impl SnowClient {
         auth: Auth,
         timeout: Duration,
     ) -> Result<Self, ApiError> {
+        Self::with_options(instance, auth, &ClientOptions::new(timeout))
+    }
+
+    /// A client with its own HTTP options (timeout, extra CA certificates).
+    pub fn with_options(
+        instance: InstanceUrl,
+        auth: Auth,
+        options: &ClientOptions,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
-            http: http_client(timeout)?,
+            http: crate::http::client_with(options)?,
             instance,
             auth,
-            timeout,
+            timeout: options.timeout,
         })
     }
 
@@ -141,7 +131,7 @@ impl SnowClient {
         let mut params: Vec<(&str, String)> =
             vec![("sysparm_exclude_reference_link", "true".into())];
         if let Some(q) = &query.query {
-            params.push(("sysparm_query", q.clone()));
+            params.push(("sysparm_query", q.as_str().to_owned()));
         }
         if !query.fields.is_empty() {
             params.push(("sysparm_fields", query.fields.join(",")));
@@ -207,7 +197,7 @@ impl SnowClient {
     }
 
     /// Rows matching `query`, counted by the Aggregate API (never by paging).
-    pub async fn count(&self, table: &str, query: Option<&str>) -> Result<u64, ApiError> {
+    pub async fn count(&self, table: &str, query: Option<&EncodedQuery>) -> Result<u64, ApiError> {
         let value = self.stats(table, query, None).await?;
         count_of(&value["result"]["stats"])
             .ok_or_else(|| malformed("no count in the Aggregate API answer"))
@@ -217,7 +207,7 @@ impl SnowClient {
     pub async fn count_by(
         &self,
         table: &str,
-        query: Option<&str>,
+        query: Option<&EncodedQuery>,
         group_by: &str,
     ) -> Result<Vec<GroupCount>, ApiError> {
         let value = self.stats(table, query, Some(group_by)).await?;
@@ -247,7 +237,7 @@ impl SnowClient {
     async fn stats(
         &self,
         table: &str,
-        query: Option<&str>,
+        query: Option<&EncodedQuery>,
         group_by: Option<&str>,
     ) -> Result<Value, ApiError> {
         let mut params = vec![("sysparm_count", "true".to_owned())];
@@ -255,37 +245,13 @@ impl SnowClient {
             params.push(("sysparm_group_by", field.to_owned()));
         }
         if let Some(q) = query {
-            params.push(("sysparm_query", q.to_owned()));
+            params.push(("sysparm_query", q.as_str().to_owned()));
         }
         let url = self.url(&format!("/api/now/stats/{}", segment(table)?))?;
         let (value, _) = self
             .send(Method::GET, url, &params, None, Some(table))
             .await?;
         Ok(value)
-    }
-
-    /// Orders a catalog item (`order_now`), creating an `sc_request`.
-    pub async fn order_now(
-        &self,
-        item_sys_id: &str,
-        quantity: u32,
-    ) -> Result<CatalogOrder, ApiError> {
-        let path = format!(
-            "/api/sn_sc/servicecatalog/items/{}/order_now",
-            segment(item_sys_id)?
-        );
-        let body = json!({ "sysparm_quantity": quantity.to_string() });
-        let url = self.url(&path)?;
-        let (value, _) = self.send(Method::POST, url, &[], Some(&body), None).await?;
-        let result = &value["result"];
-        let text = |key: &str| result[key].as_str().map(str::to_owned);
-        match (
-            text("sys_id"),
-            text("number").or_else(|| text("request_number")),
-        ) {
-            (Some(sys_id), Some(number)) => Ok(CatalogOrder { sys_id, number }),
-            _ => Err(malformed("order_now did not return the request")),
-        }
     }
 
     /// GET of any REST path on the instance (a scripted REST API such as
@@ -356,7 +322,7 @@ impl SnowClient {
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             // A body over the cap is cut: what remains is enough to classify the answer.
-            let (bytes, _) = read_capped(response, MAX_BODY)
+            let (bytes, _) = crate::http::read_capped(response, MAX_BODY)
                 .await
                 .map_err(|err| self.transport_error(&err))?;
             let answer = Answer {
@@ -381,106 +347,12 @@ impl SnowClient {
     }
 
     fn transport_error(&self, err: &reqwest::Error) -> ApiError {
-        transport_error(err, self.instance.host(), self.timeout)
+        ApiError::Transport(crate::http::classify(
+            err,
+            self.instance.host(),
+            self.timeout,
+        ))
     }
-}
-
-/// Maps a failure below HTTP to what the user can act on: timeout, DNS, refused, TLS.
-pub fn transport_error(err: &reqwest::Error, host: &str, timeout: Duration) -> ApiError {
-    if err.is_timeout() {
-        return ApiError::Timeout(timeout);
-    }
-    let mut source = err.source();
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return ApiError::ConnectRefused {
-                host: host.to_owned(),
-            };
-        }
-        source = cause.source();
-    }
-    let text = chain_text(err);
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("dns error")
-        || lower.contains("failed to lookup address")
-        || lower.contains("name or service not known")
-    {
-        ApiError::Dns {
-            host: host.to_owned(),
-        }
-    } else if lower.contains("certificate") || lower.contains("unknownissuer") {
-        ApiError::TlsUntrusted {
-            detail: certificate_reason(&lower),
-        }
-    } else if lower.contains("connection refused") {
-        ApiError::ConnectRefused {
-            host: host.to_owned(),
-        }
-    } else {
-        ApiError::Network { detail: text }
-    }
-}
-
-/// A short, stable reason from rustls's certificate error text.
-fn certificate_reason(lower: &str) -> String {
-    let reason = if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-        "issued by an unknown certificate authority"
-    } else if lower.contains("expired") {
-        "expired"
-    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-        "issued for another host name"
-    } else if lower.contains("selfsigned")
-        || lower.contains("self-signed")
-        || lower.contains("self signed")
-    {
-        "self-signed"
-    } else {
-        "not trusted"
-    };
-    reason.to_owned()
-}
-
-/// The error and its causes in one line, without the request URL (which may carry a query).
-fn chain_text(err: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = err.source();
-    while let Some(cause) = source {
-        parts.push(cause.to_string());
-        source = cause.source();
-    }
-    if parts.is_empty() {
-        parts.push(if err.is_connect() {
-            "connect error".into()
-        } else {
-            "request error".into()
-        });
-    }
-    parts
-        .join(": ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(300)
-        .collect()
-}
-
-/// Reads at most `max` bytes of a body, so a hostile server cannot exhaust memory; the flag
-/// says whether more was sent (the rest is not read).
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    max: usize,
-) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = max - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((body, false))
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -556,6 +428,8 @@ fn table_path(table: &str, sys_id: Option<&str>) -> Result<String, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

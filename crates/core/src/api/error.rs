@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::query::QueryError;
+use crate::http::TransportError;
+
 /// Why a request was refused with 401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {
@@ -61,16 +64,10 @@ pub enum ApiError {
     Redirected { location: String },
     #[error("the instance answered HTTP {status}")]
     Server { status: u16 },
-    #[error("the instance's TLS certificate is not trusted ({detail})")]
-    TlsUntrusted { detail: String },
-    #[error("the host name {host} could not be resolved")]
-    Dns { host: String },
-    #[error("nothing accepted the connection to {host}")]
-    ConnectRefused { host: String },
-    #[error("the instance did not answer within {}", seconds_text(*.0))]
-    Timeout(Duration),
-    #[error("the connection to the instance failed ({detail})")]
-    Network { detail: String },
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
 }
 
 fn auth_failure_text(failure: AuthFailure) -> &'static str {
@@ -168,32 +165,17 @@ impl ApiError {
                     .into()
             }
             Self::Server { .. } => "Retry later; the instance reported an internal problem.".into(),
-            Self::TlsUntrusted { .. } => {
-                "A corporate proxy is probably intercepting TLS: install its CA certificate in \
-                 the operating system's trust store."
-                    .into()
-            }
-            Self::Dns { .. } => "Check the instance address and your network or VPN.".into(),
-            Self::ConnectRefused { .. } => {
-                "Check the address and port, and that a firewall or proxy lets the connection \
-                 through."
-                    .into()
-            }
-            Self::Timeout(_) => "Check your network or VPN, then retry.".into(),
-            Self::Network { .. } => "Check your network or VPN, then retry.".into(),
+            Self::Transport(err) => err.hint(),
+            Self::Query(err) => err.hint(),
         }
     }
 
     /// Whether trying the same request again later may succeed without any change.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Hibernating
-                | Self::RateLimited { .. }
-                | Self::Server { .. }
-                | Self::Timeout(_)
-                | Self::Network { .. }
-                | Self::ConnectRefused { .. }
-        )
+        match self {
+            Self::Transport(err) => err.is_retryable(),
+            Self::Hibernating | Self::RateLimited { .. } | Self::Server { .. } => true,
+            _ => false,
+        }
     }
 }

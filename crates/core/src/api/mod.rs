@@ -1,13 +1,10 @@
-//! The ServiceNow REST client and its typed errors.
+//! The ServiceNow REST client, its encoded-query builder and its typed errors.
 
 mod client;
 mod error;
+mod query;
 mod response;
 
-pub use client::{
-    Auth, CatalogOrder, DEFAULT_TIMEOUT, GroupCount, Page, Record, SnowClient, TableQuery, field,
-    http_client, transport_error,
-};
+pub use client::{Auth, DEFAULT_TIMEOUT, GroupCount, Page, Record, SnowClient, TableQuery, field};
 pub use error::{ApiError, AuthFailure, Forbidden};
-
-pub(crate) use client::read_capped;
+pub use query::{EncodedQuery, QueryError};

@@ -1,20 +1,26 @@
 //! The loopback listener that catches the browser's redirect at the end of an authorization-code
 //! sign-in (RFC 8252 §7.3). It binds `127.0.0.1` on the first free port of a short fixed list,
 //! because ServiceNow matches redirect URLs exactly and silently falls back to the first
-//! registered one: a random port would never be called back. It answers only `GET /callback`,
-//! caps each request at 16 KiB, gives each connection its own read timeout and handles
-//! connections concurrently (a slow or idle client cannot hold it), answers a request whose
-//! `state` does not match with 400 and keeps waiting (RFC 6749 §10.12, RFC 9700 §4.7), and the
-//! whole wait has a deadline and can be cancelled.
+//! registered one: a random port would never be called back. It answers only `GET /callback`
+//! with the `Host` it was bound to (RFC 8252 §8.3: no DNS-rebound page reaches it), caps each
+//! request at 16 KiB, reads each request as its bytes arrive under a short deadline, and when
+//! junk connections fill every slot it evicts the oldest one still idle, so a local process
+//! holding sockets open cannot keep the browser's real callback out. A request whose `state`
+//! does not match gets 400 and the wait goes on (RFC 6749 §10.12, RFC 9700 §4.7); the whole
+//! wait has a deadline and can be cancelled. The browser's page is written only once the code
+//! exchange has succeeded or failed ([`PendingReply`]).
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use oauth2::AuthorizationCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
 
 /// The ports an admin registers as redirect URLs (`http://127.0.0.1:<port>/callback`), tried in
@@ -24,9 +30,10 @@ pub const CALLBACK_PORTS: [u16; 3] = [8765, 8766, 8767];
 pub const CALLBACK_PATH: &str = "/callback";
 /// Largest request head accepted; a redirect with code and state is far below it.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
-/// How long one connection may take to send its request.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections handled at once; more are closed straight away.
+/// How long one connection may take to send its request head. A browser sends it at once; a
+/// socket that trickles or idles past this is closed.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(3);
+/// Connections served at once; past this, the oldest one still sending its head is closed.
 const MAX_CONNECTIONS: usize = 32;
 
 /// Why no authorization code came back. `Display` is the message, [`hint`] the fix.
@@ -81,12 +88,40 @@ pub struct Callback {
     pub iss: Option<String>,
 }
 
+/// The browser's connection of the accepted callback, kept open until the code exchange is
+/// decided: the page says "Signed in" only when it is true.
+#[derive(Debug)]
+pub struct PendingReply {
+    stream: TcpStream,
+}
+
+impl PendingReply {
+    pub async fn signed_in(mut self) {
+        respond(&mut self.stream, 200, "OK", Page::Success).await;
+    }
+
+    pub async fn failed(mut self) {
+        respond(&mut self.stream, 200, "OK", Page::ExchangeFailed).await;
+    }
+}
+
 /// A listener bound to one loopback port, waiting for one callback.
 #[derive(Debug)]
 pub struct LoopbackListener {
     listener: TcpListener,
     redirect_url: Url,
+    /// `Host` header value a request must carry: `127.0.0.1:<port>`.
+    host: String,
     read_timeout: Duration,
+}
+
+/// What one connection ended with: the callback and its open connection, or a failure.
+type Outcome = Result<(Callback, TcpStream), ListenerError>;
+
+/// A connection being served, for eviction.
+struct Slot {
+    handle: AbortHandle,
+    head_read: Arc<AtomicBool>,
 }
 
 impl LoopbackListener {
@@ -100,14 +135,14 @@ impl LoopbackListener {
                 let Ok(addr) = listener.local_addr() else {
                     continue;
                 };
-                let Ok(redirect_url) =
-                    Url::parse(&format!("http://127.0.0.1:{}{CALLBACK_PATH}", addr.port()))
-                else {
+                let host = format!("127.0.0.1:{}", addr.port());
+                let Ok(redirect_url) = Url::parse(&format!("http://{host}{CALLBACK_PATH}")) else {
                     continue;
                 };
                 return Ok(Self {
                     listener,
                     redirect_url,
+                    host,
                     read_timeout: READ_TIMEOUT,
                 });
             }
@@ -128,16 +163,18 @@ impl LoopbackListener {
     }
 
     /// Serves callbacks until one carries `expected_state`, the `wait` runs out, or `cancel`
-    /// completes. Requests with another `state` get 400 and do not end the wait.
+    /// completes. Requests with another `state` get 400 and do not end the wait. The accepted
+    /// callback's browser connection comes back unanswered, for [`PendingReply`].
     pub async fn wait_for_callback(
         self,
         expected_state: &str,
         wait: Duration,
         cancel: impl Future<Output = ()>,
-    ) -> Result<Callback, ListenerError> {
+    ) -> Result<(Callback, PendingReply), ListenerError> {
         let deadline = tokio::time::sleep(wait);
         tokio::pin!(deadline, cancel);
-        let mut connections = JoinSet::new();
+        let mut connections: JoinSet<Option<Outcome>> = JoinSet::new();
+        let mut slots: VecDeque<Slot> = VecDeque::new();
         loop {
             tokio::select! {
                 biased;
@@ -150,32 +187,53 @@ impl LoopbackListener {
                 }
                 Some(finished) = connections.join_next() => {
                     if let Ok(Some(outcome)) = finished {
-                        return outcome;
+                        return outcome.map(|(callback, stream)| (callback, PendingReply { stream }));
                     }
                 }
                 accepted = self.listener.accept() => {
                     // Accept errors (a reset connection, too many open files) concern one
                     // client; keep serving the others.
-                    if let Ok((stream, _)) = accepted
-                        && connections.len() < MAX_CONNECTIONS
-                    {
-                        let state = expected_state.to_owned();
-                        let timeout = self.read_timeout;
-                        connections.spawn(async move { serve(stream, &state, timeout).await });
+                    let Ok((stream, _)) = accepted else { continue };
+                    slots.retain(|slot| !slot.handle.is_finished());
+                    if slots.len() >= MAX_CONNECTIONS {
+                        // The newest connection is the likeliest to be the browser, which
+                        // sends its request at once: close the oldest one still idle instead.
+                        match slots.iter().position(|slot| !slot.head_read.load(Ordering::Acquire)) {
+                            Some(index) => {
+                                if let Some(oldest) = slots.remove(index) {
+                                    oldest.handle.abort();
+                                }
+                            }
+                            None => continue,
+                        }
                     }
+                    let head_read = Arc::new(AtomicBool::new(false));
+                    let request = Request {
+                        state: expected_state.to_owned(),
+                        host: self.host.clone(),
+                        read_timeout: self.read_timeout,
+                        head_read: head_read.clone(),
+                    };
+                    let handle = connections.spawn(serve(stream, request));
+                    slots.push_back(Slot { handle, head_read });
                 }
             }
         }
     }
 }
 
-/// Answers one connection; `Some` when it ended the sign-in one way or the other.
-async fn serve(
-    mut stream: TcpStream,
-    expected_state: &str,
+/// What serving one connection needs to know.
+struct Request {
+    state: String,
+    host: String,
     read_timeout: Duration,
-) -> Option<Result<Callback, ListenerError>> {
-    let head = match tokio::time::timeout(read_timeout, read_head(&mut stream)).await {
+    head_read: Arc<AtomicBool>,
+}
+
+/// Answers one connection; `Some` when it ended the sign-in one way or the other. A valid
+/// callback is not answered here: its connection is handed back.
+async fn serve(mut stream: TcpStream, request: Request) -> Option<Outcome> {
+    let head = match tokio::time::timeout(request.read_timeout, read_head(&mut stream)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::TooLarge)) => {
             respond(
@@ -194,9 +252,18 @@ async fn serve(
             return None;
         }
     };
-    let (status, reason, page, outcome) = judge(&head, expected_state);
-    respond(&mut stream, status, reason, page).await;
-    outcome
+    request.head_read.store(true, Ordering::Release);
+    match judge(&head, &request.state, &request.host) {
+        Judgement::Answer(status, reason, page) => {
+            respond(&mut stream, status, reason, page).await;
+            None
+        }
+        Judgement::Ended(status, reason, page, failure) => {
+            respond(&mut stream, status, reason, page).await;
+            Some(Err(failure))
+        }
+        Judgement::Callback(callback) => Some(Ok((callback, stream))),
+    }
 }
 
 /// Reads and drops what the client is still sending, for a bounded time and amount: closing a
@@ -221,7 +288,8 @@ enum HeadError {
     Closed,
 }
 
-/// Reads up to the blank line that ends the request head; a GET callback has no body.
+/// Reads up to the blank line that ends the request head, looking for it only in what just
+/// arrived; a GET callback has no body.
 async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
@@ -233,9 +301,11 @@ async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
         if n == 0 {
             return Err(HeadError::Closed);
         }
+        // The terminator may straddle two reads: look from three bytes back.
+        let from = buf.len().saturating_sub(3);
         buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            buf.truncate(end);
+        if let Some(end) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+            buf.truncate(from + end);
             return String::from_utf8(buf).map_err(|_| HeadError::Closed);
         }
         if buf.len() > MAX_REQUEST_BYTES {
@@ -244,29 +314,43 @@ async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
     }
 }
 
-type Judgement = (
-    u16,
-    &'static str,
-    Page,
-    Option<Result<Callback, ListenerError>>,
-);
+/// What to do with one request head.
+enum Judgement {
+    /// Answer and keep waiting.
+    Answer(u16, &'static str, Page),
+    /// Answer, and end the sign-in with this failure.
+    Ended(u16, &'static str, Page, ListenerError),
+    /// The callback: answered once the code exchange is decided.
+    Callback(Callback),
+}
 
 /// Decides the answer to one request head.
-fn judge(head: &str, expected_state: &str) -> Judgement {
-    let request_line = head.lines().next().unwrap_or_default();
+fn judge(head: &str, expected_state: &str, expected_host: &str) -> Judgement {
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(' ');
     let (method, target) = (
         parts.next().unwrap_or_default(),
         parts.next().unwrap_or("/"),
     );
+    // RFC 8252 §8.3 and DNS rebinding: a page on another origin whose name was made to resolve
+    // to 127.0.0.1 sends its own Host; only the address we bound is ours.
+    let hosts: Vec<&str> = lines
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.trim())
+        .collect();
+    if hosts.as_slice() != [expected_host] {
+        return Judgement::Answer(400, "Bad Request", Page::Rejected);
+    }
     let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
-        return (400, "Bad Request", Page::Rejected, None);
+        return Judgement::Answer(400, "Bad Request", Page::Rejected);
     };
     if url.path() != CALLBACK_PATH {
-        return (404, "Not Found", Page::Rejected, None);
+        return Judgement::Answer(404, "Not Found", Page::Rejected);
     }
     if method != "GET" {
-        return (405, "Method Not Allowed", Page::Rejected, None);
+        return Judgement::Answer(405, "Method Not Allowed", Page::Rejected);
     }
     let single = |name: &str| {
         let mut values = url.query_pairs().filter(|(key, _)| key == name);
@@ -278,7 +362,7 @@ fn judge(head: &str, expected_state: &str) -> Judgement {
     // Without the state we sent, the request is not the answer to our sign-in: a forged or a
     // stale redirect. Refuse it and keep waiting for the real one.
     if !single("state").is_some_and(|state| same_secret(&state, expected_state)) {
-        return (400, "Bad Request", Page::WrongState, None);
+        return Judgement::Answer(400, "Bad Request", Page::WrongState);
     }
     if let Some(error) = single("error") {
         let failure = if error == "access_denied" {
@@ -288,19 +372,14 @@ fn judge(head: &str, expected_state: &str) -> Judgement {
                 error: error_code(&error),
             }
         };
-        return (200, "OK", Page::Failed, Some(Err(failure)));
+        return Judgement::Ended(200, "OK", Page::Failed, failure);
     }
     match single("code").filter(|code| !code.is_empty()) {
-        Some(code) => (
-            200,
-            "OK",
-            Page::Success,
-            Some(Ok(Callback {
-                code: AuthorizationCode::new(code),
-                iss: single("iss"),
-            })),
-        ),
-        None => (400, "Bad Request", Page::Rejected, None),
+        Some(code) => Judgement::Callback(Callback {
+            code: AuthorizationCode::new(code),
+            iss: single("iss"),
+        }),
+        None => Judgement::Answer(400, "Bad Request", Page::Rejected),
     }
 }
 
@@ -327,6 +406,7 @@ fn same_secret(a: &str, b: &str) -> bool {
 enum Page {
     Success,
     Failed,
+    ExchangeFailed,
     WrongState,
     Rejected,
 }
@@ -341,6 +421,11 @@ impl Page {
             Self::Failed => (
                 "Sign-in not completed",
                 "No access was granted. Return to Snowlink to see why and try again.",
+            ),
+            Self::ExchangeFailed => (
+                "Sign-in failed",
+                "The instance did not accept the sign-in. Return to Snowlink to see why and \
+                 try again.",
             ),
             Self::WrongState => (
                 "Unexpected sign-in link",
@@ -412,18 +497,21 @@ mod tests {
     async fn get(addr: SocketAddr, target: &str) -> (u16, String) {
         send(
             addr,
-            format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").as_bytes(),
+            format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes(),
         )
         .await
     }
 
+    /// Waits for the callback and, as a successful code exchange would, says "Signed in".
     fn wait(
         listener: LoopbackListener,
     ) -> tokio::task::JoinHandle<Result<Callback, ListenerError>> {
         tokio::spawn(async move {
-            listener
+            let (callback, reply) = listener
                 .wait_for_callback(STATE, Duration::from_secs(10), std::future::pending())
-                .await
+                .await?;
+            reply.signed_in().await;
+            Ok(callback)
         })
     }
 
@@ -497,13 +585,21 @@ mod tests {
         );
         let (status, answer) = send(
             addr,
-            format!("POST /callback?code=a&state={STATE} HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
-                .as_bytes(),
+            format!(
+                "POST /callback?code=a&state={STATE} HTTP/1.1\r\nHost: {addr}\r\n\
+                 Content-Length: 0\r\n\r\n"
+            )
+            .as_bytes(),
         )
         .await;
         assert_eq!(status, 405);
         assert!(answer.contains("Allow: GET"));
-        assert_eq!(send(addr, b"garbage\r\n\r\n").await.0, 404);
+        assert_eq!(
+            send(addr, format!("garbage\r\nHost: {addr}\r\n\r\n").as_bytes())
+                .await
+                .0,
+            404
+        );
         assert!(!waiting.is_finished());
         get(addr, &format!("/callback?code=ok&state={STATE}")).await;
         assert!(waiting.await.unwrap().is_ok());
@@ -633,5 +729,79 @@ mod tests {
             waiting.await.unwrap().unwrap_err(),
             ListenerError::Cancelled
         );
+    }
+
+    #[tokio::test]
+    async fn only_the_bound_host_is_answered() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        let callback = format!("/callback?code=rebound&state={STATE}");
+        for headers in [
+            String::new(),
+            "Host: attacker.example\r\n".to_owned(),
+            format!("Host: localhost:{}\r\n", addr.port()),
+            "Host: 127.0.0.1\r\n".to_owned(),
+            format!("Host: {addr}\r\nHost: attacker.example\r\n"),
+        ] {
+            let raw = format!("GET {callback} HTTP/1.1\r\n{headers}\r\n");
+            assert_eq!(send(addr, raw.as_bytes()).await.0, 400, "{headers:?}");
+        }
+        assert!(!waiting.is_finished());
+        let raw =
+            format!("GET /callback?code=real&state={STATE} HTTP/1.1\r\nhOsT:  {addr} \r\n\r\n");
+        assert_eq!(send(addr, raw.as_bytes()).await.0, 200);
+        assert_eq!(waiting.await.unwrap().unwrap().code.secret(), "real");
+    }
+
+    #[tokio::test]
+    async fn the_browser_hears_signed_in_only_after_the_exchange() {
+        let (listener, addr) = listener().await;
+        let waiting = tokio::spawn(async move {
+            listener
+                .wait_for_callback(STATE, Duration::from_secs(10), std::future::pending())
+                .await
+        });
+        let browser =
+            tokio::spawn(
+                async move { get(addr, &format!("/callback?code=c&state={STATE}")).await },
+            );
+        let (_, reply) = waiting.await.unwrap().unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !browser.is_finished(),
+            "no page before the exchange is decided"
+        );
+        reply.failed().await;
+        let (status, page) = browser.await.unwrap();
+        assert_eq!(status, 200);
+        assert!(page.contains("Sign-in failed"), "{page}");
+        assert!(!page.contains("Signed in"), "{page}");
+    }
+
+    #[tokio::test]
+    async fn the_real_callback_gets_through_64_trickling_sockets() {
+        let (listener, addr) = listener().await;
+        let waiting = wait(listener);
+        // 64 local sockets that send a byte a second and never finish a request.
+        let mut junk = Vec::new();
+        for _ in 0..64 {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            junk.push(tokio::spawn(async move {
+                for byte in b"GET /callback?code=junk".iter().cycle() {
+                    if stream.write_all(&[*byte]).await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Every slot is held by junk now; refusing the newest connection would close this one.
+        let (status, page) = get(addr, &format!("/callback?code=real&state={STATE}")).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(waiting.await.unwrap().unwrap().code.secret(), "real");
+        for task in junk {
+            task.abort();
+        }
     }
 }

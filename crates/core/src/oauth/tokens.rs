@@ -61,8 +61,9 @@ pub async fn access_token_for(
         return Ok(token);
     }
 
-    let refreshed = match store.load::<RefreshToken>(&id).await? {
-        Some(refresh) => match client.refresh(&refresh).await {
+    let previous = store.load::<RefreshToken>(&id).await?;
+    let refreshed = match &previous {
+        Some(refresh) => match client.refresh(refresh).await {
             Err(OAuthError::RelinkNeeded) => None,
             other => Some(other?),
         },
@@ -90,5 +91,15 @@ pub async fn access_token_for(
     };
     tokens.save(store, &id).await?;
     connection.status.token_expires_at = tokens.expires_at;
+    // ServiceNow hands back the same refresh token on refresh, with its first end; only a new
+    // one starts a new lifespan.
+    let renewed = match (&tokens.refresh_token, &previous) {
+        (Some(new), Some(old)) => new.expose() != old.expose(),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if renewed {
+        connection.status.refresh_issued_at = Some(now);
+    }
     Ok(tokens.access_token)
 }

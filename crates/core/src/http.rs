@@ -1,0 +1,343 @@
+//! The one HTTP set-up every Snowlink request uses, for the REST APIs and the OAuth endpoints
+//! alike: rustls with the operating system's trust store, no redirects followed (credentials
+//! are attached to every request, RFC 9700 §4.11), a timeout on every call, the
+//! `snowlink/<version>` user agent, bodies read up to a cap. Failures below HTTP are classified
+//! by their types, not their message text: DNS through our own resolver's error type, refused
+//! connections by `io::ErrorKind`, certificates by `rustls::Error`.
+
+use std::error::Error as _;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::redirect;
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("snowlink/", env!("CARGO_PKG_VERSION"));
+/// Longest wait for a TCP connection, whatever the request's own timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What went wrong below HTTP. `Display` is the message, [`hint`](Self::hint) the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("the host name {host} could not be resolved")]
+    Dns { host: String },
+    #[error("nothing accepted the connection to {host}")]
+    ConnectRefused { host: String },
+    #[error("the instance's TLS certificate is not trusted ({problem})")]
+    TlsUntrusted { problem: CertificateProblem },
+    #[error("the instance did not answer within {} s", .0.as_secs().max(1))]
+    Timeout(Duration),
+    #[error("the connection to the instance failed ({detail})")]
+    Network { detail: String },
+    #[error("the HTTP client could not be set up ({detail})")]
+    Setup { detail: String },
+}
+
+/// Why a certificate was refused, from rustls's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateProblem {
+    /// Signed by an authority the trust store does not hold (also self-signed certificates,
+    /// and what a TLS-inspecting proxy presents).
+    UnknownIssuer,
+    Expired,
+    WrongHost,
+    Revoked,
+    Other,
+}
+
+impl fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownIssuer => "issued by an unknown certificate authority",
+            Self::Expired => "expired",
+            Self::WrongHost => "issued for another host name",
+            Self::Revoked => "revoked",
+            Self::Other => "not trusted",
+        })
+    }
+}
+
+impl TransportError {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Dns { .. } => "Check the instance address and your network or VPN.".into(),
+            Self::ConnectRefused { .. } => "Check the address and port, and that a firewall or \
+                                           proxy lets the connection through."
+                .into(),
+            Self::TlsUntrusted {
+                problem: CertificateProblem::UnknownIssuer,
+            } => "A corporate proxy is probably intercepting TLS: install its CA certificate in \
+                  the operating system's trust store."
+                .into(),
+            Self::TlsUntrusted { .. } => {
+                "Check the instance address and the computer's clock; if a proxy intercepts \
+                 TLS, install its CA certificate in the operating system's trust store."
+                    .into()
+            }
+            Self::Timeout(_) | Self::Network { .. } => {
+                "Check your network or VPN, then retry.".into()
+            }
+            Self::Setup { .. } => "Report this to Snowlink's maintainers.".into(),
+        }
+    }
+
+    /// Whether the same request may succeed later without any change.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout(_) | Self::Network { .. } | Self::ConnectRefused { .. }
+        )
+    }
+}
+
+/// How a client is built: its timeout, and CA certificates to trust beside the OS store (a
+/// proxy's CA given on the command line).
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    pub extra_roots: Vec<reqwest::Certificate>,
+}
+
+impl ClientOptions {
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            extra_roots: Vec::new(),
+        }
+    }
+}
+
+/// The HTTP client every Snowlink request uses.
+pub fn client(timeout: Duration) -> Result<reqwest::Client, TransportError> {
+    client_with(&ClientOptions::new(timeout))
+}
+
+/// The HTTP client with `options`.
+pub fn client_with(options: &ClientOptions) -> Result<reqwest::Client, TransportError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(redirect::Policy::none())
+        .timeout(options.timeout)
+        .connect_timeout(options.timeout.min(CONNECT_TIMEOUT))
+        .dns_resolver(Arc::new(SystemResolver))
+        .tls_certs_merge(options.extra_roots.iter().cloned())
+        .build()
+        .map_err(|err| TransportError::Setup {
+            detail: chain_text(&err),
+        })
+}
+
+/// A failed name lookup, as our resolver reports it: a type the classifier can find in the
+/// error chain.
+#[derive(Debug, thiserror::Error)]
+#[error("could not resolve {host}")]
+struct DnsFailure {
+    host: String,
+}
+
+/// The operating system's resolver (getaddrinfo through tokio), failing with [`DnsFailure`].
+struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            match tokio::net::lookup_host((host.clone(), 0)).await {
+                Ok(found) => {
+                    let addrs: Vec<SocketAddr> = found.collect();
+                    if addrs.is_empty() {
+                        return Err(Box::new(DnsFailure { host }) as _);
+                    }
+                    Ok(Box::new(addrs.into_iter()) as Addrs)
+                }
+                Err(_) => Err(Box::new(DnsFailure { host }) as _),
+            }
+        })
+    }
+}
+
+/// Classifies a request failure against `host` (for the message) and `timeout` (the limit
+/// that was hit, when it was).
+pub fn classify(err: &reqwest::Error, host: &str, timeout: Duration) -> TransportError {
+    if err.is_timeout() {
+        return TransportError::Timeout(timeout);
+    }
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if cause.downcast_ref::<DnsFailure>().is_some() {
+            return TransportError::Dns {
+                host: host.to_owned(),
+            };
+        }
+        if let Some(problem) = certificate_problem(cause) {
+            return TransportError::TlsUntrusted { problem };
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return TransportError::ConnectRefused {
+                        host: host.to_owned(),
+                    };
+                }
+                std::io::ErrorKind::TimedOut => return TransportError::Timeout(timeout),
+                _ => {}
+            }
+            // rustls reports through an io::Error whose inner error is the rustls::Error.
+            if let Some(problem) = io.get_ref().and_then(|inner| certificate_problem(inner)) {
+                return TransportError::TlsUntrusted { problem };
+            }
+        }
+        source = cause.source();
+    }
+    TransportError::Network {
+        detail: chain_text(err),
+    }
+}
+
+fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    use rustls::CertificateError as C;
+    match err.downcast_ref::<rustls::Error>()? {
+        rustls::Error::InvalidCertificate(cert) => Some(match cert {
+            C::UnknownIssuer | C::BadSignature => CertificateProblem::UnknownIssuer,
+            C::Expired
+            | C::ExpiredContext { .. }
+            | C::NotValidYet
+            | C::NotValidYetContext { .. } => CertificateProblem::Expired,
+            C::NotValidForName | C::NotValidForNameContext { .. } => CertificateProblem::WrongHost,
+            C::Revoked => CertificateProblem::Revoked,
+            _ => CertificateProblem::Other,
+        }),
+        rustls::Error::InvalidCertRevocationList(_) => Some(CertificateProblem::Other),
+        _ => None,
+    }
+}
+
+/// The error and its causes in one line, without the request URL (which may carry a query),
+/// bounded and stripped of control characters.
+fn chain_text(err: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = err.source();
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push(if err.is_connect() {
+            "connect error".into()
+        } else {
+            "request error".into()
+        });
+    }
+    crate::text::untrusted(&parts.join(": "), crate::text::MAX_MESSAGE_CHARS)
+}
+
+/// Reads at most `max` bytes of a body, so a hostile server cannot exhaust memory; the flag
+/// says whether more was sent (the rest is not read).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = max - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn failure(url: &str) -> TransportError {
+        let client = client(Duration::from_secs(5)).unwrap();
+        let err = client.get(url).send().await.unwrap_err();
+        let host = reqwest::Url::parse(url)
+            .unwrap()
+            .host_str()
+            .unwrap()
+            .to_owned();
+        classify(&err, &host, Duration::from_secs(5))
+    }
+
+    #[tokio::test]
+    async fn an_unknown_host_is_a_dns_failure() {
+        let err = failure("https://no-such-instance.invalid/api/now/table/incident").await;
+        assert_eq!(
+            err,
+            TransportError::Dns {
+                host: "no-such-instance.invalid".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = failure(&format!("http://127.0.0.1:{port}/")).await;
+        assert!(
+            matches!(err, TransportError::ConnectRefused { .. }),
+            "{err:?}"
+        );
+        assert!(err.is_retryable());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                open.push(stream);
+            }
+        });
+        let client = client(Duration::from_millis(300)).unwrap();
+        let err = client
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            classify(&err, "127.0.0.1", Duration::from_millis(300)),
+            TransportError::Timeout(Duration::from_millis(300))
+        );
+    }
+
+    #[tokio::test]
+    async fn body_reads_stop_at_the_cap() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            if let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = stream.read(&mut request).await;
+                let body = vec![b'x'; 100_000];
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            }
+        });
+        let response = client(Duration::from_secs(5))
+            .unwrap()
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .unwrap();
+        let (body, cut) = read_capped(response, 1000).await.unwrap();
+        assert_eq!(body.len(), 1000);
+        assert!(cut);
+    }
+}

@@ -1,0 +1,374 @@
+//! What the app and the CLI render, decided once here: a connection's card ([`ConnectionView`]:
+//! badge, summary, the actions that apply, whether it is a problem) and every error
+//! ([`ErrorView`]: one code of the closed [`ErrorCode`] set, message, hint, whether a retry may
+//! help, the field at fault and the next step). Hints say what to do in words; each front end
+//! names its own button or flag for the [`NextStep`].
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::connections::{Connection, ConnectionState, GrantKind, InputField, LinkedIdentity};
+
+/// The closed set of error codes the UI and the CLI's JSON share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Something the person typed is wrong or missing; `field` names it.
+    InvalidInput,
+    /// The connection (or whatever was named) does not exist.
+    NotFound,
+    /// The connections file could not be read or written.
+    ConfigError,
+    /// The OS keyring is missing or not answering.
+    KeyringUnavailable,
+    /// The OS keyring is locked.
+    KeyringLocked,
+    /// A secret the connection needs is not in the keyring.
+    SecretMissing,
+    /// The system browser could not be started.
+    BrowserUnavailable,
+    /// A sign-in or token request did not succeed (denied, timed out, refused).
+    SignInFailed,
+    /// The person cancelled.
+    Cancelled,
+    /// The saved sign-in stopped working: only linking again helps.
+    RelinkNeeded,
+    /// The instance could not be reached (DNS, refused, TLS, timeout).
+    InstanceUnreachable,
+    /// The instance answered, but refused or did not understand the request.
+    InstanceError,
+    /// A bug or an unexpected state; the message says what to report.
+    Internal,
+}
+
+/// What the person should do next, for each front end to phrase: the CLI names a flag or a
+/// command, the app a button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[ts(tag = "kind", rename_all = "kebab-case")]
+pub enum NextStep {
+    /// Give (or correct) this input.
+    Provide { field: InputField },
+    /// Say which connection is meant.
+    ChooseConnection,
+    /// Create a connection first.
+    CreateConnection,
+    /// Sign in again through the browser.
+    Relink,
+    /// The same request later may work.
+    Retry,
+}
+
+/// An error as the front ends show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct ErrorView {
+    pub code: ErrorCode,
+    pub message: String,
+    pub hint: String,
+    pub retryable: bool,
+    pub field: Option<InputField>,
+    pub next: Option<NextStep>,
+}
+
+impl ErrorView {
+    pub fn new(code: ErrorCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+            retryable: false,
+            field: None,
+            next: None,
+        }
+    }
+
+    pub fn retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        if retryable && self.next.is_none() {
+            self.next = Some(NextStep::Retry);
+        }
+        self
+    }
+
+    pub fn field(mut self, field: InputField) -> Self {
+        self.field = Some(field);
+        self.next = Some(NextStep::Provide { field });
+        self
+    }
+
+    pub fn next(mut self, next: NextStep) -> Self {
+        self.next = Some(next);
+        self
+    }
+
+    /// A bug or an unexpected state.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            format!("Snowlink hit an unexpected problem: {detail}."),
+            "Try again; if it keeps happening, report it with a support bundle.",
+        )
+        .retryable(true)
+    }
+}
+
+/// How a badge looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(rename_all = "kebab-case")]
+pub enum Tone {
+    Ok,
+    Warn,
+    Bad,
+    Neutral,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct Badge {
+    pub label: String,
+    pub tone: Tone,
+}
+
+/// What can be done with a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(rename_all = "kebab-case")]
+pub enum ConnectionAction {
+    /// Check it live now.
+    Check,
+    /// Link the person's own account (browser sign-in).
+    Link,
+    /// Link again after the saved sign-in died.
+    Relink,
+    /// Revoke and forget the linked account's tokens.
+    Unlink,
+    /// Delete the connection and its secrets.
+    Remove,
+}
+
+/// A connection as the Connections screen and `snowlink status` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct ConnectionView {
+    pub id: String,
+    pub name: String,
+    pub instance: String,
+    pub profile_id: String,
+    pub grant: GrantKind,
+    pub grant_label: String,
+    pub state: ConnectionState,
+    pub badge: Badge,
+    pub identity: Option<LinkedIdentity>,
+    /// One line under the name: who it acts as, or why it is in its state.
+    pub summary: String,
+    pub last_checked: Option<DateTime<Utc>>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub actions: Vec<ConnectionAction>,
+    /// Whether the connection needs attention (the CLI exits 1 for it).
+    pub problem: bool,
+}
+
+impl ConnectionView {
+    pub fn of(connection: &Connection) -> Self {
+        let state = effective_state(connection);
+        let status = &connection.status;
+        let (label, tone) = match state {
+            ConnectionState::Connected => ("Connected", Tone::Ok),
+            ConnectionState::Degraded => ("Degraded", Tone::Warn),
+            ConnectionState::Disconnected => ("Disconnected", Tone::Bad),
+            ConnectionState::RelinkNeeded => ("Re-link needed", Tone::Bad),
+            ConnectionState::NotLinked => ("Not linked", Tone::Neutral),
+        };
+        let summary = match (&connection.linked_identity, &status.reason, state) {
+            (None, _, ConnectionState::NotLinked) => {
+                "No account is linked yet: each person links their own.".into()
+            }
+            (_, Some(reason), s) if s != ConnectionState::Connected => reason.clone(),
+            (Some(identity), ..) => format!("Signed in as {}", identity.user_name),
+            (None, ..) if status.last_checked.is_none() => "Not checked yet.".into(),
+            (None, ..) => "Checked; no identity was reported.".into(),
+        };
+        Self {
+            id: connection.id.to_string(),
+            name: connection.display_name.clone(),
+            instance: connection.instance.to_string(),
+            profile_id: connection.profile_id.clone(),
+            grant: connection.grant,
+            grant_label: connection.grant.label().into(),
+            state,
+            badge: Badge {
+                label: label.into(),
+                tone,
+            },
+            identity: connection.linked_identity.clone(),
+            summary,
+            last_checked: status.last_checked,
+            token_expires_at: status.token_expires_at,
+            actions: actions(connection, state),
+            problem: matches!(
+                state,
+                ConnectionState::Degraded
+                    | ConnectionState::Disconnected
+                    | ConnectionState::RelinkNeeded
+            ),
+        }
+    }
+}
+
+/// A browser sign-in connection with no account is "not linked" whatever an older file said.
+fn effective_state(connection: &Connection) -> ConnectionState {
+    if connection.awaits_link() && connection.status.state != ConnectionState::RelinkNeeded {
+        ConnectionState::NotLinked
+    } else {
+        connection.status.state
+    }
+}
+
+fn actions(connection: &Connection, state: ConnectionState) -> Vec<ConnectionAction> {
+    let mut actions = Vec::new();
+    if state != ConnectionState::NotLinked {
+        actions.push(ConnectionAction::Check);
+    }
+    if connection.grant == GrantKind::AuthCode {
+        match (state, &connection.linked_identity) {
+            (ConnectionState::RelinkNeeded, _) => actions.push(ConnectionAction::Relink),
+            (_, None) => actions.push(ConnectionAction::Link),
+            (_, Some(_)) => {}
+        }
+        if connection.linked_identity.is_some() {
+            actions.push(ConnectionAction::Unlink);
+        }
+    }
+    actions.push(ConnectionAction::Remove);
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connections::{ConnectionId, ConnectionStatus};
+    use crate::instance::InstanceUrl;
+
+    fn connection(grant: GrantKind, linked: bool, state: ConnectionState) -> Connection {
+        Connection {
+            id: ConnectionId::parse("c-1").unwrap(),
+            display_name: "Acme".into(),
+            instance: InstanceUrl::parse("acme").unwrap(),
+            profile_id: "custom".into(),
+            grant,
+            client_id: Some("client".into()),
+            username: None,
+            linked_identity: linked.then(|| {
+                LinkedIdentity::from_instance("abel.tuter", "62826bf03710200044e0bfc8bcbe5df1")
+                    .unwrap()
+            }),
+            status: ConnectionStatus {
+                state,
+                reason: (state != ConnectionState::Connected).then(|| "Why.".into()),
+                ..ConnectionStatus::default()
+            },
+        }
+    }
+
+    #[test]
+    fn badges_actions_and_problems_follow_the_state() {
+        use ConnectionAction::*;
+        use ConnectionState::*;
+        let cases = [
+            (
+                GrantKind::AuthCode,
+                false,
+                Disconnected,
+                "Not linked",
+                vec![Link, Remove],
+                false,
+            ),
+            (
+                GrantKind::AuthCode,
+                true,
+                Connected,
+                "Connected",
+                vec![Check, Unlink, Remove],
+                false,
+            ),
+            (
+                GrantKind::AuthCode,
+                true,
+                RelinkNeeded,
+                "Re-link needed",
+                vec![Check, Relink, Unlink, Remove],
+                true,
+            ),
+            (
+                GrantKind::Basic,
+                false,
+                Disconnected,
+                "Disconnected",
+                vec![Check, Remove],
+                true,
+            ),
+            (
+                GrantKind::Password,
+                true,
+                Degraded,
+                "Degraded",
+                vec![Check, Remove],
+                true,
+            ),
+        ];
+        for (grant, linked, state, label, expected, problem) in cases {
+            let view = ConnectionView::of(&connection(grant, linked, state));
+            assert_eq!(view.badge.label, label, "{grant} {state:?}");
+            assert_eq!(view.actions, expected, "{grant} {state:?}");
+            assert_eq!(view.problem, problem, "{grant} {state:?}");
+        }
+    }
+
+    #[test]
+    fn the_summary_says_who_or_why() {
+        let view = ConnectionView::of(&connection(
+            GrantKind::AuthCode,
+            true,
+            ConnectionState::Connected,
+        ));
+        assert_eq!(view.summary, "Signed in as abel.tuter");
+        let view = ConnectionView::of(&connection(
+            GrantKind::Basic,
+            false,
+            ConnectionState::Disconnected,
+        ));
+        assert_eq!(view.summary, "Why.");
+        let view = ConnectionView::of(&connection(
+            GrantKind::AuthCode,
+            false,
+            ConnectionState::NotLinked,
+        ));
+        assert!(
+            view.summary.contains("No account is linked"),
+            "{}",
+            view.summary
+        );
+    }
+
+    #[test]
+    fn error_views_serialize_for_the_ui() {
+        let view = ErrorView::new(
+            ErrorCode::InvalidInput,
+            "The client ID is missing.",
+            "Enter it.",
+        )
+        .field(InputField::ClientId);
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["code"], "invalid_input");
+        assert_eq!(json["field"], "client-id");
+        assert_eq!(json["next"]["kind"], "provide");
+        assert_eq!(json["next"]["field"], "client-id");
+        let retry = serde_json::to_value(ErrorView::internal("x")).unwrap();
+        assert_eq!(retry["retryable"], true);
+        assert_eq!(retry["next"]["kind"], "retry");
+    }
+}

@@ -1,17 +1,18 @@
 //! Commands over the connection engine: list and check connections, link and unlink the
-//! user's own account. Each is a few lines over `snowlink_core::engine`; the browser sign-in
-//! happens in the system browser (RFC 8252), its URL is streamed to the UI for manual copy, and
-//! the UI can cancel the wait.
+//! user's own account. Each is a few lines over `snowlink_core::engine` and returns the core's
+//! views; the browser sign-in happens in the system browser (RFC 8252), its URL is streamed to
+//! the UI for manual copy, and the UI can cancel the wait.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
 use snowlink_core::BrowserUrl;
-use snowlink_core::connections::{Connection, ConnectionStore};
-use snowlink_core::engine::{BrowserSignIn, Engine, EngineError};
+use snowlink_core::connections::ConnectionStore;
+use snowlink_core::engine::{BrowserSignIn, Engine};
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser};
 use snowlink_core::secrets::KeyringStore;
+use snowlink_core::views::ConnectionView;
 use tauri::State;
 use tauri::ipc::Channel;
 use tokio::sync::oneshot;
@@ -41,8 +42,8 @@ impl Accounts {
         }
     }
 
-    fn engine(&self) -> Result<&Engine, UiError> {
-        self.engine.as_ref().map_err(Clone::clone)
+    fn engine(&self) -> Result<Engine, UiError> {
+        self.engine.clone()
     }
 }
 
@@ -50,41 +51,25 @@ impl Accounts {
 /// the revocation (the tokens are deleted from this computer either way).
 #[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Unlinked {
-    pub connection: Connection,
+    pub connection: ConnectionView,
     pub warning: Option<String>,
 }
 
 #[tauri::command]
-pub async fn list_connections(accounts: State<'_, Accounts>) -> Result<Vec<Connection>, UiError> {
-    Ok(accounts.engine()?.list()?)
-}
-
-/// Runs an engine flow on a blocking thread of the async runtime. Some engine futures are not
-/// provably `Send` for every lifetime (a rustc limitation with higher-ranked borrows), which a
-/// Tauri command needs; driving them to completion on their own thread sidesteps that.
-async fn on_engine<T, F, Fut>(engine: &Engine, flow: F) -> Result<T, UiError>
-where
-    T: Send + 'static,
-    F: FnOnce(Engine) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, EngineError>>,
-{
-    let engine = engine.clone();
-    tauri::async_runtime::spawn_blocking(move || tauri::async_runtime::block_on(flow(engine)))
-        .await
-        .map_err(|err| UiError::internal(format!("the connection task stopped: {err}")))?
-        .map_err(UiError::from)
+pub async fn list_connections(
+    accounts: State<'_, Accounts>,
+) -> Result<Vec<ConnectionView>, UiError> {
+    Ok(accounts.engine()?.views()?)
 }
 
 #[tauri::command]
 pub async fn check_connection(
     accounts: State<'_, Accounts>,
     id: String,
-) -> Result<Connection, UiError> {
-    on_engine(accounts.engine()?, move |engine| async move {
-        let connection = engine.find(Some(&id))?;
-        engine.check(&connection).await
-    })
-    .await
+) -> Result<ConnectionView, UiError> {
+    let engine = accounts.engine()?;
+    let connection = engine.find(Some(&id))?;
+    Ok(ConnectionView::of(&engine.check(&connection).await?))
 }
 
 /// Links the user's own account: opens the system browser on the instance's sign-in page and
@@ -94,29 +79,26 @@ pub async fn link_account(
     accounts: State<'_, Accounts>,
     id: String,
     url: Channel<String>,
-) -> Result<Connection, UiError> {
+) -> Result<ConnectionView, UiError> {
+    let engine = accounts.engine()?;
     let (cancel, cancelled) = oneshot::channel();
     if let Ok(mut slot) = accounts.cancel_sign_in.lock() {
         *slot = Some(cancel);
     }
-    on_engine(accounts.engine()?, move |engine| async move {
-        let browser = SystemBrowser::from_env();
-        let show_url = move |authorize: &BrowserUrl, _: Option<&BrowserError>| {
+    let sign_in = BrowserSignIn {
+        ports: CALLBACK_PORTS.to_vec(),
+        browser: Some(Arc::new(SystemBrowser::from_env()) as Arc<dyn Browser>),
+        wait: SIGN_IN_WAIT,
+        show_url: Arc::new(move |authorize: &BrowserUrl, _: Option<&BrowserError>| {
             let _ = url.send(authorize.as_str().to_owned());
-        };
-        let sign_in = BrowserSignIn {
-            ports: &CALLBACK_PORTS,
-            browser: Some(&browser as &dyn Browser),
-            wait: SIGN_IN_WAIT,
-            show_url: &show_url,
-        };
-        // A dropped sender (a newer sign-in replaced this one) cancels too.
-        let cancelled = async {
-            let _ = cancelled.await;
-        };
-        engine.link(Some(&id), &sign_in, cancelled).await
-    })
-    .await
+        }),
+    };
+    // A dropped sender (a newer sign-in replaced this one) cancels too.
+    let cancelled = async {
+        let _ = cancelled.await;
+    };
+    let linked = engine.link(Some(&id), &sign_in, cancelled).await?;
+    Ok(ConnectionView::of(&linked))
 }
 
 /// Stops waiting for the browser sign-in in progress, if any.
@@ -135,12 +117,9 @@ pub async fn unlink_account(
     accounts: State<'_, Accounts>,
     id: String,
 ) -> Result<Unlinked, UiError> {
-    let (connection, revoke_error) = on_engine(accounts.engine()?, move |engine| async move {
-        engine.unlink(Some(&id)).await
-    })
-    .await?;
+    let (connection, revoke_error) = accounts.engine()?.unlink(Some(&id)).await?;
     Ok(Unlinked {
-        connection,
+        connection: ConnectionView::of(&connection),
         warning: revoke_error.map(|err| {
             format!(
                 "The instance did not confirm that the tokens are revoked ({err}); they were deleted \

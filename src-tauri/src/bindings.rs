@@ -9,10 +9,10 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::accounts::Unlinked;
-    use crate::error::{ErrorCode, UiError};
     use snowlink_core::InstanceUrlView;
-    use snowlink_core::connections::{
-        Connection, ConnectionState, ConnectionStatus, GrantKind, LinkedIdentity,
+    use snowlink_core::connections::{ConnectionState, GrantKind, InputField, LinkedIdentity};
+    use snowlink_core::views::{
+        Badge, ConnectionAction, ConnectionView, ErrorCode, ErrorView, NextStep, Tone,
     };
 
     fn bindings_dir() -> PathBuf {
@@ -41,12 +41,16 @@ mod tests {
     fn committed_typescript_bindings_match_the_rust_types() {
         let update = std::env::var_os("SNOWLINK_UPDATE_BINDINGS").is_some();
         let drift: Vec<String> = [
-            check::<UiError>(update),
+            check::<ErrorView>(update),
             check::<ErrorCode>(update),
+            check::<NextStep>(update),
+            check::<InputField>(update),
             check::<InstanceUrlView>(update),
-            check::<Connection>(update),
+            check::<ConnectionView>(update),
+            check::<Badge>(update),
+            check::<Tone>(update),
+            check::<ConnectionAction>(update),
             check::<ConnectionState>(update),
-            check::<ConnectionStatus>(update),
             check::<GrantKind>(update),
             check::<LinkedIdentity>(update),
             check::<Unlinked>(update),

@@ -16,7 +16,7 @@ pub fn parse_instance(text: String) -> Result<InstanceUrlView, UiError> {
 /// Opens an http(s) URL in the system browser (never in the app's own webview).
 #[tauri::command]
 pub fn open_in_browser<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), UiError> {
-    let url = BrowserUrl::parse(&url)?;
+    let url = BrowserUrl::parse(&url).map_err(UiError::from_browser_url)?;
     app.opener()
         .open_url(url.as_str(), None::<&str>)
         .map_err(UiError::browser_unavailable)

@@ -98,12 +98,12 @@ async fn basic_auth_connects_and_keeps_the_password_only_in_the_keyring() {
         ])
         .await;
     assert_eq!(run.code, 0, "{run:#?}");
-    assert_eq!(run.json()["linkedIdentity"]["userName"], admin.as_str());
+    assert_eq!(run.json()["identity"]["userName"], admin.as_str());
 
     let status = snowlink.run(&["status", "--json"]).await;
     assert_eq!(status.code, 0, "{status:#?}");
     let connection = &status.json()["connections"][0];
-    assert_eq!(connection["status"]["state"], "connected", "{status:#?}");
+    assert_eq!(connection["state"], "connected", "{status:#?}");
     assert_eq!(connection["grant"], "basic");
 
     let config = config_text(&snowlink);
@@ -184,8 +184,8 @@ async fn the_password_grant_connects_and_shows_the_token_expiry() {
     assert_eq!(run.code, 0, "{run:#?}");
     let status = snowlink.run(&["status", "--json"]).await;
     let connection = &status.json()["connections"][0];
-    assert_eq!(connection["status"]["state"], "connected", "{status:#?}");
-    let expires = connection["status"]["tokenExpiresAt"]
+    assert_eq!(connection["state"], "connected", "{status:#?}");
+    let expires = connection["tokenExpiresAt"]
         .as_str()
         .expect("a token expiry");
     let expires = chrono_free_minutes_from_now(expires);
@@ -252,17 +252,18 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
         ])
         .await;
     assert_eq!(run.code, 0, "{run:#?}");
-    assert!(run.json()["linkedIdentity"].is_null(), "{run:#?}");
+    assert!(run.json()["identity"].is_null(), "{run:#?}");
     assert!(
         run.browser_log.is_empty(),
         "no browser was opened: {run:#?}"
     );
     let status = admin_cli.run(&["status", "--json"]).await;
-    let unlinked = &status.json()["connections"][0]["status"];
-    assert_eq!(unlinked["state"], "disconnected", "{status:#?}");
+    let unlinked = &status.json()["connections"][0];
+    assert_eq!(unlinked["state"], "not-linked", "{status:#?}");
+    assert_eq!(unlinked["badge"]["label"], "Not linked", "{status:#?}");
     assert_eq!(
-        unlinked["reason"], "No account is linked yet.",
-        "{status:#?}"
+        status.code, 0,
+        "nothing is wrong with a connection nobody linked yet"
     );
 
     // The end user, on the same machine and connection, links their own account.
@@ -292,11 +293,11 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
     let status = user_cli.run(&["status", "--json"]).await;
     let connection = &status.json()["connections"][0];
     assert_eq!(
-        connection["linkedIdentity"]["userName"], "end.user",
+        connection["identity"]["userName"], "end.user",
         "{status:#?}"
     );
     let user_id = sim.state().query("sys_user", "user_name=end.user")[0]["sys_id"].clone();
-    assert_eq!(connection["linkedIdentity"]["sysId"], user_id.as_str());
+    assert_eq!(connection["identity"]["sysId"], user_id.as_str());
     let user_tokens = || {
         sim.state()
             .query("oauth_credential", &format!("user={user_id}"))
@@ -316,7 +317,7 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
     assert_eq!(user_tokens(), 0, "the instance revoked the user's tokens");
     let status = user_cli.run(&["status", "--json", "--offline"]).await;
     assert!(
-        status.json()["connections"][0]["linkedIdentity"].is_null(),
+        status.json()["connections"][0]["identity"].is_null(),
         "{status:#?}"
     );
 }
@@ -359,7 +360,7 @@ async fn revoked_tokens_of_a_password_grant_are_replaced_by_signing_in_again() {
     assert!(sim.state().revoke_tokens(&admin) > 0);
     let status = cli.run(&["status", "--json"]).await;
     assert_eq!(
-        status.json()["connections"][0]["status"]["state"],
+        status.json()["connections"][0]["state"],
         "connected",
         "{status:#?}"
     );
@@ -381,7 +382,7 @@ async fn a_revoked_browser_sign_in_means_relink_needed() {
     assert!(sim.state().revoke_tokens(&admin) > 0);
     let status = cli.run(&["status", "--json"]).await;
     assert_eq!(
-        status.json()["connections"][0]["status"]["state"],
+        status.json()["connections"][0]["state"],
         "relink-needed",
         "{status:#?}"
     );
@@ -390,7 +391,11 @@ async fn a_revoked_browser_sign_in_means_relink_needed() {
         text.code, 1,
         "an unhealthy connection fails `status`: {text:#?}"
     );
-    assert!(text.stdout.contains("re-link needed"), "{text:#?}");
+    assert!(text.stdout.contains("Re-link needed"), "{text:#?}");
+    assert_eq!(
+        status.code, 1,
+        "`status --json` fails for it too: {status:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -429,13 +434,13 @@ async fn client_credentials_act_as_the_oauth_application_user() {
         .await;
     assert_eq!(run.code, 0, "{run:#?}");
     assert_eq!(
-        run.json()["linkedIdentity"]["userName"],
+        run.json()["identity"]["userName"],
         "svc.integration",
         "{run:#?}"
     );
     let status = cli.run(&["status", "--json"]).await;
     assert_eq!(
-        status.json()["connections"][0]["status"]["state"],
+        status.json()["connections"][0]["state"],
         "connected",
         "{status:#?}"
     );
@@ -528,9 +533,9 @@ async fn link_against_the_snowlink_sim_command_shows_the_identity_in_status() {
     let status = cli.run(&["status", "--json"]).await;
     let connection = &status.json()["connections"][0];
     assert_eq!(
-        connection["linkedIdentity"]["userName"], "beth.anglin",
+        connection["identity"]["userName"], "beth.anglin",
         "{status:#?}"
     );
-    assert_eq!(connection["status"]["state"], "connected", "{status:#?}");
+    assert_eq!(connection["state"], "connected", "{status:#?}");
     sim.kill().await.unwrap();
 }

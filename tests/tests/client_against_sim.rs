@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use snowlink_core::InstanceUrl;
-use snowlink_core::api::{ApiError, Auth, AuthFailure, Forbidden, SnowClient, TableQuery, field};
+use snowlink_core::api::{
+    ApiError, Auth, AuthFailure, EncodedQuery, Forbidden, SnowClient, TableQuery, field,
+};
+use snowlink_core::http::{CertificateProblem, TransportError};
 use snowlink_core::secrets::Password;
 use snowlink_sim::{Fault, RunningSim, Seed, Sim, UserSpec};
 
@@ -35,7 +38,7 @@ async fn queries_page_through_link_headers_and_counts_use_the_aggregate_api() {
     assert!(expected > 5, "the demo seed has active incidents");
 
     let query = TableQuery {
-        query: Some("active=true".into()),
+        query: Some(EncodedQuery::raw("active=true")),
         limit: Some(5),
         ..Default::default()
     };
@@ -60,11 +63,18 @@ async fn queries_page_through_link_headers_and_counts_use_the_aggregate_api() {
     );
 
     assert_eq!(
-        client.count("incident", Some("active=true")).await.unwrap(),
+        client
+            .count("incident", Some(&EncodedQuery::raw("active=true")))
+            .await
+            .unwrap(),
         expected as u64
     );
     let groups = client
-        .count_by("incident", Some("active=true"), "priority")
+        .count_by(
+            "incident",
+            Some(&EncodedQuery::raw("active=true")),
+            "priority",
+        )
         .await
         .unwrap();
     assert_eq!(groups.iter().map(|g| g.count).sum::<u64>(), expected as u64);
@@ -228,7 +238,15 @@ async fn an_untrusted_certificate_is_named_as_such() {
         .count("incident", None)
         .await
         .unwrap_err();
-    assert!(matches!(err, ApiError::TlsUntrusted { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ApiError::Transport(TransportError::TlsUntrusted {
+                problem: CertificateProblem::UnknownIssuer
+            })
+        ),
+        "{err:?}"
+    );
     assert!(err.hint().contains("proxy"));
 }
 
@@ -244,7 +262,10 @@ async fn slow_instances_time_out_and_dropped_connections_fail_cleanly() {
     let impatient = SnowClient::with_timeout(instance, auth, Duration::from_millis(300)).unwrap();
     sim.set_fault(Fault::Latency(Duration::from_secs(3)));
     let err = impatient.count("incident", None).await.unwrap_err();
-    assert!(matches!(err, ApiError::Timeout(_)), "{err:?}");
+    assert!(
+        matches!(err, ApiError::Transport(TransportError::Timeout(_))),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
 
     sim.clear_faults();
@@ -256,7 +277,9 @@ async fn slow_instances_time_out_and_dropped_connections_fail_cleanly() {
     assert!(
         matches!(
             err,
-            ApiError::Network { .. } | ApiError::ConnectRefused { .. }
+            ApiError::Transport(
+                TransportError::Network { .. } | TransportError::ConnectRefused { .. }
+            )
         ),
         "{err:?}"
     );
@@ -279,7 +302,13 @@ async fn nothing_listening_is_connect_refused() {
         .count("incident", None)
         .await
         .unwrap_err();
-    assert!(matches!(err, ApiError::ConnectRefused { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ApiError::Transport(TransportError::ConnectRefused { .. })
+        ),
+        "{err:?}"
+    );
 }
 
 /// A one-request server that is not ServiceNow: answers `response` verbatim and hands back the
@@ -441,7 +470,7 @@ async fn a_name_that_does_not_resolve_is_a_dns_error() {
     let client = SnowClient::with_timeout(instance, auth, Duration::from_secs(20)).unwrap();
     let err = client.count("incident", None).await.unwrap_err();
     assert!(
-        matches!(&err, ApiError::Dns { host } if host == "snowlink-test.invalid"),
+        matches!(&err, ApiError::Transport(TransportError::Dns { host }) if host == "snowlink-test.invalid"),
         "{err:?}"
     );
     assert!(err.hint().contains("address"));

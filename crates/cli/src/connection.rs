@@ -1,46 +1,41 @@
-//! `snowlink connect`, `link`, `unlink` and `status`: the connection engine of
-//! `snowlink-core` in a terminal. Secrets are typed at a prompt without echo or read from
-//! `SNOWLINK_CLIENT_SECRET`, `SNOWLINK_PASSWORD` and `SNOWLINK_API_KEY`, never from arguments.
-//! The sign-in URL is always printed for manual copy, and Ctrl-C cancels a browser sign-in.
+//! `snowlink connect`, `link`, `unlink`, `remove` and `status`: the connection engine of
+//! `snowlink-core` in a terminal. Secrets are typed at a prompt without echo or read from the
+//! environment variables the core names, never from arguments. The sign-in URL is always
+//! printed for manual copy, and Ctrl-C cancels a browser sign-in.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use snowlink_core::connections::{Connection, ConnectionState, ConnectionStore, GrantKind};
+use snowlink_core::connections::{Connection, ConnectionStore, GrantKind};
 use snowlink_core::engine::{BrowserSignIn, ConnectRequest, Engine, EngineError, ProvidedSecrets};
 use snowlink_core::oauth::{
     Browser, BrowserError, CALLBACK_PORTS, DEFAULT_SIGN_IN_WAIT, SystemBrowser,
 };
-use snowlink_core::secrets::{ApiKey, ClientSecret, KeyringStore, Password};
+use snowlink_core::secrets::KeyringStore;
+use snowlink_core::views::{ConnectionView, ErrorView};
 use snowlink_core::{BrowserUrl, InstanceUrl};
 
-use crate::output::{Failure, fail, print_json, print_line};
+use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
 
-/// Exit code for bad usage (a missing flag, a refused confirmation), as clap uses.
-const USAGE: u8 = 2;
+/// A grant as a flag value; the names and labels come from the core.
+#[derive(Clone, Copy)]
+pub struct GrantChoice(GrantKind);
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum GrantArg {
-    AuthCode,
-    Password,
-    ClientCredentials,
-    Basic,
-    ApiKey,
-}
+static GRANT_CHOICES: LazyLock<Vec<GrantChoice>> =
+    LazyLock::new(|| GrantKind::ALL.into_iter().map(GrantChoice).collect());
 
-impl From<GrantArg> for GrantKind {
-    fn from(grant: GrantArg) -> Self {
-        match grant {
-            GrantArg::AuthCode => GrantKind::AuthCode,
-            GrantArg::Password => GrantKind::Password,
-            GrantArg::ClientCredentials => GrantKind::ClientCredentials,
-            GrantArg::Basic => GrantKind::Basic,
-            GrantArg::ApiKey => GrantKind::ApiKey,
-        }
+impl ValueEnum for GrantChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &GRANT_CHOICES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()).help(self.0.label()))
     }
 }
 
@@ -66,7 +61,7 @@ pub struct ConnectArgs {
     #[arg(long)]
     name: String,
     #[arg(long, value_enum)]
-    grant: GrantArg,
+    grant: GrantChoice,
     /// The Client ID of the Application Registry record (OAuth grants).
     #[arg(long)]
     client_id: Option<String>,
@@ -106,6 +101,18 @@ pub struct UnlinkArgs {
 }
 
 #[derive(Args)]
+pub struct RemoveArgs {
+    /// The connection to remove.
+    #[arg(long)]
+    connection: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    yes: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 pub struct StatusArgs {
     /// Show the last saved status without contacting the instances.
     #[arg(long)]
@@ -117,20 +124,12 @@ pub struct StatusArgs {
 pub fn connect(args: ConnectArgs) -> ExitCode {
     let instance = match InstanceUrl::parse(&args.instance) {
         Ok(instance) => instance,
-        Err(err) => {
-            let failure = Failure {
-                code: "invalid_input",
-                message: format!("--instance: {err}"),
-                hint: err.hint(),
-            };
-            fail(&failure, args.json);
-            return ExitCode::from(USAGE);
-        }
+        Err(err) => return fail(&EngineError::from(err).view(), args.json),
     };
-    let grant = GrantKind::from(args.grant);
+    let grant = args.grant.0;
     let provided = match read_secrets(grant) {
         Ok(provided) => provided,
-        Err(failure) => return fail(&failure, args.json),
+        Err(view) => return fail(&view, args.json),
     };
     let request = ConnectRequest {
         name: args.name,
@@ -152,23 +151,19 @@ pub fn connect(args: ConnectArgs) -> ExitCode {
             },
         );
     }
+    let sign_in = sign_in(&args.sign_in);
     run(
         args.json,
-        |engine| async move {
-            let browser = browser(&args.sign_in);
-            let sign_in = sign_in(&args.sign_in, browser.as_ref().map(|b| b as &dyn Browser));
-            engine.connect(request, provided, &sign_in, ctrl_c()).await
-        },
+        |engine| async move { engine.connect(request, provided, &sign_in, ctrl_c()).await },
         |connection| describe(connection, "Connected"),
     )
 }
 
 pub fn link(args: LinkArgs) -> ExitCode {
+    let sign_in = sign_in(&args.sign_in);
     run(
         args.json,
         |engine| async move {
-            let browser = browser(&args.sign_in);
-            let sign_in = sign_in(&args.sign_in, browser.as_ref().map(|b| b as &dyn Browser));
             engine
                 .link(args.connection.as_deref(), &sign_in, ctrl_c())
                 .await
@@ -178,35 +173,21 @@ pub fn link(args: LinkArgs) -> ExitCode {
 }
 
 pub fn unlink(args: UnlinkArgs) -> ExitCode {
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            let failure = Failure {
-                code: "invalid_input",
-                message: "unlink needs a confirmation and there is no terminal to ask on".into(),
-                hint: "Pass --yes to unlink without asking.".into(),
-            };
-            fail(&failure, args.json);
-            return ExitCode::from(USAGE);
-        }
-        let which = args.connection.as_deref().unwrap_or("the connection");
-        if !confirm(&format!(
+    let which = args.connection.as_deref().unwrap_or("the connection");
+    if let Some(code) = confirmed(
+        args.yes,
+        args.json,
+        &format!(
             "Unlink your ServiceNow account from {which}? Its tokens are revoked and deleted. [y/N] "
-        )) {
-            eprintln!("Nothing changed.");
-            return ExitCode::SUCCESS;
-        }
+        ),
+    ) {
+        return code;
     }
     run(
         args.json,
         |engine| async move {
             let (connection, revoke_error) = engine.unlink(args.connection.as_deref()).await?;
-            if let Some(err) = revoke_error {
-                eprintln!(
-                    "warning: the instance did not confirm the revocation ({err}); the tokens were \
-                 deleted from this machine anyway. {}",
-                    err.hint()
-                );
-            }
+            warn_unrevoked(revoke_error);
             Ok(connection)
         },
         |connection| {
@@ -218,68 +199,129 @@ pub fn unlink(args: UnlinkArgs) -> ExitCode {
     )
 }
 
+pub fn remove(args: RemoveArgs) -> ExitCode {
+    if let Some(code) = confirmed(
+        args.yes,
+        args.json,
+        &format!(
+            "Remove the connection {}? Its tokens are revoked and every secret it has is \
+             deleted. [y/N] ",
+            args.connection
+        ),
+    ) {
+        return code;
+    }
+    run(
+        args.json,
+        |engine| async move {
+            let (connection, revoke_error) = engine.remove(&args.connection).await?;
+            warn_unrevoked(revoke_error);
+            Ok(connection)
+        },
+        |connection| {
+            format!(
+                "Removed {}: its secrets are deleted from the keyring.",
+                connection.display_name
+            )
+        },
+    )
+}
+
+fn warn_unrevoked(revoke_error: Option<snowlink_core::oauth::OAuthError>) {
+    if let Some(err) = revoke_error {
+        eprint_line(&format!(
+            "warning: the instance did not confirm the revocation ({err}); the tokens were \
+             deleted from this machine anyway. {}",
+            err.hint()
+        ));
+    }
+}
+
+/// `None` to go on; otherwise the exit code: a refusal is no failure, no terminal to ask on is
+/// bad usage.
+fn confirmed(yes: bool, json: bool, question: &str) -> Option<ExitCode> {
+    if yes {
+        return None;
+    }
+    if !std::io::stdin().is_terminal() {
+        let view = ErrorView::new(
+            snowlink_core::views::ErrorCode::InvalidInput,
+            "This needs a confirmation and there is no terminal to ask on.",
+            "Pass --yes to go ahead without asking.",
+        );
+        fail(&view, json);
+        return Some(ExitCode::from(USAGE));
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let agreed = std::io::stdin().read_line(&mut answer).is_ok()
+        && matches!(answer.trim(), "y" | "Y" | "yes");
+    if agreed {
+        None
+    } else {
+        eprint_line("Nothing changed.");
+        Some(ExitCode::SUCCESS)
+    }
+}
+
 #[derive(Serialize)]
 struct StatusReport {
-    connections: Vec<Connection>,
+    connections: Vec<ConnectionView>,
 }
 
 pub fn status(args: StatusArgs) -> ExitCode {
     let json = args.json;
     let result = with_engine(|engine| async move {
-        let connections = engine.list()?;
         if args.offline {
-            return Ok(connections);
+            return engine.views();
         }
-        let mut checked = Vec::with_capacity(connections.len());
-        for connection in &connections {
-            checked.push(engine.check(connection).await?);
+        let mut checked = Vec::new();
+        for connection in engine.list()? {
+            checked.push(ConnectionView::of(&engine.check(&connection).await?));
         }
         Ok(checked)
     });
-    match result {
-        Ok(connections) if json => print_json(&StatusReport { connections }),
-        Ok(connections) if connections.is_empty() => print_line(
-            "No connections yet. Create one with: snowlink connect --instance URL --name NAME --grant …",
-        ),
-        Ok(connections) => {
-            let lines: Vec<String> = connections.iter().map(status_line).collect();
-            let code = print_line(&lines.join("\n"));
-            let healthy = connections
-                .iter()
-                .all(|c| c.status.state == ConnectionState::Connected);
-            if healthy { code } else { ExitCode::FAILURE }
-        }
-        Err(err) => report(&err, json),
+    let connections = match result {
+        Ok(connections) => connections,
+        Err(err) => return fail(&err.view(), json),
+    };
+    let healthy = connections.iter().all(|c| !c.problem);
+    let printed = if json {
+        print_json(&StatusReport { connections })
+    } else if connections.is_empty() {
+        print_line(
+            "No connections yet. Create one with: snowlink connect --instance URL --name NAME --grant GRANT",
+        )
+    } else {
+        let lines: Vec<String> = connections.iter().map(status_lines).collect();
+        print_line(&lines.join("\n"))
+    };
+    if printed != ExitCode::SUCCESS || healthy {
+        printed
+    } else {
+        ExitCode::FAILURE
     }
 }
 
-fn status_line(connection: &Connection) -> String {
-    let state = match connection.status.state {
-        ConnectionState::Connected => "connected",
-        ConnectionState::Degraded => "degraded",
-        ConnectionState::Disconnected => "disconnected",
-        ConnectionState::RelinkNeeded => "re-link needed",
-    };
-    let mut line = format!(
-        "{} ({}): {state}",
-        connection.display_name, connection.instance
-    );
-    if let Some(identity) = &connection.linked_identity {
-        line.push_str(&format!(
-            "\n  signed in as {} ({})",
+fn status_lines(view: &ConnectionView) -> String {
+    let mut lines = vec![
+        format!("{} ({}): {}", view.name, view.instance, view.badge.label),
+        format!("  {}", view.summary),
+    ];
+    if let Some(identity) = &view.identity {
+        lines.push(format!(
+            "  account {} (sys_id {})",
             identity.user_name, identity.sys_id
         ));
     }
-    if let Some(expires) = connection.status.token_expires_at {
-        line.push_str(&format!(
-            "\n  token expires {}",
+    if let Some(expires) = view.token_expires_at {
+        lines.push(format!(
+            "  token expires {}",
             expires.format("%Y-%m-%d %H:%M UTC")
         ));
     }
-    if let Some(reason) = &connection.status.reason {
-        line.push_str(&format!("\n  {reason}"));
-    }
-    line
+    lines.join("\n")
 }
 
 fn describe(connection: &Connection, verb: &str) -> String {
@@ -301,9 +343,9 @@ where
     Fut: Future<Output = Result<Connection, EngineError>>,
 {
     match with_engine(flow) {
-        Ok(connection) if json => print_json(&connection),
+        Ok(connection) if json => print_json(&ConnectionView::of(&connection)),
         Ok(connection) => print_line(&text(&connection)),
-        Err(err) => report(&err, json),
+        Err(err) => fail(&err.view(), json),
     }
 }
 
@@ -312,68 +354,46 @@ where
     F: FnOnce(Engine) -> Fut,
     Fut: Future<Output = Result<T, EngineError>>,
 {
+    let store = ConnectionStore::in_config_dir()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|err| {
-            EngineError::Api(snowlink_core::api::ApiError::Network {
-                detail: format!("could not start: {err}"),
-            })
+            EngineError::Api(
+                snowlink_core::http::TransportError::Setup {
+                    detail: format!("could not start the async runtime: {err}"),
+                }
+                .into(),
+            )
         })?;
-    let store = ConnectionStore::in_config_dir()?;
     runtime.block_on(flow(Engine::new(store, Arc::new(KeyringStore::new()))))
 }
 
-fn report(err: &EngineError, json: bool) -> ExitCode {
-    let code = match err {
-        EngineError::MissingInput { .. } | EngineError::AmbiguousConnection => "invalid_input",
-        EngineError::UnknownConnection(_) | EngineError::NoConnections => "not_found",
-        EngineError::Secrets(_) => "keyring",
-        EngineError::OAuth(_) => "sign_in",
-        _ => "instance",
-    };
-    let failure = Failure {
-        code,
-        message: err.to_string(),
-        hint: err.hint(),
-    };
-    fail(&failure, json);
-    match err {
-        EngineError::MissingInput { .. } | EngineError::AmbiguousConnection => {
-            ExitCode::from(USAGE)
-        }
-        _ => ExitCode::FAILURE,
-    }
-}
-
-fn browser(args: &SignInArgs) -> Option<SystemBrowser> {
-    (!args.no_browser).then(SystemBrowser::from_env)
-}
-
-fn sign_in<'a>(args: &'a SignInArgs, browser: Option<&'a dyn Browser>) -> BrowserSignIn<'a> {
+fn sign_in(args: &SignInArgs) -> BrowserSignIn {
     BrowserSignIn {
-        ports: match &args.port {
-            Some(port) => std::slice::from_ref(port),
-            None => &CALLBACK_PORTS,
+        ports: match args.port {
+            Some(port) => vec![port],
+            None => CALLBACK_PORTS.to_vec(),
         },
-        browser,
+        browser: (!args.no_browser)
+            .then(|| Arc::new(SystemBrowser::from_env()) as Arc<dyn Browser>),
         wait: Duration::from_secs(args.wait),
-        show_url: &show_url,
+        show_url: Arc::new(show_url),
     }
 }
 
 fn show_url(url: &BrowserUrl, browser_error: Option<&BrowserError>) {
-    eprintln!(
+    eprint_line(&format!(
         "Sign in to ServiceNow in your browser. If it did not open, open this URL:\n  {}",
         url.as_str()
-    );
+    ));
     if let Some(err) = browser_error {
-        eprintln!(
+        eprint_line(&format!(
             "  (the browser could not be started: {err}; {})",
             err.hint()
-        );
+        ));
     }
-    eprintln!("Waiting for the sign-in to finish (Ctrl-C to cancel)…");
+    eprint_line("Waiting for the sign-in to finish (Ctrl-C to cancel)…");
 }
 
 async fn ctrl_c() {
@@ -383,59 +403,43 @@ async fn ctrl_c() {
     }
 }
 
-/// The secrets the grant needs: from the environment, else a prompt without echo when there
-/// is a terminal. A missing one is reported by the engine with the field's name.
-fn read_secrets(grant: GrantKind) -> Result<ProvidedSecrets, Failure> {
+/// The secrets the grant takes (the core's table): from the environment, else a prompt without
+/// echo when there is a terminal. A missing required one is reported by the engine by name.
+fn read_secrets(grant: GrantKind) -> Result<ProvidedSecrets, ErrorView> {
     let mut provided = ProvidedSecrets::default();
-    match grant {
-        GrantKind::AuthCode => {
-            provided.client_secret = secret(
-                "SNOWLINK_CLIENT_SECRET",
-                "Client secret (empty for a public client with PKCE): ",
-            )?
-            .map(ClientSecret::new);
+    for input in grant.inputs() {
+        let Some(env) = input.field.env_var() else {
+            continue;
+        };
+        if let Ok(value) = std::env::var(env)
+            && !value.is_empty()
+        {
+            provided.set(input.field, value);
+            continue;
         }
-        GrantKind::Password => {
-            provided.client_secret =
-                secret("SNOWLINK_CLIENT_SECRET", "Client secret: ")?.map(ClientSecret::new);
-            provided.password =
-                secret("SNOWLINK_PASSWORD", "ServiceNow password: ")?.map(Password::new);
+        if !std::io::stdin().is_terminal() {
+            continue;
         }
-        GrantKind::ClientCredentials => {
-            provided.client_secret =
-                secret("SNOWLINK_CLIENT_SECRET", "Client secret: ")?.map(ClientSecret::new);
-        }
-        GrantKind::Basic => {
-            provided.password =
-                secret("SNOWLINK_PASSWORD", "ServiceNow password: ")?.map(Password::new);
-        }
-        GrantKind::ApiKey => {
-            provided.api_key = secret("SNOWLINK_API_KEY", "API key: ")?.map(ApiKey::new);
+        let label = input.field.label().trim_start_matches("the ");
+        let prompt = if input.required {
+            format!("{label}: ")
+        } else {
+            format!("{label} (empty if there is none): ")
+        };
+        let typed = rpassword::prompt_password(prompt).map_err(|err| {
+            ErrorView::new(
+                snowlink_core::views::ErrorCode::InvalidInput,
+                format!(
+                    "Could not read {} from the terminal: {err}",
+                    input.field.label()
+                ),
+                format!("Set {env} instead."),
+            )
+            .field(input.field)
+        })?;
+        if !typed.is_empty() {
+            provided.set(input.field, typed);
         }
     }
     Ok(provided)
-}
-
-fn secret(env: &str, prompt: &str) -> Result<Option<String>, Failure> {
-    if let Ok(value) = std::env::var(env)
-        && !value.is_empty()
-    {
-        return Ok(Some(value));
-    }
-    if !std::io::stdin().is_terminal() {
-        return Ok(None);
-    }
-    let typed = rpassword::prompt_password(prompt).map_err(|err| Failure {
-        code: "invalid_input",
-        message: format!("could not read the secret from the terminal: {err}"),
-        hint: format!("Set {env} instead."),
-    })?;
-    Ok((!typed.is_empty()).then_some(typed))
-}
-
-fn confirm(question: &str) -> bool {
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes")
 }

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use snowlink_core::InstanceUrlView;
+use snowlink_core::engine::EngineError;
 
-use crate::output::{Failure, fail, print_json, print_line};
+use crate::output::{fail, print_json, print_line};
 
 #[derive(Subcommand)]
 pub enum InstanceCommand {
@@ -25,14 +26,7 @@ pub fn run(command: InstanceCommand) -> ExitCode {
         InstanceCommand::Parse { text, json } => match InstanceUrlView::parse(&text) {
             Ok(view) if json => print_json(&view),
             Ok(view) => print_line(&view.url),
-            Err(err) => fail(
-                &Failure {
-                    code: "invalid_instance",
-                    message: err.to_string(),
-                    hint: err.hint(),
-                },
-                json,
-            ),
+            Err(err) => fail(&EngineError::from(err).view(), json),
         },
     }
 }

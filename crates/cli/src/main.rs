@@ -34,6 +34,8 @@ enum Command {
     Link(connection::LinkArgs),
     /// Unlink your account: revoke and delete its tokens.
     Unlink(connection::UnlinkArgs),
+    /// Remove a connection: revoke its tokens and delete its secrets.
+    Remove(connection::RemoveArgs),
     /// Connections, their state, token expiry and linked identity.
     Status(connection::StatusArgs),
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Connect(args) => connection::connect(args),
         Command::Link(args) => connection::link(args),
         Command::Unlink(args) => connection::unlink(args),
+        Command::Remove(args) => connection::remove(args),
         Command::Status(args) => connection::status(args),
     }
 }

@@ -9,7 +9,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use snowlink_sim::{FAULT_SYNTAX, Fault, Seed, Sim};
 
-use crate::output::{Failure, fail, print_json, print_line};
+use snowlink_core::views::{ErrorCode, ErrorView};
+
+use crate::output::{fail, print_json, print_line};
 
 #[derive(Args)]
 pub struct SimArgs {
@@ -63,11 +65,11 @@ pub fn run(args: SimArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            let failure = Failure {
-                code: "runtime",
-                message: format!("could not start the async runtime: {err}"),
-                hint: "Check the process limits of this machine.".into(),
-            };
+            let failure = ErrorView::new(
+                ErrorCode::Internal,
+                format!("Could not start the async runtime: {err}"),
+                "Check the process limits of this machine.",
+            );
             return fail(&failure, args.json);
         }
     };
@@ -90,11 +92,11 @@ async fn serve(args: SimArgs) -> ExitCode {
     let sim = match builder.start().await {
         Ok(sim) => sim,
         Err(err) => {
-            let failure = Failure {
-                code: "sim_start",
-                message: err.to_string(),
-                hint: "Choose another --port, or check the --state file.".into(),
-            };
+            let failure = ErrorView::new(
+                ErrorCode::ConfigError,
+                err.to_string(),
+                "Choose another --port, or check the --state file.",
+            );
             return fail(&failure, json);
         }
     };
@@ -120,11 +122,11 @@ async fn serve(args: SimArgs) -> ExitCode {
     match sim.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(
-            &Failure {
-                code: "sim_state",
-                message: err.to_string(),
-                hint: "Check the --state path is writable.".into(),
-            },
+            &ErrorView::new(
+                ErrorCode::ConfigError,
+                err.to_string(),
+                "Check the --state path is writable.",
+            ),
             json,
         ),
     }

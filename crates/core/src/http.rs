@@ -175,8 +175,11 @@ pub fn classify(err: &reqwest::Error, host: &str, timeout: Duration) -> Transpor
         if let Some(problem) = certificate_problem(cause) {
             return TransportError::TlsUntrusted { problem };
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            match io.kind() {
+        // io::Error hides what it wraps from `source()`, and rustls's verdict sits inside
+        // two of them: look through every layer.
+        let mut io = cause.downcast_ref::<std::io::Error>();
+        while let Some(layer) = io {
+            match layer.kind() {
                 std::io::ErrorKind::ConnectionRefused => {
                     return TransportError::ConnectRefused {
                         host: host.to_owned(),
@@ -185,10 +188,13 @@ pub fn classify(err: &reqwest::Error, host: &str, timeout: Duration) -> Transpor
                 std::io::ErrorKind::TimedOut => return TransportError::Timeout(timeout),
                 _ => {}
             }
-            // rustls reports through an io::Error whose inner error is the rustls::Error.
-            if let Some(problem) = io.get_ref().and_then(|inner| certificate_problem(inner)) {
+            let inner = layer
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static));
+            if let Some(problem) = inner.and_then(certificate_problem) {
                 return TransportError::TlsUntrusted { problem };
             }
+            io = inner.and_then(|inner| inner.downcast_ref::<std::io::Error>());
         }
         source = cause.source();
     }

@@ -1,35 +1,48 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import ConnectionsView from './ConnectionsView.svelte';
-import type { Connection } from '../lib/bindings/Connection';
+import type { ConnectionView } from '../lib/bindings/ConnectionView';
 
-const linked: Connection = {
+const linked: ConnectionView = {
   id: 'c-1',
-  displayName: 'Acme',
+  name: 'Acme',
   instance: 'https://acme.service-now.com',
   profileId: 'custom',
   grant: 'auth-code',
-  clientId: 'abc',
-  username: null,
-  linkedIdentity: { userName: 'abel.tuter', sysId: '62826bf03710200044e0bfc8bcbe5df1' },
-  status: { state: 'connected', lastChecked: null, tokenExpiresAt: null, reason: null },
+  grantLabel: 'Browser sign-in (OAuth)',
+  state: 'connected',
+  badge: { label: 'Connected', tone: 'ok' },
+  identity: { userName: 'abel.tuter', sysId: '62826bf03710200044e0bfc8bcbe5df1' },
+  summary: 'Signed in as abel.tuter',
+  lastChecked: null,
+  tokenExpiresAt: null,
+  actions: ['check', 'unlink', 'remove'],
+  problem: false,
+};
+
+const notLinked: ConnectionView = {
+  ...linked,
+  state: 'not-linked',
+  badge: { label: 'Not linked', tone: 'neutral' },
+  identity: null,
+  summary: 'No account is linked yet: each person links their own.',
+  actions: ['link', 'remove'],
 };
 
 function fakeApi() {
-  const unlinked: Connection = { ...linked, linkedIdentity: null, status: { ...linked.status, state: 'disconnected' } };
   return {
     listConnections: vi.fn(async () => ({ ok: true as const, value: [linked] })),
     checkConnection: vi.fn(),
     linkAccount: vi.fn(),
     cancelSignIn: vi.fn(),
-    unlinkAccount: vi.fn(async () => ({ ok: true as const, value: { connection: unlinked, warning: null } })),
+    unlinkAccount: vi.fn(async () => ({ ok: true as const, value: { connection: notLinked, warning: null } })),
   };
 }
 
 afterEach(cleanup);
 
 describe('ConnectionsView', () => {
-  it('unlinks only after the user confirms', async () => {
+  it('unlinks only after the user confirms, then offers what the core says', async () => {
     const api = fakeApi();
     render(ConnectionsView, { api });
     await fireEvent.click(await screen.findByTestId('unlink-button'));
@@ -42,20 +55,34 @@ describe('ConnectionsView', () => {
     await fireEvent.click(screen.getByTestId('confirm-unlink'));
     expect(api.unlinkAccount).toHaveBeenCalledWith('c-1');
     await waitFor(() => expect(screen.getByTestId('connection-identity').textContent).toContain('No account linked'));
+    expect(screen.getByTestId('connection-state').textContent).toContain('Not linked');
     expect(screen.getByTestId('link-button')).toBeTruthy();
+    expect(screen.queryByTestId('check-button')).toBeNull();
   });
 
-  it('shows a failed link with its reason and fix', async () => {
+  it('shows a failed link with its reason and fix, and retries when the core says it may help', async () => {
     const api = fakeApi();
-    api.listConnections.mockResolvedValue({ ok: true, value: [{ ...linked, linkedIdentity: null }] });
+    api.listConnections.mockResolvedValue({ ok: true, value: [notLinked] });
     api.linkAccount.mockResolvedValue({
       ok: false,
-      error: { code: 'sign_in_failed', message: 'You pressed Deny.', hint: 'Link again and press Allow.', retryable: false },
+      error: { code: 'instance_unreachable', message: 'The instance did not answer.', hint: 'Check your network.', retryable: true, field: null, next: { kind: 'retry' } },
     });
     render(ConnectionsView, { api });
     await fireEvent.click(await screen.findByTestId('link-button'));
     const error = await screen.findByTestId('connections-error');
-    expect(error.textContent).toContain('You pressed Deny.');
-    expect(error.textContent).toContain('press Allow');
+    expect(error.textContent).toContain('The instance did not answer.');
+    expect(error.textContent).toContain('Check your network.');
+    await fireEvent.click(screen.getByTestId('retry-button'));
+    expect(api.linkAccount).toHaveBeenCalledTimes(2);
+  });
+
+  it('renders instance-provided names as text', async () => {
+    const api = fakeApi();
+    const hostile = { ...linked, identity: { userName: '<img src=x onerror=alert(1)>', sysId: linked.identity!.sysId } };
+    api.listConnections.mockResolvedValue({ ok: true, value: [hostile] });
+    render(ConnectionsView, { api });
+    const identity = await screen.findByTestId('connection-identity');
+    expect(identity.textContent).toContain('<img src=x onerror=alert(1)>');
+    expect(identity.querySelector('img')).toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import { isUiError, toUiError } from './api';
 
 describe('toUiError', () => {
   it('keeps a UiError from the shell as it is', () => {
-    const err = { code: 'invalid_input', message: 'm', hint: 'h', retryable: false };
+    const err = { code: 'invalid_input', message: 'm', hint: 'h', retryable: false, field: 'client-id', next: null };
     expect(isUiError(err)).toBe(true);
     expect(toUiError(err)).toBe(err);
   });

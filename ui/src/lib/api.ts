@@ -1,10 +1,13 @@
-// Typed wrappers over the desktop shell's commands. Every failure arrives as a UiError
-// ({ code, message, hint, retryable }); anything else is wrapped so the UI has one shape to show.
+// Typed wrappers over the desktop shell's commands. Every failure arrives as the core's
+// ErrorView ({ code, message, hint, retryable, field, next }); anything else is wrapped so the
+// UI has one shape to show.
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type { Connection } from './bindings/Connection';
+import type { ConnectionView } from './bindings/ConnectionView';
+import type { ErrorView } from './bindings/ErrorView';
 import type { Unlinked } from './bindings/Unlinked';
 import type { InstanceUrlView } from './bindings/InstanceUrlView';
-import type { UiError } from './bindings/UiError';
+
+export type UiError = ErrorView;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: UiError };
 
@@ -15,7 +18,9 @@ export function isUiError(value: unknown): value is UiError {
     typeof v.code === 'string' &&
     typeof v.message === 'string' &&
     typeof v.hint === 'string' &&
-    typeof v.retryable === 'boolean'
+    typeof v.retryable === 'boolean' &&
+    'field' in v &&
+    'next' in v
   );
 }
 
@@ -26,6 +31,8 @@ export function toUiError(value: unknown): UiError {
     message: 'Snowlink hit an unexpected problem.',
     hint: 'Try again; if it keeps happening, export a support bundle and send it to us.',
     retryable: true,
+    field: null,
+    next: { kind: 'retry' },
   };
 }
 
@@ -40,13 +47,13 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const api = {
   parseInstance: (text: string) => call<InstanceUrlView>('parse_instance', { text }),
   openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
-  listConnections: () => call<Connection[]>('list_connections'),
-  checkConnection: (id: string) => call<Connection>('check_connection', { id }),
+  listConnections: () => call<ConnectionView[]>('list_connections'),
+  checkConnection: (id: string) => call<ConnectionView>('check_connection', { id }),
   /** Browser sign-in as the user; `onUrl` receives the sign-in URL to offer for copying. */
   linkAccount: (id: string, onUrl: (url: string) => void) => {
     const url = new Channel<string>();
     url.onmessage = onUrl;
-    return call<Connection>('link_account', { id, url });
+    return call<ConnectionView>('link_account', { id, url });
   },
   cancelSignIn: () => call<null>('cancel_sign_in'),
   unlinkAccount: (id: string) => call<Unlinked>('unlink_account', { id }),

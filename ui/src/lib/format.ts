@@ -1,21 +1,4 @@
-// Plain-language renderings of connection facts for the UI.
-import type { ConnectionState } from './bindings/ConnectionState';
-import type { GrantKind } from './bindings/GrantKind';
-
-export const stateLabel: Record<ConnectionState, string> = {
-  connected: 'Connected',
-  degraded: 'Degraded',
-  disconnected: 'Disconnected',
-  'relink-needed': 'Re-link needed',
-};
-
-export const grantLabel: Record<GrantKind, string> = {
-  'auth-code': 'Browser sign-in (OAuth + PKCE)',
-  password: 'OAuth password grant',
-  'client-credentials': 'OAuth client credentials',
-  basic: 'Basic auth',
-  'api-key': 'User name + API key',
-};
+// Plain-language renderings of times for the UI; everything else is rendered as the core says.
 
 /** "in 29 min", "in 3 h", "2 days ago": how far `iso` is from `now`. */
 export function relativeTime(iso: string, now: Date = new Date()): string {

@@ -24,7 +24,7 @@ use crate::secrets::{
 use crate::views::ConnectionView;
 
 pub use error::EngineError;
-pub use steps::{BrowserSignIn, ConnectRequest, Draft, SignedIn, USERINFO_PATH, identify};
+pub use steps::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, USERINFO_PATH, identify};
 
 /// Secrets typed or read from the environment for this sign-in.
 #[derive(Debug, Clone, Default)]

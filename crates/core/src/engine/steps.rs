@@ -38,6 +38,9 @@ pub struct ConnectRequest {
     pub profile_id: String,
 }
 
+/// Shows the authorize URL for manual copy, with the browser's failure if it could not open.
+pub type ShowUrl = Arc<dyn Fn(&BrowserUrl, Option<&BrowserError>) + Send + Sync>;
+
 /// How a browser sign-in is run: the loopback ports the admin registered, the browser (none
 /// for `--no-browser`), how long to wait, and where to show the URL for manual copy.
 #[derive(Clone)]
@@ -46,7 +49,7 @@ pub struct BrowserSignIn {
     pub browser: Option<Arc<dyn Browser>>,
     pub wait: Duration,
     /// Called once with the authorize URL, and the browser's failure if it could not open.
-    pub show_url: Arc<dyn Fn(&BrowserUrl, Option<&BrowserError>) + Send + Sync>,
+    pub show_url: ShowUrl,
 }
 
 /// A connection made from a request, checked and ready to sign in; not saved yet.

@@ -3,4 +3,4 @@
 /**
  * The state shown next to a connection.
  */
-export type ConnectionState = "connected" | "degraded" | "disconnected" | "relink-needed";
+export type ConnectionState = "connected" | "degraded" | "disconnected" | "relink-needed" | "not-linked";

@@ -79,6 +79,7 @@ fn config_text(snowlink: &Snowlink) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn basic_auth_connects_and_keeps_the_password_only_in_the_keyring() {
     let sim = demo().await;
     let (admin, password) = sim.admin();
@@ -159,6 +160,7 @@ async fn a_missing_input_names_the_field_and_exits_2() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn the_password_grant_connects_and_shows_the_token_expiry() {
     let sim = demo().await;
     let (admin, password) = sim.admin();
@@ -227,6 +229,7 @@ fn chrono_free_minutes_from_now(rfc3339: &str) -> i64 {
 /// The admin saves a browser sign-in connection without signing in, the end user links their
 /// own account in a real browser, then unlinks it, which revokes the tokens on the instance.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn an_end_user_links_in_a_real_browser_and_unlinks() {
     let sim = demo().await;
     let mut user = UserSpec::new("end.user", "User-Pass-1");
@@ -323,6 +326,7 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn pressing_deny_is_reported_and_saves_nothing() {
     let sim = demo().await;
     let (cli, run) = admin_connects_in_browser(&sim, "deny").await;
@@ -334,6 +338,7 @@ async fn pressing_deny_is_reported_and_saves_nothing() {
 /// A password-grant integration heals itself when its tokens are revoked: the grant runs again
 /// with the password from the keyring.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn revoked_tokens_of_a_password_grant_are_replaced_by_signing_in_again() {
     let sim = demo().await;
     let (admin, password) = sim.admin();
@@ -374,6 +379,7 @@ async fn revoked_tokens_of_a_password_grant_are_replaced_by_signing_in_again() {
 /// A browser sign-in whose tokens were revoked on the instance needs the person again: the
 /// connection says "re-link needed", and `status` fails.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn a_revoked_browser_sign_in_means_relink_needed() {
     let sim = demo().await;
     let (cli, run) = admin_connects_in_browser(&sim, "allow").await;
@@ -399,6 +405,7 @@ async fn a_revoked_browser_sign_in_means_relink_needed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn client_credentials_act_as_the_oauth_application_user() {
     let sim = demo().await;
     sim.state().set_property(
@@ -448,6 +455,7 @@ async fn client_credentials_act_as_the_oauth_application_user() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn an_api_key_connects_like_a_password_and_a_wrong_one_is_refused() {
     let sim = demo().await;
     let (admin, password) = sim.admin();
@@ -493,6 +501,7 @@ async fn linking_with_no_connection_says_how_to_get_one() {
 /// The issue's own words: `snowlink link` against `snowlink sim --seed demo`, with a real
 /// browser hand-off, then `snowlink status --json` shows the linked identity.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn link_against_the_snowlink_sim_command_shows_the_identity_in_status() {
     use tokio::io::AsyncBufReadExt;
     let mut sim = tokio::process::Command::new(snowlink_e2e::paths::cli_binary())

@@ -8,6 +8,7 @@ use snowlink_e2e::desktop::App;
 use snowlink_sim::{OAuthAppSpec, Seed, Sim, UserSpec};
 
 #[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
 fn an_end_user_links_and_unlinks_their_account_in_the_app() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let sim = runtime

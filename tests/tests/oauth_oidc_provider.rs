@@ -8,9 +8,10 @@
 //! (`tests/js/sign-in.mjs`, driven by playwright-core), so the listener also meets a real
 //! browser's requests.
 //!
-//! Needs `node` and `npm ci --prefix tests/js` (and `/usr/bin/chromium` for the browser
-//! test). Without them the tests are skipped with the reason printed, unless
-//! `SNOWLINK_REQUIRE_OIDC=1` makes that a failure (CI sets it).
+//! Needs `node` and `npm ci --prefix tests/js` (and `/usr/bin/chromium` for the browser test),
+//! and tokens are kept in the real Secret Service: the tests are `#[ignore]`d, so a plain
+//! `cargo test` lists them as ignored; `./dev test` runs them with `--include-ignored` inside
+//! `scripts/with-keyring`, where anything missing makes them fail.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -27,7 +28,7 @@ use snowlink_core::oauth::{
     OAuthError, SystemBrowser, TokenSet,
 };
 use snowlink_core::secrets::{
-    AccessToken, KeyringStore, MemoryStore, RefreshToken, SecretKind, SecretStore, SecretStoreExt,
+    AccessToken, KeyringStore, RefreshToken, SecretStore, SecretStoreExt,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -47,19 +48,12 @@ fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
 }
 
-/// Prints why a test is skipped, or panics when `SNOWLINK_REQUIRE_OIDC=1`.
-fn skip<T>(reason: &str) -> Option<T> {
-    let required = std::env::var("SNOWLINK_REQUIRE_OIDC").is_ok_and(|v| v == "1");
-    assert!(!required, "SNOWLINK_REQUIRE_OIDC=1 but {reason}");
-    eprintln!("skipped: {reason}");
-    None
-}
-
-/// Starts the server, or says why it cannot (and panics when the server is required).
-async fn start_provider() -> Option<OidcProvider> {
-    if !node_dir().join("node_modules/oidc-provider").is_dir() {
-        return skip("oidc-provider is not installed: run `npm ci --prefix tests/js`");
-    }
+/// Starts the server; fails the test, saying what to install, when it cannot.
+async fn start_provider() -> OidcProvider {
+    assert!(
+        node_dir().join("node_modules/oidc-provider").is_dir(),
+        "oidc-provider is not installed: run `npm ci --prefix tests/js`"
+    );
     let spawned = Command::new("node")
         .arg("oidc-server.mjs")
         .current_dir(node_dir())
@@ -68,10 +62,7 @@ async fn start_provider() -> Option<OidcProvider> {
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(err) => return skip(&format!("node cannot be started: {err}")),
-    };
+    let mut child = spawned.expect("node starts (install Node.js 20 or newer)");
     let stdout = child.stdout.take().unwrap();
     let mut first_line = String::new();
     tokio::time::timeout(
@@ -99,11 +90,11 @@ async fn start_provider() -> Option<OidcProvider> {
         revoke: url("revocation_endpoint"),
         issuer: Some(issuer.clone()),
     };
-    Some(OidcProvider {
+    OidcProvider {
         _child: child,
         issuer,
         endpoints,
-    })
+    }
 }
 
 /// What the scripted user does on the consent page.
@@ -222,10 +213,9 @@ async fn sign_in(provider: &OidcProvider, browser: &dyn Browser) -> Result<Token
 }
 
 #[tokio::test]
+#[ignore = "needs node, `npm ci --prefix tests/js` and a Secret Service: ./dev test runs it"]
 async fn auth_code_with_pkce_refresh_and_revoke_against_oidc_provider() {
-    let Some(provider) = start_provider().await else {
-        return;
-    };
+    let provider = start_provider().await;
     let browser = ScriptedBrowser::new(Choice::Allow);
     let tokens = sign_in(&provider, &browser).await.unwrap();
     // The browser still reads the success page when the listener has returned.
@@ -318,27 +308,20 @@ async fn no_secret_leaks_after_connect(
     assert!(secrets.load::<AccessToken>(&id).await.unwrap().is_none());
 }
 
-/// The real OS keyring when a Secret Service answers (run under `scripts/with-keyring`; required
-/// with `SNOWLINK_REQUIRE_KEYRING=1`), else the in-memory store.
+/// The real OS keyring, under a service name of this run.
 async fn secret_store() -> Box<dyn SecretStore> {
     let keyring = KeyringStore::with_service(format!("snowlink-e2e-{}", std::process::id()));
-    let probe = ConnectionId::parse("probe").unwrap();
-    match keyring.get(&probe, SecretKind::Password).await {
-        Ok(_) => Box::new(keyring),
-        Err(err) => {
-            let required = std::env::var("SNOWLINK_REQUIRE_KEYRING").is_ok_and(|v| v == "1");
-            assert!(!required, "SNOWLINK_REQUIRE_KEYRING=1 but {err}");
-            eprintln!("no Secret Service ({err}): the tokens go to the in-memory store");
-            Box::new(MemoryStore::default())
-        }
-    }
+    keyring
+        .probe()
+        .await
+        .expect("a Secret Service answers (run under scripts/with-keyring)");
+    Box::new(keyring)
 }
 
 #[tokio::test]
+#[ignore = "needs node, `npm ci --prefix tests/js` and a Secret Service: ./dev test runs it"]
 async fn pressing_deny_on_oidc_provider_is_reported_as_deny() {
-    let Some(provider) = start_provider().await else {
-        return;
-    };
+    let provider = start_provider().await;
     let err = sign_in(&provider, &ScriptedBrowser::new(Choice::Deny))
         .await
         .unwrap_err();
@@ -349,33 +332,32 @@ async fn pressing_deny_on_oidc_provider_is_reported_as_deny() {
     assert!(err.to_string().contains("You pressed Deny"));
 }
 
-/// `$BROWSER` for the real headless Chromium, or why it cannot run.
-fn chromium_browser_var(choice: Choice) -> Option<String> {
-    if !std::path::Path::new("/usr/bin/chromium").exists() {
-        return skip("no /usr/bin/chromium: apt-get install chromium");
-    }
-    if !node_dir().join("node_modules/playwright-core").is_dir() {
-        return skip("playwright-core is not installed: run `npm ci --prefix tests/js`");
-    }
+/// `$BROWSER` for the real headless Chromium; fails the test when it cannot run.
+fn chromium_browser_var(choice: Choice) -> String {
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "no /usr/bin/chromium: apt-get install chromium"
+    );
+    assert!(
+        node_dir().join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci --prefix tests/js`"
+    );
     let script = node_dir().join("sign-in.mjs");
     let choice = match choice {
         Choice::Allow => "allow",
         Choice::Deny => "deny",
     };
-    Some(format!(
+    format!(
         "env SNOWLINK_BROWSER_ACTION={choice} node {}",
         script.display()
-    ))
+    )
 }
 
 #[tokio::test]
+#[ignore = "needs node, `npm ci --prefix tests/js` and a Secret Service: ./dev test runs it"]
 async fn a_real_chromium_opened_through_browser_var_completes_the_sign_in() {
-    let Some(provider) = start_provider().await else {
-        return;
-    };
-    let Some(browser_var) = chromium_browser_var(Choice::Allow) else {
-        return;
-    };
+    let provider = start_provider().await;
+    let browser_var = chromium_browser_var(Choice::Allow);
     let tokens = sign_in(
         &provider,
         &SystemBrowser::with_browser_var(Some(browser_var)),
@@ -387,13 +369,10 @@ async fn a_real_chromium_opened_through_browser_var_completes_the_sign_in() {
 }
 
 #[tokio::test]
+#[ignore = "needs node, `npm ci --prefix tests/js` and a Secret Service: ./dev test runs it"]
 async fn deny_in_a_real_chromium_is_reported_as_deny() {
-    let Some(provider) = start_provider().await else {
-        return;
-    };
-    let Some(browser_var) = chromium_browser_var(Choice::Deny) else {
-        return;
-    };
+    let provider = start_provider().await;
+    let browser_var = chromium_browser_var(Choice::Deny);
     let err = sign_in(
         &provider,
         &SystemBrowser::with_browser_var(Some(browser_var)),

@@ -45,9 +45,14 @@ impl ConnectionId {
 
     /// A fresh random id (`c-` and 16 hex digits).
     pub fn new_random() -> Result<Self, ConnectionIdError> {
+        Self::random_with_prefix("c")
+    }
+
+    /// A fresh random id after `prefix` (lowercase letters, digits, hyphens).
+    pub fn random_with_prefix(prefix: &str) -> Result<Self, ConnectionIdError> {
         let mut bytes = [0u8; 8];
         getrandom::fill(&mut bytes).map_err(|err| ConnectionIdError::Random(err.to_string()))?;
-        Ok(Self(format!("c-{}", hex(&bytes))))
+        Self::parse(&format!("{prefix}-{}", hex(&bytes)))
     }
 
     pub fn as_str(&self) -> &str {

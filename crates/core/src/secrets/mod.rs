@@ -37,8 +37,9 @@ pub const SECRET_ENV_VARS: [&str; 4] = [
     ENV_ADMIN_PASSWORD,
 ];
 
-/// The connection id of the marker entry [`SecretStoreExt::probe`] writes and deletes.
-const PROBE_ID: &str = "snowlink-keyring-probe";
+/// What the marker entries [`SecretStoreExt::probe`] writes and deletes are called; each probe
+/// has its own, so probes of several processes at once never touch each other's.
+const PROBE_PREFIX: &str = "snowlink-keyring-probe";
 
 /// How long one keyring call may take. An unlock prompt nobody answers, or a Secret Service
 /// daemon that hangs, must not freeze the app or the CLI.
@@ -270,8 +271,10 @@ pub trait SecretStoreExt: SecretStore {
     /// hanging keyring fails here, before a browser opens or a grant is sent, so no tokens are
     /// issued that could not be kept.
     async fn probe(&self) -> Result<(), SecretError> {
-        let marker = ConnectionId::parse(PROBE_ID).map_err(|err| SecretError::Rejected {
-            detail: err.to_string(),
+        let marker = ConnectionId::random_with_prefix(PROBE_PREFIX).map_err(|err| {
+            SecretError::Rejected {
+                detail: err.to_string(),
+            }
         })?;
         self.set(
             &marker,

@@ -1,0 +1,396 @@
+//! The connection engine's flows and single steps against the simulator, with the in-memory
+//! secret store and stores that fail: nothing is signed in when the connections file cannot be
+//! read, no token is issued when the keyring refuses, fresh tokens are revoked when keeping
+//! them fails, and what an instance reports about a user is made safe before it is kept.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use snowlink_core::InstanceUrl;
+use snowlink_core::connections::{
+    ConnectionState, ConnectionStore, ConnectionsError, FILE_NAME, GrantKind, InputField,
+};
+use snowlink_core::engine::{BrowserSignIn, ConnectRequest, Engine, EngineError, ProvidedSecrets};
+use snowlink_core::secrets::{
+    ClientSecret, FailingStore, MemoryStore, Password, SecretError, SecretKind, SecretStore,
+};
+use snowlink_core::views::ErrorCode;
+use snowlink_sim::{
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, RunningSim, Seed, Sim, UserSpec,
+};
+
+async fn demo() -> RunningSim {
+    Sim::builder().seed(Seed::Demo).start().await.unwrap()
+}
+
+/// A connections file in a fresh directory, and the engine over it and `secrets`.
+fn engine(secrets: Arc<dyn SecretStore>) -> (tempfile::TempDir, ConnectionStore, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ConnectionStore::at(dir.path().join(FILE_NAME));
+    let engine = Engine::new(store.clone(), secrets);
+    (dir, store, engine)
+}
+
+/// No browser at all: none of these flows opens one.
+fn no_browser() -> BrowserSignIn {
+    BrowserSignIn {
+        ports: vec![0],
+        browser: None,
+        wait: Duration::from_secs(5),
+        show_url: Arc::new(|_, _| {}),
+    }
+}
+
+/// The demo's service account over the password grant of the demo OAuth app.
+fn password_grant(sim: &RunningSim) -> (ConnectRequest, ProvidedSecrets) {
+    let request = ConnectRequest {
+        name: "svc".into(),
+        instance: InstanceUrl::parse(sim.url()).unwrap(),
+        grant: GrantKind::Password,
+        client_id: Some(DEMO_CLIENT_ID.into()),
+        username: Some("svc.snowlink".into()),
+        profile_id: "custom".into(),
+    };
+    let secrets = ProvidedSecrets {
+        client_secret: Some(ClientSecret::new(DEMO_CLIENT_SECRET)),
+        password: Some(Password::new(DEMO_PASSWORD)),
+        api_key: None,
+    };
+    (request, secrets)
+}
+
+fn basic(sim: &RunningSim, user: &str, password: &str) -> (ConnectRequest, ProvidedSecrets) {
+    let request = ConnectRequest {
+        name: user
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(20)
+            .collect(),
+        instance: InstanceUrl::parse(sim.url()).unwrap(),
+        grant: GrantKind::Basic,
+        client_id: None,
+        username: Some(user.into()),
+        profile_id: "custom".into(),
+    };
+    let secrets = ProvidedSecrets {
+        password: Some(Password::new(password)),
+        ..ProvidedSecrets::default()
+    };
+    (request, secrets)
+}
+
+/// Tokens the simulator holds as issued (a revoked one is deleted).
+fn live_tokens(sim: &RunningSim) -> usize {
+    sim.state().count("oauth_credential", "")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_grant_connect_keeps_the_secrets_and_the_connection() {
+    let sim = demo().await;
+    let secrets = Arc::new(MemoryStore::default());
+    let (_dir, store, engine) = engine(secrets.clone());
+    let (request, provided) = password_grant(&sim);
+    let connection = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    assert_eq!(connection.status.state, ConnectionState::Connected);
+    assert_eq!(
+        connection.linked_identity.as_ref().unwrap().user_name,
+        "svc.snowlink"
+    );
+    assert!(connection.status.refresh_issued_at.is_some());
+    assert_eq!(
+        secrets.kinds(&connection.id),
+        vec![
+            SecretKind::AccessToken,
+            SecretKind::ClientSecret,
+            SecretKind::Password,
+            SecretKind::RefreshToken
+        ]
+    );
+    assert_eq!(store.load().unwrap(), vec![connection]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_connections_file_stops_connect_before_any_sign_in() {
+    let sim = demo().await;
+    for (content, newer) in [
+        (
+            b"{\"version\":2,\"connections\":[{\"id\":\"c-1\",".to_vec(),
+            false,
+        ),
+        (b"{\"version\":99,\"connections\":[]}".to_vec(), true),
+    ] {
+        let secrets = Arc::new(MemoryStore::default());
+        let (dir, store, engine) = engine(secrets.clone());
+        std::fs::write(store.path(), &content).unwrap();
+        let (request, provided) = password_grant(&sim);
+        let err = engine
+            .connect(request, provided, &no_browser(), std::future::pending())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ConfigError, "{err:?}");
+        match &err {
+            EngineError::Connections(ConnectionsError::Corrupt { moved_to, .. }) => {
+                assert!(!newer);
+                assert_eq!(std::fs::read(moved_to).unwrap(), content, "kept as it was");
+                assert!(err.to_string().contains(&moved_to.display().to_string()));
+            }
+            EngineError::Connections(ConnectionsError::UnsupportedVersion { .. }) => {
+                assert!(newer);
+                assert_eq!(std::fs::read(store.path()).unwrap(), content, "untouched");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(secrets.is_empty(), "no secret was stored");
+        assert_eq!(live_tokens(&sim), 0, "no token was even requested");
+        drop(dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_keyring_stops_connect_before_tokens_are_issued() {
+    let sim = demo().await;
+    let (_dir, store, engine) = engine(Arc::new(FailingStore::new(SecretError::Locked)));
+    let (request, provided) = password_grant(&sim);
+    let err = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyringLocked);
+    assert!(err.hint().contains("Unlock your keyring"), "{}", err.hint());
+    assert_eq!(live_tokens(&sim), 0);
+    assert!(store.load().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fresh_tokens_are_revoked_when_the_keyring_fails_halfway() {
+    let sim = demo().await;
+    // The probe and two secrets get through; the tokens do not.
+    let failing = Arc::new(FailingStore::after_writes(
+        SecretError::Unavailable {
+            detail: "the daemon went away".into(),
+        },
+        3,
+    ));
+    let (_dir, store, engine) = engine(failing.clone());
+    let (request, provided) = password_grant(&sim);
+    let err = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyringUnavailable, "{err:?}");
+    assert_eq!(live_tokens(&sim), 0, "the tokens issued were revoked");
+    assert!(
+        failing.stored().is_empty(),
+        "the secrets written were removed"
+    );
+    assert!(store.load().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connections_file_that_refuses_the_write_leaves_no_orphan_secret() {
+    let sim = demo().await;
+    let secrets = Arc::new(MemoryStore::default());
+    let (dir, store, engine) = engine(secrets.clone());
+    // The lock beside the file cannot be opened: reading works, writing does not.
+    std::fs::create_dir(dir.path().join("connections.json.lock")).unwrap();
+    let (request, provided) = password_grant(&sim);
+    let err = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::Connections(ConnectionsError::Io { .. })),
+        "{err:?}"
+    );
+    assert!(secrets.is_empty(), "{:?}", secrets.values().len());
+    assert_eq!(live_tokens(&sim), 0, "the tokens issued were revoked");
+    assert!(store.load().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_an_instance_says_about_a_user_is_made_safe() {
+    let sim = demo().await;
+    // No colon: Basic auth (RFC 7617) cannot carry one in a user name.
+    let hostile = "evil\u{1b}]0;pwned\u{7}\u{1b}[2J\rERROR forged";
+    sim.state()
+        .create_user(UserSpec::new(hostile, "Hostile-1!"))
+        .unwrap();
+    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (request, provided) = basic(&sim, hostile, "Hostile-1!");
+    let connection = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    let name = &connection.linked_identity.as_ref().unwrap().user_name;
+    assert!(!name.chars().any(char::is_control), "{name:?}");
+    assert!(name.contains("\\u{1b}"), "{name:?}");
+
+    // A 4 MB user name is cut to a bounded one.
+    let huge = "u".repeat(4 * 1024 * 1024);
+    let svc = sim.state().query("sys_user", "user_name=svc.snowlink")[0]["sys_id"].clone();
+    sim.state()
+        .update(
+            "sys_user",
+            &svc,
+            [("user_name".to_owned(), huge.clone())]
+                .into_iter()
+                .collect(),
+        )
+        .unwrap();
+    let (mut request, provided) = password_grant(&sim);
+    request.username = Some(huge);
+    let connection = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    let name = &connection.linked_identity.unwrap().user_name;
+    assert!(
+        name.chars().count() <= 101,
+        "{} characters kept",
+        name.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_name_that_looks_like_a_query_is_identified_as_itself() {
+    let sim = demo().await;
+    let tricky = "a^ORactive=true";
+    let created = sim
+        .state()
+        .create_user(UserSpec::new(tricky, "Tricky-1!"))
+        .unwrap();
+    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (request, provided) = basic(&sim, tricky, "Tricky-1!");
+    let connection = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    let identity = connection.linked_identity.unwrap();
+    assert_eq!(identity.sys_id.as_str(), created.sys_id);
+    assert_eq!(identity.user_name, tricky);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_basic_connection_whose_password_is_gone_says_password_missing() {
+    let sim = demo().await;
+    let (admin, password) = sim.admin();
+    let secrets = Arc::new(MemoryStore::default());
+    let (_dir, _store, engine) = engine(secrets.clone());
+    let (request, provided) = basic(&sim, &admin, &password);
+    let connection = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    secrets
+        .delete(&connection.id, SecretKind::Password)
+        .await
+        .unwrap();
+    let checked = engine.check(&connection).await.unwrap();
+    assert_eq!(checked.status.state, ConnectionState::Disconnected);
+    let reason = checked.status.reason.unwrap();
+    assert!(reason.contains("The password"), "{reason}");
+    assert!(reason.contains("not in the OS keyring"), "{reason}");
+    assert!(!reason.contains("expired"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_client_credentials_grant_does_not_blame_a_password() {
+    let sim = demo().await;
+    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let request = ConnectRequest {
+        name: "pipeline".into(),
+        instance: InstanceUrl::parse(sim.url()).unwrap(),
+        grant: GrantKind::ClientCredentials,
+        client_id: Some(DEMO_CLIENT_ID.into()),
+        username: None,
+        profile_id: "custom".into(),
+    };
+    let provided = ProvidedSecrets {
+        client_secret: Some(ClientSecret::new("wrong")),
+        ..ProvidedSecrets::default()
+    };
+    let err = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SignInFailed);
+    let told = format!("{err} {}", err.hint());
+    assert!(!told.contains("password"), "{told}");
+    assert!(!told.contains("user name"), "{told}");
+    assert!(told.contains("OAuth Application User"), "{told}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_input_is_named_before_anything_happens() {
+    let sim = demo().await;
+    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (request, mut provided) = password_grant(&sim);
+    provided.client_secret = None;
+    let err = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap_err();
+    let view = err.view();
+    assert_eq!(view.code, ErrorCode::InvalidInput);
+    assert_eq!(view.field, Some(InputField::ClientSecret));
+    assert_eq!(live_tokens(&sim), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_saves_a_connection_to_link_later_and_it_is_not_a_problem() {
+    let sim = demo().await;
+    let secrets = Arc::new(MemoryStore::default());
+    let (_dir, _store, engine) = engine(secrets.clone());
+    let request = ConnectRequest {
+        name: "your account".into(),
+        instance: InstanceUrl::parse(sim.url()).unwrap(),
+        grant: GrantKind::AuthCode,
+        client_id: Some(DEMO_CLIENT_ID.into()),
+        username: None,
+        profile_id: "custom".into(),
+    };
+    let provided = ProvidedSecrets {
+        client_secret: Some(ClientSecret::new(DEMO_CLIENT_SECRET)),
+        ..ProvidedSecrets::default()
+    };
+    let connection = engine.register(request, provided).await.unwrap();
+    assert_eq!(connection.status.state, ConnectionState::NotLinked);
+    assert_eq!(
+        secrets.kinds(&connection.id),
+        vec![SecretKind::ClientSecret]
+    );
+    let checked = engine.check(&connection).await.unwrap();
+    let view = snowlink_core::views::ConnectionView::of(&checked);
+    assert!(!view.problem);
+    assert_eq!(view.badge.label, "Not linked");
+}
+
+/// The flows are `Send`: a Tauri command (or any multi-threaded runtime task) can run them.
+#[test]
+fn the_flows_can_run_on_any_thread() {
+    fn spawnable<F: std::future::Future + Send>(_: &F) {}
+    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let browser = no_browser();
+    let instance = InstanceUrl::parse("acme").unwrap();
+    let request = ConnectRequest {
+        name: "x".into(),
+        instance,
+        grant: GrantKind::Basic,
+        client_id: None,
+        username: Some("u".into()),
+        profile_id: "custom".into(),
+    };
+    spawnable(&engine.connect(
+        request.clone(),
+        ProvidedSecrets::default(),
+        &browser,
+        std::future::pending(),
+    ));
+    spawnable(&engine.link(None, &browser, std::future::pending()));
+    spawnable(&engine.unlink(None));
+    spawnable(&engine.remove("x"));
+    spawnable(&engine.register(request, ProvidedSecrets::default()));
+}

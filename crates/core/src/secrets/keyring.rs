@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 
 use super::{KEYRING_TIMEOUT, SERVICE_NAME, SecretError, SecretKind, SecretStore, SecretValue};
-use crate::connections::ConnectionId;
+use crate::ids::ConnectionId;
 
 /// The OS keyring. Each entry is service [`SERVICE_NAME`] (or the one given to
 /// [`with_service`](Self::with_service)), user `<connection id>/<kind>`.

@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 
 use super::{SecretError, SecretKind, SecretStore, SecretValue};
-use crate::connections::ConnectionId;
+use crate::ids::ConnectionId;
 
 type Entries = HashMap<(String, SecretKind), SecretValue>;
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::connections::ConnectionId;
+use crate::ids::ConnectionId;
 
 pub use keyring::KeyringStore;
 #[cfg(any(test, feature = "test-support"))]

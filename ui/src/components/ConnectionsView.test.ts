@@ -85,4 +85,21 @@ describe('ConnectionsView', () => {
     expect(identity.textContent).toContain('<img src=x onerror=alert(1)>');
     expect(identity.querySelector('img')).toBeNull();
   });
+
+  it('shows why the connections file could not be read, as the app found it at start', async () => {
+    const api = fakeApi();
+    const initialError = {
+      code: 'config_error' as const,
+      message: 'The connections file /home/u/.config/snowlink/connections.json could not be read (it ends too early at line 3, column 1); it was moved to /home/u/.config/snowlink/connections.json.corrupt-20261201T100000.000Z.',
+      hint: 'Nothing was changed or deleted: repair the copy and move it back, or set the connections up again.',
+      retryable: false,
+      field: null,
+      next: null,
+    };
+    render(ConnectionsView, { api, initialError });
+    const error = await screen.findByTestId('connections-error');
+    expect(error.textContent).toContain('connections.json.corrupt-');
+    expect(error.textContent).toContain('Nothing was changed');
+    expect(api.listConnections).not.toHaveBeenCalled();
+  });
 });

@@ -2,6 +2,7 @@
 //! is a thin layer over `snowlink-core`; exit code 0 on success, 1 on a failure, 2 on bad usage.
 
 mod connection;
+mod doctor;
 mod instance;
 mod output;
 mod sim;
@@ -38,6 +39,8 @@ enum Command {
     Remove(connection::RemoveArgs),
     /// Connections, their state, token expiry and linked identity.
     Status(connection::StatusArgs),
+    /// Diagnose a connection layer by layer, with the fix for each problem.
+    Doctor(doctor::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +53,6 @@ fn main() -> ExitCode {
         Command::Unlink(args) => connection::unlink(args),
         Command::Remove(args) => connection::remove(args),
         Command::Status(args) => connection::status(args),
+        Command::Doctor(args) => doctor::run(args),
     }
 }

@@ -36,6 +36,16 @@ pub fn print_line(text: &str) -> ExitCode {
     }
 }
 
+/// Prints text whose every untrusted part already went through `for_terminal` (so it may carry
+/// our own color sequences).
+pub fn print_prepared(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}") {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
 /// Prints one line on stderr.
 pub fn eprint_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{}", for_terminal(text));
@@ -61,7 +71,7 @@ pub fn fail(view: &ErrorView, json: bool) -> ExitCode {
 }
 
 /// The core's next step in this CLI's words.
-fn next_step(next: NextStep) -> Option<String> {
+pub fn next_step(next: NextStep) -> Option<String> {
     Some(match next {
         NextStep::Provide { field } => provide(field)?,
         NextStep::ChooseConnection => {
@@ -72,6 +82,12 @@ fn next_step(next: NextStep) -> Option<String> {
         }
         NextStep::Relink => "run `snowlink link --connection NAME`".into(),
         NextStep::Retry => "run the command again".into(),
+        NextStep::GiveAdminCredentials => {
+            "set SNOWLINK_ADMIN_USERNAME and SNOWLINK_ADMIN_PASSWORD to an admin account and run \
+             `snowlink doctor` again to name the cause"
+                .into()
+        }
+        NextStep::TrustCa => "pass --ca-file PEM with the proxy's CA certificate".into(),
     })
 }
 

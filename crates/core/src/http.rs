@@ -8,8 +8,10 @@
 use std::error::Error as _;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use serde::Serialize;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::redirect;
@@ -93,12 +95,13 @@ impl TransportError {
     }
 }
 
-/// How a client is built: its timeout, and CA certificates to trust beside the OS store (a
-/// proxy's CA given on the command line).
+/// How a client is built: its timeout, CA certificates to trust beside the OS store (a
+/// proxy's CA given on the command line), and where its exchanges are recorded, if anywhere.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub timeout: Duration,
     pub extra_roots: Vec<reqwest::Certificate>,
+    pub log: Option<HttpLog>,
 }
 
 impl ClientOptions {
@@ -106,8 +109,106 @@ impl ClientOptions {
         Self {
             timeout,
             extra_roots: Vec::new(),
+            log: None,
         }
     }
+}
+
+/// One request as a support bundle shows it: no header, no body, no secret in the URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub elapsed_ms: u64,
+    pub error: Option<String>,
+}
+
+/// The exchanges of a run (a doctor run, a sign-in), shared by every client of the run.
+#[derive(Debug, Clone, Default)]
+pub struct HttpLog(Arc<Mutex<Vec<Exchange>>>);
+
+/// Exchanges kept at most; a run makes a few dozen.
+const MAX_EXCHANGES: usize = 2000;
+
+/// Query parameters whose values are never recorded.
+const SECRET_PARAMETERS: [&str; 10] = [
+    "token",
+    "code",
+    "state",
+    "password",
+    "client_secret",
+    "refresh_token",
+    "access_token",
+    "code_verifier",
+    "code_challenge",
+    "user_password",
+];
+
+impl HttpLog {
+    /// Records one exchange: `outcome` is the status and content type, or the failure.
+    pub fn record(
+        &self,
+        method: &str,
+        url: &reqwest::Url,
+        outcome: Result<(u16, Option<&str>), &TransportError>,
+        elapsed: Duration,
+    ) {
+        let (status, content_type, error) = match outcome {
+            Ok((status, content_type)) => (
+                Some(status),
+                content_type.map(|ct| crate::text::untrusted(ct, 100)),
+                None,
+            ),
+            Err(err) => (None, None, Some(err.to_string())),
+        };
+        let exchange = Exchange {
+            method: method.to_owned(),
+            url: redact_url(url),
+            status,
+            content_type,
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            error,
+        };
+        let mut exchanges = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if exchanges.len() < MAX_EXCHANGES {
+            exchanges.push(exchange);
+        }
+    }
+
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The URL without user info, fragment or the value of any parameter that can carry a
+/// credential (`token`, `code`, `password`…).
+pub fn redact_url(url: &reqwest::Url) -> String {
+    let mut clean = url.clone();
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    clean.set_fragment(None);
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let secret = SECRET_PARAMETERS.contains(&key.to_ascii_lowercase().as_str());
+                let value = if secret {
+                    "[redacted]".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        clean.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    crate::text::untrusted(clean.as_str(), 2000)
 }
 
 /// The HTTP client every Snowlink request uses.
@@ -204,20 +305,24 @@ pub fn classify(err: &reqwest::Error, host: &str, timeout: Duration) -> Transpor
 }
 
 fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
-    use rustls::CertificateError as C;
     match err.downcast_ref::<rustls::Error>()? {
-        rustls::Error::InvalidCertificate(cert) => Some(match cert {
-            C::UnknownIssuer | C::BadSignature => CertificateProblem::UnknownIssuer,
-            C::Expired
-            | C::ExpiredContext { .. }
-            | C::NotValidYet
-            | C::NotValidYetContext { .. } => CertificateProblem::Expired,
-            C::NotValidForName | C::NotValidForNameContext { .. } => CertificateProblem::WrongHost,
-            C::Revoked => CertificateProblem::Revoked,
-            _ => CertificateProblem::Other,
-        }),
+        rustls::Error::InvalidCertificate(cert) => Some(certificate_problem_of(cert)),
         rustls::Error::InvalidCertRevocationList(_) => Some(CertificateProblem::Other),
         _ => None,
+    }
+}
+
+/// rustls's verdict on a certificate, as Snowlink explains it.
+pub fn certificate_problem_of(cert: &rustls::CertificateError) -> CertificateProblem {
+    use rustls::CertificateError as C;
+    match cert {
+        C::UnknownIssuer | C::BadSignature => CertificateProblem::UnknownIssuer,
+        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+            CertificateProblem::Expired
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => CertificateProblem::WrongHost,
+        C::Revoked => CertificateProblem::Revoked,
+        _ => CertificateProblem::Other,
     }
 }
 
@@ -319,6 +424,28 @@ mod tests {
             classify(&err, "127.0.0.1", Duration::from_millis(300)),
             TransportError::Timeout(Duration::from_millis(300))
         );
+    }
+
+    #[test]
+    fn recorded_urls_lose_their_secrets() {
+        let url = reqwest::Url::parse(
+            "https://bob:pw@acme.service-now.com/oauth_revoke_token.do?token=rt-SECRET&x=1&Code=c-SECRET#frag",
+        )
+        .unwrap();
+        let log = HttpLog::default();
+        log.record(
+            "POST",
+            &url,
+            Ok((200, Some("application/json"))),
+            Duration::from_millis(5),
+        );
+        let shown = serde_json::to_string(&log.exchanges()).unwrap();
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("pw@"),
+            "{shown}"
+        );
+        assert!(shown.contains("x=1"), "{shown}");
+        assert!(shown.contains("token=%5Bredacted%5D"), "{shown}");
     }
 
     #[tokio::test]

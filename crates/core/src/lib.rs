@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod browser;
+pub mod bundle;
+pub mod checks;
 pub mod connections;
 pub mod engine;
 pub mod grants;

@@ -5,7 +5,7 @@
 //! names its own button or flag for the [`NextStep`].
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::connections::{Connection, ConnectionState, GrantKind, InputField, LinkedIdentity};
 
@@ -44,7 +44,7 @@ pub enum ErrorCode {
 
 /// What the person should do next, for each front end to phrase: the CLI names a flag or a
 /// command, the app a button.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[ts(tag = "kind", rename_all = "kebab-case")]
 pub enum NextStep {
@@ -58,6 +58,10 @@ pub enum NextStep {
     Relink,
     /// The same request later may work.
     Retry,
+    /// Give admin credentials, so the diagnosis can read the records that name the cause.
+    GiveAdminCredentials,
+    /// Trust a CA certificate (a TLS-inspecting proxy's) for this instance.
+    TrustCa,
 }
 
 /// An error as the front ends show it.
@@ -170,6 +174,8 @@ pub struct ConnectionView {
     pub actions: Vec<ConnectionAction>,
     /// Whether the connection needs attention (the CLI exits 1 for it).
     pub problem: bool,
+    /// The records linked to the integration, by state, at the last check.
+    pub linked: Option<crate::checks::LinkedRecords>,
 }
 
 impl ConnectionView {
@@ -215,6 +221,7 @@ impl ConnectionView {
                     | ConnectionState::Disconnected
                     | ConnectionState::RelinkNeeded
             ),
+            linked: status.linked.clone(),
         }
     }
 }

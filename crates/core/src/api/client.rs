@@ -92,6 +92,7 @@ pub struct SnowClient {
     instance: InstanceUrl,
     auth: Auth,
     timeout: Duration,
+    log: Option<crate::http::HttpLog>,
 }
 
 impl SnowClient {
@@ -118,6 +119,7 @@ impl SnowClient {
             instance,
             auth,
             timeout: options.timeout,
+            log: options.log.clone(),
         })
     }
 
@@ -315,12 +317,29 @@ impl SnowClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|err| self.transport_error(&err))?;
+            let started = std::time::Instant::now();
+            let sent = request.send().await;
+            let response = match sent {
+                Ok(response) => response,
+                Err(err) => {
+                    let failure = self.transport_error(&err);
+                    if let (Some(log), ApiError::Transport(cause)) = (&self.log, &failure) {
+                        log.record(method.as_str(), &url, Err(cause), started.elapsed());
+                    }
+                    return Err(failure);
+                }
+            };
             let status = response.status().as_u16();
             let headers = response.headers().clone();
+            if let Some(log) = &self.log {
+                let content_type = header(&headers, CONTENT_TYPE.as_str());
+                log.record(
+                    method.as_str(),
+                    &url,
+                    Ok((status, content_type)),
+                    started.elapsed(),
+                );
+            }
             // A body over the cap is cut: what remains is enough to classify the answer.
             let (bytes, _) = crate::http::read_capped(response, MAX_BODY)
                 .await
@@ -330,16 +349,22 @@ impl SnowClient {
                 content_type: header(&headers, CONTENT_TYPE.as_str()),
                 mfa_token: header(&headers, "x-mfa_token"),
                 retry_after: header(&headers, RETRY_AFTER.as_str()),
+                rate_limit: header(&headers, "x-ratelimit-limit"),
+                rate_limit_rule: header(&headers, "x-ratelimit-rule"),
                 location: header(&headers, LOCATION.as_str()),
                 body: &bytes,
             };
             match classify(&answer, subject) {
-                Err(ApiError::RateLimited { retry_after })
+                Err(ApiError::RateLimited { retry_after, .. })
                     if attempt < RATE_LIMIT_RETRIES
                         && retry_after.is_none_or(|wait| wait <= MAX_AUTO_RETRY_WAIT) =>
                 {
                     attempt += 1;
                     tokio::time::sleep(retry_after.unwrap_or(DEFAULT_RETRY_WAIT)).await;
+                }
+                Err(ApiError::QueueFull) if attempt < RATE_LIMIT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(DEFAULT_RETRY_WAIT).await;
                 }
                 result => return result.map(|value| (value, headers)),
             }

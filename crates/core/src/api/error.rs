@@ -58,8 +58,19 @@ pub enum ApiError {
     NotAnApiResponse { status: u16, content_type: String },
     #[error("the instance answered with data Snowlink cannot read ({detail})")]
     Malformed { detail: String },
-    #[error("the instance is rate limiting requests{}", retry_text(*.retry_after))]
-    RateLimited { retry_after: Option<Duration> },
+    /// A rate-limit rule refused the request (`X-RateLimit-*` headers, servicenow.md §2.8).
+    #[error("a rate-limit rule on the instance refused the request{}", retry_text(*.retry_after))]
+    RateLimited {
+        retry_after: Option<Duration>,
+        /// The rule's sys_id (`X-RateLimit-Rule`), when the instance names it.
+        rule: Option<String>,
+    },
+    /// 429 without rate-limit headers: the instance's API request queue is full.
+    #[error("the instance's API request queue is full")]
+    QueueFull,
+    /// A quota rule cancelled the transaction: HTTP 200 with an error after a partial body.
+    #[error("the instance cancelled the request: it ran past the maximum execution time")]
+    QuotaCancelled,
     #[error("the instance redirected the request to {location}")]
     Redirected { location: String },
     #[error("the instance answered HTTP {status}")]
@@ -155,6 +166,12 @@ impl ApiError {
             Self::Malformed { .. } => {
                 "Retry; if it keeps happening, export a support bundle.".into()
             }
+            Self::QueueFull => "Retry in a minute; the instance is handling too many API \
+                                requests at once (a full request queue, not a rate-limit rule)."
+                .into(),
+            Self::QuotaCancelled => "Narrow the query (fewer rows, an indexed condition): a \
+                                     quota rule cancels API requests that run too long."
+                .into(),
             Self::RateLimited { .. } => {
                 "Wait a moment and retry; ServiceNow limits how many requests a user may make."
                     .into()
@@ -174,7 +191,10 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Transport(err) => err.is_retryable(),
-            Self::Hibernating | Self::RateLimited { .. } | Self::Server { .. } => true,
+            Self::Hibernating
+            | Self::RateLimited { .. }
+            | Self::QueueFull
+            | Self::Server { .. } => true,
             _ => false,
         }
     }

@@ -16,6 +16,10 @@ pub struct Answer<'a> {
     pub content_type: Option<&'a str>,
     pub mfa_token: Option<&'a str>,
     pub retry_after: Option<&'a str>,
+    /// `X-RateLimit-Limit`: present only when a rate-limit rule answered.
+    pub rate_limit: Option<&'a str>,
+    /// `X-RateLimit-Rule`: the rule's sys_id.
+    pub rate_limit_rule: Option<&'a str>,
     pub location: Option<&'a str>,
     pub body: &'a [u8],
 }
@@ -47,6 +51,9 @@ pub fn classify(answer: &Answer<'_>, subject: Subject<'_>) -> Result<Value, ApiE
         if !is_json {
             return Err(not_json(answer));
         }
+        if quota_cancelled(answer.body) {
+            return Err(ApiError::QuotaCancelled);
+        }
         return serde_json::from_slice(answer.body).map_err(|err| ApiError::Malformed {
             detail: format!(
                 "invalid JSON at line {} column {}",
@@ -61,8 +68,16 @@ pub fn classify(answer: &Answer<'_>, subject: Subject<'_>) -> Result<Value, ApiE
         });
     }
     if status == 429 {
+        // servicenow.md §2.8: a rule sends X-RateLimit-* headers, a full queue sends none.
+        if answer.rate_limit.is_none() && answer.rate_limit_rule.is_none() {
+            return Err(ApiError::QueueFull);
+        }
         return Err(ApiError::RateLimited {
             retry_after: answer.retry_after.and_then(parse_retry_after),
+            rule: answer
+                .rate_limit_rule
+                .and_then(|rule| crate::text::SysId::parse(rule.trim()).ok())
+                .map(|id| id.to_string()),
         });
     }
     let (message, detail) = if is_json {
@@ -111,6 +126,15 @@ pub fn classify(answer: &Answer<'_>, subject: Subject<'_>) -> Result<Value, ApiE
         _ if !is_json && status < 500 => Err(not_json(answer)),
         _ => Err(ApiError::Server { status }),
     }
+}
+
+/// servicenow.md §2.9: a quota rule appends `{"error":{"message":"Transaction cancelled: …"},
+/// "status":"failure"}` to a partial body, so the whole is not one JSON document. Only the end
+/// of the body is searched.
+fn quota_cancelled(body: &[u8]) -> bool {
+    let tail = &body[body.len().saturating_sub(4096)..];
+    let tail = String::from_utf8_lossy(tail);
+    tail.contains("Transaction cancelled") && serde_json::from_slice::<Value>(body).is_err()
 }
 
 fn not_json(answer: &Answer<'_>) -> ApiError {
@@ -171,6 +195,8 @@ mod tests {
             content_type: Some(content_type),
             mfa_token: None,
             retry_after: None,
+            rate_limit: None,
+            rate_limit_rule: None,
             location: None,
             body: body.as_bytes(),
         }
@@ -331,22 +357,34 @@ mod tests {
         assert!(matches!(err, ApiError::NotFound { .. }));
         let limited = Answer {
             retry_after: Some("7"),
+            rate_limit: Some("100"),
+            rate_limit_rule: Some("0123456789ABCDEF0123456789abcdef"),
             ..answer(429, JSON, "{}")
         };
         let err = classify(&limited, TABLE).unwrap_err();
         assert!(
-            matches!(err, ApiError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(7))
+            matches!(&err, ApiError::RateLimited { retry_after: Some(d), rule: Some(rule) }
+                if *d == Duration::from_secs(7) && rule == "0123456789abcdef0123456789abcdef"),
+            "{err:?}"
         );
         let forever = Answer {
             retry_after: Some("99999999"),
+            rate_limit: Some("100"),
             ..answer(429, JSON, "{}")
         };
         assert!(matches!(
             classify(&forever, TABLE),
             Err(ApiError::RateLimited {
-                retry_after: Some(MAX_RETRY_AFTER)
+                retry_after: Some(MAX_RETRY_AFTER),
+                rule: None,
             })
         ));
+        // servicenow.md §2.8: no rate-limit header at all is a full request queue.
+        let queue = Answer {
+            retry_after: Some("3"),
+            ..answer(429, JSON, "{}")
+        };
+        assert!(matches!(classify(&queue, TABLE), Err(ApiError::QueueFull)));
         let moved = Answer {
             location: Some("https://sso.example.com/login?token=abc"),
             ..answer(302, "text/html", "")
@@ -359,6 +397,19 @@ mod tests {
             classify_owned(503, String::new()),
             Err(ApiError::Server { status: 503 })
         ));
+    }
+
+    #[test]
+    fn a_quota_cancelled_transaction_is_told_from_bad_json() {
+        let body = concat!(
+            r#"{"result":[{"number":"INC0010001"},{"number":"INC00"#,
+            r#"{"error":{"message":"Transaction cancelled: maximum execution time exceeded","detail":"x"},"status":"failure"}"#
+        );
+        let err = classify(&answer(200, JSON, body), TABLE).unwrap_err();
+        assert!(matches!(err, ApiError::QuotaCancelled), "{err:?}");
+        assert!(err.hint().contains("Narrow the query"));
+        let err = classify(&answer(200, JSON, r#"{"result":[{"a":"#), TABLE).unwrap_err();
+        assert!(matches!(err, ApiError::Malformed { .. }), "{err:?}");
     }
 
     #[test]
@@ -385,6 +436,8 @@ mod tests {
                 content_type: content_type.as_deref(),
                 mfa_token: header.as_deref(),
                 retry_after: header.as_deref(),
+                rate_limit: header.as_deref(),
+                rate_limit_rule: header.as_deref(),
                 location: header.as_deref(),
                 body: &body,
             };

@@ -18,7 +18,7 @@ use super::{Connection, ConnectionId, ConnectionsError};
 /// The file's name inside the config directory.
 pub const FILE_NAME: &str = "connections.json";
 /// The format version this build reads and writes.
-pub const FILE_VERSION: u64 = 2;
+pub const FILE_VERSION: u64 = 3;
 /// Overrides the config directory (tests, portable setups).
 pub const CONFIG_DIR_ENV: &str = "SNOWLINK_CONFIG_DIR";
 /// Largest file read: a few hundred connections take a few hundred KiB.

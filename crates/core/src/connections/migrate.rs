@@ -5,6 +5,9 @@
 //! - v1 → v2: a browser sign-in connection with no linked account is "not linked" (v1 called
 //!   it "disconnected"); `status.refreshIssuedAt` is new; a linked identity whose sys_id is
 //!   not one (v1 did not check) is dropped, leaving the connection to be checked again.
+//! - v2 → v3: `status.linked` (linked-record counts) is new; nothing to change. The version
+//!   moves so a v2 Snowlink, which refuses unknown fields, leaves a v3 file alone instead of
+//!   setting it aside as unreadable.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -75,6 +78,7 @@ pub fn parse(bytes: &[u8]) -> Result<Loaded, Problem> {
 fn step(from: u64, value: Value) -> Result<Value, Problem> {
     match from {
         1 => Ok(v1_to_v2(value)),
+        2 => Ok(renumbered(value, 3)),
         _ => Err(Problem::Unusable(format!("unknown format version {from}"))),
     }
 }
@@ -106,7 +110,11 @@ fn v1_to_v2(mut value: Value) -> Value {
             }
         }
     }
-    value["version"] = json!(2);
+    renumbered(value, 2)
+}
+
+fn renumbered(mut value: Value, version: u64) -> Value {
+    value["version"] = json!(version);
     value
 }
 

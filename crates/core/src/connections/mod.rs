@@ -80,6 +80,9 @@ pub struct ConnectionStatus {
     pub refresh_issued_at: Option<DateTime<Utc>>,
     /// One sentence on why the state is what it is; never holds a secret or a response body.
     pub reason: Option<String>,
+    /// The records linked to the integration at the last check (the Aggregate API's counts).
+    #[serde(default)]
+    pub linked: Option<crate::checks::LinkedRecords>,
 }
 
 /// A configured connection. Holds no secret by construction: none of its fields can carry one.

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::api::{ApiError, Auth};
+use crate::api::{ApiError, Auth, SnowClient};
+use crate::checks::{LinkSpec, count_linked};
 use crate::connections::{
     Connection, ConnectionState, ConnectionStatus, ConnectionStore, GrantKind, InputField,
 };
@@ -24,7 +25,10 @@ use crate::secrets::{
 use crate::views::ConnectionView;
 
 pub use error::EngineError;
-pub use steps::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, USERINFO_PATH, identify};
+pub use steps::{
+    BrowserSignIn, ConnectRequest, Draft, IdentifyError, ShowUrl, SignedIn, USERINFO_PATH,
+    identify, identify_with,
+};
 
 /// Secrets typed or read from the environment for this sign-in.
 #[derive(Debug, Clone, Default)]
@@ -244,7 +248,18 @@ impl Engine {
         }
         connection.status.last_checked = Some(Utc::now());
         match outcome {
-            Ok(identity) => {
+            Ok((identity, auth)) => {
+                // The counts are extra: an instance that refuses them leaves the connection
+                // connected, with no counts shown.
+                connection.status.linked = match SnowClient::new(connection.instance.clone(), auth)
+                {
+                    Ok(client) => {
+                        count_linked(&client, &link_spec(&connection), &identity.user_name)
+                            .await
+                            .ok()
+                    }
+                    Err(_) => None,
+                };
                 connection.linked_identity = Some(identity);
                 connection.status.state = ConnectionState::Connected;
                 connection.status.reason = None;
@@ -261,14 +276,14 @@ impl Engine {
         Ok(connection)
     }
 
-    /// Who the connection is now, with a fresh token; keeps the new token's expiry in
-    /// `connection`.
+    /// Who the connection is now, with a fresh token (and that token); keeps the new token's
+    /// expiry in `connection`.
     async fn identify_now(
         &self,
         connection: &mut Connection,
-    ) -> Result<crate::connections::LinkedIdentity, EngineError> {
+    ) -> Result<(crate::connections::LinkedIdentity, Auth), EngineError> {
         let auth = self.authorized(connection).await?;
-        identify(&connection.instance, &auth).await
+        Ok((identify(&connection.instance, &auth).await?, auth))
     }
 
     /// Credentials to call the API with, refreshing or re-requesting the token when due.
@@ -306,6 +321,12 @@ impl Engine {
             }
         }
     }
+}
+
+/// What counts as linked for a connection: the records its user made (a profile's own
+/// definition replaces this once profiles name one).
+pub fn link_spec(_connection: &Connection) -> LinkSpec {
+    LinkSpec::created_by_connection()
 }
 
 /// The state a failed check leaves a connection in.

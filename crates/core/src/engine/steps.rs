@@ -179,6 +179,7 @@ impl Engine {
                 .and_then(|t| t.refresh_token.as_ref())
                 .map(|_| Utc::now()),
             reason: None,
+            linked: None,
         };
         let kept = async {
             self.store_secrets(&connection.id, to_store, tokens).await?;
@@ -295,6 +296,11 @@ fn require_inputs(request: &ConnectRequest, provided: &ProvidedSecrets) -> Resul
 /// are checked and made safe before anything keeps them.
 pub async fn identify(instance: &InstanceUrl, auth: &Auth) -> Result<LinkedIdentity, EngineError> {
     let client = SnowClient::new(instance.clone(), auth.clone())?;
+    Ok(identify_with(&client).await?)
+}
+
+/// [`identify`] with a client of the caller's (its timeout, its log).
+pub async fn identify_with(client: &SnowClient) -> Result<LinkedIdentity, IdentifyError> {
     match client.get_path(USERINFO_PATH).await {
         Ok(info) => {
             let text = |key: &str| {
@@ -326,5 +332,23 @@ pub async fn identify(instance: &InstanceUrl, auth: &Auth) -> Result<LinkedIdent
             detail: "the user record has no user_name or sys_id".into(),
         }
         .into()),
+    }
+}
+
+/// Why the instance could not say who a sign-in is.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentifyError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    BadIdentity(#[from] crate::text::SysIdError),
+}
+
+impl From<IdentifyError> for EngineError {
+    fn from(err: IdentifyError) -> Self {
+        match err {
+            IdentifyError::Api(err) => Self::Api(err),
+            IdentifyError::BadIdentity(err) => Self::BadIdentity(err),
+        }
     }
 }

@@ -106,7 +106,7 @@ impl AuthCodeSession {
             .set_redirect_uri(RedirectUrl::from_url(redirect_url))
             .exchange_code(callback.code)
             .set_pkce_verifier(verifier)
-            .request_async(&super::client::OAuthHttp(&client.http))
+            .request_async(&super::client::OAuthHttp(&client))
             .await;
         let tokens = client.tokens(TokenGrant::AuthorizationCode, response);
         match &tokens {

@@ -14,7 +14,7 @@ use oauth2::{
 };
 
 use super::{OAuthEndpoints, OAuthError, TOKEN_REQUEST_TIMEOUT, TokenGrant, TokenSet};
-use crate::http::TransportError;
+use crate::http::{HttpLog, TransportError};
 use crate::secrets::{AccessToken, ClientSecret, Password, RefreshToken};
 
 /// Largest token-endpoint answer read; a token response is a few hundred bytes.
@@ -34,18 +34,22 @@ pub(super) enum HttpFailure {
 /// The adapter as a type rather than a closure: its future is a boxed `Send` one, which a
 /// closure's borrowed future cannot be proven to be for every lifetime (so the flows that use
 /// it stay `Send`, as Tauri commands need).
-pub(super) struct OAuthHttp<'a>(pub(super) &'a reqwest::Client);
+pub(super) struct OAuthHttp<'a>(pub(super) &'a OAuthClient);
 
 impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_> {
     type Error = HttpFailure;
     type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpFailure>> + Send + 'c>>;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(send(self.0, request))
+        Box::pin(send(&self.0.http, self.0.log.as_ref(), request))
     }
 }
 
-async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpResponse, HttpFailure> {
+async fn send(
+    http: &reqwest::Client,
+    log: Option<&HttpLog>,
+    request: HttpRequest,
+) -> Result<HttpResponse, HttpFailure> {
     let (parts, body) = request.into_parts();
     let host = parts.uri.host().unwrap_or_default().to_owned();
     let transport = |err: reqwest::Error| {
@@ -53,13 +57,36 @@ async fn send(http: &reqwest::Client, request: HttpRequest) -> Result<HttpRespon
     };
     let url = reqwest::Url::parse(&parts.uri.to_string())
         .map_err(|_| HttpFailure::Malformed("bad URL"))?;
-    let mut response = http
-        .request(parts.method, url)
+    let started = std::time::Instant::now();
+    let sent = http
+        .request(parts.method.clone(), url.clone())
         .headers(parts.headers)
         .body(body)
         .send()
-        .await
-        .map_err(transport)?;
+        .await;
+    let mut response = match sent {
+        Ok(response) => response,
+        Err(err) => {
+            let failure = transport(err);
+            if let (Some(log), HttpFailure::Transport(cause)) = (log, &failure) {
+                log.record(parts.method.as_str(), &url, Err(cause), started.elapsed());
+            }
+            return Err(failure);
+        }
+    };
+    if let Some(log) = log {
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let status = response.status().as_u16();
+        log.record(
+            parts.method.as_str(),
+            &url,
+            Ok((status, content_type)),
+            started.elapsed(),
+        );
+    }
     let mut builder = http::Response::builder().status(response.status());
     if let Some(headers) = builder.headers_mut() {
         *headers = std::mem::take(response.headers_mut());
@@ -85,6 +112,7 @@ pub struct OAuthClient {
     pub(super) endpoints: OAuthEndpoints,
     client_id: String,
     client_secret: Option<ClientSecret>,
+    log: Option<HttpLog>,
 }
 
 impl OAuthClient {
@@ -102,7 +130,14 @@ impl OAuthClient {
             endpoints,
             client_id: client_id.into(),
             client_secret,
+            log: None,
         })
+    }
+
+    /// Records every request this client makes in `log` (a support bundle's HTTP log).
+    pub fn with_log(mut self, log: HttpLog) -> Self {
+        self.log = Some(log);
+        self
     }
 
     pub(super) fn oauth2(&self) -> ConfiguredClient {
@@ -133,7 +168,7 @@ impl OAuthClient {
             .oauth2()
             .exchange_password(&username, &password)
             .add_scopes(scopes.iter().cloned().map(Scope::new))
-            .request_async(&OAuthHttp(&self.http))
+            .request_async(&OAuthHttp(self))
             .await;
         self.tokens(grant, response)
     }
@@ -144,7 +179,7 @@ impl OAuthClient {
             .oauth2()
             .exchange_client_credentials()
             .add_scopes(scopes.iter().cloned().map(Scope::new))
-            .request_async(&OAuthHttp(&self.http))
+            .request_async(&OAuthHttp(self))
             .await;
         self.tokens(TokenGrant::ClientCredentials, response)
     }
@@ -156,7 +191,7 @@ impl OAuthClient {
         let response = self
             .oauth2()
             .exchange_refresh_token(&token)
-            .request_async(&OAuthHttp(&self.http))
+            .request_async(&OAuthHttp(self))
             .await;
         self.tokens(TokenGrant::Refresh, response)
             .map_err(|err| match err {
@@ -206,13 +241,29 @@ impl OAuthClient {
                 TOKEN_REQUEST_TIMEOUT,
             ),
         };
-        let response = self
-            .http
-            .post(url.clone())
-            .form(&form)
-            .send()
-            .await
-            .map_err(|err| transport(&err))?;
+        let started = std::time::Instant::now();
+        let sent = self.http.post(url.clone()).form(&form).send().await;
+        if let Some(log) = &self.log {
+            let outcome = sent.as_ref().map(|r| {
+                let content_type = r
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                (r.status().as_u16(), content_type)
+            });
+            match outcome {
+                Ok(answer) => log.record("POST", url, Ok(answer), started.elapsed()),
+                Err(err) => {
+                    let cause = crate::http::classify(
+                        err,
+                        url.host_str().unwrap_or_default(),
+                        TOKEN_REQUEST_TIMEOUT,
+                    );
+                    log.record("POST", url, Err(&cause), started.elapsed());
+                }
+            }
+        }
+        let response = sent.map_err(|err| transport(&err))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

@@ -1,0 +1,368 @@
+//! `snowlink doctor`: the layered diagnosis of a connection for a support engineer in a
+//! terminal — a saved connection (its secrets from the keyring), or an instance with the
+//! sign-in given in the environment (`SNOWLINK_GRANT` and its variables, optionally
+//! `SNOWLINK_ADMIN_USERNAME` / `SNOWLINK_ADMIN_PASSWORD`). One line per check with ✓ ! ✗ –, the
+//! fixes under each failure, a closing summary; `--json` for scripts; `--bundle` writes the
+//! redacted support bundle. Exit 0 when nothing failed, 1 when something did, 2 on bad usage.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use futures::StreamExt;
+use serde::Serialize;
+use snowlink_core::bundle::{self, BundleContents};
+use snowlink_core::checks::{Check, CheckId, CheckStatus, Report, RunOptions, Target};
+use snowlink_core::connections::ConnectionStore;
+use snowlink_core::engine::{Engine, EngineError};
+use snowlink_core::http::HttpLog;
+use snowlink_core::secrets::{KeyringStore, SecretStore};
+use snowlink_core::views::{ErrorCode, ErrorView};
+
+use snowlink_core::text::for_terminal as safe;
+
+use crate::output::{fail, next_step, print_json, print_line, print_prepared};
+
+/// Saved connections diagnosed at once by `--all`.
+const ALL_AT_ONCE: usize = 8;
+/// Largest CA file read.
+const MAX_CA_FILE: u64 = 1024 * 1024;
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// The saved connection to diagnose (needed when there are several).
+    #[arg(long, conflicts_with_all = ["instance", "all"])]
+    connection: Option<String>,
+    /// An instance to diagnose with the sign-in given in the environment.
+    #[arg(long, conflicts_with = "all")]
+    instance: Option<String>,
+    /// Every saved connection.
+    #[arg(long)]
+    all: bool,
+    /// The integration profile whose expectations to check.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Run only this check (and what it needs); repeatable. See --list-checks.
+    #[arg(long = "check", value_name = "ID")]
+    checks: Vec<String>,
+    /// List the checks and exit.
+    #[arg(long)]
+    list_checks: bool,
+    /// Each check's timeout, in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    /// Trust this CA certificate (PEM) too, such as a TLS-inspecting proxy's.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Write a redacted support bundle (zip) to FILE.
+    #[arg(long, value_name = "FILE.zip")]
+    bundle: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Listed {
+    id: &'static str,
+    title: &'static str,
+    needs: Vec<&'static str>,
+}
+
+pub fn run(args: DoctorArgs) -> ExitCode {
+    if args.list_checks {
+        return list_checks(args.json);
+    }
+    let only = match parse_checks(&args.checks) {
+        Ok(only) => only,
+        Err(view) => return fail(&view, args.json),
+    };
+    let ca_pem = match &args.ca_file {
+        Some(path) => match read_ca(path) {
+            Ok(pem) => Some(pem),
+            Err(view) => return fail(&view, args.json),
+        },
+        None => None,
+    };
+    let check_timeout = Duration::from_secs(args.timeout.max(1));
+    let options = RunOptions {
+        only,
+        check_timeout,
+        // A run may wait on a few chained checks; never on every one in turn.
+        deadline: (check_timeout * 4).max(Duration::from_secs(30)),
+        ca_pem,
+        ..RunOptions::default()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&ErrorView::internal(err), args.json),
+    };
+    runtime.block_on(diagnose(args, options))
+}
+
+async fn diagnose(args: DoctorArgs, options: RunOptions) -> ExitCode {
+    let json = args.json;
+    let vars = |name: &str| std::env::var(name).ok();
+    let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
+    let targets = match targets(&args, &vars, secrets).await {
+        Ok(targets) => targets,
+        Err(view) => return fail(&view, json),
+    };
+    let many = targets.len() > 1 || args.all;
+    let reports: Vec<(Report, Target, HttpLog)> = futures::stream::iter(targets)
+        .map(|target| {
+            let mut options = options.clone();
+            options.log = HttpLog::default();
+            let log = options.log.clone();
+            async move {
+                let report = snowlink_core::checks::run(target.clone(), options).await;
+                (report, target, log)
+            }
+        })
+        .buffered(ALL_AT_ONCE)
+        .collect()
+        .await;
+    if let Some(path) = &args.bundle
+        && let Some((report, target, log)) = reports.first()
+    {
+        let contents = BundleContents {
+            report,
+            connection: target.connection.as_ref(),
+            exchanges: &log.exchanges(),
+            made_by: "snowlink",
+        };
+        if let Err(err) = bundle::write(path, &contents) {
+            let view = ErrorView::new(ErrorCode::ConfigError, err.to_string(), err.hint());
+            return fail(&view, json);
+        }
+    }
+    let failed = reports.iter().any(|(report, ..)| report.has_failures());
+    let printed = if json && many {
+        let reports: Vec<&Report> = reports.iter().map(|(r, ..)| r).collect();
+        print_json(&serde_json::json!({ "connections": reports }))
+    } else if json {
+        print_json(&reports[0].0)
+    } else {
+        let color = std::io::stdout().is_terminal();
+        let text: Vec<String> = reports
+            .iter()
+            .map(|(report, target, _)| render(report, target, color))
+            .collect();
+        let mut code = print_prepared(&text.join("\n\n"));
+        if let Some(path) = &args.bundle {
+            code = print_line(&format!("Support bundle written to {}.", path.display()));
+        }
+        code
+    };
+    if printed != ExitCode::SUCCESS {
+        return printed;
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// What to diagnose: `--instance`, `--all`, `--connection`, or the only saved connection.
+async fn targets(
+    args: &DoctorArgs,
+    vars: &dyn Fn(&str) -> Option<String>,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Vec<Target>, ErrorView> {
+    let profile = args.profile.clone();
+    let finish = |mut target: Target| {
+        if let Some(profile) = &profile {
+            target.profile = profile.clone();
+        }
+        target.with_admin_from(vars)
+    };
+    if let Some(instance) = &args.instance {
+        let target = Target::of_instance(instance, vars).map_err(|err| {
+            ErrorView::new(
+                ErrorCode::InvalidInput,
+                err.to_string(),
+                "Set SNOWLINK_GRANT and the variables its sign-in needs, or diagnose a saved \
+                 connection with --connection.",
+            )
+        })?;
+        return Ok(vec![finish(target)]);
+    }
+    let store = ConnectionStore::in_config_dir().map_err(|err| EngineError::from(err).view())?;
+    let engine = Engine::new(store, secrets.clone());
+    let connections = if args.all {
+        engine.list().map_err(|err| err.view())?
+    } else {
+        vec![
+            engine
+                .find(args.connection.as_deref())
+                .map_err(|err| err.view())?,
+        ]
+    };
+    if connections.is_empty() {
+        return Err(EngineError::NoConnections.view());
+    }
+    let mut targets = Vec::new();
+    for connection in &connections {
+        let target = Target::of_connection(connection, secrets.clone())
+            .await
+            .map_err(|err| {
+                ErrorView::new(
+                    ErrorCode::KeyringUnavailable,
+                    err.to_string(),
+                    "Unlock or start the OS keyring, then run again.",
+                )
+            })?;
+        targets.push(finish(target));
+    }
+    Ok(targets)
+}
+
+fn parse_checks(names: &[String]) -> Result<Vec<CheckId>, ErrorView> {
+    names
+        .iter()
+        .map(|name| {
+            CheckId::parse(name).ok_or_else(|| {
+                let ids: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+                ErrorView::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "There is no check \"{}\".",
+                        snowlink_core::text::untrusted(name, 60)
+                    ),
+                    format!("Use one of: {}.", ids.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
+
+fn read_ca(path: &PathBuf) -> Result<Vec<u8>, ErrorView> {
+    let refuse = |detail: String| {
+        ErrorView::new(
+            ErrorCode::InvalidInput,
+            format!("The CA file {} cannot be used: {detail}.", path.display()),
+            "Give the PEM file of the certificate authority (-----BEGIN CERTIFICATE-----).",
+        )
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|err| refuse(err.to_string()))?
+        .len();
+    if size > MAX_CA_FILE {
+        return Err(refuse("it is larger than 1 MiB".into()));
+    }
+    let pem = std::fs::read(path).map_err(|err| refuse(err.to_string()))?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(refuse("it holds no PEM certificate".into()));
+    }
+    Ok(pem)
+}
+
+fn list_checks(json: bool) -> ExitCode {
+    let listed: Vec<Listed> = CheckId::ALL
+        .iter()
+        .map(|id| Listed {
+            id: id.as_str(),
+            title: id.title(),
+            needs: id.prerequisites().iter().map(|p| p.as_str()).collect(),
+        })
+        .collect();
+    if json {
+        return print_json(&listed);
+    }
+    let lines: Vec<String> = listed
+        .iter()
+        .map(|c| {
+            let needs = if c.needs.is_empty() {
+                String::new()
+            } else {
+                format!("  (after {})", c.needs.join(", "))
+            };
+            format!("{:<20} {}{needs}", c.id, c.title)
+        })
+        .collect();
+    print_line(&lines.join("\n"))
+}
+
+/// The tree a person reads: one line per check, the fixes under a failure or a warning. Every
+/// text is made terminal-safe here, piece by piece, so the marks' colors can be ours.
+fn render(report: &Report, target: &Target, color: bool) -> String {
+    let what = match &target.connection {
+        Some(connection) => format!(" (connection \"{}\")", connection.display_name),
+        None => String::new(),
+    };
+    let mut lines = vec![safe(&format!(
+        "Diagnosing {}{what}, profile {}",
+        report.instance, report.profile
+    ))];
+    for check in &report.checks {
+        lines.push(format!(
+            "{} {:<20} {}",
+            mark(check.status, color),
+            check.id.as_str(),
+            safe(&check.summary)
+        ));
+        if matches!(check.status, CheckStatus::Fail | CheckStatus::Warn) {
+            lines.extend(fixes(check).iter().map(|line| safe(line)));
+        }
+    }
+    lines.push(report.summary.clone());
+    lines.join("\n")
+}
+
+fn fixes(check: &Check) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(detail) = &check.detail {
+        lines.push(format!("      {detail}"));
+    }
+    if let Some(user) = &check.remedy_user {
+        lines.push(format!("      fix: {user}"));
+    }
+    if let Some(admin) = &check.remedy_admin
+        && check.remedy_user.as_ref() != Some(admin)
+    {
+        lines.push(format!("      admin: {admin}"));
+    }
+    for link in &check.links {
+        lines.push(format!("      {}: {}", link.label, link.url));
+    }
+    if let Some(next) = check.next.and_then(next_step) {
+        lines.push(format!("      next: {next}"));
+    }
+    lines
+}
+
+/// The status mark; colored on a terminal. The escape sequences are ours, added around the
+/// mark only, after nothing from an instance could reach them.
+fn mark(status: CheckStatus, color: bool) -> &'static str {
+    match (status, color) {
+        (CheckStatus::Pass, false) => "✓",
+        (CheckStatus::Warn, false) => "!",
+        (CheckStatus::Fail, false) => "✗",
+        (CheckStatus::Skip, false) => "–",
+        (CheckStatus::Pass, true) => "\u{1b}[32m✓\u{1b}[0m",
+        (CheckStatus::Warn, true) => "\u{1b}[33m!\u{1b}[0m",
+        (CheckStatus::Fail, true) => "\u{1b}[31m✗\u{1b}[0m",
+        (CheckStatus::Skip, true) => "\u{1b}[2m–\u{1b}[0m",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_check_names_list_the_known_ones() {
+        let err = parse_checks(&["dns".into()]).unwrap_err();
+        assert!(err.hint.contains("dns.resolve"), "{}", err.hint);
+        assert_eq!(
+            parse_checks(&["tls.handshake".into()]).unwrap(),
+            vec![CheckId::TlsHandshake]
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! Diagnostics as data. A [`Check`] is one layer of a connection (`url.parse` → `dns.resolve`
+//! → `tcp.connect` → `tls.handshake` → `instance.awake` → `auth.credentials` → the user, its
+//! roles, ACLs, the OAuth app, the update set, scripted REST, the outbound round trip, the
+//! linked records) with a status, what was found, and two fixes: one for the person using the
+//! connection, one for the ServiceNow admin with a link to the record to change. The ids are a
+//! public contract shared by `snowlink doctor --json`, the support bundle and the app. The
+//! runner ([`run`]) takes the checks a [`Target`] asks for, skips a check whose prerequisite
+//! failed, runs the independent ones at once, each under its own timeout, and the whole run
+//! under a deadline.
+
+mod access;
+mod account;
+mod auth;
+mod links;
+mod network;
+mod oauth;
+mod probe;
+mod runner;
+mod target;
+mod tls;
+
+use serde::{Deserialize, Serialize};
+
+pub use links::{LinkSpec, LinkedRecords, StateCount, count_linked};
+pub use oauth::{DEFAULT_REFRESH_LIFESPAN, callback_urls};
+pub use runner::{Progress, RunOptions, run};
+pub use target::{AdminCredentials, Credentials, KeepTokens, Target, TargetError};
+
+use crate::views::NextStep;
+
+/// A check's stable id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
+pub enum CheckId {
+    #[serde(rename = "url.parse")]
+    UrlParse,
+    #[serde(rename = "dns.resolve")]
+    DnsResolve,
+    #[serde(rename = "tcp.connect")]
+    TcpConnect,
+    #[serde(rename = "tls.handshake")]
+    TlsHandshake,
+    #[serde(rename = "instance.awake")]
+    InstanceAwake,
+    #[serde(rename = "auth.credentials")]
+    AuthCredentials,
+    #[serde(rename = "user.account")]
+    UserAccount,
+    #[serde(rename = "user.roles")]
+    UserRoles,
+    #[serde(rename = "acl.table")]
+    AclTable,
+    #[serde(rename = "oauth.redirect")]
+    OauthRedirect,
+    #[serde(rename = "oauth.scope")]
+    OauthScope,
+    #[serde(rename = "token.lifetime")]
+    TokenLifetime,
+    #[serde(rename = "updateset.committed")]
+    UpdatesetCommitted,
+    #[serde(rename = "rest.scripted")]
+    RestScripted,
+    #[serde(rename = "roundtrip.outbound")]
+    RoundtripOutbound,
+    #[serde(rename = "links.count")]
+    LinksCount,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 16] = [
+        Self::UrlParse,
+        Self::DnsResolve,
+        Self::TcpConnect,
+        Self::TlsHandshake,
+        Self::InstanceAwake,
+        Self::AuthCredentials,
+        Self::UserAccount,
+        Self::UserRoles,
+        Self::AclTable,
+        Self::OauthRedirect,
+        Self::OauthScope,
+        Self::TokenLifetime,
+        Self::UpdatesetCommitted,
+        Self::RestScripted,
+        Self::RoundtripOutbound,
+        Self::LinksCount,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UrlParse => "url.parse",
+            Self::DnsResolve => "dns.resolve",
+            Self::TcpConnect => "tcp.connect",
+            Self::TlsHandshake => "tls.handshake",
+            Self::InstanceAwake => "instance.awake",
+            Self::AuthCredentials => "auth.credentials",
+            Self::UserAccount => "user.account",
+            Self::UserRoles => "user.roles",
+            Self::AclTable => "acl.table",
+            Self::OauthRedirect => "oauth.redirect",
+            Self::OauthScope => "oauth.scope",
+            Self::TokenLifetime => "token.lifetime",
+            Self::UpdatesetCommitted => "updateset.committed",
+            Self::RestScripted => "rest.scripted",
+            Self::RoundtripOutbound => "roundtrip.outbound",
+            Self::LinksCount => "links.count",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|id| id.as_str() == text)
+    }
+
+    /// What the check looks at, in a few words (`--list-checks`, the app's tree).
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::UrlParse => "Instance address",
+            Self::DnsResolve => "Host name resolves",
+            Self::TcpConnect => "Network connection",
+            Self::TlsHandshake => "TLS certificate",
+            Self::InstanceAwake => "Instance is awake",
+            Self::AuthCredentials => "Credentials accepted",
+            Self::UserAccount => "User account",
+            Self::UserRoles => "User roles",
+            Self::AclTable => "Table access (ACLs)",
+            Self::OauthRedirect => "OAuth redirect URLs",
+            Self::OauthScope => "OAuth scope",
+            Self::TokenLifetime => "Token lifetime",
+            Self::UpdatesetCommitted => "Update set committed",
+            Self::RestScripted => "Scripted REST endpoint",
+            Self::RoundtripOutbound => "Outbound round trip",
+            Self::LinksCount => "Linked records",
+        }
+    }
+
+    /// The checks that must pass (or not apply) before this one can tell anything.
+    pub fn prerequisites(self) -> &'static [CheckId] {
+        use CheckId::*;
+        match self {
+            UrlParse => &[],
+            DnsResolve => &[UrlParse],
+            TcpConnect => &[DnsResolve],
+            TlsHandshake => &[TcpConnect],
+            InstanceAwake => &[TlsHandshake],
+            AuthCredentials => &[InstanceAwake],
+            OauthRedirect => &[InstanceAwake],
+            UserAccount | UserRoles | OauthScope | TokenLifetime | UpdatesetCommitted
+            | RestScripted | LinksCount => &[AuthCredentials],
+            AclTable => &[UserRoles],
+            RoundtripOutbound => &[AclTable, UpdatesetCommitted],
+        }
+    }
+}
+
+impl std::fmt::Display for CheckId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Pass,
+    /// Works, with something to improve (an advisory) or a partial answer.
+    Warn,
+    Fail,
+    /// Not run: a prerequisite failed, it does not apply, or it needs what was not given.
+    Skip,
+}
+
+/// A link into the instance (or a document) that helps fix a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Link {
+    pub label: String,
+    pub url: String,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct Check {
+    pub id: CheckId,
+    pub title: String,
+    pub status: CheckStatus,
+    /// One line on what was found.
+    pub summary: String,
+    pub detail: Option<String>,
+    /// For the person using the connection ("ask your ServiceNow admin to …").
+    pub remedy_user: Option<String>,
+    /// For the ServiceNow admin, naming the record and field to change.
+    pub remedy_admin: Option<String>,
+    pub links: Vec<Link>,
+    /// What to do next, for each front end to phrase (a flag, a button).
+    pub next: Option<NextStep>,
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    pub skipped_because: Option<String>,
+}
+
+/// The connection's overall state after a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Nothing failed.
+    Connected,
+    /// The instance and the credentials work; something above them failed.
+    Degraded,
+    /// The instance cannot be reached or the credentials are refused.
+    Disconnected,
+}
+
+/// A whole run, as `doctor --json` prints it and the bundle keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct Report {
+    pub instance: String,
+    pub profile: String,
+    pub verdict: Verdict,
+    pub checks: Vec<Check>,
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    /// "2 problems found in 14 checks (1.2 s)".
+    pub summary: String,
+}
+
+impl Report {
+    pub fn new(instance: String, profile: String, checks: Vec<Check>, elapsed_ms: u64) -> Self {
+        let verdict = verdict(&checks);
+        let count = |status| checks.iter().filter(|c| c.status == status).count();
+        let (failed, warned) = (count(CheckStatus::Fail), count(CheckStatus::Warn));
+        let ran = checks.len() - count(CheckStatus::Skip);
+        let seconds = elapsed_ms as f64 / 1000.0;
+        let problems = match failed {
+            0 => "No problems".to_owned(),
+            1 => "1 problem".to_owned(),
+            n => format!("{n} problems"),
+        };
+        let advisories = match warned {
+            0 => String::new(),
+            1 => ", 1 advisory".to_owned(),
+            n => format!(", {n} advisories"),
+        };
+        let summary = format!("{problems} found in {ran} checks{advisories} ({seconds:.1} s)");
+        Self {
+            instance,
+            profile,
+            verdict,
+            checks,
+            elapsed_ms,
+            summary,
+        }
+    }
+
+    pub fn check(&self, id: CheckId) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
+    pub fn has_failures(&self) -> bool {
+        self.checks.iter().any(|c| c.status == CheckStatus::Fail)
+    }
+}
+
+/// Disconnected when a layer up to the credentials failed, degraded when one above failed.
+fn verdict(checks: &[Check]) -> Verdict {
+    let failed = |id: CheckId| {
+        checks
+            .iter()
+            .any(|c| c.id == id && c.status == CheckStatus::Fail)
+    };
+    let base = [
+        CheckId::UrlParse,
+        CheckId::DnsResolve,
+        CheckId::TcpConnect,
+        CheckId::TlsHandshake,
+        CheckId::InstanceAwake,
+        CheckId::AuthCredentials,
+    ];
+    if base.into_iter().any(failed) {
+        Verdict::Disconnected
+    } else if checks.iter().any(|c| c.status == CheckStatus::Fail) {
+        Verdict::Degraded
+    } else {
+        Verdict::Connected
+    }
+}
+
+/// Runs one check.
+async fn dispatch(id: CheckId, ctx: &runner::Ctx) -> probe::Outcome {
+    let result = match id {
+        CheckId::UrlParse => network::url_parse(ctx).await,
+        CheckId::DnsResolve => network::dns_resolve(ctx).await,
+        CheckId::TcpConnect => network::tcp_connect(ctx).await,
+        CheckId::TlsHandshake => tls::tls_handshake(ctx).await,
+        CheckId::InstanceAwake => network::instance_awake(ctx).await,
+        CheckId::AuthCredentials => auth::auth_credentials(ctx).await,
+        CheckId::UserAccount => account::user_account(ctx).await,
+        CheckId::UserRoles => account::user_roles(ctx).await,
+        CheckId::AclTable => access::acl_table(ctx).await,
+        CheckId::OauthRedirect => oauth::oauth_redirect(ctx).await,
+        CheckId::OauthScope => oauth::oauth_scope(ctx).await,
+        CheckId::TokenLifetime => oauth::token_lifetime(ctx).await,
+        CheckId::UpdatesetCommitted => access::updateset_committed(ctx).await,
+        CheckId::RestScripted => access::rest_scripted(ctx).await,
+        CheckId::RoundtripOutbound => access::roundtrip_outbound(ctx).await,
+        CheckId::LinksCount => links::links_count(ctx).await,
+    };
+    result.unwrap_or_else(|outcome| outcome)
+}
+
+/// What the integration expects of the instance; the setup profiles give these, so their
+/// steps are verified by the same checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CheckParams {
+    /// Roles the user needs, all of them…
+    pub roles: Vec<String>,
+    /// …unless it has one of these (such as `admin`).
+    pub roles_sufficient: Vec<String>,
+    /// Tables and the operations (`read`, `create`, `write`, `delete`) the user needs.
+    pub tables: Vec<TableAccess>,
+    /// The update set that must be committed.
+    pub update_set: Option<String>,
+    /// A scripted REST path that must answer (`/api/snc/oauth_userinfo`).
+    pub endpoint: Option<String>,
+    /// A record to create whose business rule must call out.
+    pub outbound: Option<OutboundProbe>,
+    /// What counts as a record linked to the integration.
+    pub links: Option<LinkSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableAccess {
+    pub table: String,
+    pub operations: Vec<String>,
+}
+
+/// A sample record created to see the business rule's outbound call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundProbe {
+    pub table: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// How long to wait for the call, in seconds.
+    #[serde(default = "default_outbound_wait")]
+    pub wait_seconds: u64,
+}
+
+fn default_outbound_wait() -> u64 {
+    15
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_prerequisites_come_first() {
+        for (index, id) in CheckId::ALL.into_iter().enumerate() {
+            assert_eq!(CheckId::parse(id.as_str()), Some(id));
+            assert_eq!(
+                serde_json::to_value(id).unwrap(),
+                serde_json::Value::String(id.as_str().into())
+            );
+            for before in id.prerequisites() {
+                let at = CheckId::ALL.iter().position(|c| c == before).unwrap();
+                assert!(at < index, "{id} depends on the later {before}");
+            }
+        }
+        assert_eq!(CheckId::parse("dns"), None);
+    }
+
+    fn check(id: CheckId, status: CheckStatus) -> Check {
+        Check {
+            id,
+            title: id.title().into(),
+            status,
+            summary: String::new(),
+            detail: None,
+            remedy_user: None,
+            remedy_admin: None,
+            links: Vec::new(),
+            next: None,
+            elapsed_ms: 0,
+            skipped_because: None,
+        }
+    }
+
+    #[test]
+    fn the_verdict_follows_the_layer_that_failed() {
+        let ok = check(CheckId::AuthCredentials, CheckStatus::Pass);
+        let roles = check(CheckId::UserRoles, CheckStatus::Fail);
+        let awake = check(CheckId::InstanceAwake, CheckStatus::Fail);
+        let warn = check(CheckId::UserAccount, CheckStatus::Warn);
+        assert_eq!(verdict(&[ok.clone(), warn.clone()]), Verdict::Connected);
+        assert_eq!(verdict(&[ok.clone(), roles.clone()]), Verdict::Degraded);
+        assert_eq!(verdict(&[awake, roles]), Verdict::Disconnected);
+        let report = Report::new("i".into(), "custom".into(), vec![ok, warn], 1234);
+        assert_eq!(report.summary, "No problems found in 2 checks (1.2 s)");
+    }
+}

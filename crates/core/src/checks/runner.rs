@@ -1,0 +1,299 @@
+//! Runs the checks a target asks for: each starts as soon as its prerequisites are done, so
+//! independent checks run at once and the wall time follows the longest chain of dependent
+//! round trips; each has its own timeout; the whole run has a deadline, after which whatever
+//! is left is reported as not finished, never waited for. A check whose prerequisite failed is
+//! skipped with the reason. Progress is reported as it happens, for the app's tree.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use super::probe::Outcome;
+use super::target::Target;
+use super::{Check, CheckId, CheckStatus, Report};
+use crate::api::{Auth, Record, SnowClient};
+use crate::connections::LinkedIdentity;
+use crate::http::{ClientOptions, HttpLog};
+use crate::instance::InstanceUrl;
+use crate::secrets::Password;
+
+/// How a run goes.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// Only these checks (and what they need); all when empty.
+    pub only: Vec<CheckId>,
+    /// Each check's own limit.
+    pub check_timeout: Duration,
+    /// The whole run's limit.
+    pub deadline: Duration,
+    /// CA certificates (PEM) to trust beside the operating system's.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Where the run's HTTP exchanges are recorded (the support bundle's log).
+    pub log: HttpLog,
+    /// Told when a check starts (`None`) and when it finishes.
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback: the check's id and, once finished, its result.
+pub type Progress = Arc<dyn Fn(CheckId, Option<&Check>) + Send + Sync>;
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            only: Vec::new(),
+            check_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(60),
+            ca_pem: None,
+            log: HttpLog::default(),
+            progress: None,
+        }
+    }
+}
+
+/// Who the credentials turned out to be, for the checks after `auth.credentials`.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub client: SnowClient,
+    pub identity: LinkedIdentity,
+    /// When the access token in use expires (OAuth grants).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The scopes granted to the token, when the server said.
+    pub scopes: Vec<String>,
+}
+
+/// What the checks of one run share: the target, the HTTP options, and what earlier checks
+/// found (each set once, by the check that finds it).
+pub struct Ctx {
+    pub target: Target,
+    pub options: ClientOptions,
+    /// The extra roots for the TLS check's own handshake.
+    pub extra_roots_der: Vec<rustls::pki_types::CertificateDer<'static>>,
+    pub instance: OnceLock<InstanceUrl>,
+    pub addrs: OnceLock<Vec<SocketAddr>>,
+    pub session: OnceLock<Session>,
+    pub user_record: OnceLock<Record>,
+    pub roles: OnceLock<BTreeSet<String>>,
+}
+
+impl Ctx {
+    pub fn new(target: Target, options: &RunOptions) -> Self {
+        let pem = options.ca_pem.clone().unwrap_or_default();
+        let extra_roots = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
+        let extra_roots_der = super::tls::certificates_from_pem(&pem);
+        Self {
+            target,
+            options: ClientOptions {
+                timeout: options.check_timeout,
+                extra_roots,
+                log: Some(options.log.clone()),
+            },
+            extra_roots_der,
+            instance: OnceLock::new(),
+            addrs: OnceLock::new(),
+            session: OnceLock::new(),
+            user_record: OnceLock::new(),
+            roles: OnceLock::new(),
+        }
+    }
+
+    /// The instance `url.parse` found; the runner never starts a later check without it.
+    pub fn instance(&self) -> Result<&InstanceUrl, Outcome> {
+        self.instance
+            .get()
+            .ok_or_else(|| Outcome::skip("the instance address was not understood"))
+    }
+
+    /// A client of the instance with `auth`, recording into the run's log.
+    pub fn client(&self, auth: Auth) -> Result<SnowClient, Outcome> {
+        let instance = self.instance()?.clone();
+        SnowClient::with_options(instance, auth, &self.options)
+            .map_err(|err| Outcome::fail(format!("The HTTP client could not be set up: {err}.")))
+    }
+
+    /// The admin's client, when admin credentials were given.
+    pub fn admin_client(&self) -> Option<SnowClient> {
+        let admin = self.target.admin.as_ref()?;
+        self.client(Auth::Basic {
+            username: admin.username.clone(),
+            password: Password::new(admin.password.expose()),
+        })
+        .ok()
+    }
+
+    /// The session `auth.credentials` opened.
+    pub fn session(&self) -> Result<&Session, Outcome> {
+        self.session
+            .get()
+            .ok_or_else(|| Outcome::skip("no signed-in session"))
+    }
+
+    /// A client that can read configuration records: the admin's, else the session's.
+    pub fn reader(&self) -> Result<SnowClient, Outcome> {
+        match self.admin_client() {
+            Some(admin) => Ok(admin),
+            None => Ok(self.session()?.client.clone()),
+        }
+    }
+}
+
+type CheckFuture<'a> = Pin<Box<dyn Future<Output = (CheckId, Outcome, Duration)> + Send + 'a>>;
+
+/// Runs the checks `options` asks for against `target`.
+pub async fn run(target: Target, options: RunOptions) -> Report {
+    let started = Instant::now();
+    let instance_text = target.typed.clone();
+    let profile = target.profile.clone();
+    let ctx = Ctx::new(target, &options);
+    let wanted = wanted(&options.only);
+    let mut finished: HashMap<CheckId, (Check, bool)> = HashMap::new();
+    let mut running: FuturesUnordered<CheckFuture<'_>> = FuturesUnordered::new();
+    let mut started_ids: BTreeSet<CheckId> = BTreeSet::new();
+    let deadline = tokio::time::sleep(options.deadline);
+    tokio::pin!(deadline);
+    let report = |id: CheckId, check: &Check| {
+        if let Some(progress) = &options.progress {
+            progress(id, Some(check));
+        }
+    };
+    loop {
+        for &id in &wanted {
+            if started_ids.contains(&id) {
+                continue;
+            }
+            let prerequisites = id.prerequisites();
+            if !prerequisites.iter().all(|p| finished.contains_key(p)) {
+                continue;
+            }
+            started_ids.insert(id);
+            if let Some(blocker) = prerequisites.iter().find(|p| finished[p].1) {
+                let check = skipped(id, &format!("{blocker} did not pass"));
+                report(id, &check);
+                finished.insert(id, (check, true));
+                continue;
+            }
+            if let Some(progress) = &options.progress {
+                progress(id, None);
+            }
+            let ctx = &ctx;
+            let limit = options.check_timeout;
+            running.push(Box::pin(async move {
+                let begun = Instant::now();
+                let outcome = match tokio::time::timeout(limit, super::dispatch(id, ctx)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => timed_out(limit),
+                };
+                (id, outcome, begun.elapsed())
+            }));
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some((id, outcome, elapsed)) = running.next() => {
+                let check = into_check(id, outcome, elapsed);
+                let blocking = check.status == CheckStatus::Fail;
+                report(id, &check);
+                finished.insert(id, (check, blocking));
+            }
+            () = &mut deadline => {
+                let limit = options.deadline.as_secs();
+                for &id in &wanted {
+                    if !finished.contains_key(&id) {
+                        let check = into_check(
+                            id,
+                            Outcome::fail(format!("Not finished: the run stopped at its {limit} s deadline."))
+                                .fix("The instance answers slowly: check the network or VPN, then run again with a longer timeout."),
+                            started.elapsed(),
+                        );
+                        report(id, &check);
+                        finished.insert(id, (check, true));
+                    }
+                }
+                break;
+            }
+        }
+    }
+    drop(running);
+    let checks = wanted
+        .iter()
+        .filter_map(|id| finished.remove(id).map(|(check, _)| check))
+        .collect();
+    let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Report::new(instance_text, profile, checks, elapsed)
+}
+
+/// The asked checks and everything they need, in catalogue order.
+fn wanted(only: &[CheckId]) -> Vec<CheckId> {
+    if only.is_empty() {
+        return CheckId::ALL.to_vec();
+    }
+    let mut needed: BTreeSet<CheckId> = BTreeSet::new();
+    let mut pending: Vec<CheckId> = only.to_vec();
+    while let Some(id) = pending.pop() {
+        if needed.insert(id) {
+            pending.extend_from_slice(id.prerequisites());
+        }
+    }
+    CheckId::ALL
+        .into_iter()
+        .filter(|id| needed.contains(id))
+        .collect()
+}
+
+fn timed_out(limit: Duration) -> Outcome {
+    Outcome::fail(format!("Timed out after {} s.", limit.as_secs().max(1))).fix(
+        "The instance answers slowly: check the network or VPN, or run again when it is less busy.",
+    )
+}
+
+fn skipped(id: CheckId, because: &str) -> Check {
+    let mut outcome = Outcome::skip(format!("Skipped: {because}."));
+    outcome.skipped_because = Some(because.to_owned());
+    into_check(id, outcome, Duration::ZERO)
+}
+
+fn into_check(id: CheckId, outcome: Outcome, elapsed: Duration) -> Check {
+    Check {
+        id,
+        title: id.title().into(),
+        status: outcome.status,
+        summary: outcome.summary,
+        detail: outcome.detail,
+        remedy_user: outcome.remedy_user,
+        remedy_admin: outcome.remedy_admin,
+        links: outcome.links,
+        next: outcome.next,
+        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        skipped_because: outcome.skipped_because,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_asked_check_brings_what_it_needs() {
+        let ids = wanted(&[CheckId::AclTable]);
+        assert_eq!(
+            ids,
+            vec![
+                CheckId::UrlParse,
+                CheckId::DnsResolve,
+                CheckId::TcpConnect,
+                CheckId::TlsHandshake,
+                CheckId::InstanceAwake,
+                CheckId::AuthCredentials,
+                CheckId::UserRoles,
+                CheckId::AclTable
+            ]
+        );
+        assert_eq!(wanted(&[]).len(), CheckId::ALL.len());
+    }
+}

@@ -1,0 +1,363 @@
+//! What a diagnosis runs against: the instance as typed, the credentials to try (a saved
+//! connection's, from the keyring, or given through the environment for scripts and support
+//! sessions), optional admin credentials that let the checks read the user, role, ACL, OAuth
+//! app, property and update-set records to name a cause, and what the integration expects.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::CheckParams;
+use crate::connections::{Connection, ConnectionId, GrantKind, InputField};
+use crate::secrets::{
+    AccessToken, ApiKey, ClientSecret, Password, RefreshToken, SecretError, SecretStore,
+    SecretStoreExt,
+};
+
+/// The environment variables a diagnosis reads credentials from.
+pub const ENV_GRANT: &str = "SNOWLINK_GRANT";
+pub const ENV_CLIENT_ID: &str = "SNOWLINK_CLIENT_ID";
+pub const ENV_USERNAME: &str = "SNOWLINK_USERNAME";
+pub const ENV_ADMIN_USERNAME: &str = "SNOWLINK_ADMIN_USERNAME";
+
+/// How the checks sign in.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// Nothing to sign in with: the checks stop at `instance.awake`.
+    None,
+    Basic {
+        username: String,
+        password: Password,
+    },
+    ApiKey {
+        username: String,
+        key: ApiKey,
+    },
+    PasswordGrant {
+        client_id: String,
+        client_secret: Option<ClientSecret>,
+        username: String,
+        password: Password,
+    },
+    ClientCredentials {
+        client_id: String,
+        client_secret: Option<ClientSecret>,
+    },
+    /// A linked browser sign-in: its saved tokens, and when they end.
+    AuthCode {
+        client_id: String,
+        client_secret: Option<ClientSecret>,
+        access_token: Option<AccessToken>,
+        refresh_token: Option<RefreshToken>,
+        expires_at: Option<DateTime<Utc>>,
+        refresh_issued_at: Option<DateTime<Utc>>,
+    },
+}
+
+impl Credentials {
+    pub fn grant(&self) -> Option<GrantKind> {
+        Some(match self {
+            Self::None => return None,
+            Self::Basic { .. } => GrantKind::Basic,
+            Self::ApiKey { .. } => GrantKind::ApiKey,
+            Self::PasswordGrant { .. } => GrantKind::Password,
+            Self::ClientCredentials { .. } => GrantKind::ClientCredentials,
+            Self::AuthCode { .. } => GrantKind::AuthCode,
+        })
+    }
+
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Self::PasswordGrant { client_id, .. }
+            | Self::ClientCredentials { client_id, .. }
+            | Self::AuthCode { client_id, .. } => Some(client_id),
+            _ => None,
+        }
+    }
+
+    /// The user name the credentials name, when they name one.
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Self::Basic { username, .. }
+            | Self::ApiKey { username, .. }
+            | Self::PasswordGrant { username, .. } => Some(username),
+            _ => None,
+        }
+    }
+}
+
+/// An admin account the checks may use to read configuration records.
+#[derive(Debug, Clone)]
+pub struct AdminCredentials {
+    pub username: String,
+    pub password: Password,
+}
+
+/// Why a target could not be put together.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("{} is required for the {grant} sign-in ({variable}).", capitalized(field.label()))]
+    MissingVariable {
+        field: InputField,
+        grant: &'static str,
+        variable: &'static str,
+    },
+    #[error("{ENV_GRANT} is \"{0}\", which is not a sign-in method.")]
+    UnknownGrant(String),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Where a saved connection's tokens go when a check has to refresh them, so the diagnosis
+/// never leaves the keyring with a token the instance replaced.
+#[derive(Clone)]
+pub struct KeepTokens {
+    pub store: Arc<dyn SecretStore>,
+    pub connection: ConnectionId,
+}
+
+impl std::fmt::Debug for KeepTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeepTokens({})", self.connection)
+    }
+}
+
+/// What to diagnose.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The address as typed (checked by `url.parse`).
+    pub typed: String,
+    pub credentials: Credentials,
+    pub admin: Option<AdminCredentials>,
+    /// The saved connection, when the target is one.
+    pub connection: Option<Connection>,
+    pub profile: String,
+    pub params: CheckParams,
+    pub keep: Option<KeepTokens>,
+}
+
+impl Target {
+    /// A saved connection with its secrets from `secrets`.
+    pub async fn of_connection(
+        connection: &Connection,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Self, TargetError> {
+        let keep = KeepTokens {
+            store: secrets.clone(),
+            connection: connection.id.clone(),
+        };
+        let secrets = secrets.as_ref();
+        let id = &connection.id;
+        let client_id = connection.client_id.clone().unwrap_or_default();
+        let username = connection.username.clone().unwrap_or_default();
+        let client_secret = secrets.load::<ClientSecret>(id).await?;
+        let password = || async { secrets.load::<Password>(id).await };
+        let credentials = match connection.grant {
+            GrantKind::Basic => Credentials::Basic {
+                username,
+                password: password().await?.unwrap_or_else(|| Password::new("")),
+            },
+            GrantKind::ApiKey => Credentials::ApiKey {
+                username,
+                key: secrets
+                    .load::<ApiKey>(id)
+                    .await?
+                    .unwrap_or_else(|| ApiKey::new("")),
+            },
+            GrantKind::Password => Credentials::PasswordGrant {
+                client_id,
+                client_secret,
+                username,
+                password: password().await?.unwrap_or_else(|| Password::new("")),
+            },
+            GrantKind::ClientCredentials => Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+            },
+            GrantKind::AuthCode => Credentials::AuthCode {
+                client_id,
+                client_secret,
+                access_token: secrets.load::<AccessToken>(id).await?,
+                refresh_token: secrets.load::<RefreshToken>(id).await?,
+                expires_at: connection.status.token_expires_at,
+                refresh_issued_at: connection.status.refresh_issued_at,
+            },
+        };
+        Ok(Self {
+            typed: connection.instance.to_string(),
+            credentials,
+            admin: None,
+            connection: Some(connection.clone()),
+            profile: connection.profile_id.clone(),
+            params: CheckParams::default(),
+            keep: Some(keep),
+        })
+    }
+
+    /// An instance as typed, with credentials from the environment `vars` reads
+    /// (`SNOWLINK_GRANT`, `SNOWLINK_CLIENT_ID`, `SNOWLINK_CLIENT_SECRET`, `SNOWLINK_USERNAME`,
+    /// `SNOWLINK_PASSWORD`, `SNOWLINK_API_KEY`); without `SNOWLINK_GRANT`, none.
+    pub fn of_instance(
+        typed: &str,
+        vars: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, TargetError> {
+        let var = |name: &str| vars(name).filter(|v| !v.is_empty());
+        let credentials = match var(ENV_GRANT) {
+            None => Credentials::None,
+            Some(name) => {
+                let grant = GrantKind::parse(&name)
+                    .ok_or_else(|| TargetError::UnknownGrant(crate::text::untrusted(&name, 40)))?;
+                credentials_from(grant, &var)?
+            }
+        };
+        Ok(Self {
+            typed: typed.to_owned(),
+            credentials,
+            admin: None,
+            connection: None,
+            profile: "custom".into(),
+            params: CheckParams::default(),
+            keep: None,
+        })
+    }
+
+    /// Adds the admin account `SNOWLINK_ADMIN_USERNAME` / `SNOWLINK_ADMIN_PASSWORD` names.
+    pub fn with_admin_from(mut self, vars: &dyn Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| vars(name).filter(|v| !v.is_empty());
+        if let (Some(username), Some(password)) = (
+            var(ENV_ADMIN_USERNAME),
+            var(crate::secrets::ENV_ADMIN_PASSWORD),
+        ) {
+            self.admin = Some(AdminCredentials {
+                username,
+                password: Password::new(password),
+            });
+        }
+        self
+    }
+}
+
+/// The grant's inputs (the core's table) from the environment.
+fn credentials_from(
+    grant: GrantKind,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Credentials, TargetError> {
+    let mut values = std::collections::HashMap::new();
+    for input in grant.inputs() {
+        let variable = match input.field {
+            InputField::ClientId => ENV_CLIENT_ID,
+            InputField::Username => ENV_USERNAME,
+            other => other.env_var().unwrap_or_default(),
+        };
+        match var(variable) {
+            Some(value) => {
+                values.insert(input.field, value);
+            }
+            None if input.required => {
+                return Err(TargetError::MissingVariable {
+                    field: input.field,
+                    grant: grant.as_str(),
+                    variable,
+                });
+            }
+            None => {}
+        }
+    }
+    let take = |field| values.get(&field).cloned().unwrap_or_default();
+    let secret = values
+        .get(&InputField::ClientSecret)
+        .cloned()
+        .map(ClientSecret::new);
+    Ok(match grant {
+        GrantKind::Basic => Credentials::Basic {
+            username: take(InputField::Username),
+            password: Password::new(take(InputField::Password)),
+        },
+        GrantKind::ApiKey => Credentials::ApiKey {
+            username: take(InputField::Username),
+            key: ApiKey::new(take(InputField::ApiKey)),
+        },
+        GrantKind::Password => Credentials::PasswordGrant {
+            client_id: take(InputField::ClientId),
+            client_secret: secret,
+            username: take(InputField::Username),
+            password: Password::new(take(InputField::Password)),
+        },
+        GrantKind::ClientCredentials => Credentials::ClientCredentials {
+            client_id: take(InputField::ClientId),
+            client_secret: secret,
+        },
+        GrantKind::AuthCode => Credentials::AuthCode {
+            client_id: take(InputField::ClientId),
+            client_secret: secret,
+            access_token: None,
+            refresh_token: None,
+            expires_at: None,
+            refresh_issued_at: None,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn credentials_come_from_the_environment_by_the_grant_table() {
+        let env = vars(&[
+            ("SNOWLINK_GRANT", "password"),
+            ("SNOWLINK_CLIENT_ID", "cid"),
+            ("SNOWLINK_CLIENT_SECRET", "cs"),
+            ("SNOWLINK_USERNAME", "svc"),
+            ("SNOWLINK_PASSWORD", "pw"),
+            ("SNOWLINK_ADMIN_USERNAME", "admin"),
+            ("SNOWLINK_ADMIN_PASSWORD", "apw"),
+        ]);
+        let target = Target::of_instance("acme", &env)
+            .unwrap()
+            .with_admin_from(&env);
+        assert!(matches!(
+            &target.credentials,
+            Credentials::PasswordGrant { client_id, username, .. } if client_id == "cid" && username == "svc"
+        ));
+        assert_eq!(target.admin.unwrap().username, "admin");
+        let missing =
+            Target::of_instance("acme", &vars(&[("SNOWLINK_GRANT", "basic")])).unwrap_err();
+        assert!(
+            missing.to_string().contains("SNOWLINK_USERNAME"),
+            "{missing}"
+        );
+        assert!(Target::of_instance("acme", &vars(&[("SNOWLINK_GRANT", "magic")])).is_err());
+        let none = Target::of_instance("acme", &vars(&[])).unwrap();
+        assert!(matches!(none.credentials, Credentials::None));
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let env = vars(&[
+            ("SNOWLINK_GRANT", "password"),
+            ("SNOWLINK_CLIENT_ID", "cid"),
+            ("SNOWLINK_CLIENT_SECRET", "cs-SECRET"),
+            ("SNOWLINK_USERNAME", "svc"),
+            ("SNOWLINK_PASSWORD", "pw-SECRET"),
+        ]);
+        let target = Target::of_instance("acme", &env).unwrap();
+        assert!(!format!("{target:?}").contains("SECRET"));
+    }
+}

@@ -215,7 +215,8 @@ async fn short_rate_limits_are_waited_out_and_a_429_storm_ends_with_an_error() {
         matches!(
             err,
             ApiError::RateLimited {
-                retry_after: Some(_)
+                retry_after: Some(_),
+                rule: Some(_),
             }
         ),
         "{err:?}"

@@ -21,12 +21,18 @@ pub struct SimArgs {
     /// Initial data: `demo` (users, catalogs, incidents) or `empty` (admin and base config).
     #[arg(long, value_enum, default_value_t = SeedArg::Demo)]
     seed: SeedArg,
-    /// Fault to inject; repeatable. One of: hibernate, latency=MS, ratelimit[=N], drop, slow=MS.
+    /// Fault to inject; repeatable. One of: hibernate, latency=MS, ratelimit[=N], queue-full,
+    /// quota, flaky-acl=N, drop, slow=MS.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
     /// Serve HTTPS with a generated, untrusted self-signed certificate.
     #[arg(long)]
     tls: bool,
+    /// Serve HTTPS with a certificate signed by a generated private CA named NAME, as a
+    /// TLS-inspecting corporate proxy presents (implies --tls). With --json the CA's PEM is
+    /// printed as `certificate_pem`, for a client's extra trusted root.
+    #[arg(long = "tls-ca", value_name = "NAME")]
+    tls_ca: Option<String>,
     /// Print the URL and admin credentials as one JSON line.
     #[arg(long)]
     json: bool,
@@ -50,6 +56,9 @@ fn parse_fault(text: &str) -> Result<Fault, String> {
 struct Started<'a> {
     url: &'a str,
     admin: Admin<'a>,
+    /// The PEM to trust when serving TLS; absent over plain HTTP, so that line stays as it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_pem: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +92,9 @@ async fn serve(args: SimArgs) -> ExitCode {
         SeedArg::Empty => Seed::Empty,
     };
     let mut builder = Sim::builder().seed(seed).port(args.port).tls(args.tls);
+    if let Some(name) = &args.tls_ca {
+        builder = builder.tls_ca(name);
+    }
     for fault in args.faults {
         builder = builder.fault(fault);
     }
@@ -108,6 +120,7 @@ async fn serve(args: SimArgs) -> ExitCode {
                 user_name: &user_name,
                 password: &password,
             },
+            certificate_pem: sim.certificate_pem(),
         })
     } else {
         print_line(&format!(

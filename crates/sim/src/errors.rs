@@ -27,7 +27,25 @@ pub enum ApiError {
         message: String,
         detail: String,
     },
+    /// A rate-limit rule refused the call (servicenow.md item 15); the fault layer adds the
+    /// `Retry-After` and `X-RateLimit-*` headers that name the rule.
+    RateLimitExceeded,
+    /// The API semaphore queue is full (item 15, KB0635398): no rule is involved, so no
+    /// rate-limit headers either.
+    QueueFull,
+    /// A quota rule cancelled a slow transaction (item 14, KB1297438). Its envelope is appended
+    /// to a partial 200 body when the rows had started to flow, the 500 is for a call that
+    /// was still queued.
+    TransactionCancelled,
 }
+
+/// Text of a full API semaphore queue's 429. *Unverified*: KB0635398 shows only the status line
+/// ("429 Too Many Requests"); clients must key on the missing rate-limit headers, not on this.
+pub const QUEUE_FULL_MESSAGE: &str = "Maximum number of concurrent API requests exceeded";
+
+/// The message of a quota-cancelled transaction, as KB1297438 quotes it.
+pub const TRANSACTION_CANCELLED_MESSAGE: &str =
+    "Transaction cancelled: maximum execution time exceeded";
 
 impl ApiError {
     fn parts(&self) -> (StatusCode, String, serde_json::Value) {
@@ -87,16 +105,40 @@ impl ApiError {
             BadRequest { message, detail } => {
                 (StatusCode::BAD_REQUEST, message.clone(), text(detail))
             }
+            RateLimitExceeded => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Rate limit exceeded".into(),
+                text("Too many requests; retry later"),
+            ),
+            QueueFull => (
+                StatusCode::TOO_MANY_REQUESTS,
+                QUEUE_FULL_MESSAGE.into(),
+                text("The API request queue of this node is full; retry later"),
+            ),
+            // The detail repeats the message with the instance's usual REST debugging hint
+            // (wording *unverified*; the message is the part KB1297438 quotes).
+            TransactionCancelled => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                TRANSACTION_CANCELLED_MESSAGE.into(),
+                text(&format!(
+                    "{TRANSACTION_CANCELLED_MESSAGE} Check logs for error trace or enable \
+                     glide.rest.debug property to verify REST request processing"
+                )),
+            ),
         }
+    }
+
+    /// The error envelope alone, for a body that carries it after other content.
+    pub fn envelope(&self) -> serde_json::Value {
+        let (_, message, detail) = self.parts();
+        json!({ "error": { "message": message, "detail": detail }, "status": "failure" })
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, message, detail) = self.parts();
-        let body =
-            json!({ "error": { "message": message, "detail": detail }, "status": "failure" });
-        let mut response = (status, axum::Json(body)).into_response();
+        let (status, _, _) = self.parts();
+        let mut response = (status, axum::Json(self.envelope())).into_response();
         if let ApiError::NotAuthenticated { mfa } = self {
             let headers = response.headers_mut();
             headers.insert(

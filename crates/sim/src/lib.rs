@@ -54,6 +54,7 @@ pub use store::Record;
 use crate::app::App;
 use crate::faults::Faults;
 use crate::instance::Instance;
+use crate::tls::ServerTls;
 
 /// What the instance holds at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -86,12 +87,35 @@ impl Sim {
     }
 }
 
+/// How the simulator serves HTTPS, if at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum TlsMode {
+    #[default]
+    Off,
+    /// A self-signed leaf.
+    SelfSigned,
+    /// A leaf signed by a generated CA with this name, as an inspecting proxy presents.
+    PrivateCa(String),
+}
+
+impl TlsMode {
+    /// Generates the certificates; `None` for plain HTTP.
+    fn server_tls(&self) -> Result<Option<ServerTls>, SimError> {
+        let generated = match self {
+            TlsMode::Off => return Ok(None),
+            TlsMode::SelfSigned => tls::self_signed(),
+            TlsMode::PrivateCa(name) => tls::signed_by_private_ca(name),
+        };
+        generated.map(Some).map_err(SimError::Tls)
+    }
+}
+
 /// Options of a simulator to start.
 #[derive(Debug, Default)]
 pub struct SimBuilder {
     seed: Seed,
     faults: Vec<Fault>,
-    tls: bool,
+    tls: TlsMode,
     port: u16,
     state_file: Option<PathBuf>,
 }
@@ -108,9 +132,24 @@ impl SimBuilder {
         self
     }
 
-    /// Serves HTTPS with a generated self-signed certificate.
+    /// Serves HTTPS with a generated self-signed certificate (`false`: plain HTTP). After
+    /// [`SimBuilder::tls_ca`], `tls(true)` keeps the private CA.
     pub fn tls(mut self, tls: bool) -> Self {
-        self.tls = tls;
+        self.tls = match (tls, self.tls) {
+            (false, _) => TlsMode::Off,
+            (true, TlsMode::PrivateCa(name)) => TlsMode::PrivateCa(name),
+            (true, _) => TlsMode::SelfSigned,
+        };
+        self
+    }
+
+    /// Serves HTTPS with a certificate for `127.0.0.1` and `localhost` signed by a freshly
+    /// generated CA whose subject CN and O are `name` (e.g. "Corp Inspection CA"): what a
+    /// TLS-inspecting corporate proxy presents (servicenow.md item 10). Implies TLS;
+    /// [`RunningSim::certificate_pem`] then returns the CA's certificate, the one a client must
+    /// add as a trusted root.
+    pub fn tls_ca(mut self, name: &str) -> Self {
+        self.tls = TlsMode::PrivateCa(name.to_owned());
         self
     }
 
@@ -135,13 +174,9 @@ impl SimBuilder {
         let address = listener
             .local_addr()
             .map_err(|source| SimError::Bind { port, source })?;
-        let scheme = if self.tls { "https" } else { "http" };
+        let tls = self.tls.server_tls()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://127.0.0.1:{}", address.port());
-        let tls = if self.tls {
-            Some(tls::self_signed().map_err(SimError::Tls)?)
-        } else {
-            None
-        };
         let saved = match &self.state_file {
             Some(path) if path.exists() => {
                 Some(persist::load(path).map_err(|reason| SimError::State {
@@ -166,11 +201,10 @@ impl SimBuilder {
                 (instance, admin)
             }
         };
-        let mut faults = Faults::default();
+        let app = Arc::new(App::new(instance, Faults::default()));
         for fault in self.faults {
-            faults.set(fault);
+            faults::switch_on(&app, fault);
         }
-        let app = Arc::new(App::new(instance, faults));
         let (shutdown, receiver) = watch::channel(false);
         let config = tls.as_ref().map(|t| Arc::clone(&t.config));
         let task = tokio::spawn(server::serve(listener, Arc::clone(&app), config, receiver));
@@ -180,7 +214,7 @@ impl SimBuilder {
             app,
             shutdown,
             task: Some(task),
-            certificate_pem: tls.map(|t| t.certificate_pem),
+            certificate_pem: tls.map(|t| t.trust_pem),
             state_file: self.state_file,
         })
     }
@@ -208,17 +242,20 @@ impl RunningSim {
         self.admin.clone()
     }
 
-    /// The PEM of the self-signed certificate when serving TLS.
+    /// The PEM a client must trust when serving TLS: the self-signed certificate with
+    /// [`SimBuilder::tls`], the CA's certificate with [`SimBuilder::tls_ca`].
     pub fn certificate_pem(&self) -> Option<&str> {
         self.certificate_pem.as_deref()
     }
 
+    /// Turns a fault on from the next request (or connection) on.
     pub fn set_fault(&self, fault: Fault) {
-        self.app.faults().set(fault);
+        faults::switch_on(&self.app, fault);
     }
 
+    /// Turns every fault off.
     pub fn clear_faults(&self) {
-        *self.app.faults() = Faults::default();
+        faults::switch_off_all(&self.app);
     }
 
     /// Direct access to the instance's records, users, apps and settings.

@@ -404,6 +404,16 @@ impl Schemas {
                 &["name", "api", "required_scope", "active"],
                 &[],
             ),
+            // Rate-limit rules: the Rate limit fault answers in the name of one of these
+            // (`X-RateLimit-Rule`, servicenow.md item 15). Only the columns it sets.
+            table(
+                "sys_rate_limit_rules",
+                None,
+                "name",
+                None,
+                &["name", "active"],
+                &[],
+            ),
             table(
                 "sys_outbound_http_log",
                 None,

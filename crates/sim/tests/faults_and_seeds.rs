@@ -1,5 +1,6 @@
 //! Conformance: injected faults (hibernation, latency, rate limiting, untrusted TLS, dropped
-//! connections, slow bodies), seeds, start-up time and saved state.
+//! connections, slow bodies), seeds, start-up time and saved state. The failure modes of
+//! servicenow.md "More failure modes" have their own file, `failure_modes.rs`.
 
 mod common;
 
@@ -130,6 +131,11 @@ async fn rate_limiting_answers_429_with_retry_after() {
     assert!((1..=60).contains(&retry));
     assert_eq!(limited.headers()["x-ratelimit-limit"], "2");
     assert!(limited.headers().contains_key("x-ratelimit-reset"));
+    assert!(limited.headers().contains_key("x-ratelimit-rule"));
+    assert_eq!(
+        json(limited).await["error"]["message"],
+        "Rate limit exceeded"
+    );
 }
 
 #[tokio::test]

@@ -96,14 +96,7 @@ async fn open(
     expires_at: Option<chrono::DateTime<Utc>>,
     scopes: Vec<String>,
 ) -> Result<Session, ApiError> {
-    let identity = crate::engine::identify_with(&client)
-        .await
-        .map_err(|err| match err {
-            crate::engine::IdentifyError::Api(err) => err,
-            crate::engine::IdentifyError::BadIdentity(err) => ApiError::Malformed {
-                detail: err.to_string(),
-            },
-        })?;
+    let identity = identify_retrying_a_node_switch(&client).await?;
     let session = Session {
         client,
         identity,
@@ -112,6 +105,30 @@ async fn open(
     };
     let _ = ctx.session.set(session.clone());
     Ok(session)
+}
+
+/// Who `client` signs in as. An API-level 403 right after sign-in is tried once more: after a
+/// node switch the same call can pass (servicenow.md, KB2466644), and a real refusal repeats.
+async fn identify_retrying_a_node_switch(
+    client: &SnowClient,
+) -> Result<crate::connections::LinkedIdentity, ApiError> {
+    let once = || async {
+        crate::engine::identify_with(client)
+            .await
+            .map_err(|err| match err {
+                crate::engine::IdentifyError::Api(err) => err,
+                crate::engine::IdentifyError::BadIdentity(err) => ApiError::Malformed {
+                    detail: err.to_string(),
+                },
+            })
+    };
+    match once().await {
+        Err(ApiError::Forbidden {
+            kind: crate::api::Forbidden::ApiAcl,
+            ..
+        }) => once().await,
+        other => other,
+    }
 }
 
 async fn basic(

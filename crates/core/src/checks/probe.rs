@@ -9,9 +9,14 @@ use crate::views::NextStep;
 
 use super::{CheckStatus, Link};
 
-/// A check's result before the runner adds its id, title and timing.
+/// A check's result before the runner adds its id, title and timing; boxed, as it travels in
+/// the error side of every check's `Result`.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Outcome(Box<Parts>);
+
+/// What an [`Outcome`] holds.
+#[derive(Debug, Clone)]
+pub struct Parts {
     pub status: CheckStatus,
     pub summary: String,
     pub detail: Option<String>,
@@ -22,9 +27,17 @@ pub struct Outcome {
     pub skipped_because: Option<String>,
 }
 
+impl std::ops::Deref for Outcome {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
 impl Outcome {
     fn new(status: CheckStatus, summary: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Parts {
             status,
             summary: summary.into(),
             detail: None,
@@ -33,7 +46,18 @@ impl Outcome {
             links: Vec::new(),
             next: None,
             skipped_because: None,
-        }
+        }))
+    }
+
+    /// The parts, for the runner.
+    pub fn into_parts(self) -> Parts {
+        *self.0
+    }
+
+    /// Says the check was skipped because `reason`.
+    pub fn because(mut self, reason: impl Into<String>) -> Self {
+        self.0.skipped_because = Some(reason.into());
+        self
     }
 
     pub fn pass(summary: impl Into<String>) -> Self {
@@ -52,23 +76,21 @@ impl Outcome {
     /// after it still run.
     pub fn skip(reason: impl Into<String>) -> Self {
         let reason = reason.into();
-        let mut outcome = Self::new(CheckStatus::Skip, reason.clone());
-        outcome.skipped_because = Some(reason);
-        outcome
+        Self::new(CheckStatus::Skip, reason.clone()).because(reason)
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
     pub fn user(mut self, remedy: impl Into<String>) -> Self {
-        self.remedy_user = Some(remedy.into());
+        self.0.remedy_user = Some(remedy.into());
         self
     }
 
     pub fn admin(mut self, remedy: impl Into<String>) -> Self {
-        self.remedy_admin = Some(remedy.into());
+        self.0.remedy_admin = Some(remedy.into());
         self
     }
 
@@ -79,7 +101,7 @@ impl Outcome {
     }
 
     pub fn link(mut self, label: impl Into<String>, url: String) -> Self {
-        self.links.push(Link {
+        self.0.links.push(Link {
             label: label.into(),
             url,
         });
@@ -87,7 +109,7 @@ impl Outcome {
     }
 
     pub fn next(mut self, next: NextStep) -> Self {
-        self.next = Some(next);
+        self.0.next = Some(next);
         self
     }
 }

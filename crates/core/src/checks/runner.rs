@@ -204,7 +204,7 @@ pub async fn run(target: Target, options: RunOptions) -> Report {
             () = &mut deadline => {
                 let limit = options.deadline.as_secs();
                 for &id in &wanted {
-                    if !finished.contains_key(&id) {
+                    if let std::collections::hash_map::Entry::Vacant(slot) = finished.entry(id) {
                         let check = into_check(
                             id,
                             Outcome::fail(format!("Not finished: the run stopped at its {limit} s deadline."))
@@ -212,7 +212,7 @@ pub async fn run(target: Target, options: RunOptions) -> Report {
                             started.elapsed(),
                         );
                         report(id, &check);
-                        finished.insert(id, (check, true));
+                        slot.insert((check, true));
                     }
                 }
                 break;
@@ -253,12 +253,12 @@ fn timed_out(limit: Duration) -> Outcome {
 }
 
 fn skipped(id: CheckId, because: &str) -> Check {
-    let mut outcome = Outcome::skip(format!("Skipped: {because}."));
-    outcome.skipped_because = Some(because.to_owned());
+    let outcome = Outcome::skip(format!("Skipped: {because}.")).because(because);
     into_check(id, outcome, Duration::ZERO)
 }
 
 fn into_check(id: CheckId, outcome: Outcome, elapsed: Duration) -> Check {
+    let outcome = outcome.into_parts();
     Check {
         id,
         title: id.title().into(),

@@ -9,6 +9,9 @@ fn main() {
         "link_account",
         "cancel_sign_in",
         "unlink_account",
+        "run_diagnosis",
+        "diagnosis_text",
+        "export_bundle",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -42,7 +42,7 @@ impl Accounts {
         }
     }
 
-    fn engine(&self) -> Result<Engine, UiError> {
+    pub fn engine(&self) -> Result<Engine, UiError> {
         self.engine.clone()
     }
 }

@@ -9,7 +9,11 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::accounts::Unlinked;
+    use crate::diagnose::{DiagnoseRequest, DiagnosisEvent};
     use snowlink_core::InstanceUrlView;
+    use snowlink_core::checks::{
+        Check, CheckId, CheckStatus, Link, LinkedRecords, Report, StateCount, Verdict,
+    };
     use snowlink_core::connections::{ConnectionState, GrantKind, InputField, LinkedIdentity};
     use snowlink_core::views::{
         Badge, ConnectionAction, ConnectionView, ErrorCode, ErrorView, NextStep, Tone,
@@ -54,6 +58,16 @@ mod tests {
             check::<GrantKind>(update),
             check::<LinkedIdentity>(update),
             check::<Unlinked>(update),
+            check::<DiagnoseRequest>(update),
+            check::<DiagnosisEvent>(update),
+            check::<Report>(update),
+            check::<Check>(update),
+            check::<CheckId>(update),
+            check::<CheckStatus>(update),
+            check::<Link>(update),
+            check::<Verdict>(update),
+            check::<LinkedRecords>(update),
+            check::<StateCount>(update),
         ]
         .into_iter()
         .flatten()

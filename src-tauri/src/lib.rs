@@ -5,6 +5,7 @@
 mod accounts;
 mod bindings;
 mod commands;
+mod diagnose;
 pub mod error;
 
 use tauri::{Builder, Runtime};
@@ -13,7 +14,9 @@ use tauri::{Builder, Runtime};
 pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(accounts::Accounts::from_environment())
+        .manage(diagnose::Diagnoses::default())
         .invoke_handler(tauri::generate_handler![
             commands::parse_instance,
             commands::open_in_browser,
@@ -22,6 +25,9 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             accounts::link_account,
             accounts::cancel_sign_in,
             accounts::unlink_account,
+            diagnose::run_diagnosis,
+            diagnose::diagnosis_text,
+            diagnose::export_bundle,
         ])
 }
 

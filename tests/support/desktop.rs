@@ -36,6 +36,7 @@ pub struct App {
     session: String,
     base: String,
     name: String,
+    display: String,
     // Dropped after the session is deleted (field order), driver before display.
     _driver: Guard,
     _display: Option<Guard>,
@@ -105,10 +106,46 @@ impl App {
             session,
             base,
             name: name.to_owned(),
+            display,
             _driver: driver,
             _display: display_guard,
             _home: home,
         }
+    }
+
+    /// The X display the window is on, for driving native dialogs with `xdotool`.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// Answers the native save dialog titled `title` with `path`, as a person typing the file
+    /// name and pressing Enter (the dialog is GTK's, outside WebDriver's reach).
+    pub fn save_dialog_answers(&self, title: &str, path: &std::path::Path) {
+        let xdotool = |args: &[&str]| {
+            Command::new("xdotool")
+                .args(args)
+                .env("DISPLAY", &self.display)
+                .output()
+                .expect("xdotool runs (apt-get install xdotool)")
+        };
+        let window = wait_until_some(Duration::from_secs(15), "the save dialog", || {
+            let found = xdotool(&["search", "--onlyvisible", "--name", title]);
+            String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .next()
+                .map(str::to_owned)
+        });
+        xdotool(&["windowfocus", "--sync", &window]);
+        xdotool(&["key", "--window", &window, "ctrl+a"]);
+        xdotool(&[
+            "type",
+            "--window",
+            &window,
+            "--delay",
+            "20",
+            &path.display().to_string(),
+        ]);
+        xdotool(&["key", "--window", &window, "Return"]);
     }
 
     fn url(&self, path: &str) -> String {
@@ -254,8 +291,15 @@ fn send(request: reqwest::blocking::RequestBuilder) -> Value {
 }
 
 fn wait_until(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    wait_until_some(timeout, what, || ready().then_some(()));
+}
+
+fn wait_until_some<T>(timeout: Duration, what: &str, mut found: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;
-    while !ready() {
+    loop {
+        if let Some(value) = found() {
+            return value;
+        }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }

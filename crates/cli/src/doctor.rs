@@ -15,14 +15,12 @@ use clap::Args;
 use futures::StreamExt;
 use serde::Serialize;
 use snowlink_core::bundle::{self, BundleContents};
-use snowlink_core::checks::{Check, CheckId, CheckStatus, Report, RunOptions, Target};
+use snowlink_core::checks::{CheckId, CheckStatus, Report, RunOptions, Target};
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::engine::{Engine, EngineError};
 use snowlink_core::http::HttpLog;
 use snowlink_core::secrets::{KeyringStore, SecretStore};
 use snowlink_core::views::{ErrorCode, ErrorView};
-
-use snowlink_core::text::for_terminal as safe;
 
 use crate::output::{fail, next_step, print_json, print_line, print_prepared};
 
@@ -289,66 +287,31 @@ fn list_checks(json: bool) -> ExitCode {
     print_line(&lines.join("\n"))
 }
 
-/// The tree a person reads: one line per check, the fixes under a failure or a warning. Every
-/// text is made terminal-safe here, piece by piece, so the marks' colors can be ours.
+/// The tree a person reads (the core's text, with colored marks on a terminal).
 fn render(report: &Report, target: &Target, color: bool) -> String {
     let what = match &target.connection {
         Some(connection) => format!(" (connection \"{}\")", connection.display_name),
         None => String::new(),
     };
-    let mut lines = vec![safe(&format!(
+    let heading = format!(
         "Diagnosing {}{what}, profile {}",
         report.instance, report.profile
-    ))];
-    for check in &report.checks {
-        lines.push(format!(
-            "{} {:<20} {}",
-            mark(check.status, color),
-            check.id.as_str(),
-            safe(&check.summary)
-        ));
-        if matches!(check.status, CheckStatus::Fail | CheckStatus::Warn) {
-            lines.extend(fixes(check).iter().map(|line| safe(line)));
-        }
+    );
+    if color {
+        report.to_text(&heading, &colored_mark, &next_step)
+    } else {
+        report.to_text(&heading, &snowlink_core::checks::plain_mark, &next_step)
     }
-    lines.push(report.summary.clone());
-    lines.join("\n")
 }
 
-fn fixes(check: &Check) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(detail) = &check.detail {
-        lines.push(format!("      {detail}"));
-    }
-    if let Some(user) = &check.remedy_user {
-        lines.push(format!("      fix: {user}"));
-    }
-    if let Some(admin) = &check.remedy_admin
-        && check.remedy_user.as_ref() != Some(admin)
-    {
-        lines.push(format!("      admin: {admin}"));
-    }
-    for link in &check.links {
-        lines.push(format!("      {}: {}", link.label, link.url));
-    }
-    if let Some(next) = check.next.and_then(next_step) {
-        lines.push(format!("      next: {next}"));
-    }
-    lines
-}
-
-/// The status mark; colored on a terminal. The escape sequences are ours, added around the
-/// mark only, after nothing from an instance could reach them.
-fn mark(status: CheckStatus, color: bool) -> &'static str {
-    match (status, color) {
-        (CheckStatus::Pass, false) => "✓",
-        (CheckStatus::Warn, false) => "!",
-        (CheckStatus::Fail, false) => "✗",
-        (CheckStatus::Skip, false) => "–",
-        (CheckStatus::Pass, true) => "\u{1b}[32m✓\u{1b}[0m",
-        (CheckStatus::Warn, true) => "\u{1b}[33m!\u{1b}[0m",
-        (CheckStatus::Fail, true) => "\u{1b}[31m✗\u{1b}[0m",
-        (CheckStatus::Skip, true) => "\u{1b}[2m–\u{1b}[0m",
+/// The status mark in color. The escape sequences are ours, around the mark only; everything
+/// from the instance was made terminal-safe by the core.
+fn colored_mark(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pass => "\u{1b}[32m✓\u{1b}[0m",
+        CheckStatus::Warn => "\u{1b}[33m!\u{1b}[0m",
+        CheckStatus::Fail => "\u{1b}[31m✗\u{1b}[0m",
+        CheckStatus::Skip => "\u{1b}[2m–\u{1b}[0m",
     }
 }
 

@@ -151,6 +151,8 @@ pub enum ConnectionAction {
     Unlink,
     /// Delete the connection and its secrets.
     Remove,
+    /// Run the layered diagnosis (offered when something is wrong).
+    Diagnose,
 }
 
 /// A connection as the Connections screen and `snowlink status` show it.
@@ -249,6 +251,12 @@ fn actions(connection: &Connection, state: ConnectionState) -> Vec<ConnectionAct
         if connection.linked_identity.is_some() {
             actions.push(ConnectionAction::Unlink);
         }
+    }
+    if matches!(
+        state,
+        ConnectionState::Degraded | ConnectionState::Disconnected | ConnectionState::RelinkNeeded
+    ) {
+        actions.push(ConnectionAction::Diagnose);
     }
     actions.push(ConnectionAction::Remove);
     actions

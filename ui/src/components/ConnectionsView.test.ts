@@ -18,6 +18,7 @@ const linked: ConnectionView = {
   tokenExpiresAt: null,
   actions: ['check', 'unlink', 'remove'],
   problem: false,
+  linked: { label: 'records created by the connection\'s user', table: 'task', total: 12, byState: [{ state: '1', count: 12 }] },
 };
 
 const notLinked: ConnectionView = {
@@ -101,5 +102,16 @@ describe('ConnectionsView', () => {
     expect(error.textContent).toContain('connections.json.corrupt-');
     expect(error.textContent).toContain('Nothing was changed');
     expect(api.listConnections).not.toHaveBeenCalled();
+  });
+
+  it('shows the linked-record count and offers Diagnose when the core says so', async () => {
+    const api = fakeApi();
+    const broken = { ...linked, state: 'disconnected' as const, badge: { label: 'Disconnected', tone: 'bad' as const }, actions: ['check' as const, 'diagnose' as const, 'remove' as const], problem: true };
+    api.listConnections.mockResolvedValue({ ok: true, value: [broken] });
+    const onDiagnose = vi.fn();
+    render(ConnectionsView, { api, onDiagnose });
+    expect((await screen.findByTestId('connection-linked')).textContent).toContain('12');
+    await fireEvent.click(screen.getByTestId('diagnose-button'));
+    expect(onDiagnose).toHaveBeenCalledWith('c-1');
   });
 });

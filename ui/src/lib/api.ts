@@ -6,6 +6,10 @@ import type { ConnectionView } from './bindings/ConnectionView';
 import type { ErrorView } from './bindings/ErrorView';
 import type { Unlinked } from './bindings/Unlinked';
 import type { InstanceUrlView } from './bindings/InstanceUrlView';
+import type { DiagnoseRequest } from './bindings/DiagnoseRequest';
+import type { DiagnosisEvent } from './bindings/DiagnosisEvent';
+import type { Report } from './bindings/Report';
+import { save } from '@tauri-apps/plugin-dialog';
 
 export type UiError = ErrorView;
 
@@ -57,6 +61,21 @@ export const api = {
   },
   cancelSignIn: () => call<null>('cancel_sign_in'),
   unlinkAccount: (id: string) => call<Unlinked>('unlink_account', { id }),
+  /** Runs the checks; `onEvent` hears each one start and finish. */
+  runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) => {
+    const events = new Channel<DiagnosisEvent>();
+    events.onmessage = onEvent;
+    return call<Report>('run_diagnosis', { request, events });
+  },
+  diagnosisText: () => call<string>('diagnosis_text'),
+  exportBundle: (path: string) => call<null>('export_bundle', { path }),
+  /** The save dialog; `null` when the person cancels. */
+  chooseBundlePath: async (): Promise<string | null> =>
+    save({
+      title: 'Export support bundle',
+      defaultPath: 'snowlink-support.zip',
+      filters: [{ name: 'Zip archive', extensions: ['zip'] }],
+    }),
 };
 
 export type Api = typeof api;

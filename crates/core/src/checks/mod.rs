@@ -264,6 +264,67 @@ impl Report {
     pub fn has_failures(&self) -> bool {
         self.checks.iter().any(|c| c.status == CheckStatus::Fail)
     }
+
+    /// The report as the terminal and the app's "Copy report" show it: one line per check
+    /// after its `mark`, the findings and fixes under a failure or an advisory, the summary.
+    /// Every text from the instance is made terminal-safe, so `mark` may carry colors; `next`
+    /// phrases a check's next step in the front end's words.
+    pub fn to_text(
+        &self,
+        heading: &str,
+        mark: &dyn Fn(CheckStatus) -> &'static str,
+        next: &dyn Fn(NextStep) -> Option<String>,
+    ) -> String {
+        let safe = crate::text::for_terminal;
+        let mut lines = vec![safe(heading)];
+        for check in &self.checks {
+            lines.push(format!(
+                "{} {:<20} {}",
+                mark(check.status),
+                check.id.as_str(),
+                safe(&check.summary)
+            ));
+            if !matches!(check.status, CheckStatus::Fail | CheckStatus::Warn) {
+                continue;
+            }
+            let mut under = Vec::new();
+            if let Some(detail) = &check.detail {
+                under.push(detail.clone());
+            }
+            if let Some(user) = &check.remedy_user {
+                under.push(format!("fix: {user}"));
+            }
+            if let Some(admin) = check
+                .remedy_admin
+                .as_ref()
+                .filter(|a| check.remedy_user.as_ref() != Some(*a))
+            {
+                under.push(format!("admin: {admin}"));
+            }
+            under.extend(
+                check
+                    .links
+                    .iter()
+                    .map(|l| format!("{}: {}", l.label, l.url)),
+            );
+            if let Some(step) = check.next.and_then(next) {
+                under.push(format!("next: {step}"));
+            }
+            lines.extend(under.iter().map(|line| format!("      {}", safe(line))));
+        }
+        lines.push(self.summary.clone());
+        lines.join("\n")
+    }
+}
+
+/// The marks of a plain-text report.
+pub fn plain_mark(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pass => "✓",
+        CheckStatus::Warn => "!",
+        CheckStatus::Fail => "✗",
+        CheckStatus::Skip => "–",
+    }
 }
 
 /// Disconnected when a layer up to the credentials failed, degraded when one above failed.

@@ -229,6 +229,27 @@ impl Target {
         })
     }
 
+    /// An instance as typed, signed in to as `admin` when one is given (who then also reads
+    /// the configuration records); with no admin, the checks stop at `instance.awake`.
+    pub fn of_instance_as_admin(typed: &str, admin: Option<AdminCredentials>) -> Self {
+        let credentials = match &admin {
+            Some(admin) => Credentials::Basic {
+                username: admin.username.clone(),
+                password: admin.password.clone(),
+            },
+            None => Credentials::None,
+        };
+        Self {
+            typed: typed.to_owned(),
+            credentials,
+            admin,
+            connection: None,
+            profile: "custom".into(),
+            params: CheckParams::default(),
+            keep: None,
+        }
+    }
+
     /// Adds the admin account `SNOWLINK_ADMIN_USERNAME` / `SNOWLINK_ADMIN_PASSWORD` names.
     pub fn with_admin_from(mut self, vars: &dyn Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| vars(name).filter(|v| !v.is_empty());

@@ -4,6 +4,7 @@ import type { ConnectionAction } from "./ConnectionAction";
 import type { ConnectionState } from "./ConnectionState";
 import type { GrantKind } from "./GrantKind";
 import type { LinkedIdentity } from "./LinkedIdentity";
+import type { LinkedRecords } from "./LinkedRecords";
 
 /**
  * A connection as the Connections screen and `snowlink status` show it.
@@ -16,4 +17,8 @@ summary: string, lastChecked: string | null, tokenExpiresAt: string | null, acti
 /**
  * Whether the connection needs attention (the CLI exits 1 for it).
  */
-problem: boolean, };
+problem: boolean, 
+/**
+ * The records linked to the integration, by state, at the last check.
+ */
+linked: LinkedRecords | null, };

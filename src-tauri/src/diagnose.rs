@@ -1,0 +1,157 @@
+//! The Diagnose screen's commands: run the layered checks on a saved connection or a typed
+//! instance (with optional admin credentials), streaming each check to the UI as it starts and
+//! finishes; then copy the report as text, or export the redacted support bundle to the path
+//! the save dialog returned. The last run is kept in memory for those two.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use snowlink_core::bundle::{self, BundleContents};
+use snowlink_core::checks::{
+    AdminCredentials, Check, CheckId, Report, RunOptions, Target, plain_mark,
+};
+use snowlink_core::connections::Connection;
+use snowlink_core::http::{Exchange, HttpLog};
+use snowlink_core::secrets::{KeyringStore, Password, SecretStore};
+use snowlink_core::views::{ErrorCode, ErrorView};
+use tauri::State;
+use tauri::ipc::Channel;
+
+use crate::accounts::Accounts;
+use crate::error::UiError;
+
+/// What to diagnose.
+#[derive(Debug, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct DiagnoseRequest {
+    /// A saved connection, or…
+    pub connection_id: Option<String>,
+    /// …an instance as typed.
+    pub instance: Option<String>,
+    pub admin_username: Option<String>,
+    pub admin_password: Option<String>,
+}
+
+/// One check starting (`check` empty) or finished.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct DiagnosisEvent {
+    pub id: CheckId,
+    pub title: String,
+    pub check: Option<Check>,
+}
+
+struct LastRun {
+    report: Report,
+    connection: Option<Connection>,
+    exchanges: Vec<Exchange>,
+}
+
+/// The last run, for "Copy report" and "Export support bundle".
+#[derive(Default)]
+pub struct Diagnoses(Mutex<Option<LastRun>>);
+
+#[tauri::command]
+pub async fn run_diagnosis(
+    accounts: State<'_, Accounts>,
+    diagnoses: State<'_, Diagnoses>,
+    request: DiagnoseRequest,
+    events: Channel<DiagnosisEvent>,
+) -> Result<Report, UiError> {
+    let admin = match (request.admin_username, request.admin_password) {
+        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
+            Some(AdminCredentials {
+                username,
+                password: Password::new(password),
+            })
+        }
+        _ => None,
+    };
+    let mut target = match (&request.connection_id, &request.instance) {
+        (Some(id), _) => {
+            let connection = accounts.engine()?.find(Some(id))?;
+            let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
+            Target::of_connection(&connection, secrets)
+                .await
+                .map_err(|err| {
+                    UiError(ErrorView::new(
+                        ErrorCode::KeyringUnavailable,
+                        err.to_string(),
+                        "Unlock the OS keyring, then run the diagnosis again.",
+                    ))
+                })?
+        }
+        (None, Some(instance)) => Target::of_instance_as_admin(instance, admin.clone()),
+        (None, None) => {
+            return Err(UiError(
+                ErrorView::new(
+                    ErrorCode::InvalidInput,
+                    "Choose a connection or type an instance to diagnose.",
+                    "Pick a saved connection, or type the instance's address.",
+                )
+                .field(snowlink_core::connections::InputField::Instance),
+            ));
+        }
+    };
+    if target.admin.is_none() {
+        target.admin = admin;
+    }
+    let log = HttpLog::default();
+    let options = RunOptions {
+        log: log.clone(),
+        progress: Some(Arc::new(move |id, check| {
+            let _ = events.send(DiagnosisEvent {
+                id,
+                title: id.title().into(),
+                check: check.cloned(),
+            });
+        })),
+        ..RunOptions::default()
+    };
+    let connection = target.connection.clone();
+    let report = snowlink_core::checks::run(target, options).await;
+    *diagnoses.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(LastRun {
+        report: report.clone(),
+        connection,
+        exchanges: log.exchanges(),
+    });
+    Ok(report)
+}
+
+fn nothing_yet() -> UiError {
+    UiError(ErrorView::new(
+        ErrorCode::InvalidInput,
+        "There is no diagnosis yet.",
+        "Run a diagnosis first.",
+    ))
+}
+
+/// The last report as plain text, as `snowlink doctor` prints it.
+#[tauri::command]
+pub fn diagnosis_text(diagnoses: State<'_, Diagnoses>) -> Result<String, UiError> {
+    let last = diagnoses.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let run = last.as_ref().ok_or_else(nothing_yet)?;
+    let heading = format!("Snowlink diagnosis of {}", run.report.instance);
+    // The next steps are phrased by the UI beside each check; the copied text holds the fixes.
+    Ok(run.report.to_text(&heading, &plain_mark, &|_| None))
+}
+
+/// Writes the last run's support bundle to `path` (chosen in the save dialog).
+#[tauri::command]
+pub fn export_bundle(diagnoses: State<'_, Diagnoses>, path: String) -> Result<(), UiError> {
+    let last = diagnoses.0.lock().unwrap_or_else(PoisonError::into_inner);
+    let run = last.as_ref().ok_or_else(nothing_yet)?;
+    let contents = BundleContents {
+        report: &run.report,
+        connection: run.connection.as_ref(),
+        exchanges: &run.exchanges,
+        made_by: "snowlink-app",
+    };
+    bundle::write(std::path::Path::new(&path), &contents).map_err(|err| {
+        UiError(ErrorView::new(
+            ErrorCode::ConfigError,
+            err.to_string(),
+            err.hint(),
+        ))
+    })
+}

@@ -864,8 +864,8 @@ async fn a_slow_instance_cannot_hold_the_run_past_its_deadline() {
 async fn a_403_that_passes_on_retry_is_transient_and_one_that_repeats_is_not() {
     let sim = demo().await;
     // The anonymous `instance.awake` call takes the first 403 (as a refusal it passes); the
-    // sign-in's first call the second; its retry then goes through.
-    sim.set_fault(Fault::FlakyAcl(2));
+    // sign-in's two first calls (asked at once) the next; its retry then goes through.
+    sim.set_fault(Fault::FlakyAcl(3));
     let report = doctor(target(&sim, basic("svc.snowlink", DEMO_PASSWORD), false)).await;
     assert_ne!(
         report.check(CheckId::AuthCredentials).unwrap().status,
@@ -873,7 +873,7 @@ async fn a_403_that_passes_on_retry_is_transient_and_one_that_repeats_is_not() {
         "{report:#?}"
     );
     sim.clear_faults();
-    sim.set_fault(Fault::FlakyAcl(3));
+    sim.set_fault(Fault::FlakyAcl(5));
     let report = doctor(target(&sim, basic("svc.snowlink", DEMO_PASSWORD), false)).await;
     expect(
         &report,

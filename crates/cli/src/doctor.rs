@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use futures::StreamExt;
 use serde::Serialize;
 use snowlink_core::bundle::{self, BundleContents};
 use snowlink_core::checks::{CheckId, CheckStatus, Report, RunOptions, Target};
@@ -24,8 +23,6 @@ use snowlink_core::views::{ErrorCode, ErrorView};
 
 use crate::output::{fail, next_step, print_json, print_line, print_prepared};
 
-/// Saved connections diagnosed at once by `--all`.
-const ALL_AT_ONCE: usize = 8;
 /// Largest CA file read.
 const MAX_CA_FILE: u64 = 1024 * 1024;
 
@@ -112,19 +109,12 @@ async fn diagnose(args: DoctorArgs, options: RunOptions) -> ExitCode {
         Err(view) => return fail(&view, json),
     };
     let many = targets.len() > 1 || args.all;
-    let reports: Vec<(Report, Target, HttpLog)> = futures::stream::iter(targets)
-        .map(|target| {
-            let mut options = options.clone();
-            options.log = HttpLog::default();
-            let log = options.log.clone();
-            async move {
-                let report = snowlink_core::checks::run(target.clone(), options).await;
-                (report, target, log)
-            }
-        })
-        .buffered(ALL_AT_ONCE)
-        .collect()
-        .await;
+    let runs = snowlink_core::checks::run_all(targets.clone(), &options).await;
+    let reports: Vec<(Report, Target, HttpLog)> = runs
+        .into_iter()
+        .zip(targets)
+        .map(|((report, log), target)| (report, target, log))
+        .collect();
     if let Some(path) = &args.bundle
         && let Some((report, target, log)) = reports.first()
     {

@@ -114,13 +114,25 @@ impl SnowClient {
         auth: Auth,
         options: &ClientOptions,
     ) -> Result<Self, ApiError> {
-        Ok(Self {
-            http: crate::http::client_with(options)?,
+        let http = crate::http::client_with(options)?;
+        Ok(Self::with_http(instance, auth, http, options))
+    }
+
+    /// A client over an HTTP client already built with `options` (several API clients of one
+    /// run share one: building it loads the trust store).
+    pub fn with_http(
+        instance: InstanceUrl,
+        auth: Auth,
+        http: reqwest::Client,
+        options: &ClientOptions,
+    ) -> Self {
+        Self {
+            http,
             instance,
             auth,
             timeout: options.timeout,
             log: options.log.clone(),
-        })
+        }
     }
 
     pub fn instance(&self) -> &InstanceUrl {

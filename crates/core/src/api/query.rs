@@ -60,6 +60,18 @@ impl EncodedQuery {
         self.condition(field, "=", value)
     }
 
+    /// Adds `fieldINa,b,c` with AND; each value is checked as [`eq`](Self::eq) checks one,
+    /// and may not hold the comma that separates them.
+    pub fn is_in(self, field: &'static str, values: &[String]) -> Result<Self, QueryError> {
+        if values.iter().any(|v| v.contains(',')) {
+            return Err(QueryError {
+                field: field.to_owned(),
+                reason: "a value holds the comma that separates them",
+            });
+        }
+        self.condition(field, "IN", &values.join(","))
+    }
+
     /// Adds `field>=value` with AND (dates, numbers).
     pub fn at_least(self, field: &'static str, value: &str) -> Result<Self, QueryError> {
         self.condition(field, ">=", value)
@@ -140,6 +152,15 @@ mod tests {
         assert_eq!(
             query.as_str(),
             "active=true^user_name=beth.anglin^ORDERBYname"
+        );
+        let listed = EncodedQuery::default()
+            .is_in("name", &["task".into(), "task.*".into()])
+            .unwrap();
+        assert_eq!(listed.as_str(), "nameINtask,task.*");
+        assert!(
+            EncodedQuery::default()
+                .is_in("name", &["a,b".into()])
+                .is_err()
         );
         let dated = EncodedQuery::default()
             .at_least("sys_created_on", "2026-10-01 00:00:00")

@@ -106,35 +106,31 @@ pub async fn roles_of(
     user_sys_id: &str,
 ) -> Result<BTreeSet<String>, crate::api::ApiError> {
     let query = EncodedQuery::default().eq("user", user_sys_id)?;
-    let grants = reader
-        .query(
-            "sys_user_has_role",
-            &TableQuery {
-                query: Some(query),
-                fields: vec!["role".into()],
-                limit: Some(1000),
-                ..TableQuery::default()
-            },
-        )
-        .await?;
+    let grants_query = TableQuery {
+        query: Some(query),
+        fields: vec!["role".into()],
+        limit: Some(1000),
+        ..TableQuery::default()
+    };
+    let roles_query = TableQuery {
+        fields: ["sys_id", "name", "includes_roles"]
+            .map(String::from)
+            .to_vec(),
+        limit: Some(5000),
+        ..TableQuery::default()
+    };
+    // Independent reads: one round trip, not two.
+    let (grants, all_roles) = tokio::join!(
+        reader.query("sys_user_has_role", &grants_query),
+        reader.query("sys_user_role", &roles_query)
+    );
+    let (grants, all_roles) = (grants?, all_roles?);
     let role_ids: BTreeSet<String> = grants
         .records
         .iter()
         .filter_map(|g| field(g, "role"))
         .map(str::to_owned)
         .collect();
-    let all_roles = reader
-        .query(
-            "sys_user_role",
-            &TableQuery {
-                fields: ["sys_id", "name", "includes_roles"]
-                    .map(String::from)
-                    .to_vec(),
-                limit: Some(5000),
-                ..TableQuery::default()
-            },
-        )
-        .await?;
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut pending: Vec<String> = all_roles
         .records

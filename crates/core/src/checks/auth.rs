@@ -81,8 +81,7 @@ fn oauth_client(
 ) -> Result<OAuthClient, Outcome> {
     let endpoints = OAuthEndpoints::service_now(ctx.instance()?)
         .map_err(|err| Outcome::fail(err.to_string()))?;
-    let client = OAuthClient::new(endpoints, client_id, secret)
-        .map_err(|err| Outcome::fail(err.to_string()))?;
+    let client = OAuthClient::with_http(endpoints, client_id, secret, ctx.http()?);
     Ok(match &ctx.options.log {
         Some(log) => client.with_log(log.clone()),
         None => client,

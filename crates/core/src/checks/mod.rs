@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use links::{LinkSpec, LinkedRecords, StateCount, count_linked};
 pub use oauth::{DEFAULT_REFRESH_LIFESPAN, callback_urls};
-pub use runner::{Progress, RunOptions, run};
+pub use runner::{Progress, RUNS_AT_ONCE, RunOptions, run, run_all};
 pub use target::{AdminCredentials, Credentials, KeepTokens, Target, TargetError};
 
 use crate::views::NextStep;

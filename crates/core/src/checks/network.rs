@@ -103,8 +103,7 @@ pub async fn tcp_connect(ctx: &Ctx) -> Result<Outcome, Outcome> {
 
 pub async fn instance_awake(ctx: &Ctx) -> Result<Outcome, Outcome> {
     let instance = ctx.instance()?;
-    let http = crate::http::client_with(&ctx.options)
-        .map_err(|err| Outcome::fail(format!("The HTTP client could not be set up: {err}.")))?;
+    let http = ctx.http()?;
     let url = instance
         .endpoint("/api/now/table/sys_user?sysparm_limit=1&sysparm_fields=sys_id")
         .map_err(|err| Outcome::fail(format!("Invalid address: {err}.")))?;

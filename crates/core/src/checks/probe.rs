@@ -139,6 +139,17 @@ fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// A failure below HTTP, said as a sentence with its fix.
+pub fn transport_failure(cause: &TransportError) -> Outcome {
+    let text = cause.to_string();
+    let mut chars = text.chars();
+    let sentence: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    Outcome::fail(format!("{sentence}.")).fix(cause.hint())
+}
+
 /// An API failure explained for a check that has no closer reading of it. `what` names what
 /// was asked ("the user's roles").
 pub fn api_failure(err: &ApiError, what: &str) -> Outcome {

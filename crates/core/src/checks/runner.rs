@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub log: HttpLog,
     /// Told when a check starts (`None`) and when it finishes.
     pub progress: Option<Progress>,
+    /// An HTTP client built for these options, shared by runs; built per run when absent.
+    pub http: Option<reqwest::Client>,
 }
 
 /// A progress callback: the check's id and, once finished, its result.
@@ -52,6 +54,7 @@ impl Default for RunOptions {
             ca_pem: None,
             log: HttpLog::default(),
             progress: None,
+            http: None,
         }
     }
 }
@@ -72,6 +75,9 @@ pub struct Session {
 pub struct Ctx {
     pub target: Target,
     pub options: ClientOptions,
+    /// One HTTP client for every request of the run (`None` when it could not be built: each
+    /// check then reports why).
+    pub http: Result<reqwest::Client, crate::http::TransportError>,
     /// The extra roots for the TLS check's own handshake.
     pub extra_roots_der: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub instance: OnceLock<InstanceUrl>,
@@ -86,13 +92,19 @@ impl Ctx {
         let pem = options.ca_pem.clone().unwrap_or_default();
         let extra_roots = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
         let extra_roots_der = super::tls::certificates_from_pem(&pem);
+        let client_options = ClientOptions {
+            timeout: options.check_timeout,
+            extra_roots,
+            log: Some(options.log.clone()),
+        };
+        let http = match &options.http {
+            Some(http) => Ok(http.clone()),
+            None => crate::http::client_with(&client_options),
+        };
         Self {
             target,
-            options: ClientOptions {
-                timeout: options.check_timeout,
-                extra_roots,
-                log: Some(options.log.clone()),
-            },
+            options: client_options,
+            http,
             extra_roots_der,
             instance: OnceLock::new(),
             addrs: OnceLock::new(),
@@ -109,11 +121,22 @@ impl Ctx {
             .ok_or_else(|| Outcome::skip("the instance address was not understood"))
     }
 
+    /// The run's HTTP client.
+    pub fn http(&self) -> Result<reqwest::Client, Outcome> {
+        self.http
+            .clone()
+            .map_err(|err| Outcome::fail(format!("The HTTP client could not be set up: {err}.")))
+    }
+
     /// A client of the instance with `auth`, recording into the run's log.
     pub fn client(&self, auth: Auth) -> Result<SnowClient, Outcome> {
         let instance = self.instance()?.clone();
-        SnowClient::with_options(instance, auth, &self.options)
-            .map_err(|err| Outcome::fail(format!("The HTTP client could not be set up: {err}.")))
+        Ok(SnowClient::with_http(
+            instance,
+            auth,
+            self.http()?,
+            &self.options,
+        ))
     }
 
     /// The admin's client, when admin credentials were given.
@@ -226,6 +249,36 @@ pub async fn run(target: Target, options: RunOptions) -> Report {
         .collect();
     let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Report::new(instance_text, profile, checks, elapsed)
+}
+
+/// Diagnoses run at once by [`run_all`]: enough that fifty saved connections take a few times
+/// one run (each run mostly waits on the network), few enough for a small machine.
+pub const RUNS_AT_ONCE: usize = 32;
+
+/// Diagnoses every target, [`RUNS_AT_ONCE`] at a time, each with its own HTTP log; the
+/// reports come back in the targets' order, each with its log.
+pub async fn run_all(targets: Vec<Target>, options: &RunOptions) -> Vec<(Report, HttpLog)> {
+    let mut options = options.clone();
+    if options.http.is_none() {
+        let pem = options.ca_pem.clone().unwrap_or_default();
+        let shared = ClientOptions {
+            timeout: options.check_timeout,
+            extra_roots: reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default(),
+            log: None,
+        };
+        options.http = crate::http::client_with(&shared).ok();
+    }
+    let options = &options;
+    futures::stream::iter(targets)
+        .map(|target| {
+            let mut options = options.clone();
+            options.log = HttpLog::default();
+            let log = options.log.clone();
+            async move { (run(target, options).await, log) }
+        })
+        .buffered(RUNS_AT_ONCE)
+        .collect()
+        .await
 }
 
 /// The asked checks and everything they need, in catalogue order.

@@ -125,13 +125,24 @@ impl OAuthClient {
         // Credentials travel in these requests: the client never follows a redirect with them
         // (RFC 9700 §4.11); a redirect is reported as an unexpected response instead.
         let http = crate::http::client(TOKEN_REQUEST_TIMEOUT).map_err(OAuthError::HttpClient)?;
-        Ok(Self {
+        Ok(Self::with_http(endpoints, client_id, client_secret, http))
+    }
+
+    /// A client over an HTTP client already built (it must not follow redirects: see
+    /// [`crate::http::client`]).
+    pub fn with_http(
+        endpoints: OAuthEndpoints,
+        client_id: impl Into<String>,
+        client_secret: Option<ClientSecret>,
+        http: reqwest::Client,
+    ) -> Self {
+        Self {
             http,
             endpoints,
             client_id: client_id.into(),
             client_secret,
             log: None,
-        })
+        }
     }
 
     /// Records every request this client makes in `log` (a support bundle's HTTP log).

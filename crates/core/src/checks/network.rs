@@ -120,9 +120,7 @@ pub async fn instance_awake(ctx: &Ctx) -> Result<Outcome, Outcome> {
             if let Some(log) = &ctx.options.log {
                 log.record("GET", &url, Err(&cause), started.elapsed());
             }
-            return Err(
-                Outcome::fail(format!("The instance did not answer: {cause}.")).fix(cause.hint()),
-            );
+            return Err(super::probe::transport_failure(&cause));
         }
     };
     let status = response.status().as_u16();

@@ -4,6 +4,7 @@
 //!   checks, from each check's own time) and far less than the checks one after another;
 //! - counting 1,000,000 linked records takes one request;
 //! - diagnosing 50 saved connections at once takes at most 3× one connection's run.
+//!
 //! Plain `Instant` timing, medians printed, PASS/FAIL per bar; not a test.
 
 use std::collections::HashMap;

@@ -17,7 +17,7 @@ use snowlink_core::oauth::{
     Browser, BrowserError, CALLBACK_PORTS, DEFAULT_SIGN_IN_WAIT, SystemBrowser,
 };
 use snowlink_core::secrets::KeyringStore;
-use snowlink_core::views::{ConnectionView, ErrorView};
+use snowlink_core::views::{ConnectionAction, ConnectionView, ErrorView};
 use snowlink_core::{BrowserUrl, InstanceUrl};
 
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
@@ -313,6 +313,15 @@ fn status_lines(view: &ConnectionView) -> String {
         lines.push(format!(
             "  account {} (sys_id {})",
             identity.user_name, identity.sys_id
+        ));
+    }
+    if let Some(linked) = &view.linked {
+        lines.push(format!("  {} {}", linked.total, linked.label));
+    }
+    if view.actions.contains(&ConnectionAction::Diagnose) {
+        lines.push(format!(
+            "  to find out why: snowlink doctor --connection \"{}\"",
+            view.name
         ));
     }
     if let Some(expires) = view.token_expires_at {

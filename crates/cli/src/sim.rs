@@ -112,6 +112,7 @@ async fn serve(args: SimArgs) -> ExitCode {
             return fail(&failure, json);
         }
     };
+    let stop = stop_signals();
     let (user_name, password) = sim.admin();
     let printed = if json {
         print_json(&Started {
@@ -131,7 +132,7 @@ async fn serve(args: SimArgs) -> ExitCode {
     if printed != ExitCode::SUCCESS {
         return printed;
     }
-    wait_for_stop().await;
+    stop.await;
     match sim.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(
@@ -145,25 +146,34 @@ async fn serve(args: SimArgs) -> ExitCode {
     }
 }
 
-/// Ctrl-C, or SIGTERM where there are signals (a test harness or a service manager stops us so).
-async fn wait_for_stop() {
+/// Ctrl-C, or SIGTERM where there are signals (a test harness or a service manager stops us
+/// so). The handlers are installed when this is called, not when it is awaited: a harness that
+/// stops the simulator right after reading its first line must be heard.
+fn stop_signals() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (terminate, interrupt) {
+                (Ok(mut terminate), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                (Ok(mut one), Err(_)) | (Err(_), Ok(mut one)) => {
+                    let _ = one.recv().await;
+                }
+                (Err(_), Err(_)) => std::future::pending().await,
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

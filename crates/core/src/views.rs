@@ -315,7 +315,7 @@ mod tests {
                 true,
                 RelinkNeeded,
                 "Re-link needed",
-                vec![Check, Relink, Unlink, Remove],
+                vec![Check, Relink, Unlink, Diagnose, Remove],
                 true,
             ),
             (
@@ -323,7 +323,7 @@ mod tests {
                 false,
                 Disconnected,
                 "Disconnected",
-                vec![Check, Remove],
+                vec![Check, Diagnose, Remove],
                 true,
             ),
             (
@@ -331,7 +331,7 @@ mod tests {
                 true,
                 Degraded,
                 "Degraded",
-                vec![Check, Remove],
+                vec![Check, Diagnose, Remove],
                 true,
             ),
         ];

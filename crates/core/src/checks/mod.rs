@@ -462,6 +462,9 @@ mod tests {
         assert_eq!(verdict(&[ok.clone(), roles.clone()]), Verdict::Degraded);
         assert_eq!(verdict(&[awake, roles]), Verdict::Disconnected);
         let report = Report::new("i".into(), "custom".into(), vec![ok, warn], 1234);
-        assert_eq!(report.summary, "No problems found in 2 checks (1.2 s)");
+        assert_eq!(
+            report.summary,
+            "No problems found in 2 checks, 1 advisory (1.2 s)"
+        );
     }
 }

@@ -13,6 +13,7 @@ pub mod http;
 pub mod ids;
 pub mod instance;
 pub mod oauth;
+pub mod profiles;
 pub mod secrets;
 pub mod text;
 pub mod views;

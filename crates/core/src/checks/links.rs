@@ -10,7 +10,7 @@ use crate::api::{ApiError, EncodedQuery, GroupCount, SnowClient};
 
 /// What counts as a record linked to the integration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct LinkSpec {
     pub table: String,
     /// Fixed conditions from the profile (an encoded query).

@@ -377,7 +377,7 @@ async fn dispatch(id: CheckId, ctx: &runner::Ctx) -> probe::Outcome {
 /// What the integration expects of the instance; the setup profiles give these, so their
 /// steps are verified by the same checks.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CheckParams {
     /// Roles the user needs, all of them…
     pub roles: Vec<String>,
@@ -396,6 +396,7 @@ pub struct CheckParams {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TableAccess {
     pub table: String,
     pub operations: Vec<String>,
@@ -403,7 +404,7 @@ pub struct TableAccess {
 
 /// A sample record created to see the business rule's outbound call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 pub struct OutboundProbe {
     pub table: String,
     pub fields: serde_json::Map<String, serde_json::Value>,

@@ -1,0 +1,407 @@
+//! Integration recipes as data. A [`Profile`] mirrors one vendor's documented admin setup,
+//! step by step: what to click in ServiceNow (in the instance's own words), the values to
+//! paste, links into the instance, what each step asks for, what each step needs first, and
+//! how Snowlink verifies it (and can do it itself). The four built-in profiles are TOML files
+//! embedded in the binary (`profiles/*.toml`); an admin can add their own in the config
+//! folder's `profiles/`. Every file is validated when loaded, and an error names the file and
+//! the field.
+
+mod template;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::{CheckParams, LinkSpec};
+use crate::connections::{GrantKind, InputField};
+
+pub use template::{Context as TemplateContext, render};
+pub use validate::ProfileError;
+
+/// The built-in profiles: (file name, text).
+const BUILT_IN: [(&str, &str); 4] = [
+    (
+        "data-access-governance.toml",
+        include_str!("../../profiles/data-access-governance.toml"),
+    ),
+    (
+        "incident-sync.toml",
+        include_str!("../../profiles/incident-sync.toml"),
+    ),
+    (
+        "pipeline-approvals.toml",
+        include_str!("../../profiles/pipeline-approvals.toml"),
+    ),
+    (
+        "security-audit.toml",
+        include_str!("../../profiles/security-audit.toml"),
+    ),
+];
+
+/// Largest profile file read.
+const MAX_PROFILE_BYTES: u64 = 256 * 1024;
+
+/// One integration's setup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Lowercase letters, digits and hyphens: `incident-sync`.
+    pub id: String,
+    /// "Incident sync".
+    pub name: String,
+    /// Whose integration it is: "incident.io".
+    pub vendor: String,
+    /// One line for the picker.
+    pub summary: String,
+    /// The vendor page the steps mirror, named.
+    pub source: String,
+    /// How many manual actions the vendor's page lists, to compare Snowlink's count with.
+    pub vendor_actions: u32,
+    /// How the finished connection signs in.
+    pub grant: GrantKind,
+    /// The connection's default name.
+    pub connection_name: String,
+    /// What counts as a record linked to the integration.
+    pub links: LinkSpec,
+    /// The update set the integration installs, when it has one.
+    #[serde(default)]
+    pub update_set: Option<UpdateSetSpec>,
+    pub steps: Vec<Step>,
+}
+
+/// What verifies a step and what "Do it for me" does for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Read and acknowledge; nothing to check on the instance.
+    Info,
+    /// The admin's own account has the roles the setup needs (`verify.roles`).
+    Prerequisites,
+    /// The instance address: reachable, TLS, awake.
+    Instance,
+    /// The Application Registry record: exists, active, redirect URLs registered.
+    OauthApp,
+    /// The generated update set: loaded, previewed, committed; its endpoint answers.
+    UpdateSet,
+    /// The integration's service user: exists, active, can sign in.
+    ServiceUser,
+    /// The service user's roles (`verify.roles`).
+    Roles,
+    /// The ACLs the integration needs (`verify.tables`).
+    Acls,
+    /// Sign in the way the connection will, run the integration's checks, save it.
+    Connect,
+}
+
+/// One step of the setup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Lowercase letters, digits and hyphens, unique in the profile.
+    pub id: String,
+    pub title: String,
+    pub kind: StepKind,
+    /// What to do, in the instance's own words (menu paths, button names). Templates allowed.
+    pub instructions: String,
+    /// Where in ServiceNow, as the navigator shows it: "System OAuth > Application Registry".
+    #[serde(default)]
+    pub menu: Option<String>,
+    /// Skippable when false.
+    #[serde(default = "yes")]
+    pub mandatory: bool,
+    /// Steps that must be done (verified or skipped) first.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Values to paste, with copy buttons.
+    #[serde(default)]
+    pub values: Vec<PasteValue>,
+    /// Links into the instance.
+    #[serde(default)]
+    pub links: Vec<InstanceLink>,
+    /// What the step asks for.
+    #[serde(default)]
+    pub inputs: Vec<Input>,
+    /// What the verification expects, beyond what the kind implies.
+    #[serde(default)]
+    pub verify: CheckParams,
+    /// Whether "Do it for me" is offered (the kind says what it does).
+    #[serde(default)]
+    pub automation: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A value the admin pastes into a ServiceNow form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasteValue {
+    /// The form field's label in ServiceNow: "Redirect URL".
+    pub label: String,
+    /// The value; templates allowed (`{callback_urls}`, `{input:service_user}`…).
+    pub value: String,
+}
+
+/// A link into the instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceLink {
+    pub label: String,
+    /// A classic UI target (`oauth_entity_list.do`, `sys_user.do?sys_id=-1`); opened as
+    /// `{instance}/now/nav/ui/classic/params/target/<target>`. Templates allowed.
+    pub target: String,
+}
+
+/// Something a step asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// Lowercase letters, digits and underscores, unique in the profile; templates read it as
+    /// `{input:<id>}`.
+    pub id: String,
+    /// The label as ServiceNow names the field the value comes from: "Client ID".
+    pub label: String,
+    /// The connection field it fills, if any.
+    #[serde(default)]
+    pub field: Option<InputField>,
+    /// Kept only in the keyring, never in the wizard's saved state.
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// Shown before anything is typed; templates allowed.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// One sentence under the field.
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+/// The records the integration's update set installs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSetSpec {
+    /// "Atlan Update Set".
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub roles: Vec<RoleSpec>,
+    #[serde(default)]
+    pub acls: Vec<AclSpec>,
+    #[serde(default)]
+    pub business_rules: Vec<BusinessRuleSpec>,
+    #[serde(default)]
+    pub scripted_rest: Vec<ScriptedRestSpec>,
+    #[serde(default)]
+    pub catalogs: Vec<CatalogSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSpec {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AclSpec {
+    /// `task`, `task.*`, `sc_request`.
+    pub name: String,
+    /// `read`, `create`, `write`, `delete`.
+    pub operation: String,
+    /// The role it allows.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessRuleSpec {
+    pub name: String,
+    /// The table it runs on.
+    pub table: String,
+    #[serde(default = "yes")]
+    pub on_insert: bool,
+    #[serde(default)]
+    pub on_update: bool,
+    /// The URL it posts the record to; templates allowed (`{input:webhook_url}`).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedRestSpec {
+    pub name: String,
+    /// `snc` in `/api/snc/oauth_userinfo`.
+    pub namespace: String,
+    /// `oauth_userinfo`.
+    pub id: String,
+    /// What it answers: `caller_identity` (the caller's user name and sys_id).
+    pub behaviour: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSpec {
+    pub name: String,
+    pub items: Vec<String>,
+}
+
+/// A loaded profile and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub profile: Profile,
+    /// `built-in` or the file's path.
+    pub origin: String,
+}
+
+/// Every profile: the built-in ones, then the config folder's (whose ids must be new). A bad
+/// file in the folder is reported, not skipped.
+pub fn load_all(folder: Option<&Path>) -> Result<Vec<Loaded>, ProfileError> {
+    let mut all = Vec::new();
+    for (name, text) in BUILT_IN {
+        let profile = validate::parse(name, text)?;
+        all.push(Loaded {
+            profile,
+            origin: "built-in".into(),
+        });
+    }
+    let Some(folder) = folder else {
+        return Ok(all);
+    };
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(folder) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    for path in files {
+        let shown = path.display().to_string();
+        let size = std::fs::metadata(&path)
+            .map(|m| m.len())
+            .map_err(|err| ProfileError::read(&shown, &err))?;
+        if size > MAX_PROFILE_BYTES {
+            return Err(ProfileError::invalid(
+                &shown,
+                "",
+                "the file is larger than 256 KiB",
+            ));
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(|err| ProfileError::read(&shown, &err))?;
+        let profile = validate::parse(&shown, &text)?;
+        if all.iter().any(|l: &Loaded| l.profile.id == profile.id) {
+            return Err(ProfileError::invalid(
+                &shown,
+                "id",
+                &format!("\"{}\" is already the id of another profile", profile.id),
+            ));
+        }
+        all.push(Loaded {
+            profile,
+            origin: shown,
+        });
+    }
+    Ok(all)
+}
+
+/// The config folder's `profiles/`.
+pub fn folder(config_file: &Path) -> PathBuf {
+    config_file
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("profiles")
+}
+
+impl Profile {
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    pub fn input(&self, id: &str) -> Option<&Input> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.inputs.iter())
+            .find(|i| i.id == id)
+    }
+
+    /// Every check parameter the profile's steps name, merged: what a diagnosis of the
+    /// finished connection expects.
+    pub fn check_params(&self) -> CheckParams {
+        let mut params = CheckParams {
+            links: Some(self.links.clone()),
+            ..CheckParams::default()
+        };
+        for step in &self.steps {
+            let v = &step.verify;
+            params.roles.extend(v.roles.iter().cloned());
+            params
+                .roles_sufficient
+                .extend(v.roles_sufficient.iter().cloned());
+            params.tables.extend(v.tables.iter().cloned());
+            params.update_set = params.update_set.clone().or_else(|| v.update_set.clone());
+            params.endpoint = params.endpoint.clone().or_else(|| v.endpoint.clone());
+            params.outbound = params.outbound.clone().or_else(|| v.outbound.clone());
+        }
+        if let Some(set) = &self.update_set {
+            params.update_set = params.update_set.or_else(|| Some(set.name.clone()));
+        }
+        params
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_profiles_load_and_differ() {
+        let all = load_all(None).unwrap();
+        let ids: Vec<&str> = all.iter().map(|l| l.profile.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "data-access-governance",
+                "incident-sync",
+                "pipeline-approvals",
+                "security-audit"
+            ]
+        );
+        for loaded in &all {
+            assert!(loaded.profile.steps.len() >= 3, "{}", loaded.profile.id);
+            assert!(
+                loaded
+                    .profile
+                    .steps
+                    .iter()
+                    .any(|s| s.kind == StepKind::Connect),
+                "{} ends with a connect step",
+                loaded.profile.id
+            );
+        }
+    }
+
+    #[test]
+    fn a_folder_profile_is_added_and_a_clash_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = BUILT_IN[1]
+            .1
+            .replace("id = \"incident-sync\"", "id = \"my-sync\"");
+        std::fs::write(dir.path().join("mine.toml"), &mine).unwrap();
+        let all = load_all(Some(dir.path())).unwrap();
+        let added = all.iter().find(|l| l.profile.id == "my-sync").unwrap();
+        assert!(added.origin.ends_with("mine.toml"));
+        std::fs::write(dir.path().join("twin.toml"), BUILT_IN[1].1).unwrap();
+        let err = load_all(Some(dir.path())).unwrap_err();
+        assert!(err.to_string().contains("twin.toml"), "{err}");
+        assert!(err.to_string().contains("id"), "{err}");
+    }
+}

@@ -69,34 +69,27 @@ pub fn files(contents: &BundleContents<'_>) -> Vec<(&'static str, Vec<u8>)> {
     files
 }
 
-/// Writes the bundle to `path` (a temporary file renamed into place, so a failed write leaves
-/// no half zip behind).
+/// Writes the bundle to `path`, atomically: a failed write leaves no half zip behind.
 pub fn write(path: &Path, contents: &BundleContents<'_>) -> Result<(), BundleError> {
     let failed = |detail: String| BundleError::Write {
         path: path.display().to_string(),
         detail,
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::NamedTempFile::new_in(dir).map_err(|err| failed(err.to_string()))?;
-    let mut zip = zip::ZipWriter::new(temp.as_file());
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in files(contents) {
-        zip.start_file(name, options)
-            .map_err(|err| failed(err.to_string()))?;
-        zip.write_all(&bytes)
-            .map_err(|err| failed(err.to_string()))?;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut bytes);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in files(contents) {
+            zip.start_file(name, options)
+                .map_err(|err| failed(err.to_string()))?;
+            zip.write_all(&content)
+                .map_err(|err| failed(err.to_string()))?;
+        }
+        zip.finish().map_err(|err| failed(err.to_string()))?;
     }
-    zip.finish().map_err(|err| failed(err.to_string()))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|err| failed(err.to_string()))?;
-    temp.persist(path)
-        .map_err(|err| failed(err.error.to_string()))?;
-    Ok(())
+    crate::files::atomic_write(path, &bytes.into_inner())
+        .map_err(|failure| failed(failure.error.to_string()))
 }
 
 fn readme(contents: &BundleContents<'_>) -> String {

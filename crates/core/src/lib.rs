@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod checks;
 pub mod connections;
 pub mod engine;
+pub mod files;
 pub mod grants;
 pub mod http;
 pub mod ids;
@@ -16,6 +17,7 @@ pub mod oauth;
 pub mod profiles;
 pub mod secrets;
 pub mod text;
+pub mod updateset;
 pub mod views;
 
 pub use browser::{BrowserUrl, BrowserUrlError};

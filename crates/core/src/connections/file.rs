@@ -5,7 +5,7 @@
 //! written. A file that cannot be read is moved aside and reported, never overwritten.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::migrate::{self, Loaded};
 use super::{Connection, ConnectionId, ConnectionsError};
+use crate::files::parent_dir;
 
 /// The file's name inside the config directory.
 pub const FILE_NAME: &str = "connections.json";
@@ -179,7 +180,6 @@ impl ConnectionStore {
     }
 
     fn write(&self, target: &Path, connections: &[Connection]) -> Result<(), ConnectionsError> {
-        let dir = parent_dir(target);
         let mut json = serde_json::to_vec_pretty(&FileOut {
             version: FILE_VERSION,
             connections,
@@ -190,16 +190,11 @@ impl ConnectionStore {
             detail: err.to_string(),
         })?;
         json.push(b'\n');
-        // Same directory as the target so the rename cannot cross file systems; fsync before
-        // the rename so a crash leaves either the old or the new file, never a torn one.
-        let mut temp = tempfile::NamedTempFile::new_in(dir)
-            .map_err(|err| io("create a file in", dir, &err))?;
-        temp.write_all(&json)
-            .and_then(|()| temp.as_file().sync_all())
-            .map_err(|err| io("write", temp.path(), &err))?;
-        temp.persist(target)
-            .map_err(|err| io("replace", target, &err.error))?;
-        sync_dir(dir).map_err(|err| io("flush", dir, &err))
+        crate::files::atomic_write(target, &json).map_err(|failure| ConnectionsError::Io {
+            action: failure.action,
+            path: failure.path,
+            detail: failure.error.to_string(),
+        })
     }
 
     /// The advisory lock beside the real file (`connections.json.lock`), held until dropped.
@@ -256,29 +251,10 @@ enum Found {
     Unusable(String),
 }
 
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
-}
-
 fn io(action: &'static str, path: &Path, err: &std::io::Error) -> ConnectionsError {
     ConnectionsError::Io {
         action,
         path: path.to_owned(),
         detail: err.to_string(),
     }
-}
-
-/// Makes the rename itself durable (POSIX keeps directory entries in the directory's data).
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
-}
-
-/// Windows has no directory fsync; `MoveFileEx`, which `persist` uses, is durable enough.
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    Ok(())
 }

@@ -17,7 +17,7 @@ use crate::checks::{CheckParams, LinkSpec};
 use crate::connections::{GrantKind, InputField};
 
 pub use template::{Context as TemplateContext, render};
-pub use validate::ProfileError;
+pub use validate::{ProfileError, parse};
 
 /// The built-in profiles: (file name, text).
 const BUILT_IN: [(&str, &str); 4] = [

@@ -1,0 +1,381 @@
+//! The update set a profile installs, in ServiceNow's "unload" XML format (docs/servicenow.md
+//! §5): one `sys_remote_update_set` and one `sys_update_xml` per record — roles, ACLs, the
+//! business rule that reports changes, the scripted REST API, the catalog. Built with a real
+//! XML writer, never by concatenation, so no name or URL an admin types can add markup; the
+//! payload documents are entity-escaped inside their `<payload>`. Every sys_id is derived from
+//! the profile and the record's name, so the same inputs give the same document, byte for
+//! byte. No secret is ever put in it (ServiceNow re-encrypts imported password fields, §1.13).
+
+use std::io::Cursor;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use sha2::{Digest, Sha256};
+
+use crate::profiles::{Profile, TemplateContext, UpdateSetSpec, render};
+
+/// Why an update set cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateSetError {
+    #[error("The profile {0} has no update set.")]
+    NoUpdateSet(String),
+    #[error("The business rule's URL \"{url}\" cannot be used: {reason}.")]
+    BadUrl { url: String, reason: &'static str },
+    #[error("The update set could not be written: {0}")]
+    Xml(String),
+}
+
+impl UpdateSetError {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::NoUpdateSet(_) => "Choose a profile that installs an update set.".into(),
+            Self::BadUrl { .. } => {
+                "Give the https:// address the tool receives changes at, without quotes or spaces."
+                    .into()
+            }
+            Self::Xml(_) => "Report this to Snowlink's maintainers.".into(),
+        }
+    }
+}
+
+/// One record of the set: its table and its fields in order.
+struct Change {
+    table: &'static str,
+    sys_id: String,
+    name: String,
+    kind: &'static str,
+    fields: Vec<(&'static str, String)>,
+}
+
+/// A sys_id for `key` within `profile`: 32 hex digits of SHA-256, stable across runs.
+pub fn stable_sys_id(profile: &str, key: &str) -> String {
+    let digest = Sha256::digest(format!("snowlink/{profile}/{key}").as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The update set of `profile`, its templates filled from `context`, dated `unload_date`
+/// (`YYYY-MM-DD HH:MM:SS`, the only thing that differs between two runs).
+pub fn generate(
+    profile: &Profile,
+    context: &TemplateContext,
+    unload_date: &str,
+) -> Result<String, UpdateSetError> {
+    let spec = profile
+        .update_set
+        .as_ref()
+        .ok_or_else(|| UpdateSetError::NoUpdateSet(profile.id.clone()))?;
+    let set_id = stable_sys_id(&profile.id, &format!("update_set/{}", spec.name));
+    let changes = changes(profile, spec, context)?;
+    let mut writer = Writer::new(Cursor::new(Vec::new()));
+    let xml = |err: std::io::Error| UpdateSetError::Xml(err.to_string());
+    writer
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(xml)?;
+    let mut unload = BytesStart::new("unload");
+    unload.push_attribute(("unload_date", unload_date));
+    writer.write_event(Event::Start(unload)).map_err(xml)?;
+    let mut header = BytesStart::new("sys_remote_update_set");
+    header.push_attribute(("action", "INSERT_OR_UPDATE"));
+    writer.write_event(Event::Start(header)).map_err(xml)?;
+    element_with(
+        &mut writer,
+        "application",
+        "global",
+        Some(("display_value", "Global")),
+    )?;
+    for (name, value) in [
+        ("description", spec.description.as_str()),
+        ("name", spec.name.as_str()),
+        ("remote_sys_id", set_id.as_str()),
+        ("state", "loaded"),
+        ("sys_id", set_id.as_str()),
+    ] {
+        element(&mut writer, name, value)?;
+    }
+    writer
+        .write_event(Event::End(BytesEnd::new("sys_remote_update_set")))
+        .map_err(xml)?;
+    for change in &changes {
+        let payload = payload(change)?;
+        let mut update = BytesStart::new("sys_update_xml");
+        update.push_attribute(("action", "INSERT_OR_UPDATE"));
+        writer.write_event(Event::Start(update)).map_err(xml)?;
+        let target = format!("{}_{}", change.table, change.sys_id);
+        element(&mut writer, "action", "INSERT_OR_UPDATE")?;
+        element(&mut writer, "category", "customer")?;
+        element(&mut writer, "name", &target)?;
+        element(&mut writer, "payload", &payload)?;
+        element_with(
+            &mut writer,
+            "remote_update_set",
+            &set_id,
+            Some(("display_value", &spec.name)),
+        )?;
+        element(&mut writer, "table", change.table)?;
+        element(&mut writer, "target_name", &change.name)?;
+        element(&mut writer, "type", change.kind)?;
+        element(
+            &mut writer,
+            "update_guid",
+            &stable_sys_id(&profile.id, &format!("guid/{target}")),
+        )?;
+        writer
+            .write_event(Event::End(BytesEnd::new("sys_update_xml")))
+            .map_err(xml)?;
+    }
+    writer
+        .write_event(Event::End(BytesEnd::new("unload")))
+        .map_err(xml)?;
+    String::from_utf8(writer.into_inner().into_inner())
+        .map_err(|err| UpdateSetError::Xml(err.to_string()))
+}
+
+fn element(
+    writer: &mut Writer<Cursor<Vec<u8>>>,
+    name: &str,
+    text: &str,
+) -> Result<(), UpdateSetError> {
+    element_with(writer, name, text, None)
+}
+
+fn element_with(
+    writer: &mut Writer<Cursor<Vec<u8>>>,
+    name: &str,
+    text: &str,
+    attribute: Option<(&str, &str)>,
+) -> Result<(), UpdateSetError> {
+    let xml = |err: std::io::Error| UpdateSetError::Xml(err.to_string());
+    let mut start = BytesStart::new(name);
+    if let Some(attribute) = attribute {
+        start.push_attribute(attribute);
+    }
+    writer.write_event(Event::Start(start)).map_err(xml)?;
+    writer
+        .write_event(Event::Text(BytesText::new(text)))
+        .map_err(xml)?;
+    writer
+        .write_event(Event::End(BytesEnd::new(name)))
+        .map_err(xml)?;
+    Ok(())
+}
+
+/// The `<record_update>` document of one change, as text (escaped again by its container).
+fn payload(change: &Change) -> Result<String, UpdateSetError> {
+    let xml = |err: std::io::Error| UpdateSetError::Xml(err.to_string());
+    let mut writer = Writer::new(Cursor::new(Vec::new()));
+    writer
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(xml)?;
+    let mut record = BytesStart::new("record_update");
+    record.push_attribute(("table", change.table));
+    writer.write_event(Event::Start(record)).map_err(xml)?;
+    let mut row = BytesStart::new(change.table);
+    row.push_attribute(("action", "INSERT_OR_UPDATE"));
+    writer.write_event(Event::Start(row)).map_err(xml)?;
+    for (name, value) in &change.fields {
+        element(&mut writer, name, value)?;
+    }
+    element(&mut writer, "sys_id", &change.sys_id)?;
+    writer
+        .write_event(Event::End(BytesEnd::new(change.table)))
+        .map_err(xml)?;
+    writer
+        .write_event(Event::End(BytesEnd::new("record_update")))
+        .map_err(xml)?;
+    String::from_utf8(writer.into_inner().into_inner())
+        .map_err(|err| UpdateSetError::Xml(err.to_string()))
+}
+
+/// Every record the set holds, roles first (the others refer to them).
+fn changes(
+    profile: &Profile,
+    spec: &UpdateSetSpec,
+    context: &TemplateContext,
+) -> Result<Vec<Change>, UpdateSetError> {
+    let id = |key: String| stable_sys_id(&profile.id, &key);
+    let yes_no = |b: bool| if b { "true" } else { "false" }.to_owned();
+    let mut out = Vec::new();
+    for role in &spec.roles {
+        out.push(Change {
+            table: "sys_user_role",
+            sys_id: id(format!("role/{}", role.name)),
+            name: role.name.clone(),
+            kind: "Role",
+            fields: vec![
+                ("name", role.name.clone()),
+                ("description", role.description.clone()),
+            ],
+        });
+    }
+    for acl in &spec.acls {
+        let acl_id = id(format!("acl/{}/{}", acl.name, acl.operation));
+        out.push(Change {
+            table: "sys_security_acl",
+            sys_id: acl_id.clone(),
+            name: format!("{} / {}", acl.name, acl.operation),
+            kind: "Access Control",
+            fields: vec![
+                ("name", acl.name.clone()),
+                ("operation", acl.operation.clone()),
+                ("type", "record".into()),
+                ("active", "true".into()),
+                ("admin_overrides", "true".into()),
+                ("decision_type", "allow".into()),
+            ],
+        });
+        out.push(Change {
+            table: "sys_security_acl_role",
+            sys_id: id(format!(
+                "acl_role/{}/{}/{}",
+                acl.name, acl.operation, acl.role
+            )),
+            name: format!("{} / {} / {}", acl.name, acl.operation, acl.role),
+            kind: "Access Roles",
+            fields: vec![
+                ("sys_security_acl", acl_id),
+                ("sys_user_role", id(format!("role/{}", acl.role))),
+            ],
+        });
+    }
+    for rule in &spec.business_rules {
+        let url = checked_url(&render(&rule.url, context))?;
+        let script = format!(
+            "(function executeRule(current, previous) {{\n\
+             \tvar request = new sn_ws.RESTMessageV2();\n\
+             \trequest.setEndpoint('{url}');\n\
+             \trequest.setHttpMethod('POST');\n\
+             \trequest.setRequestHeader('Content-Type', 'application/json');\n\
+             \trequest.setRequestBody(JSON.stringify({{ table: current.getTableName(), sys_id: current.getUniqueValue(), operation: current.operation() }}));\n\
+             \trequest.executeAsync();\n\
+             }})(current, previous);"
+        );
+        out.push(Change {
+            table: "sys_script",
+            sys_id: id(format!("business_rule/{}", rule.name)),
+            name: rule.name.clone(),
+            kind: "Business Rule",
+            fields: vec![
+                ("name", rule.name.clone()),
+                ("collection", rule.table.clone()),
+                ("when", "after".into()),
+                ("order", "100".into()),
+                ("active", "true".into()),
+                ("action_insert", yes_no(rule.on_insert)),
+                ("action_update", yes_no(rule.on_update)),
+                ("script", script),
+            ],
+        });
+    }
+    for rest in &spec.scripted_rest {
+        let definition = id(format!("rest/{}/{}", rest.namespace, rest.id));
+        let base = format!("/api/{}/{}", rest.namespace, rest.id);
+        out.push(Change {
+            table: "sys_ws_definition",
+            sys_id: definition.clone(),
+            name: rest.name.clone(),
+            kind: "Scripted REST API",
+            fields: vec![
+                ("name", rest.name.clone()),
+                ("namespace", rest.namespace.clone()),
+                ("service_id", rest.id.clone()),
+                ("base_uri", base.clone()),
+                ("active", "true".into()),
+            ],
+        });
+        out.push(Change {
+            table: "sys_ws_operation",
+            sys_id: id(format!("rest_operation/{}/{}", rest.namespace, rest.id)),
+            name: format!("{} GET", rest.name),
+            kind: "Scripted REST Resource",
+            fields: vec![
+                ("name", "Who am I".into()),
+                ("http_method", "GET".into()),
+                ("relative_path", "/".into()),
+                ("operation_uri", base),
+                (
+                    "operation_script",
+                    "(function process(request, response) {\n\
+                     \t// snowlink:behaviour=caller_identity\n\
+                     \tresponse.setBody({ user_name: gs.getUserName(), sys_id: gs.getUserID() });\n\
+                     })(request, response);"
+                        .into(),
+                ),
+                ("requires_authentication", "true".into()),
+                ("active", "true".into()),
+                ("web_service_definition", definition),
+            ],
+        });
+    }
+    for catalog in &spec.catalogs {
+        let catalog_id = id(format!("catalog/{}", catalog.name));
+        out.push(Change {
+            table: "sc_catalog",
+            sys_id: catalog_id.clone(),
+            name: catalog.name.clone(),
+            kind: "Catalog",
+            fields: vec![("title", catalog.name.clone()), ("active", "true".into())],
+        });
+        for item in &catalog.items {
+            out.push(Change {
+                table: "sc_cat_item",
+                sys_id: id(format!("catalog_item/{}/{item}", catalog.name)),
+                name: item.clone(),
+                kind: "Catalog Item",
+                fields: vec![
+                    ("name", item.clone()),
+                    ("short_description", item.clone()),
+                    ("active", "true".into()),
+                    ("sc_catalogs", catalog_id.clone()),
+                ],
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// An http(s) URL safe inside a JavaScript string literal: it is written into the business
+/// rule's script, where a quote would end the string.
+fn checked_url(url: &str) -> Result<String, UpdateSetError> {
+    let bad = |reason| UpdateSetError::BadUrl {
+        url: crate::text::untrusted(url, 200),
+        reason,
+    };
+    let parsed = url::Url::parse(url.trim()).map_err(|_| bad("it is not a web address"))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(bad("only http:// and https:// addresses can be called"));
+    }
+    let text = parsed.as_str();
+    if text.chars().any(|c| {
+        matches!(c, '\'' | '"' | '\\' | '`' | '<' | '>') || c.is_whitespace() || c.is_control()
+    }) {
+        return Err(bad("it holds a quote, a backslash, a bracket or a space"));
+    }
+    Ok(text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sys_ids_are_stable_and_32_hex_digits() {
+        let a = stable_sys_id("p", "role/x");
+        assert_eq!(a, stable_sys_id("p", "role/x"));
+        assert_ne!(a, stable_sys_id("q", "role/x"));
+        assert!(crate::text::SysId::parse(&a).is_ok());
+    }
+
+    #[test]
+    fn urls_that_could_break_out_of_the_script_are_refused() {
+        assert!(checked_url("https://hooks.example.com/snowlink?a=1").is_ok());
+        for bad in [
+            "https://x.example/'); gs.deleteRecord(); ('",
+            "javascript:alert(1)",
+            "https://x.example/a\"b",
+            "https://x.example/a\\b",
+            "not a url",
+        ] {
+            assert!(checked_url(bad).is_err(), "{bad}");
+        }
+    }
+}

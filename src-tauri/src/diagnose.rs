@@ -12,7 +12,7 @@ use snowlink_core::checks::{
 };
 use snowlink_core::connections::Connection;
 use snowlink_core::http::{Exchange, HttpLog};
-use snowlink_core::secrets::{KeyringStore, Password, SecretStore};
+use snowlink_core::secrets::Password;
 use snowlink_core::views::{ErrorCode, ErrorView};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -69,17 +69,15 @@ pub async fn run_diagnosis(
     };
     let mut target = match (&request.connection_id, &request.instance) {
         (Some(id), _) => {
-            let connection = accounts.engine()?.find(Some(id))?;
-            let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
-            Target::of_connection(&connection, secrets)
-                .await
-                .map_err(|err| {
-                    UiError(ErrorView::new(
-                        ErrorCode::KeyringUnavailable,
-                        err.to_string(),
-                        "Unlock the OS keyring, then run the diagnosis again.",
-                    ))
-                })?
+            let engine = accounts.engine()?;
+            let connection = engine.find(Some(id))?;
+            engine.diagnosis_target(&connection).await.map_err(|err| {
+                UiError(ErrorView::new(
+                    ErrorCode::KeyringUnavailable,
+                    err.to_string(),
+                    "Unlock the OS keyring, then run the diagnosis again.",
+                ))
+            })?
         }
         (None, Some(instance)) => Target::of_instance_as_admin(instance, admin.clone()),
         (None, None) => {

@@ -163,12 +163,27 @@ async fn targets(
     vars: &dyn Fn(&str) -> Option<String>,
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Vec<Target>, ErrorView> {
+    let store = ConnectionStore::in_config_dir().map_err(|err| EngineError::from(err).view())?;
+    let config_file = store.path().to_owned();
     let profile = args.profile.clone();
-    let finish = |mut target: Target| {
-        if let Some(profile) = &profile {
-            target.profile = profile.clone();
+    if let Some(id) = &profile
+        && snowlink_core::profiles::lookup(&config_file, id).is_none()
+    {
+        return Err(ErrorView::new(
+            ErrorCode::NotFound,
+            format!(
+                "There is no integration profile \"{}\".",
+                snowlink_core::text::for_terminal(&snowlink_core::text::untrusted(id, 60))
+            ),
+            "Run `snowlink profiles` to list them.",
+        ));
+    }
+    let finish = |target: Target| {
+        match &profile {
+            Some(profile) => target.expect_profile(&config_file, profile),
+            None => target,
         }
-        target.with_admin_from(vars)
+        .with_admin_from(vars)
     };
     if let Some(instance) = &args.instance {
         let target = Target::of_instance(instance, vars).map_err(|err| {
@@ -181,7 +196,6 @@ async fn targets(
         })?;
         return Ok(vec![finish(target)]);
     }
-    let store = ConnectionStore::in_config_dir().map_err(|err| EngineError::from(err).view())?;
     let engine = Engine::new(store, secrets.clone());
     let connections = if args.all {
         engine.list().map_err(|err| err.view())?
@@ -197,15 +211,13 @@ async fn targets(
     }
     let mut targets = Vec::new();
     for connection in &connections {
-        let target = Target::of_connection(connection, secrets.clone())
-            .await
-            .map_err(|err| {
-                ErrorView::new(
-                    ErrorCode::KeyringUnavailable,
-                    err.to_string(),
-                    "Unlock or start the OS keyring, then run again.",
-                )
-            })?;
+        let target = engine.diagnosis_target(connection).await.map_err(|err| {
+            ErrorView::new(
+                ErrorCode::KeyringUnavailable,
+                err.to_string(),
+                "Unlock or start the OS keyring, then run again.",
+            )
+        })?;
         targets.push(finish(target));
     }
     Ok(targets)

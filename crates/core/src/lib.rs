@@ -19,6 +19,7 @@ pub mod secrets;
 pub mod text;
 pub mod updateset;
 pub mod views;
+pub mod wizard;
 
 pub use browser::{BrowserUrl, BrowserUrlError};
 pub use instance::{InstanceUrl, InstanceUrlError, InstanceUrlView};

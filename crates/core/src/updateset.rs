@@ -53,6 +53,52 @@ pub fn stable_sys_id(profile: &str, key: &str) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// The records of an update set as the Table API takes them: the header's fields and each
+/// `sys_update_xml`'s fields (its payload document included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Records {
+    pub name: String,
+    pub header: Vec<(&'static str, String)>,
+    pub updates: Vec<Vec<(&'static str, String)>>,
+}
+
+/// The update set of `profile` as records, for loading it over the Table API.
+pub fn records(profile: &Profile, context: &TemplateContext) -> Result<Records, UpdateSetError> {
+    let spec = profile
+        .update_set
+        .as_ref()
+        .ok_or_else(|| UpdateSetError::NoUpdateSet(profile.id.clone()))?;
+    let set_id = stable_sys_id(&profile.id, &format!("update_set/{}", spec.name));
+    let mut updates = Vec::new();
+    for change in changes(profile, spec, context)? {
+        let target = format!("{}_{}", change.table, change.sys_id);
+        updates.push(vec![
+            ("action", "INSERT_OR_UPDATE".to_owned()),
+            ("category", "customer".to_owned()),
+            ("name", target.clone()),
+            ("payload", payload(&change)?),
+            ("table", change.table.to_owned()),
+            ("target_name", change.name.clone()),
+            ("type", change.kind.to_owned()),
+            (
+                "update_guid",
+                stable_sys_id(&profile.id, &format!("guid/{target}")),
+            ),
+        ]);
+    }
+    Ok(Records {
+        name: spec.name.clone(),
+        header: vec![
+            ("application", "global".to_owned()),
+            ("description", spec.description.clone()),
+            ("name", spec.name.clone()),
+            ("remote_sys_id", set_id),
+            ("state", "loaded".to_owned()),
+        ],
+        updates,
+    })
+}
+
 /// The update set of `profile`, its templates filled from `context`, dated `unload_date`
 /// (`YYYY-MM-DD HH:MM:SS`, the only thing that differs between two runs).
 pub fn generate(
@@ -60,12 +106,8 @@ pub fn generate(
     context: &TemplateContext,
     unload_date: &str,
 ) -> Result<String, UpdateSetError> {
-    let spec = profile
-        .update_set
-        .as_ref()
-        .ok_or_else(|| UpdateSetError::NoUpdateSet(profile.id.clone()))?;
-    let set_id = stable_sys_id(&profile.id, &format!("update_set/{}", spec.name));
-    let changes = changes(profile, spec, context)?;
+    let records = records(profile, context)?;
+    let set_id = stable_sys_id(&profile.id, &format!("update_set/{}", records.name));
     let mut writer = Writer::new(Cursor::new(Vec::new()));
     let xml = |err: std::io::Error| UpdateSetError::Xml(err.to_string());
     writer
@@ -77,47 +119,26 @@ pub fn generate(
     let mut header = BytesStart::new("sys_remote_update_set");
     header.push_attribute(("action", "INSERT_OR_UPDATE"));
     writer.write_event(Event::Start(header)).map_err(xml)?;
-    element_with(
-        &mut writer,
-        "application",
-        "global",
-        Some(("display_value", "Global")),
-    )?;
-    for (name, value) in [
-        ("description", spec.description.as_str()),
-        ("name", spec.name.as_str()),
-        ("remote_sys_id", set_id.as_str()),
-        ("state", "loaded"),
-        ("sys_id", set_id.as_str()),
-    ] {
-        element(&mut writer, name, value)?;
+    for (name, value) in &records.header {
+        let display = (*name == "application").then_some(("display_value", "Global"));
+        element_with(&mut writer, name, value, display)?;
     }
+    element(&mut writer, "sys_id", &set_id)?;
     writer
         .write_event(Event::End(BytesEnd::new("sys_remote_update_set")))
         .map_err(xml)?;
-    for change in &changes {
-        let payload = payload(change)?;
-        let mut update = BytesStart::new("sys_update_xml");
-        update.push_attribute(("action", "INSERT_OR_UPDATE"));
-        writer.write_event(Event::Start(update)).map_err(xml)?;
-        let target = format!("{}_{}", change.table, change.sys_id);
-        element(&mut writer, "action", "INSERT_OR_UPDATE")?;
-        element(&mut writer, "category", "customer")?;
-        element(&mut writer, "name", &target)?;
-        element(&mut writer, "payload", &payload)?;
+    for update in &records.updates {
+        let mut start = BytesStart::new("sys_update_xml");
+        start.push_attribute(("action", "INSERT_OR_UPDATE"));
+        writer.write_event(Event::Start(start)).map_err(xml)?;
+        for (name, value) in update {
+            element(&mut writer, name, value)?;
+        }
         element_with(
             &mut writer,
             "remote_update_set",
             &set_id,
-            Some(("display_value", &spec.name)),
-        )?;
-        element(&mut writer, "table", change.table)?;
-        element(&mut writer, "target_name", &change.name)?;
-        element(&mut writer, "type", change.kind)?;
-        element(
-            &mut writer,
-            "update_guid",
-            &stable_sys_id(&profile.id, &format!("guid/{target}")),
+            Some(("display_value", &records.name)),
         )?;
         writer
             .write_event(Event::End(BytesEnd::new("sys_update_xml")))
@@ -345,7 +366,9 @@ fn checked_url(url: &str) -> Result<String, UpdateSetError> {
         return Err(bad("only http:// and https:// addresses can be called"));
     }
     let text = parsed.as_str();
-    if text.chars().any(|c| {
+    // The parser turns some of these into others (a backslash into a slash): what was typed
+    // is checked too, so what is called is what was meant.
+    if text.chars().chain(url.trim().chars()).any(|c| {
         matches!(c, '\'' | '"' | '\\' | '`' | '<' | '>') || c.is_whitespace() || c.is_control()
     }) {
         return Err(bad("it holds a quote, a backslash, a bracket or a space"));

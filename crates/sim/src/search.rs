@@ -5,6 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::instance::format_time;
 use crate::query::{Op, Order, Query, Term, text_matches};
 use crate::schema::{FieldKind, Schemas};
 use crate::store::{Record, Table};
@@ -18,15 +21,40 @@ pub struct QueryContext {
 }
 
 impl QueryContext {
-    /// Resolves the two `javascript:` calls the instance evaluates in queries; any other script
-    /// is kept as text and so matches nothing, since there is no JavaScript engine here.
+    /// Resolves the `javascript:` calls the instance evaluates in queries: the caller's
+    /// `gs.getUserID()` / `gs.getUserName()`, and the relative dates the list filters write,
+    /// `gs.daysAgo(N)`, `gs.daysAgoStart(N)` and `gs.daysAgoEnd(N)`. Any other script is kept
+    /// as text and so matches nothing, since there is no JavaScript engine here.
     fn resolve(&self, value: &str) -> String {
         match value.strip_prefix("javascript:").map(str::trim) {
             Some(script) if script.starts_with("gs.getUserID()") => self.user_id.clone(),
             Some(script) if script.starts_with("gs.getUserName()") => self.user_name.clone(),
-            _ => value.to_owned(),
+            Some(script) => days_ago(script, Utc::now()).unwrap_or_else(|| value.to_owned()),
+            None => value.to_owned(),
         }
     }
+}
+
+/// `gs.daysAgo(N)`: the date-time N days before `now` (after it for a negative N);
+/// `gs.daysAgoStart(N)` / `gs.daysAgoEnd(N)`: the start (00:00:00) / end (23:59:59) of that
+/// day. Written as the instance stores dates ("2026-01-31 00:00:00", UTC here), so `>=` and `<`
+/// compare them as text. `None` for any other script or an argument out of range.
+fn days_ago(script: &str, now: DateTime<Utc>) -> Option<String> {
+    let (function, rest) = script.split_once('(')?;
+    let (argument, after) = rest.split_once(')')?;
+    if !after.trim().trim_end_matches(';').is_empty() {
+        return None;
+    }
+    let days: i64 = argument.trim().parse().ok()?;
+    let then = now.checked_sub_signed(TimeDelta::try_days(days)?)?;
+    let day = then.date_naive();
+    let time = match function.trim() {
+        "gs.daysAgo" => return Some(format_time(then)),
+        "gs.daysAgoStart" => day.and_hms_opt(0, 0, 0)?,
+        "gs.daysAgoEnd" => day.and_hms_opt(23, 59, 59)?,
+        _ => return None,
+    };
+    Some(format_time(time.and_utc()))
 }
 
 /// How many text terms of one query get a per-value memo (each is one byte per distinct value
@@ -618,6 +646,56 @@ mod tests {
         assert_eq!(
             Query::parse(&many).alternatives[0].len(),
             crate::query::MAX_TERMS
+        );
+    }
+
+    #[test]
+    fn relative_date_scripts_resolve_to_stored_date_times() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
+            .and_then(|d| d.and_hms_opt(14, 5, 9))
+            .unwrap()
+            .and_utc();
+        let cases = [
+            ("gs.daysAgoStart(60)", Some("2025-12-31 00:00:00")),
+            ("gs.daysAgo(60)", Some("2025-12-31 14:05:09")),
+            ("gs.daysAgoEnd(1)", Some("2026-02-28 23:59:59")),
+            ("gs.daysAgo(-2)", Some("2026-03-03 14:05:09")),
+            ("gs.daysAgoStart( 0 );", Some("2026-03-01 00:00:00")),
+            ("gs.daysAgo(x)", None),
+            ("gs.daysAgo(1) + 1", None),
+            ("gs.daysAgoStart(99999999999999999)", None),
+            ("gs.hoursAgo(1)", None),
+        ];
+        for (script, expected) in cases {
+            assert_eq!(
+                super::days_ago(script, now).as_deref(),
+                expected,
+                "{script}"
+            );
+        }
+    }
+
+    #[test]
+    fn days_ago_values_filter_on_creation_dates() {
+        let mut instance = instance();
+        let now = chrono::Utc::now();
+        for days in [10, 59, 61, 100] {
+            let sys_id = instance.insert("incident", Record::new(), "t").unwrap()["sys_id"].clone();
+            let created = crate::instance::format_time(now - chrono::TimeDelta::days(days));
+            let table = instance.db.tables.get_mut("incident").unwrap();
+            let row = table.find(&sys_id).unwrap();
+            table.set(row, "sys_created_on", &created);
+        }
+        let ctx = instance.context_for("");
+        let count = |q: &str| instance.db.count("incident", &Query::parse(q), &ctx);
+        let start = count("sys_created_on>=javascript:gs.daysAgoStart(60)");
+        assert_eq!(start, 2 + 5, "the two recent ones and the five created now");
+        assert_eq!(count("sys_created_on<javascript:gs.daysAgo(60)"), 2);
+        assert_eq!(
+            count(
+                "sys_created_on<javascript:gs.daysAgoStart(60)^sys_created_on>=javascript:gs.daysAgoEnd(101)"
+            ),
+            2
         );
     }
 

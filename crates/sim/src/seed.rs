@@ -1,9 +1,13 @@
 //! What an instance holds at start. `base` is what every instance has out of the box: the
-//! admin (with `security_admin`), the base roles, ACLs and OAuth properties. `demo` adds a small
-//! company: users, catalogs, an Application Registry record and a few hundred incidents, some
-//! linked to an outside system through `correlation_id`. Demo data is deterministic.
+//! admin (with `security_admin`), the base roles (those integrations ask for included: ITIL,
+//! CMDB and import set roles), ACLs and OAuth properties. `demo` adds a small company: users,
+//! catalogs, an Application Registry record and a few hundred incidents opened over the last
+//! 150 days, some linked to an outside system through `correlation_id`, with an audit history
+//! of their changes. Demo data is deterministic; its dates are relative to the start.
 
-use crate::instance::{Instance, random_hex};
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::instance::{Instance, format_time, random_hex};
 use crate::state::grant_role;
 use crate::store::Record;
 
@@ -39,6 +43,32 @@ const ROLES: &[(&str, &str, &str)] = &[
         "snc_platform_rest_api_access",
         "",
         "Use the REST APIs when the REST API ACL is enabled",
+    ),
+    (
+        "itil_admin",
+        "itil",
+        "ITIL administrator: everything itil does, plus deleting tasks",
+    ),
+    (
+        "incident_manager",
+        "",
+        "Manage incidents: assign, escalate, resolve and close them",
+    ),
+    ("cmdb_read", "", "Read the configuration items of the CMDB"),
+    (
+        "sn_cmdb_user",
+        "",
+        "Use the CMDB Workspace: view configuration items",
+    ),
+    (
+        "import_admin",
+        "import_transformer",
+        "Administer import sets, data sources and transform maps",
+    ),
+    (
+        "import_transformer",
+        "",
+        "Create and run transform maps of import sets",
     ),
 ];
 
@@ -241,6 +271,7 @@ const DESCRIPTIONS: &[&str] = &[
 
 /// Adds the demo company.
 pub fn demo(instance: &mut Instance) {
+    let now = Utc::now();
     let mut user_ids = Vec::new();
     for (user_name, first, last, roles, machine) in USERS {
         let email = format!("{user_name}@example.com");
@@ -255,6 +286,12 @@ pub fn demo(instance: &mut Instance) {
             user.insert("identity_type".into(), "Machine".into());
         }
         let id = sys_id_of(instance.insert("sys_user", user, "system"));
+        backdate(
+            instance,
+            "sys_user",
+            &id,
+            now - TimeDelta::days(HISTORY_DAYS + 30),
+        );
         for role in roles.split(',').filter(|r| !r.is_empty()) {
             let _ = grant_role(instance, &id, role);
         }
@@ -296,7 +333,7 @@ pub fn demo(instance: &mut Instance) {
             .wrapping_add(1_442_695_040_888_963_407);
         usize::try_from((state >> 33) % modulo).unwrap_or(0)
     };
-    for n in 0..300 {
+    for n in 0..300_i64 {
         let state_value = ["1", "2", "3", "6", "7"][next(5)];
         let priority = (next(5) + 1).to_string();
         let caller = user_ids.get(next(3)).cloned().unwrap_or_default();
@@ -330,6 +367,82 @@ pub fn demo(instance: &mut Instance) {
         if let Some(assignee) = user_ids.first().filter(|_| next(2) == 0) {
             incident.insert("assigned_to".into(), assignee.clone());
         }
-        let _ = instance.insert("incident", incident, "system");
+        let Ok(sys_id) = instance.insert_id("incident", incident, "system") else {
+            continue;
+        };
+        // Opened over the last HISTORY_DAYS days, the lower numbers first, as a real
+        // instance's history is; the newest a few hours ago.
+        let opened = now
+            - TimeDelta::days(HISTORY_DAYS * (300 - n) / 300)
+            - TimeDelta::minutes(n * 53 % 600);
+        backdate(instance, "incident", &sys_id, opened);
+        // Every fifth incident past New was moved on by beth.anglin a day after it was
+        // opened: its one change is in the audit history.
+        if n % 5 == 2 && state_value != "1" {
+            let changed = (opened + TimeDelta::days(1)).min(now);
+            audit(
+                instance,
+                ("incident", &sys_id),
+                ("state", "1", state_value),
+                "beth.anglin",
+                changed,
+            );
+        }
+    }
+    // abel.tuter locked himself out three weeks ago and was unlocked the next day.
+    if let Some(abel) = user_ids.get(1) {
+        for (days, old, new) in [(21, "false", "true"), (20, "true", "false")] {
+            audit(
+                instance,
+                ("sys_user", abel),
+                ("locked_out", old, new),
+                "admin",
+                now - TimeDelta::days(days),
+            );
+        }
+    }
+}
+
+/// How far back the demo's incidents go.
+const HISTORY_DAYS: i64 = 150;
+
+/// Sets a seeded record's creation and last update to `at`, as if it had been made then.
+fn backdate(instance: &mut Instance, table: &str, sys_id: &str, at: DateTime<Utc>) {
+    let when = format_time(at);
+    if let Some(stored) = instance.db.tables.get_mut(table)
+        && let Some(row) = stored.find(sys_id)
+    {
+        stored.set(row, "sys_created_on", &when);
+        stored.set(row, "sys_updated_on", &when);
+    }
+}
+
+/// Records a past change of `field` on a seeded record, by `user` at `at`: a `sys_audit`
+/// entry, and the record's last update.
+fn audit(
+    instance: &mut Instance,
+    (table, sys_id): (&str, &str),
+    (field, old, new): (&str, &str, &str),
+    user: &str,
+    at: DateTime<Utc>,
+) {
+    let entry = fields(&[
+        ("tablename", table),
+        ("documentkey", sys_id),
+        ("fieldname", field),
+        ("oldvalue", old),
+        ("newvalue", new),
+        ("user", user),
+    ]);
+    if let Ok(entry_id) = instance.insert_id("sys_audit", entry, user) {
+        backdate(instance, "sys_audit", &entry_id, at);
+    }
+    if let Some(stored) = instance.db.tables.get_mut(table)
+        && let Some(row) = stored.find(sys_id)
+    {
+        let count: u64 = stored.value(row, "sys_mod_count").parse().unwrap_or(0);
+        stored.set(row, "sys_updated_on", &format_time(at));
+        stored.set(row, "sys_updated_by", user);
+        stored.set(row, "sys_mod_count", &(count + 1).to_string());
     }
 }

@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{admin_get, client, json, start};
-use snowlink_sim::{Fault, Record, Seed, Sim};
+use snowlink_sim::{Fault, Record, Seed, Sim, UserSpec};
 
 #[tokio::test]
 async fn hibernating_instance_answers_200_text_html_on_every_path() {
@@ -265,4 +265,61 @@ async fn state_survives_save_and_load() {
     )
     .await;
     assert_eq!(body["result"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn base_seed_has_the_itsm_and_import_roles_integrations_ask_for() {
+    let sim = start(Seed::Empty).await;
+    let names = [
+        "incident_manager",
+        "cmdb_read",
+        "sn_cmdb_user",
+        "itil_admin",
+        "import_admin",
+        "import_transformer",
+    ];
+    let path = format!(
+        "/api/now/table/sys_user_role?sysparm_query=nameIN{}&sysparm_fields=name,description,includes_roles",
+        names.join(",")
+    );
+    let body = json(admin_get(&sim, &path).send().await.unwrap()).await;
+    let rows = body["result"].as_array().unwrap();
+    assert_eq!(rows.len(), names.len(), "{body}");
+    for row in rows {
+        assert!(
+            !row["description"].as_str().unwrap_or("").is_empty(),
+            "{row}"
+        );
+    }
+    let includes = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .map(|r| r["includes_roles"].as_str().unwrap_or("").to_owned())
+            .unwrap()
+    };
+    assert_eq!(includes("itil_admin"), "itil");
+    assert_eq!(includes("import_admin"), "import_transformer");
+
+    // Containment works as on the instance: itil_admin alone reads what itil reads.
+    let state = sim.state();
+    state
+        .create_user(UserSpec {
+            roles: vec!["itil_admin".into()],
+            ..UserSpec::new("ops.lead", "Ops-1234!")
+        })
+        .unwrap();
+    state
+        .insert(
+            "incident",
+            Record::from([("short_description".into(), "disk full".into())]),
+        )
+        .unwrap();
+    let response = client()
+        .get(format!("{}/api/now/table/incident", sim.url()))
+        .basic_auth("ops.lead", Some("Ops-1234!"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(json(response).await["result"].as_array().unwrap().len(), 1);
 }

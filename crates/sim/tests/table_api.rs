@@ -686,3 +686,107 @@ async fn task_wildcard_field_acls_cover_incident_fields() {
     let fred = read("fred.luddy").await;
     assert!(fred["result"][0].get("short_description").is_some());
 }
+
+#[tokio::test]
+async fn days_ago_query_values_are_dates_on_the_table_and_aggregate_apis() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    let query = urlencode("sys_created_on>=javascript:gs.daysAgoStart(60)");
+    // Start of the day 60 days ago, as stored; taken before and after the requests in case
+    // midnight passes between them.
+    let boundary = || {
+        (chrono::Utc::now() - chrono::TimeDelta::days(60))
+            .format("%Y-%m-%d 00:00:00")
+            .to_string()
+    };
+    let before = boundary();
+    let table = admin_get(
+        &sim,
+        &format!(
+            "/api/now/table/incident?sysparm_query={query}&sysparm_fields=sys_created_on&sysparm_limit=1000"
+        ),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(table.status(), 200);
+    let total: usize = table.headers()["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rows = json(table).await["result"].as_array().unwrap().clone();
+    let stats = json(
+        admin_get(
+            &sim,
+            &format!(
+                "/api/now/stats/sys_audit?sysparm_count=true&sysparm_group_by=tablename&sysparm_query={query}"
+            ),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let after = boundary();
+    let expected = |table: &str| {
+        [&before, &after].map(|b| state.count(table, &format!("sys_created_on>={b}")))
+    };
+
+    assert!(expected("incident").contains(&total), "{total}");
+    assert!(
+        total > 0 && total < state.count("incident", ""),
+        "the demo's incidents go back 150 days: {total} in the last 60"
+    );
+    assert_eq!(rows.len(), total);
+    let oldest = before.clone().min(after.clone());
+    for row in &rows {
+        assert!(row["sys_created_on"].as_str().unwrap() >= oldest.as_str());
+    }
+
+    let groups = stats["result"].as_array().unwrap();
+    let count = |g: &serde_json::Value| {
+        g["stats"]["count"]
+            .as_str()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    let audited: usize = groups.iter().map(count).sum();
+    assert!(expected("sys_audit").contains(&audited), "{stats}");
+    assert!(
+        audited > 0 && audited < state.count("sys_audit", ""),
+        "{stats}"
+    );
+    let tables: Vec<&str> = groups
+        .iter()
+        .map(|g| g["groupby_fields"][0]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(tables, ["incident", "sys_user"]);
+
+    // gs.daysAgo is the moment N days ago: every demo incident is older than now and newer
+    // than tomorrow.
+    for (script, expected) in [
+        ("sys_created_on>=javascript:gs.daysAgo(0)", 0),
+        ("sys_created_on<javascript:gs.daysAgo(-1)", 300),
+    ] {
+        let body = json(
+            admin_get(
+                &sim,
+                &format!(
+                    "/api/now/stats/incident?sysparm_count=true&sysparm_query={}",
+                    urlencode(script)
+                ),
+            )
+            .send()
+            .await
+            .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            body["result"]["stats"]["count"],
+            expected.to_string(),
+            "{script}"
+        );
+    }
+}

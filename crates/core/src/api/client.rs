@@ -278,6 +278,15 @@ impl SnowClient {
         Ok(self.send(Method::GET, url, &[], None, None).await?.0)
     }
 
+    /// POST to any REST path on the instance (the CI/CD API), returning its JSON.
+    pub async fn post_path(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        if !path.starts_with("/api/") {
+            return Err(malformed("REST paths start with /api/"));
+        }
+        let url = self.url(path)?;
+        Ok(self.send(Method::POST, url, &[], Some(body), None).await?.0)
+    }
+
     fn url(&self, path: &str) -> Result<url::Url, ApiError> {
         self.instance
             .endpoint(path)

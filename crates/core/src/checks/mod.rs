@@ -21,6 +21,7 @@ mod tls;
 
 use serde::{Deserialize, Serialize};
 
+pub use account::roles_of;
 pub use links::{LinkSpec, LinkedRecords, StateCount, count_linked};
 pub use oauth::{DEFAULT_REFRESH_LIFESPAN, callback_urls};
 pub use runner::{Progress, RUNS_AT_ONCE, RunOptions, run, run_all};
@@ -124,7 +125,7 @@ impl CheckId {
             Self::UserAccount => "User account",
             Self::UserRoles => "User roles",
             Self::AclTable => "Table access (ACLs)",
-            Self::OauthRedirect => "OAuth redirect URLs",
+            Self::OauthRedirect => "OAuth application",
             Self::OauthScope => "OAuth scope",
             Self::TokenLifetime => "Token lifetime",
             Self::UpdatesetCommitted => "Update set committed",

@@ -28,9 +28,10 @@ pub fn callback_urls() -> Vec<String> {
 }
 
 pub async fn oauth_redirect(ctx: &Ctx) -> Result<Outcome, Outcome> {
-    let Credentials::AuthCode { client_id, .. } = &ctx.target.credentials else {
-        return Ok(Outcome::skip("only browser sign-in uses redirect URLs"));
+    let Some(client_id) = ctx.target.credentials.client_id() else {
+        return Ok(Outcome::skip("the sign-in uses no OAuth application"));
     };
+    let browser = matches!(ctx.target.credentials, Credentials::AuthCode { .. });
     let Some(admin) = ctx.admin_client() else {
         return Ok(Outcome::skip(
             "reading the OAuth application needs admin credentials (linking an account tests \
@@ -47,7 +48,7 @@ pub async fn oauth_redirect(ctx: &Ctx) -> Result<Outcome, Outcome> {
             "oauth_entity",
             &TableQuery {
                 query: Some(query),
-                fields: ["sys_id", "name", "redirect_url"]
+                fields: ["sys_id", "name", "redirect_url", "active"]
                     .map(String::from)
                     .to_vec(),
                 limit: Some(1),
@@ -62,14 +63,6 @@ pub async fn oauth_redirect(ctx: &Ctx) -> Result<Outcome, Outcome> {
                 .fix("Create the OAuth application again and update the connection."),
         );
     };
-    let registered: Vec<String> = field(app, "redirect_url")
-        .unwrap_or_default()
-        .split(',')
-        .map(|u| u.trim().trim_end_matches('/').to_owned())
-        .filter(|u| !u.is_empty())
-        .collect();
-    let wanted = callback_urls();
-    let missing: Vec<&String> = wanted.iter().filter(|u| !registered.contains(u)).collect();
     let name = field(app, "name")
         .unwrap_or("the OAuth application")
         .to_owned();
@@ -78,6 +71,28 @@ pub async fn oauth_redirect(ctx: &Ctx) -> Result<Outcome, Outcome> {
         "oauth_entity",
         field(app, "sys_id").unwrap_or_default(),
     );
+    if field(app, "active") == Some("false") {
+        return Err(
+            Outcome::fail(format!("OAuth application {name} is not active."))
+                .detail("ServiceNow refuses every token request for an inactive application with 401 access_denied.")
+                .user(ask_admin("activate the OAuth application"))
+                .admin(format!("Tick Active on {name} and update it."))
+                .link(format!("OAuth application {name}"), link),
+        );
+    }
+    if !browser {
+        return Ok(Outcome::pass(format!(
+            "OAuth application {name} is active; this sign-in needs no redirect URL."
+        )));
+    }
+    let registered: Vec<String> = field(app, "redirect_url")
+        .unwrap_or_default()
+        .split(',')
+        .map(|u| u.trim().trim_end_matches('/').to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
+    let wanted = callback_urls();
+    let missing: Vec<&String> = wanted.iter().filter(|u| !registered.contains(u)).collect();
     if missing.len() == wanted.len() {
         return Err(Outcome::fail(format!(
             "OAuth application {name} registers none of Snowlink's callback URLs."

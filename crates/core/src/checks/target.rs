@@ -250,6 +250,13 @@ impl Target {
         }
     }
 
+    /// Expects what integration profile `id` (found beside `config_file`) sets up.
+    pub fn expect_profile(mut self, config_file: &std::path::Path, id: &str) -> Self {
+        self.profile = id.to_owned();
+        self.params = crate::profiles::check_params_of(config_file, id);
+        self
+    }
+
     /// Adds the admin account `SNOWLINK_ADMIN_USERNAME` / `SNOWLINK_ADMIN_PASSWORD` names.
     pub fn with_admin_from(mut self, vars: &dyn Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| vars(name).filter(|v| !v.is_empty());

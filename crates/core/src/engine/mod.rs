@@ -253,11 +253,13 @@ impl Engine {
                 // connected, with no counts shown.
                 connection.status.linked = match SnowClient::new(connection.instance.clone(), auth)
                 {
-                    Ok(client) => {
-                        count_linked(&client, &link_spec(&connection), &identity.user_name)
-                            .await
-                            .ok()
-                    }
+                    Ok(client) => count_linked(
+                        &client,
+                        &link_spec(self.connections.path(), &connection),
+                        &identity.user_name,
+                    )
+                    .await
+                    .ok(),
                     Err(_) => None,
                 };
                 connection.linked_identity = Some(identity);
@@ -274,6 +276,23 @@ impl Engine {
         }
         self.connections.upsert(connection.clone())?;
         Ok(connection)
+    }
+
+    /// A saved connection as a diagnosis target, expecting what its profile set up.
+    pub async fn diagnosis_target(
+        &self,
+        connection: &Connection,
+    ) -> Result<crate::checks::Target, crate::checks::TargetError> {
+        Ok(
+            crate::checks::Target::of_connection(connection, self.secrets.clone())
+                .await?
+                .expect_profile(self.connections.path(), &connection.profile_id),
+        )
+    }
+
+    /// Where the connections are kept (the config folder's file).
+    pub fn config_file(&self) -> &std::path::Path {
+        self.connections.path()
     }
 
     /// Who the connection is now, with a fresh token (and that token); keeps the new token's
@@ -323,10 +342,12 @@ impl Engine {
     }
 }
 
-/// What counts as linked for a connection: the records its user made (a profile's own
-/// definition replaces this once profiles name one).
-pub fn link_spec(_connection: &Connection) -> LinkSpec {
-    LinkSpec::created_by_connection()
+/// What counts as linked for a connection: its profile's definition, or the records its user
+/// made.
+pub fn link_spec(config_file: &std::path::Path, connection: &Connection) -> LinkSpec {
+    crate::profiles::check_params_of(config_file, &connection.profile_id)
+        .links
+        .unwrap_or_else(LinkSpec::created_by_connection)
 }
 
 /// The state a failed check leaves a connection in.

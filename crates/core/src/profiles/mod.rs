@@ -129,6 +129,9 @@ pub struct Step {
     /// Whether "Do it for me" is offered (the kind says what it does).
     #[serde(default)]
     pub automation: bool,
+    /// For an ACL step done for the admin: the role the ACLs it creates require.
+    #[serde(default)]
+    pub acl_role: Option<String>,
 }
 
 fn yes() -> bool {
@@ -319,6 +322,23 @@ pub fn folder(config_file: &Path) -> PathBuf {
         .parent()
         .unwrap_or_else(|| Path::new("."))
         .join("profiles")
+}
+
+/// The profile `id` among those [`load_all`] finds beside `config_file`, if any loads.
+pub fn lookup(config_file: &Path, id: &str) -> Option<Profile> {
+    load_all(Some(&folder(config_file)))
+        .ok()?
+        .into_iter()
+        .map(|l| l.profile)
+        .find(|p| p.id == id)
+}
+
+/// What a diagnosis of a connection made from profile `id` expects (nothing in particular
+/// for a connection made by hand).
+pub fn check_params_of(config_file: &Path, id: &str) -> CheckParams {
+    lookup(config_file, id)
+        .map(|p| p.check_params())
+        .unwrap_or_default()
 }
 
 impl Profile {

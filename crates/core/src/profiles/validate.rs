@@ -226,6 +226,15 @@ fn check(file: &str, profile: &Profile) -> Result<(), ProfileError> {
                 "only OAuth app, update set, service user, roles and ACL steps can be done for the admin",
             );
         }
+        if step.kind == StepKind::Acls && step.automation && step.acl_role.is_none() {
+            return fail(
+                &at("acl_role"),
+                "an ACL step done for the admin names the role its ACLs require",
+            );
+        }
+        if step.acl_role.as_deref().is_some_and(|r| !is_record_name(r)) {
+            return fail(&at("acl_role"), "it is not a ServiceNow role name");
+        }
         if step.kind == StepKind::UpdateSet && profile.update_set.is_none() {
             return fail(
                 &at("kind"),

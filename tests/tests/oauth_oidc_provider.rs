@@ -13,7 +13,6 @@
 //! `cargo test` lists them as ignored; `./dev test` runs them with `--include-ignored` inside
 //! `scripts/with-keyring`, where anything missing makes them fail.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,9 +43,7 @@ struct OidcProvider {
     endpoints: OAuthEndpoints,
 }
 
-fn node_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
-}
+use snowlink_e2e::browser::node_dir;
 
 /// Starts the server; fails the test, saying what to install, when it cannot.
 async fn start_provider() -> OidcProvider {
@@ -332,24 +329,13 @@ async fn pressing_deny_on_oidc_provider_is_reported_as_deny() {
     assert!(err.to_string().contains("You pressed Deny"));
 }
 
-/// `$BROWSER` for the real headless Chromium; fails the test when it cannot run.
 fn chromium_browser_var(choice: Choice) -> String {
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists(),
-        "no /usr/bin/chromium: apt-get install chromium"
-    );
-    assert!(
-        node_dir().join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `npm ci --prefix tests/js`"
-    );
-    let script = node_dir().join("sign-in.mjs");
-    let choice = match choice {
-        Choice::Allow => "allow",
-        Choice::Deny => "deny",
-    };
-    format!(
-        "env SNOWLINK_BROWSER_ACTION={choice} node {}",
-        script.display()
+    snowlink_e2e::browser::chromium_browser_var(
+        match choice {
+            Choice::Allow => "allow",
+            Choice::Deny => "deny",
+        },
+        None,
     )
 }
 

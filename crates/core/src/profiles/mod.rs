@@ -360,7 +360,12 @@ impl Profile {
             links: Some(self.links.clone()),
             ..CheckParams::default()
         };
-        for step in &self.steps {
+        // The prerequisites are the admin's, not the connection's.
+        for step in self
+            .steps
+            .iter()
+            .filter(|s| s.kind != StepKind::Prerequisites)
+        {
             let v = &step.verify;
             params.roles.extend(v.roles.iter().cloned());
             params

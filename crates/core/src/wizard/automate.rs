@@ -109,8 +109,9 @@ pub struct Context<'a> {
     pub connection_name: &'a str,
     /// The service user's name, from the service-user step.
     pub service_user: Option<String>,
-    /// Whether the service user's password is already known to the setup.
-    pub has_service_password: bool,
+    /// The service user's password, when the admin typed one: a created user gets it, an
+    /// existing one keeps its own.
+    pub service_password: Option<String>,
 }
 
 /// The plan for `step` (`apply = false`) or its execution (`apply = true`): one function, so
@@ -325,11 +326,18 @@ async fn service_user(
         .clone()
         .ok_or_else(|| AutomateError::NoUser("(no name yet)".into()))?;
     let (_, password_input) = service_inputs(step);
+    // An account that signs in in the browser (an authorization-code integration) must be
+    // allowed the UI; any other is kept to web services.
+    let web_only = if ctx.profile.grant == GrantKind::AuthCode {
+        "false"
+    } else {
+        "true"
+    };
     let wanted = [
         ("active", "true"),
         ("locked_out", "false"),
         ("password_needs_reset", "false"),
-        ("web_service_access_only", "true"),
+        ("web_service_access_only", web_only),
     ];
     let existing = find(
         ctx.admin,
@@ -344,7 +352,7 @@ async fn service_user(
         ],
     )
     .await?;
-    let new_password = !ctx.has_service_password;
+    let new_password = ctx.service_password.is_none();
     match existing {
         Some(record) => {
             let wrong: Vec<(&str, String)> = wanted
@@ -390,18 +398,39 @@ async fn service_user(
                 PlannedAction::Create,
                 "sys_user",
                 format!(
-                    "User {user}: web service access only, identity type Machine, a generated password"
+                    "User {user}: {}, {}",
+                    if web_only == "true" {
+                        "web service access only, identity type Machine"
+                    } else {
+                        "identity type Human (it signs in in the browser)"
+                    },
+                    if new_password {
+                        "a generated password"
+                    } else {
+                        "the password you typed"
+                    }
                 ),
             );
             if apply {
-                let password = generated_password()?;
+                let password = match &ctx.service_password {
+                    Some(typed) => typed.clone(),
+                    None => generated_password()?,
+                };
                 let mut fields: Vec<(&str, String)> =
                     wanted.iter().map(|(f, v)| (*f, (*v).to_owned())).collect();
                 fields.extend([
                     ("user_name", user.clone()),
                     ("first_name", ctx.connection_name.to_owned()),
                     ("last_name", "Integration".to_owned()),
-                    ("identity_type", "Machine".to_owned()),
+                    (
+                        "identity_type",
+                        if web_only == "true" {
+                            "Machine"
+                        } else {
+                            "Human"
+                        }
+                        .to_owned(),
+                    ),
                     ("user_password", password.clone()),
                 ]);
                 ctx.admin.create("sys_user", &object(&fields)).await?;

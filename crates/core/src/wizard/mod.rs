@@ -458,7 +458,11 @@ pub fn apply(
             let record = next.steps.entry(current.id.clone()).or_default();
             record.running = false;
             record.done = verification.passed.then_some(Done::Verified);
+            let passed = verification.passed;
             record.last = Some(verification);
+            if passed {
+                advance(profile, &mut next, position);
+            }
         }
         Event::Finished { connection } => next.finished = Some(connection),
     }
@@ -693,3 +697,6 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         finished: state.finished.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -218,7 +218,9 @@ impl Setup {
         else {
             return Ok(None);
         };
-        Ok(load_secret(self.secrets.as_ref(), &self.state.draft, kind).await?)
+        // Once the connection is saved, its secrets are the connection's.
+        let owner = self.state.finished.as_ref().unwrap_or(&self.state.draft);
+        Ok(load_secret(self.secrets.as_ref(), owner, kind).await?)
     }
 
     /// The input filling `field` anywhere in the profile, and its value.
@@ -432,10 +434,38 @@ impl Setup {
                 provided.set(field, value);
             }
         }
-        let connection = self
+        let typed = typed_credentials(&request, &provided);
+        let connection = match self
             .engine
             .connect(request, provided, browser, std::future::pending())
-            .await?;
+            .await
+        {
+            Ok(connection) => connection,
+            Err(err) => {
+                // ServiceNow answers most mistakes with the same refusal: with the admin
+                // account, the doctor's credentials check names the one made.
+                if let Some(credentials) = typed
+                    && self.admin.is_some()
+                {
+                    let mut target =
+                        Target::of_instance_as_admin(&self.state.instance, self.admin.clone());
+                    target.credentials = credentials;
+                    let checks = self
+                        .run(
+                            target,
+                            CheckParams::default(),
+                            vec![CheckId::AuthCredentials],
+                            progress.clone(),
+                        )
+                        .await;
+                    let verification = Verification::from_checks(checks, "");
+                    if !verification.passed {
+                        return Ok(verification);
+                    }
+                }
+                return Err(err.into());
+            }
+        };
         let mut target = Target::of_connection(&connection, self.secrets.clone())
             .await
             .map_err(|err| match err {
@@ -535,9 +565,9 @@ impl Setup {
         let (user_input, password_input) = service
             .map(automate::service_inputs)
             .unwrap_or((None, None));
-        let has_service_password = match password_input {
-            Some(input) => self.secret(&input.id).await?.is_some(),
-            None => false,
+        let service_password = match password_input {
+            Some(input) => self.secret(&input.id).await?,
+            None => None,
         };
         let templates = self.state.template_context(&crate::checks::callback_urls());
         let context = automate::Context {
@@ -546,7 +576,7 @@ impl Setup {
             templates: &templates,
             connection_name: &self.state.connection_name,
             service_user: user_input.and_then(|i| self.typed(&i.id)),
-            has_service_password,
+            service_password,
         };
         Ok(automate::work(&context, step, apply_it).await?)
     }
@@ -563,6 +593,35 @@ impl Setup {
     pub fn handoff(&self) -> Option<String> {
         super::handoff_text(&self.profile, &self.state, &self.state.current)
     }
+}
+
+/// The credentials a connect request signs in with, for the checks (browser sign-in has
+/// none to check before the browser).
+fn typed_credentials(request: &ConnectRequest, provided: &ProvidedSecrets) -> Option<Credentials> {
+    let username = request.username.clone().unwrap_or_default();
+    let client_id = request.client_id.clone().unwrap_or_default();
+    let password = provided.password.clone();
+    Some(match request.grant {
+        GrantKind::Basic => Credentials::Basic {
+            username,
+            password: password?,
+        },
+        GrantKind::ApiKey => Credentials::ApiKey {
+            username,
+            key: provided.api_key.clone()?,
+        },
+        GrantKind::Password => Credentials::PasswordGrant {
+            client_id,
+            client_secret: provided.client_secret.clone(),
+            username,
+            password: password?,
+        },
+        GrantKind::ClientCredentials => Credentials::ClientCredentials {
+            client_id,
+            client_secret: provided.client_secret.clone(),
+        },
+        GrantKind::AuthCode => return None,
+    })
 }
 
 async fn save_secret(

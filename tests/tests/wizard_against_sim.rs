@@ -1,0 +1,741 @@
+//! The setup wizard end to end against the simulator: every built-in integration profile is
+//! taken to a connected, checked connection twice — once as an admin who does each step by
+//! hand on the instance (here, through the simulator's records and its update-set upload, as
+//! the admin's clicks would leave them) and once with "Do it for me" wherever it is offered —
+//! and each way a step is commonly got wrong is caught by that step's verification, named.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use snowlink_core::checks::AdminCredentials;
+use snowlink_core::connections::{ConnectionState, ConnectionStore, FILE_NAME, GrantKind};
+use snowlink_core::engine::{BrowserSignIn, Engine};
+use snowlink_core::profiles::{Profile, StepKind, load_all};
+use snowlink_core::secrets::{MemoryStore, Password, SecretStore};
+use snowlink_core::wizard::run::Setup;
+use snowlink_core::wizard::{
+    PersonEvent, PlannedAction, SetupStore, StepStatus, WizardAction, WizardView,
+};
+use snowlink_sim::{Fault, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec};
+
+fn profile(id: &str) -> Profile {
+    load_all(None)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.profile)
+        .find(|p| p.id == id)
+        .unwrap_or_else(|| panic!("no built-in profile {id}"))
+}
+
+/// A password the hand-made service accounts get.
+const SERVICE_PASSWORD: &str = "Svc-Pa55word!";
+
+struct Bench {
+    sim: RunningSim,
+    _dir: tempfile::TempDir,
+    store: ConnectionStore,
+    secrets: Arc<MemoryStore>,
+    setup: Setup,
+    browser: BrowserSignIn,
+}
+
+async fn bench(profile_id: &str, browser: BrowserSignIn) -> Bench {
+    let sim = Sim::builder().seed(Seed::Demo).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = ConnectionStore::at(dir.path().join(FILE_NAME));
+    let secrets = Arc::new(MemoryStore::default());
+    let shared: Arc<dyn SecretStore> = secrets.clone();
+    let engine = Engine::new(store.clone(), shared.clone());
+    let mut setup = Setup::start(
+        profile(profile_id),
+        sim.url(),
+        SetupStore::beside(store.path()),
+        engine,
+        shared,
+    )
+    .unwrap();
+    let (username, password) = sim.admin();
+    setup.set_admin(Some(AdminCredentials {
+        username,
+        password: Password::new(password),
+    }));
+    Bench {
+        sim,
+        _dir: dir,
+        store,
+        secrets,
+        setup,
+        browser,
+    }
+}
+
+/// No browser: only the browser sign-in profile opens one, and it gets a real one.
+fn no_browser() -> BrowserSignIn {
+    BrowserSignIn {
+        ports: vec![0],
+        browser: None,
+        wait: Duration::from_secs(5),
+        show_url: Arc::new(|_, _| {}),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Way {
+    ByHand,
+    ForMe,
+}
+
+/// The user name typed on the service-user step.
+fn service_user(view: &WizardView) -> String {
+    view.current
+        .inputs
+        .iter()
+        .find(|i| !i.secret)
+        .and_then(|i| i.value.clone())
+        .unwrap()
+}
+
+fn rec(fields: serde_json::Value) -> snowlink_sim::Record {
+    fields
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// What an admin does on the instance for the current step, by hand.
+async fn by_hand(b: &mut Bench) {
+    let view = b.setup.view();
+    let step = b.setup.profile.step(&view.current.id).unwrap().clone();
+    let state = b.sim.state();
+    let grant = b.setup.profile.grant;
+    match step.kind {
+        StepKind::OauthApp => {
+            let app = state
+                .create_oauth_app(OAuthAppSpec {
+                    name: view.connection_name.clone(),
+                    redirect_urls: if grant == GrantKind::AuthCode {
+                        snowlink_core::checks::callback_urls()
+                    } else {
+                        Vec::new()
+                    },
+                    ..OAuthAppSpec::default()
+                })
+                .unwrap();
+            let id = |secret: bool| {
+                step.inputs
+                    .iter()
+                    .find(|i| i.secret == secret)
+                    .unwrap()
+                    .id
+                    .clone()
+            };
+            b.setup
+                .event(PersonEvent::SetInput {
+                    id: id(false),
+                    value: app.client_id,
+                })
+                .unwrap();
+            b.setup
+                .give_secret(&id(true), app.client_secret)
+                .await
+                .unwrap();
+        }
+        StepKind::ServiceUser => {
+            let user = service_user(&view);
+            let mut spec = UserSpec::new(&user, SERVICE_PASSWORD);
+            // An account that signs in in the browser stays a Human one (Machine implies web
+            // services only).
+            if grant != GrantKind::AuthCode {
+                spec.web_service_access_only = true;
+                spec.identity_type = Some("Machine".into());
+            }
+            state.create_user(spec).unwrap();
+            let password = step.inputs.iter().find(|i| i.secret).unwrap().id.clone();
+            b.setup
+                .give_secret(&password, SERVICE_PASSWORD.into())
+                .await
+                .unwrap();
+        }
+        StepKind::Roles => {
+            let user = service_account_name(&b.setup).unwrap();
+            for role in &step.verify.roles {
+                state.grant_role(&user, role).unwrap();
+            }
+        }
+        StepKind::Acls => {
+            let role = step.acl_role.clone().unwrap();
+            let role_id =
+                state.query("sys_user_role", &format!("name={role}"))[0]["sys_id"].clone();
+            for table in &step.verify.tables {
+                for operation in &table.operations {
+                    let acl = state
+                        .insert(
+                            "sys_security_acl",
+                            rec(json!({"name": table.table, "operation": operation, "type": "record",
+                                "active": "true", "admin_overrides": "true", "decision_type": "allow"})),
+                        )
+                        .unwrap();
+                    state
+                        .insert(
+                            "sys_security_acl_role",
+                            rec(json!({"sys_security_acl": acl["sys_id"], "sys_user_role": role_id})),
+                        )
+                        .unwrap();
+                }
+            }
+        }
+        StepKind::UpdateSet => {
+            let xml = b.setup.update_set_xml().unwrap();
+            let set = upload_update_set(&b.sim, &xml).await;
+            for stage in ["preview", "commit"] {
+                admin_post(
+                    &b.sim,
+                    &format!("/api/x_snowlink_sim/update_sets/{set}/{stage}"),
+                    String::new(),
+                )
+                .await;
+            }
+        }
+        StepKind::Info | StepKind::Instance | StepKind::Prerequisites | StepKind::Connect => {}
+    }
+}
+
+fn service_account_name(setup: &Setup) -> Option<String> {
+    let step = setup
+        .profile
+        .steps
+        .iter()
+        .find(|s| s.kind == StepKind::ServiceUser)?;
+    let input = step.inputs.iter().find(|i| !i.secret)?;
+    setup.state().inputs.get(&input.id).cloned()
+}
+
+async fn admin_post(sim: &RunningSim, path: &str, body: String) -> serde_json::Value {
+    let (user, password) = sim.admin();
+    let answer = reqwest::Client::new()
+        .post(format!("{}{path}", sim.url()))
+        .basic_auth(user, Some(password))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/xml")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let json: serde_json::Value = answer.json().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {json}");
+    json
+}
+
+/// Imports an update set's XML as "Import Update Set from XML" does; its sys_id.
+async fn upload_update_set(sim: &RunningSim, xml: &str) -> String {
+    let answer = admin_post(sim, "/api/x_snowlink_sim/update_sets", xml.to_owned()).await;
+    answer["result"]["sys_id"].as_str().unwrap().to_owned()
+}
+
+/// Goes through every step the way `way` says until the setup is done; returns the last view.
+async fn walk(b: &mut Bench, way: Way) -> WizardView {
+    let mut actions = 0;
+    for _ in 0..40 {
+        let view = b.setup.view();
+        if view.done == view.total {
+            assert!(view.finished.is_some(), "every step done but no connection");
+            return view;
+        }
+        let current = view.current.clone();
+        assert_ne!(current.status, StepStatus::Locked, "{current:?}");
+        actions += 1;
+        let after = if current.kind == StepKind::Info {
+            b.setup.event(PersonEvent::Acknowledge).unwrap()
+        } else if way == Way::ForMe && current.actions.contains(&WizardAction::DoItForMe) {
+            let plan = b
+                .setup
+                .plan()
+                .await
+                .unwrap_or_else(|err| panic!("plan {}: {err}", current.id));
+            assert!(
+                plan.changes.iter().any(|c| c.action != PlannedAction::Keep),
+                "{}: nothing planned on a fresh instance",
+                current.id
+            );
+            let (_, view) =
+                b.setup.do_it(&b.browser, None).await.unwrap_or_else(|err| {
+                    panic!("do it {}: {err} {}", current.id, err.view().hint)
+                });
+            view
+        } else {
+            by_hand(b).await;
+            b.setup
+                .verify(&b.browser, None)
+                .await
+                .unwrap_or_else(|err| panic!("verify {}: {err} {}", current.id, err.view().hint))
+        };
+        let record = after.steps.iter().find(|s| s.id == current.id).unwrap();
+        let last = b
+            .setup
+            .state()
+            .steps
+            .get(&current.id)
+            .and_then(|r| r.last.clone());
+        assert_eq!(
+            record.status,
+            StepStatus::Verified,
+            "{} ({way:?}): {:?}",
+            current.id,
+            last.map(|l| (
+                l.message,
+                l.checks
+                    .iter()
+                    .map(|c| c.summary.clone())
+                    .collect::<Vec<_>>()
+            ))
+        );
+    }
+    panic!("the setup did not finish within 40 actions ({actions} taken)");
+}
+
+async fn to_connected(profile_id: &str, way: Way) -> Bench {
+    to_connected_with(profile_id, way, no_browser()).await
+}
+
+async fn to_connected_with(profile_id: &str, way: Way, browser: BrowserSignIn) -> Bench {
+    finish(bench(profile_id, browser).await, profile_id, way).await
+}
+
+/// Takes a bench's setup to a saved, connected connection.
+async fn finish(mut b: Bench, profile_id: &str, way: Way) -> Bench {
+    if b.setup.profile.input("webhook_url").is_some() {
+        let url = webhook_receiver().await;
+        b.setup
+            .event(PersonEvent::SetInput {
+                id: "webhook_url".into(),
+                value: url,
+            })
+            .unwrap();
+    }
+    if way == Way::ForMe {
+        // The admin types the service account's password rather than have one generated, so
+        // that the (scripted) person at the browser knows it.
+        let user_step = b
+            .setup
+            .profile
+            .steps
+            .iter()
+            .find(|s| s.kind == StepKind::ServiceUser);
+        if let Some(input) = user_step.and_then(|s| s.inputs.iter().find(|i| i.secret)) {
+            let id = input.id.clone();
+            b.setup
+                .give_secret(&id, SERVICE_PASSWORD.into())
+                .await
+                .unwrap();
+        }
+    }
+    let view = walk(&mut b, way).await;
+    let id = view.finished.unwrap();
+    let saved = b.store.load().unwrap();
+    let connection = saved.iter().find(|c| c.id == id).unwrap();
+    assert_eq!(
+        connection.status.state,
+        ConnectionState::Connected,
+        "{connection:?}"
+    );
+    assert_eq!(connection.profile_id, profile_id);
+    assert!(
+        connection.status.linked.is_some(),
+        "no linked-record count: {connection:?}"
+    );
+    // The draft's secrets became the connection's; none are left under the draft.
+    assert!(b.secrets.kinds(&b.setup.state().draft).is_empty());
+    assert!(!b.secrets.kinds(&id).is_empty());
+    b
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incident_sync_by_hand_ends_connected_with_its_incidents_counted() {
+    let b = to_connected("incident-sync", Way::ByHand).await;
+    let connection = &b.store.load().unwrap()[0];
+    let linked = connection.status.linked.as_ref().unwrap();
+    assert_eq!(linked.table, "incident");
+    let expected = b.sim.state().count("incident", "correlation_idISNOTEMPTY");
+    assert_eq!(linked.total as usize, expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incident_sync_done_for_the_admin_ends_connected_and_a_second_plan_changes_nothing() {
+    let mut b = to_connected("incident-sync", Way::ForMe).await;
+    for step in ["oauth-app", "service-user", "roles", "acls"] {
+        b.setup
+            .event(PersonEvent::Goto { step: step.into() })
+            .unwrap();
+        let plan = b.setup.plan().await.unwrap();
+        assert!(plan.is_empty(), "{step}: {plan:?}");
+    }
+    // The generated password never reached the saved setup.
+    let saved = std::fs::read_dir(b.store.path().parent().unwrap().join("setups")).unwrap();
+    for file in saved {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        assert!(!text.contains("password\":\""), "{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pipeline_approvals_by_hand_and_for_the_admin() {
+    to_connected("pipeline-approvals", Way::ByHand).await;
+    to_connected("pipeline-approvals", Way::ForMe).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn security_audit_by_hand_and_for_the_admin_counts_sixty_days_of_audit() {
+    for way in [Way::ByHand, Way::ForMe] {
+        let b = to_connected("security-audit", way).await;
+        let connection = &b.store.load().unwrap()[0];
+        let linked = connection.status.linked.as_ref().unwrap();
+        assert_eq!(linked.table, "sys_audit");
+        assert!(linked.total > 0, "{linked:?}");
+    }
+}
+
+/// The current step's verification message, after doing `step` by hand with `spoil` applied.
+async fn verify_message(b: &mut Bench) -> String {
+    let outcome = b.setup.verify(&b.browser, None).await.map(|_| ());
+    let view = b.setup.view();
+    assert_eq!(
+        view.current.status,
+        StepStatus::Failed,
+        "{} {:?} {outcome:?} {:?}",
+        view.current.id,
+        view.current.last,
+        b.setup.state()
+    );
+    view.current.last.unwrap().message
+}
+
+/// Walks by hand up to (not including) `step`.
+async fn up_to(b: &mut Bench, step: &str) {
+    for _ in 0..20 {
+        let view = b.setup.view();
+        if view.current.id == step {
+            return;
+        }
+        if view.current.kind == StepKind::Info {
+            b.setup.event(PersonEvent::Acknowledge).unwrap();
+            continue;
+        }
+        by_hand(b).await;
+        let view = b.setup.verify(&b.browser, None).await.unwrap();
+        assert!(
+            view.steps.iter().any(|s| s.status == StepStatus::Verified),
+            "{view:?}"
+        );
+    }
+    panic!("never reached {step}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_mistake_is_caught_by_its_own_step_and_named() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    up_to(&mut b, "service-user").await;
+
+    // A locked-out account.
+    by_hand(&mut b).await;
+    let user = service_account_name(&b.setup).unwrap();
+    let state = b.sim.state();
+    let record = state.query("sys_user", &format!("user_name={user}"))[0].clone();
+    state
+        .update(
+            "sys_user",
+            &record["sys_id"],
+            rec(json!({"locked_out": "true"})),
+        )
+        .unwrap();
+    let message = verify_message(&mut b).await;
+    assert!(message.contains("locked_out = true"), "{message}");
+    state
+        .update(
+            "sys_user",
+            &record["sys_id"],
+            rec(json!({"locked_out": "false"})),
+        )
+        .unwrap();
+    b.setup.verify(&b.browser, None).await.unwrap();
+    assert_eq!(b.setup.view().current.id, "roles");
+
+    // A role forgotten.
+    for role in ["itil", "cmdb_read", "sn_cmdb_user"] {
+        state.grant_role(&user, role).unwrap();
+    }
+    let message = verify_message(&mut b).await;
+    assert!(message.contains("incident_manager"), "{message}");
+    state.grant_role(&user, "incident_manager").unwrap();
+    b.setup.verify(&b.browser, None).await.unwrap();
+    assert_eq!(b.setup.view().current.id, "acls");
+
+    // No ACL made, on an instance whose out-of-box task ACLs were tightened (so the roles
+    // alone give no write access).
+    for acl in state.query("sys_security_acl", "name=task^operation=write^active=true") {
+        state
+            .update(
+                "sys_security_acl",
+                &acl["sys_id"],
+                rec(json!({"active": "false"})),
+            )
+            .unwrap();
+    }
+    let message = verify_message(&mut b).await;
+    assert!(message.contains("task"), "{message}");
+    by_hand(&mut b).await;
+    b.setup.verify(&b.browser, None).await.unwrap();
+
+    // A wrong client secret pasted.
+    b.setup
+        .event(PersonEvent::Goto {
+            step: "oauth-app".into(),
+        })
+        .unwrap();
+    by_hand(&mut b).await;
+    b.setup
+        .give_secret("client_secret", "not-the-secret".into())
+        .await
+        .unwrap();
+    b.setup.verify(&b.browser, None).await.unwrap();
+    b.setup
+        .event(PersonEvent::Goto {
+            step: "connect".into(),
+        })
+        .unwrap();
+    let message = verify_message(&mut b).await;
+    assert!(
+        message.to_lowercase().contains("client secret"),
+        "{message}"
+    );
+    assert!(b.setup.view().finished.is_none());
+    assert!(
+        b.store.load().unwrap_or_default().is_empty(),
+        "a failed connect saved a connection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hibernating_instance_fails_the_instance_step_with_the_way_to_wake_it() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    up_to(&mut b, "instance").await;
+    b.sim.set_fault(Fault::Hibernate);
+    let message = verify_message(&mut b).await;
+    assert!(message.to_lowercase().contains("hibernat"), "{message}");
+    b.sim.clear_faults();
+    b.setup.verify(&b.browser, None).await.unwrap();
+    assert_eq!(b.setup.view().current.id, "oauth-app");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_named() {
+    let mut b = bench("data-access-governance", no_browser()).await;
+    up_to(&mut b, "oauth-app").await;
+    // The application registered without Snowlink's callback URLs.
+    let app = b
+        .sim
+        .state()
+        .create_oauth_app(OAuthAppSpec {
+            name: "Atlan".into(),
+            redirect_urls: vec!["https://atlan.example/oauth-callback".into()],
+            ..OAuthAppSpec::default()
+        })
+        .unwrap();
+    b.setup
+        .event(PersonEvent::SetInput {
+            id: "client_id".into(),
+            value: app.client_id,
+        })
+        .unwrap();
+    b.setup
+        .give_secret("client_secret", app.client_secret)
+        .await
+        .unwrap();
+    let message = verify_message(&mut b).await;
+    assert!(message.contains("callback URLs"), "{message}");
+    // Fixed for the admin: the plan updates the record, not a second application.
+    let plan = b.setup.plan().await.unwrap();
+    assert_eq!(plan.changes[0].action, PlannedAction::Update, "{plan:?}");
+    b.setup.do_it(&b.browser, None).await.unwrap();
+    assert_eq!(b.setup.view().current.id, "update-set");
+
+    // Imported, not committed.
+    let xml = b.setup.update_set_xml().unwrap();
+    upload_update_set(&b.sim, &xml).await;
+    let message = verify_message(&mut b).await;
+    assert!(
+        message.contains("not committed") || message.contains("loaded"),
+        "{message}"
+    );
+    // "Do it for me" previews and commits the loaded one rather than loading another.
+    let plan = b.setup.plan().await.unwrap();
+    assert_eq!(plan.changes[0].action, PlannedAction::Update, "{plan:?}");
+    b.setup.do_it(&b.browser, None).await.unwrap();
+    assert_eq!(
+        b.sim
+            .state()
+            .count("sys_remote_update_set", "name=Atlan Update Set"),
+        1
+    );
+    assert_eq!(b.setup.view().current.id, "service-user");
+}
+
+/// The integration's side of the business rule's call: a local endpoint answering 200.
+async fn webhook_receiver() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/snowlink", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+/// The browser sign-in integration: a real headless Chromium signs in as the service account
+/// on the simulator's login page and allows the access, through the loopback callback.
+fn chromium_as_service_account() -> BrowserSignIn {
+    let var = snowlink_e2e::browser::chromium_browser_var(
+        "allow",
+        Some(("atlan.service", SERVICE_PASSWORD)),
+    );
+    BrowserSignIn {
+        ports: snowlink_core::oauth::CALLBACK_PORTS.to_vec(),
+        browser: Some(Arc::new(
+            snowlink_core::browser::SystemBrowser::with_browser_var(Some(var)),
+        )),
+        wait: Duration::from_secs(60),
+        show_url: Arc::new(|_, _| {}),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs node, `npm ci --prefix tests/js` and Chromium: ./dev test runs it"]
+async fn data_access_governance_by_hand_and_for_the_admin_through_a_real_browser() {
+    for way in [Way::ByHand, Way::ForMe] {
+        let b = bench("data-access-governance", chromium_as_service_account()).await;
+        // Two requests already ordered from the item, one in another state.
+        for state in ["requested", "requested", "approved"] {
+            b.sim
+                .state()
+                .insert(
+                    "sc_request",
+                    rec(
+                        json!({"short_description": "Request data access", "request_state": state}),
+                    ),
+                )
+                .unwrap();
+        }
+        let b = finish(b, "data-access-governance", way).await;
+        let connection = &b.store.load().unwrap()[0];
+        assert_eq!(connection.grant, GrantKind::AuthCode);
+        assert_eq!(
+            connection
+                .linked_identity
+                .as_ref()
+                .map(|i| i.user_name.as_str()),
+            Some("atlan.service")
+        );
+        let linked = connection.status.linked.as_ref().unwrap();
+        assert_eq!(linked.table, "sc_request");
+        assert_eq!(linked.total, 3, "{linked:?}");
+        let requested = linked
+            .by_state
+            .iter()
+            .find(|s| s.state == "requested")
+            .unwrap();
+        assert_eq!(requested.count, 2);
+        // The update set's business rule called the webhook for it.
+        assert!(!b.sim.state().outbound_log().is_empty());
+    }
+}
+
+/// The update set Snowlink writes is the one the instance loads: imported, previewed with no
+/// problem and committed, it creates exactly the records the profile names — names that hold
+/// XML and script syntax included — and the same profile always gives the same file.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_update_set_round_trips_through_import_preview_and_commit() {
+    let sim = Sim::builder().seed(Seed::Demo).start().await.unwrap();
+    let mut profile = profile("data-access-governance");
+    let hostile = r#"Atlan </payload>]]><sys_user action="DELETE"/> & "rule" 'x'"#;
+    let spec = profile.update_set.as_mut().unwrap();
+    spec.business_rules[0].name = hostile.into();
+    spec.description = format!("{hostile} <![CDATA[ nested ]]>");
+    let mut context = snowlink_core::profiles::TemplateContext::default();
+    context.values.insert("instance".into(), sim.url().into());
+    context.inputs.insert(
+        "webhook_url".into(),
+        "https://hooks.example.com/in?a=1&b=2".into(),
+    );
+    let date = "2026-12-01 10:00:00";
+    let xml = snowlink_core::updateset::generate(&profile, &context, date).unwrap();
+    assert_eq!(
+        xml,
+        snowlink_core::updateset::generate(&profile, &context, date).unwrap(),
+        "two runs differ"
+    );
+
+    let set = upload_update_set(&sim, &xml).await;
+    let state = sim.state();
+    let loaded = state.get("sys_remote_update_set", &set).unwrap();
+    assert_eq!(loaded["state"], "loaded");
+    assert!(loaded["description"].starts_with(hostile), "{loaded:?}");
+    admin_post(
+        &sim,
+        &format!("/api/x_snowlink_sim/update_sets/{set}/preview"),
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        state.count(
+            "sys_update_preview_problem",
+            &format!("remote_update_set={set}")
+        ),
+        0
+    );
+    admin_post(
+        &sim,
+        &format!("/api/x_snowlink_sim/update_sets/{set}/commit"),
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        state.get("sys_remote_update_set", &set).unwrap()["state"],
+        "committed"
+    );
+
+    // Exactly what the profile names, and nothing deleted.
+    let spec = profile.update_set.as_ref().unwrap();
+    let rule = state.query("sys_script", "collection=sc_request");
+    assert!(rule.iter().any(|r| r["name"] == hostile), "{rule:?}");
+    let script = &rule.iter().find(|r| r["name"] == hostile).unwrap()["script"];
+    assert!(
+        script.contains("https://hooks.example.com/in?a=1&b=2"),
+        "{script}"
+    );
+    for role in &spec.roles {
+        assert_eq!(
+            state.count("sys_user_role", &format!("name={}", role.name)),
+            1
+        );
+    }
+    for acl in &spec.acls {
+        let query = format!("name={}^operation={}", acl.name, acl.operation);
+        assert!(state.count("sys_security_acl", &query) >= 1, "{query}");
+    }
+    assert!(state.count("sys_user", "") > 1, "a user was deleted");
+    assert_eq!(
+        state.count("sys_ws_definition", "service_id=oauth_userinfo"),
+        1
+    );
+}

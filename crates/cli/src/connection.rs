@@ -378,7 +378,7 @@ where
     runtime.block_on(flow(Engine::new(store, Arc::new(KeyringStore::new()))))
 }
 
-fn sign_in(args: &SignInArgs) -> BrowserSignIn {
+pub fn sign_in(args: &SignInArgs) -> BrowserSignIn {
     BrowserSignIn {
         ports: match args.port {
             Some(port) => vec![port],

@@ -5,6 +5,7 @@ mod connection;
 mod doctor;
 mod instance;
 mod output;
+mod setup;
 mod sim;
 
 use std::process::ExitCode;
@@ -41,6 +42,12 @@ enum Command {
     Status(connection::StatusArgs),
     /// Diagnose a connection layer by layer, with the fix for each problem.
     Doctor(doctor::DoctorArgs),
+    /// The integrations Snowlink can set up, step by step.
+    Profiles(setup::ProfilesArgs),
+    /// Set up an integration on an instance, verifying each step (--auto does what it can).
+    Setup(setup::SetupArgs),
+    /// Write an integration's update set (XML) to import by hand.
+    UpdateSet(setup::UpdateSetArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,5 +61,8 @@ fn main() -> ExitCode {
         Command::Remove(args) => connection::remove(args),
         Command::Status(args) => connection::status(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Profiles(args) => setup::list(args),
+        Command::Setup(args) => setup::run(args),
+        Command::UpdateSet(args) => setup::update_set(args),
     }
 }

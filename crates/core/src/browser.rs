@@ -128,11 +128,24 @@ fn platform_opener(url: &str) -> Vec<String> {
         .collect()
 }
 
+/// The variables among `names` that hold a setup's secret inputs.
+fn secret_inputs_in(names: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    names
+        .filter(|name| {
+            name.to_str()
+                .is_some_and(|n| n.starts_with(crate::wizard::SECRET_INPUT_ENV_PREFIX))
+        })
+        .collect()
+}
+
 /// The browser's process: no secret from Snowlink's own environment (the browser and
 /// everything it starts would inherit it), no terminal.
 fn browser_process(program: &str, args: &[String]) -> Command {
     let mut command = Command::new(program);
     for name in SECRET_ENV_VARS {
+        command.env_remove(name);
+    }
+    for name in secret_inputs_in(std::env::vars_os().map(|(name, _)| name)) {
         command.env_remove(name);
     }
     command
@@ -204,6 +217,16 @@ mod tests {
             assert!(removed.iter().any(|r| r == name), "{name} is inherited");
         }
         assert!(removed.iter().any(|r| r == "SNOWLINK_CLIENT_SECRET"));
+    }
+
+    #[test]
+    fn a_setup_s_secret_inputs_are_kept_from_the_browser_too() {
+        let names = ["PATH", "SNOWLINK_SECRET_SERVICE_PASSWORD", "SNOWLINK_GRANT"]
+            .map(std::ffi::OsString::from);
+        assert_eq!(
+            secret_inputs_in(names.into_iter()),
+            vec![std::ffi::OsString::from("SNOWLINK_SECRET_SERVICE_PASSWORD")]
+        );
     }
 
     #[test]

@@ -25,7 +25,9 @@ pub use account::roles_of;
 pub use links::{LinkSpec, LinkedRecords, StateCount, count_linked};
 pub use oauth::{DEFAULT_REFRESH_LIFESPAN, callback_urls};
 pub use runner::{Progress, RUNS_AT_ONCE, RunOptions, run, run_all};
-pub use target::{AdminCredentials, Credentials, KeepTokens, Target, TargetError};
+pub use target::{
+    AdminCredentials, Credentials, ENV_ADMIN_USERNAME, KeepTokens, Target, TargetError,
+};
 
 use crate::views::NextStep;
 

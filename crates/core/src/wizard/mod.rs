@@ -22,10 +22,27 @@ use crate::profiles::{Profile, StepKind, TemplateContext, render};
 
 pub use automate::{Plan, PlannedAction, PlannedChange};
 pub use handoff::handoff_text;
+pub use run::update_set_xml;
 pub use store::{SetupStore, StoreError};
 
 /// The state file's format version.
 pub const STATE_VERSION: u32 = 1;
+
+/// Prefix of the environment variables a script gives secret inputs with no connection field
+/// in (`SNOWLINK_SECRET_SERVICE_PASSWORD`); a browser started by Snowlink never sees them.
+pub const SECRET_INPUT_ENV_PREFIX: &str = "SNOWLINK_SECRET_";
+
+/// The environment variable a secret input may be given in: its connection field's
+/// (`SNOWLINK_CLIENT_SECRET`), else [`SECRET_INPUT_ENV_PREFIX`] and its id.
+pub fn secret_env_var(input: &crate::profiles::Input) -> String {
+    input
+        .field
+        .and_then(crate::connections::InputField::env_var)
+        .map_or_else(
+            || format!("{SECRET_INPUT_ENV_PREFIX}{}", input.id.to_uppercase()),
+            str::to_owned,
+        )
+}
 
 /// A step's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -529,6 +546,8 @@ pub struct InputView {
     /// Whether a value (or a secret) was given.
     pub given: bool,
     pub help: Option<String>,
+    /// For a secret: the environment variable a script may give it in.
+    pub env_var: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -674,7 +693,8 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
                 } else {
                     state.inputs.get(&i.id).is_some_and(|v| !v.is_empty())
                 },
-                help: i.help.clone(),
+                help: i.help.as_ref().map(|h| render(h, &context)),
+                env_var: i.secret.then(|| secret_env_var(i)),
             })
             .collect(),
         mandatory: step.mandatory,

@@ -583,16 +583,21 @@ impl Setup {
 
     /// The update set, as the file an admin imports.
     pub fn update_set_xml(&self) -> Result<String, SetupError> {
-        let templates = self.state.template_context(&crate::checks::callback_urls());
-        let date = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
-        crate::updateset::generate(&self.profile, &templates, &date)
-            .map_err(|err| AutomateError::UpdateSet(err).into())
+        update_set_xml(&self.profile, &self.state)
     }
 
     /// The current step as a request for another admin.
     pub fn handoff(&self) -> Option<String> {
         super::handoff_text(&self.profile, &self.state, &self.state.current)
     }
+}
+
+/// The update set of `profile` with `state`'s values, dated now: the file an admin imports.
+pub fn update_set_xml(profile: &Profile, state: &WizardState) -> Result<String, SetupError> {
+    let templates = state.template_context(&crate::checks::callback_urls());
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    crate::updateset::generate(profile, &templates, &date)
+        .map_err(|err| AutomateError::UpdateSet(err).into())
 }
 
 /// The credentials a connect request signs in with, for the checks (browser sign-in has

@@ -1,0 +1,198 @@
+//! `snowlink profiles`, `setup` and `update-set` as a script runs them (no terminal): an
+//! unattended `--auto --yes` setup ends connected; without `--yes` nothing changes; a step
+//! done by hand is verified from the secrets the environment gives, and a stopped setup goes
+//! on with `--resume`; the update set written to a file is the one the instance imports.
+
+use snowlink_e2e::cli::Snowlink;
+use snowlink_sim::{RunningSim, Seed, Sim};
+
+async fn demo() -> RunningSim {
+    Sim::builder().seed(Seed::Demo).start().await.unwrap()
+}
+
+fn as_admin(sim: &RunningSim) -> Snowlink {
+    let (user, password) = sim.admin();
+    Snowlink::new()
+        .env("SNOWLINK_ADMIN_USERNAME", &user)
+        .env("SNOWLINK_ADMIN_PASSWORD", &password)
+}
+
+#[tokio::test]
+async fn profiles_lists_the_built_in_integrations() {
+    let run = Snowlink::new().run(&["profiles", "--json"]).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let listed = run.json();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "incident-sync",
+        "data-access-governance",
+        "pipeline-approvals",
+        "security-audit",
+    ] {
+        assert!(ids.contains(&id), "{ids:?}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a Secret Service: ./dev test runs it"]
+async fn an_unattended_auto_setup_ends_connected() {
+    let sim = demo().await;
+    let snowlink = as_admin(&sim);
+    let run = snowlink
+        .run(&[
+            "setup",
+            "--profile",
+            "incident-sync",
+            "--instance",
+            sim.url(),
+            "--auto",
+            "--yes",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stdout.contains("✓ Add the task ACLs"), "{}", run.stdout);
+    let status = snowlink.run(&["status", "--json"]).await;
+    assert_eq!(status.code, 0, "{status:#?}");
+    let connections = status.json();
+    let connection = &connections["connections"][0];
+    assert_eq!(connection["badge"]["label"], "Connected", "{connection}");
+    assert_eq!(connection["profileId"], "incident-sync");
+    // The generated password is in the keyring only.
+    let config = std::fs::read_dir(snowlink.config_dir()).unwrap();
+    for file in config.flatten().filter(|f| f.path().is_file()) {
+        let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+        assert!(!text.to_lowercase().contains("password\":"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn auto_without_yes_and_no_terminal_changes_nothing() {
+    let sim = demo().await;
+    let before = sim.state().count("oauth_entity", "");
+    let run = as_admin(&sim)
+        .run(&[
+            "setup",
+            "--profile",
+            "incident-sync",
+            "--instance",
+            sim.url(),
+            "--auto",
+        ])
+        .await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert_eq!(sim.state().count("oauth_entity", ""), before);
+}
+
+#[tokio::test]
+#[ignore = "needs a Secret Service: ./dev test runs it"]
+async fn a_step_done_by_hand_is_verified_and_a_stopped_setup_resumes() {
+    let sim = demo().await;
+    let snowlink = as_admin(&sim);
+    let start = [
+        "setup",
+        "--profile",
+        "security-audit",
+        "--instance",
+        sim.url(),
+    ];
+    // The account's password is not given: the setup stops on that step and says how.
+    let run = snowlink.run(&start).await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("SNOWLINK_PASSWORD"), "{}", run.stderr);
+    assert!(run.stdout.contains("✓ Before you start"), "{}", run.stdout);
+
+    // The admin creates the account by hand, without its role yet.
+    let mut spec = snowlink_sim::UserSpec::new("defender.cloudapps", "Def-3nder!pw");
+    spec.web_service_access_only = true;
+    sim.state().create_user(spec).unwrap();
+    let snowlink = snowlink.env("SNOWLINK_PASSWORD", "Def-3nder!pw");
+    let resume = ["setup", "--profile", "security-audit", "--resume"];
+    let run = snowlink.run(&resume).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stdout.contains("✓ Create the service account"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("✗ User defender.cloudapps lacks the role admin"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("--resume"), "{}", run.stderr);
+
+    sim.state()
+        .grant_role("defender.cloudapps", "admin")
+        .unwrap();
+    let run = snowlink.run(&resume).await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stdout.contains("Set up"), "{}", run.stdout);
+    // Nothing left to resume.
+    let again = snowlink.run(&resume).await;
+    assert_eq!(again.code, 1, "{again:#?}");
+    assert!(again.stderr.contains("no saved setup"), "{}", again.stderr);
+}
+
+#[tokio::test]
+async fn the_update_set_file_is_the_one_the_instance_imports() {
+    let sim = demo().await;
+    let snowlink = Snowlink::new();
+    let file = snowlink.config_dir().join("atlan.xml");
+    let run = snowlink
+        .run(&[
+            "update-set",
+            "--profile",
+            "data-access-governance",
+            "--instance",
+            sim.url(),
+            "--input",
+            "webhook_url=https://hooks.example.com/atlan",
+            "-o",
+            file.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let xml = std::fs::read_to_string(&file).unwrap();
+    assert!(xml.contains("https://hooks.example.com/atlan"));
+    let (user, password) = sim.admin();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/x_snowlink_sim/update_sets", sim.url()))
+        .basic_auth(user, Some(password))
+        .header("Content-Type", "application/xml")
+        .header("Accept", "application/json")
+        .body(xml)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+    assert_eq!(
+        sim.state()
+            .count("sys_remote_update_set", "name=Atlan Update Set"),
+        1
+    );
+
+    // A webhook address that could break out of the script is refused, and no file written.
+    let bad = snowlink.config_dir().join("bad.xml");
+    let run = snowlink
+        .run(&[
+            "update-set",
+            "--profile",
+            "data-access-governance",
+            "--instance",
+            sim.url(),
+            "--input",
+            "webhook_url=https://x.example/'); gs.deleteRecord(); ('",
+            "-o",
+            bad.to_str().unwrap(),
+        ])
+        .await;
+    assert_ne!(run.code, 0, "{run:#?}");
+    assert!(!bad.exists());
+}

@@ -182,7 +182,7 @@ pub fn update_set(args: UpdateSetArgs) -> ExitCode {
             &profile,
             &args.instance,
             snowlink_core::connections::ConnectionId::random_with_prefix("c")
-                .map_err(|err| ErrorView::internal(err))?,
+                .map_err(ErrorView::internal)?,
         );
         for (id, value) in parse_inputs(&args.inputs)? {
             state = snowlink_core::wizard::apply(

@@ -12,6 +12,19 @@ fn main() {
         "run_diagnosis",
         "diagnosis_text",
         "export_bundle",
+        "list_profiles",
+        "list_saved_setups",
+        "start_setup",
+        "setup_view",
+        "close_setup",
+        "setup_event",
+        "setup_secret",
+        "setup_admin",
+        "verify_step",
+        "plan_step",
+        "do_step",
+        "save_update_set",
+        "handoff_text",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

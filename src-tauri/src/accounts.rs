@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::error::UiError;
 
 /// How long a browser sign-in may take before the app gives up waiting.
-const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
+pub const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
 
 /// What the connection commands share: the engine (or why it could not start) and the
 /// cancellation of the browser sign-in in progress.

@@ -15,8 +15,13 @@ mod tests {
         Check, CheckId, CheckStatus, Link, LinkedRecords, Report, StateCount, Verdict,
     };
     use snowlink_core::connections::{ConnectionState, GrantKind, InputField, LinkedIdentity};
+    use snowlink_core::profiles::ProfileSummary;
     use snowlink_core::views::{
         Badge, ConnectionAction, ConnectionView, ErrorCode, ErrorView, NextStep, Tone,
+    };
+    use snowlink_core::wizard::{
+        InputView, LinkView, PersonEvent, Plan, PlannedAction, PlannedChange, SavedSetup,
+        StepStatus, StepSummary, StepView, ValueView, Verification, WizardAction, WizardView,
     };
 
     fn bindings_dir() -> PathBuf {
@@ -68,6 +73,21 @@ mod tests {
             check::<Verdict>(update),
             check::<LinkedRecords>(update),
             check::<StateCount>(update),
+            check::<ProfileSummary>(update),
+            check::<SavedSetup>(update),
+            check::<WizardView>(update),
+            check::<StepView>(update),
+            check::<StepSummary>(update),
+            check::<StepStatus>(update),
+            check::<ValueView>(update),
+            check::<LinkView>(update),
+            check::<InputView>(update),
+            check::<WizardAction>(update),
+            check::<Verification>(update),
+            check::<PersonEvent>(update),
+            check::<Plan>(update),
+            check::<PlannedChange>(update),
+            check::<PlannedAction>(update),
         ]
         .into_iter()
         .flatten()

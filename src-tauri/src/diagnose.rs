@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 use snowlink_core::bundle::{self, BundleContents};
 use snowlink_core::checks::{
-    AdminCredentials, Check, CheckId, Report, RunOptions, Target, plain_mark,
+    AdminCredentials, Check, CheckId, Progress, Report, RunOptions, Target, plain_mark,
 };
 use snowlink_core::connections::Connection;
 use snowlink_core::http::{Exchange, HttpLog};
@@ -97,13 +97,7 @@ pub async fn run_diagnosis(
     let log = HttpLog::default();
     let options = RunOptions {
         log: log.clone(),
-        progress: Some(Arc::new(move |id, check| {
-            let _ = events.send(DiagnosisEvent {
-                id,
-                title: id.title().into(),
-                check: check.cloned(),
-            });
-        })),
+        progress: Some(progress_to(events)),
         ..RunOptions::default()
     };
     let connection = target.connection.clone();
@@ -114,6 +108,17 @@ pub async fn run_diagnosis(
         exchanges: log.exchanges(),
     });
     Ok(report)
+}
+
+/// Sends each check's start and end over `events`.
+pub fn progress_to(events: Channel<DiagnosisEvent>) -> Progress {
+    Arc::new(move |id, check| {
+        let _ = events.send(DiagnosisEvent {
+            id,
+            title: id.title().into(),
+            check: check.cloned(),
+        });
+    })
 }
 
 fn nothing_yet() -> UiError {

@@ -7,6 +7,7 @@ mod bindings;
 mod commands;
 mod diagnose;
 pub mod error;
+mod setup;
 
 use tauri::{Builder, Runtime};
 
@@ -15,8 +16,10 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .manage(accounts::Accounts::from_environment())
         .manage(diagnose::Diagnoses::default())
+        .manage(setup::Setups::default())
         .invoke_handler(tauri::generate_handler![
             commands::parse_instance,
             commands::open_in_browser,
@@ -28,6 +31,19 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             diagnose::run_diagnosis,
             diagnose::diagnosis_text,
             diagnose::export_bundle,
+            setup::list_profiles,
+            setup::list_saved_setups,
+            setup::start_setup,
+            setup::setup_view,
+            setup::close_setup,
+            setup::setup_event,
+            setup::setup_secret,
+            setup::setup_admin,
+            setup::verify_step,
+            setup::plan_step,
+            setup::do_step,
+            setup::save_update_set,
+            setup::handoff_text,
         ])
 }
 

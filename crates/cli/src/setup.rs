@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use serde::Serialize;
 use snowlink_core::checks::{AdminCredentials, CheckStatus, ENV_ADMIN_USERNAME};
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::engine::{BrowserSignIn, Engine, EngineError};
@@ -79,20 +78,6 @@ pub struct UpdateSetArgs {
     output: PathBuf,
 }
 
-#[derive(Serialize)]
-struct Listed<'a> {
-    id: &'a str,
-    name: &'a str,
-    vendor: &'a str,
-    summary: &'a str,
-    grant: &'a str,
-    steps: usize,
-    automated_steps: usize,
-    vendor_actions: u32,
-    source: &'a str,
-    origin: &'a str,
-}
-
 fn config_file() -> Result<PathBuf, ErrorView> {
     Ok(ConnectionStore::in_config_dir()
         .map_err(|err| EngineError::from(err).view())?
@@ -119,21 +104,8 @@ pub fn list(args: ProfilesArgs) -> ExitCode {
         Ok(loaded) => loaded,
         Err(view) => return fail(&view, args.json),
     };
-    let listed: Vec<Listed> = loaded
-        .iter()
-        .map(|l| Listed {
-            id: &l.profile.id,
-            name: &l.profile.name,
-            vendor: &l.profile.vendor,
-            summary: &l.profile.summary,
-            grant: l.profile.grant.as_str(),
-            steps: l.profile.steps.len(),
-            automated_steps: l.profile.steps.iter().filter(|s| s.automation).count(),
-            vendor_actions: l.profile.vendor_actions,
-            source: &l.profile.source,
-            origin: &l.origin,
-        })
-        .collect();
+    let listed: Vec<profiles::ProfileSummary> =
+        loaded.iter().map(profiles::ProfileSummary::of).collect();
     if args.json {
         return print_json(&listed);
     }
@@ -149,7 +121,7 @@ pub fn list(args: ProfilesArgs) -> ExitCode {
                 "",
                 p.steps,
                 p.automated_steps,
-                p.grant,
+                p.grant_label,
                 p.origin
             )
         })

@@ -9,7 +9,13 @@ import type { InstanceUrlView } from './bindings/InstanceUrlView';
 import type { DiagnoseRequest } from './bindings/DiagnoseRequest';
 import type { DiagnosisEvent } from './bindings/DiagnosisEvent';
 import type { Report } from './bindings/Report';
+import type { ProfileSummary } from './bindings/ProfileSummary';
+import type { SavedSetup } from './bindings/SavedSetup';
+import type { WizardView } from './bindings/WizardView';
+import type { PersonEvent } from './bindings/PersonEvent';
+import type { Plan } from './bindings/Plan';
 import { save } from '@tauri-apps/plugin-dialog';
+import { writeText } from '@tauri-apps/plugin-clipboard-manager';
 
 export type UiError = ErrorView;
 
@@ -78,4 +84,57 @@ export const api = {
     }),
 };
 
+/** A check's progress and a browser sign-in's URL, as a verification streams them. */
+export interface StepListeners {
+  onCheck: (event: DiagnosisEvent) => void;
+  onSignInUrl: (url: string) => void;
+}
+
+function channels(listeners: StepListeners) {
+  const events = new Channel<DiagnosisEvent>();
+  events.onmessage = listeners.onCheck;
+  const url = new Channel<string>();
+  url.onmessage = listeners.onSignInUrl;
+  return { events, url };
+}
+
+export const setupApi = {
+  listProfiles: () => call<ProfileSummary[]>('list_profiles'),
+  listSavedSetups: () => call<SavedSetup[]>('list_saved_setups'),
+  startSetup: (profile: string, instance: string) =>
+    call<WizardView>('start_setup', { profile, instance, resume: false }),
+  resumeSetup: (profile: string) => call<WizardView>('start_setup', { profile, instance: null, resume: true }),
+  setupView: () => call<WizardView | null>('setup_view'),
+  closeSetup: () => call<null>('close_setup'),
+  event: (event: PersonEvent) => call<WizardView>('setup_event', { event }),
+  secret: (id: string, value: string) => call<WizardView>('setup_secret', { id, value }),
+  admin: (username: string, password: string) => call<WizardView>('setup_admin', { username, password }),
+  verify: (listeners: StepListeners) => call<WizardView>('verify_step', channels(listeners)),
+  plan: () => call<Plan>('plan_step'),
+  doIt: (listeners: StepListeners) => call<WizardView>('do_step', channels(listeners)),
+  handoffText: () => call<string>('handoff_text'),
+  saveUpdateSet: (path: string) => call<null>('save_update_set', { path }),
+  /** The save dialog for the update set; `null` when the person cancels. */
+  chooseUpdateSetPath: async (name: string): Promise<string | null> =>
+    save({
+      title: 'Save update set',
+      defaultPath: `${name.replace(/[^A-Za-z0-9 _-]/g, '').trim() || 'update-set'}.xml`,
+      filters: [{ name: 'Update set (XML)', extensions: ['xml'] }],
+    }),
+  copyText,
+  openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
+  parseInstance: (text: string) => call<InstanceUrlView>('parse_instance', { text }),
+};
+
+/** Puts `text` on the clipboard; false when the system refused. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await writeText(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export type Api = typeof api;
+export type SetupApi = typeof setupApi;

@@ -191,17 +191,22 @@ pub async fn user_roles(ctx: &Ctx) -> Result<Outcome, Outcome> {
         .collect();
     if sufficient.is_none() && !missing.is_empty() {
         let list: Vec<&str> = missing.iter().map(|r| r.as_str()).collect();
-        let either = if params.roles_sufficient.is_empty() {
-            String::new()
+        let either = match params.roles_sufficient.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (or {one} instead)"),
+            many => format!(" (or one of {} instead)", many.join(", ")),
+        };
+        let the_roles = if list.len() == 1 {
+            "the role"
         } else {
-            format!(" (or one of: {})", params.roles_sufficient.join(", "))
+            "the roles"
         };
         return Err(Outcome::fail(format!(
-            "User {user} lacks the role {}{either}.",
+            "User {user} lacks {the_roles} {}{either}.",
             list.join(", ")
         ))
         .user(ask_admin(&format!(
-            "give {user} the role {}",
+            "give {user} {the_roles} {}",
             list.join(", ")
         )))
         .admin(format!(

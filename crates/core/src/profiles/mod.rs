@@ -324,6 +324,47 @@ pub fn folder(config_file: &Path) -> PathBuf {
         .join("profiles")
 }
 
+/// A profile as a picker lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct ProfileSummary {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    pub summary: String,
+    #[ts(type = "string")]
+    pub grant: crate::connections::GrantKind,
+    pub grant_label: String,
+    pub steps: usize,
+    /// Steps Snowlink can do for the admin.
+    pub automated_steps: usize,
+    /// What the vendor's own guide has the admin click and type.
+    pub vendor_actions: u32,
+    pub source: String,
+    /// `built-in` or the file it was read from.
+    pub origin: String,
+}
+
+impl ProfileSummary {
+    pub fn of(loaded: &Loaded) -> Self {
+        let p = &loaded.profile;
+        Self {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            vendor: p.vendor.clone(),
+            summary: p.summary.clone(),
+            grant: p.grant,
+            grant_label: p.grant.label().to_owned(),
+            steps: p.steps.len(),
+            automated_steps: p.steps.iter().filter(|s| s.automation).count(),
+            vendor_actions: p.vendor_actions,
+            source: p.source.clone(),
+            origin: loaded.origin.clone(),
+        }
+    }
+}
+
 /// The profile `id` among those [`load_all`] finds beside `config_file`, if any loads.
 pub fn lookup(config_file: &Path, id: &str) -> Option<Profile> {
     load_all(Some(&folder(config_file)))

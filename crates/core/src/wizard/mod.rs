@@ -594,6 +594,40 @@ pub struct WizardView {
     pub finished: Option<ConnectionId>,
 }
 
+/// An unfinished setup as a "resume" list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct SavedSetup {
+    pub profile: String,
+    pub profile_name: String,
+    pub instance: String,
+    pub done: usize,
+    pub total: usize,
+    #[ts(type = "string")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The unfinished setups in `store` whose profile is among `profiles`, the most recent first.
+pub fn saved_setups(store: &SetupStore, profiles: &[Profile]) -> Vec<SavedSetup> {
+    store
+        .unfinished()
+        .into_iter()
+        .filter_map(|state| {
+            let profile = profiles.iter().find(|p| p.id == state.profile)?;
+            let view = view(profile, &state);
+            Some(SavedSetup {
+                profile: profile.id.clone(),
+                profile_name: profile.name.clone(),
+                instance: state.instance.clone(),
+                done: view.done,
+                total: view.total,
+                updated_at: state.updated_at,
+            })
+        })
+        .collect()
+}
+
 /// The view of `state`.
 pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
     let callbacks = crate::checks::callback_urls();
@@ -634,7 +668,11 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         if step.kind == StepKind::UpdateSet {
             actions.push(WizardAction::DownloadUpdateSet);
         }
-        if step.kind != StepKind::Info {
+        // Another admin can do what is done on the instance; signing in is done here.
+        if !matches!(
+            step.kind,
+            StepKind::Info | StepKind::Instance | StepKind::Connect
+        ) {
             actions.push(WizardAction::HandOff);
         }
         if !step.mandatory && status != StepStatus::Skipped {

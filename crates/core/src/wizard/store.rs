@@ -76,24 +76,28 @@ impl SetupStore {
         read(&self.path(draft))
     }
 
+    /// Every unfinished setup, the most recent first. A file that cannot be read is set
+    /// aside (see [`read`]) and left out.
+    pub fn unfinished(&self) -> Vec<WizardState> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<WizardState> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .filter_map(|p| read(&p).ok())
+            .filter(|s| s.finished.is_none())
+            .collect();
+        found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        found
+    }
+
     /// The most recent unfinished setup of `profile`.
     pub fn latest(&self, profile: &str) -> Result<WizardState, StoreError> {
-        let entries = std::fs::read_dir(&self.dir)
-            .map_err(|_| StoreError::NothingToResume(profile.to_owned()))?;
-        let mut found: Vec<WizardState> = Vec::new();
-        for entry in entries.filter_map(Result::ok) {
-            let path = entry.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let state = read(&path)?;
-            if state.profile == profile && state.finished.is_none() {
-                found.push(state);
-            }
-        }
-        found
+        self.unfinished()
             .into_iter()
-            .max_by_key(|s| s.updated_at)
+            .find(|s| s.profile == profile)
             .ok_or_else(|| StoreError::NothingToResume(profile.to_owned()))
     }
 

@@ -82,3 +82,89 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     });
     desktop.screenshot("connections");
 }
+
+/// Atlan's integration signs in in the browser: the admin types the webhook address and the
+/// Atlan user's password, lets Snowlink do the OAuth app, the update set, the user and its role,
+/// and the connect step opens the system browser (a real headless Chromium) where the Atlan
+/// user signs in and allows access. The requests already raised from the catalog item are
+/// counted on the card.
+#[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver, Chromium and Xvfb: ./dev test runs it"]
+fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counted() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sim = runtime
+        .block_on(Sim::builder().seed(Seed::Demo).start())
+        .unwrap();
+    let webhook = runtime.block_on(snowlink_e2e::receiver::webhook_receiver());
+    for state in ["requested", "approved"] {
+        let record = [
+            ("short_description", "Request data access"),
+            ("request_state", state),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        sim.state().insert("sc_request", record).unwrap();
+    }
+    let (admin, password) = sim.admin();
+    let config = tempfile::tempdir().unwrap();
+    let service_password = "Atl4n-Service!";
+    let envs = vec![
+        (
+            "SNOWLINK_CONFIG_DIR".to_owned(),
+            config.path().display().to_string(),
+        ),
+        (
+            "BROWSER".to_owned(),
+            snowlink_e2e::browser::chromium_browser_var(
+                "allow",
+                Some(("atlan.service", service_password)),
+            ),
+        ),
+    ];
+    let desktop = App::launch_with("wizard-atlan", &envs);
+    desktop.click("profile-data-access-governance");
+    desktop.type_into("instance-input", sim.url());
+    desktop.wait_for_text("instance-url", |t| t == sim.url());
+    desktop.click("setup-start");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of 8"));
+    desktop.type_into("admin-username", &admin);
+    desktop.type_into("admin-password", &password);
+    desktop.click("action-verify");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("1 of 8"));
+    desktop.click("action-verify");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("2 of 8"));
+
+    let for_me = |done: usize, shows: &str| {
+        desktop.click("action-do-it");
+        desktop.wait_for_text("plan", |t| t.contains(shows));
+        desktop.click("plan-apply");
+        desktop.wait_for_text("wizard-progress", |t| {
+            t.starts_with(&format!("{done} of 8"))
+        });
+    };
+    for_me(3, "Redirect URL http://127.0.0.1:8765/callback");
+    desktop.type_into("input-webhook_url", &webhook);
+    for_me(4, "Update set Atlan Update Set");
+    desktop.type_into("input-service_password", service_password);
+    for_me(5, "the password you typed");
+    for_me(6, "Role x_snowlink_dag.integration for atlan.service");
+
+    desktop.click("action-verify");
+    desktop.wait_for_text("setup-finished", |t| t.contains("saved and working"));
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("7 of 8"));
+    desktop.screenshot("connected");
+    desktop.click("action-acknowledge");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("8 of 8"));
+
+    desktop.click("go-to-connections");
+    desktop.wait_for_text("connection-state", |t| t == "Connected");
+    desktop.wait_for_text("connection-linked", |t| {
+        t.contains("2 data access requests")
+    });
+    desktop.screenshot("connections");
+    assert!(
+        !sim.state().outbound_log().is_empty(),
+        "the business rule never called out"
+    );
+}

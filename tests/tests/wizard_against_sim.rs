@@ -308,7 +308,7 @@ async fn to_connected_with(profile_id: &str, way: Way, browser: BrowserSignIn) -
 /// Takes a bench's setup to a saved, connected connection.
 async fn finish(mut b: Bench, profile_id: &str, way: Way) -> Bench {
     if b.setup.profile.input("webhook_url").is_some() {
-        let url = webhook_receiver().await;
+        let url = snowlink_e2e::receiver::webhook_receiver().await;
         b.setup
             .event(PersonEvent::SetInput {
                 id: "webhook_url".into(),
@@ -581,25 +581,6 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
         1
     );
     assert_eq!(b.setup.view().current.id, "service-user");
-}
-
-/// The integration's side of the business rule's call: a local endpoint answering 200.
-async fn webhook_receiver() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/snowlink", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 64 * 1024];
-                let _ = socket.read(&mut buffer).await;
-                let _ = socket
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .await;
-            });
-        }
-    });
-    url
 }
 
 /// The browser sign-in integration: a real headless Chromium signs in as the service account

@@ -89,7 +89,7 @@ impl SetupStore {
             .filter_map(|p| read(&p).ok())
             .filter(|s| s.finished.is_none())
             .collect();
-        found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        found.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
         found
     }
 

@@ -1,0 +1,111 @@
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import WizardStep from './WizardStep.svelte';
+import type { WizardView } from '../lib/bindings/WizardView';
+import type { StepView } from '../lib/bindings/StepView';
+
+function stepView(extra: Partial<StepView> = {}): StepView {
+  return {
+    id: 'oauth-app',
+    number: 3,
+    title: 'Create the OAuth application',
+    kind: 'oauth-app',
+    status: 'todo',
+    instructions: 'Go to System OAuth > Application Registry.',
+    menu: 'System OAuth > Application Registry',
+    values: [{ label: 'Name', value: 'incident.io' }],
+    links: [{ label: 'Application Registry', url: 'https://acme.service-now.com/now/nav/ui/classic/params/target/oauth_entity_list.do' }],
+    inputs: [
+      { id: 'client_id', label: 'Client ID', secret: false, required: true, value: null, given: false, help: null, envVar: null },
+      { id: 'client_secret', label: 'Client Secret', secret: true, required: true, value: null, given: false, help: null, envVar: 'SNOWLINK_CLIENT_SECRET' },
+    ],
+    mandatory: true,
+    actions: ['verify', 'do-it-for-me', 'hand-off', 'back'],
+    last: null,
+    lockedBy: null,
+    asksAdmin: false,
+    ...extra,
+  };
+}
+
+function wizard(current: StepView): WizardView {
+  return {
+    draft: 'c-1',
+    profile: 'incident-sync',
+    profileName: 'Incident sync',
+    vendor: 'incident.io',
+    instance: 'https://acme.service-now.com',
+    connectionName: 'incident.io',
+    done: 2,
+    total: 7,
+    steps: [],
+    current,
+    finished: null,
+  };
+}
+
+function fakeApi(view: WizardView) {
+  const ok = <T>(value: T) => ({ ok: true as const, value });
+  return {
+    event: vi.fn(async () => ok(view)),
+    secret: vi.fn(async () => ok(view)),
+    admin: vi.fn(async () => ok(view)),
+    verify: vi.fn(async () =>
+      ok(wizard(stepView({ status: 'failed', last: { passed: false, message: 'No OAuth application has client ID abc.', checks: [], at: '' } }))),
+    ),
+    plan: vi.fn(async () => ok({ step: 'oauth-app', changes: [{ action: 'create' as const, table: 'oauth_entity', what: 'OAuth application incident.io' }] })),
+    doIt: vi.fn(async () => ok(view)),
+    handoffText: vi.fn(async () => ok('Hello')),
+    saveUpdateSet: vi.fn(),
+    chooseUpdateSetPath: vi.fn(),
+    copyText: vi.fn(async () => true),
+    openInBrowser: vi.fn(async () => ok(null)),
+  };
+}
+
+afterEach(cleanup);
+
+describe('WizardStep', () => {
+  it('sends the typed value as an event and the secret to the keyring, then shows why verification failed', async () => {
+    const view = wizard(stepView());
+    const api = fakeApi(view);
+    const onView = vi.fn();
+    render(WizardStep, { api: api as never, view, onView, onError: vi.fn(), onFinished: vi.fn() });
+    const secret = screen.getByTestId('input-client_secret') as HTMLInputElement;
+    expect(secret.type).toBe('password');
+    await fireEvent.input(screen.getByTestId('input-client_id'), { target: { value: 'abc' } });
+    await fireEvent.input(secret, { target: { value: 's3cret' } });
+    await fireEvent.click(screen.getByTestId('action-verify'));
+    await waitFor(() => expect(api.verify).toHaveBeenCalled());
+    expect(api.event).toHaveBeenCalledWith({ kind: 'set-input', id: 'client_id', value: 'abc' });
+    expect(api.secret).toHaveBeenCalledWith('client_secret', 's3cret');
+    // The secret never travels as an event.
+    expect(JSON.stringify(api.event.mock.calls)).not.toContain('s3cret');
+    const failed = onView.mock.calls.at(-1)![0] as WizardView;
+    expect(failed.current.last?.message).toContain('No OAuth application');
+  });
+
+  it('shows the plan and changes nothing until it is accepted', async () => {
+    const view = wizard(stepView());
+    const api = fakeApi(view);
+    render(WizardStep, { api: api as never, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    await fireEvent.click(screen.getByTestId('action-do-it'));
+    const plan = await screen.findByTestId('plan');
+    expect(plan.textContent).toContain('Create OAuth application incident.io');
+    expect(api.doIt).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId('plan-apply'));
+    await waitFor(() => expect(api.doIt).toHaveBeenCalledTimes(1));
+  });
+
+  it('offers only the actions the core lists, and renders instance text as text', async () => {
+    const view = wizard(
+      stepView({ actions: ['acknowledge'], inputs: [], instructions: '<img src=x onerror="window.hacked=1">' }),
+    );
+    render(WizardStep, { api: fakeApi(view) as never, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    expect(screen.queryByTestId('action-verify')).toBeNull();
+    expect(screen.queryByTestId('action-do-it')).toBeNull();
+    expect(screen.getByTestId('action-acknowledge')).toBeTruthy();
+    expect(screen.getByTestId('step-instructions').textContent).toContain('<img');
+    expect(document.querySelector('img')).toBeNull();
+  });
+});

@@ -1,7 +1,8 @@
 //! The setup wizard in the real desktop app, over WebDriver: an admin picks incident.io's
-//! integration, types the simulator's address and their admin account, sees a step fail with
-//! the exact missing roles, has Snowlink do the steps it can (each plan shown first), and ends
-//! on a saved, connected connection whose linked incidents the Connections screen counts.
+//! integration, types the simulator's address and their admin account, has Snowlink do the
+//! steps it can (each plan shown first), sees the roles step fail with the exact missing roles
+//! and turn green once they are granted on the instance, and ends on a saved, connected
+//! connection whose linked incidents the Connections screen counts.
 
 use snowlink_e2e::desktop::App;
 use snowlink_sim::{Seed, Sim};
@@ -57,10 +58,14 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     assert!(failed.contains("lacks"), "{failed}");
     assert!(failed.contains("incident_manager"), "{failed}");
     desktop.screenshot("roles-missing");
-    desktop.click("action-do-it");
-    desktop.wait_for_text("plan", |t| t.contains("Role incident_manager"));
-    desktop.click("plan-apply");
+    // The admin fixes it on the instance and verifies again: the step turns green.
+    for role in ["itil", "cmdb_read", "sn_cmdb_user", "incident_manager"] {
+        sim.state().grant_role("incident.io", role).unwrap();
+    }
+    desktop.click("action-verify");
     desktop.wait_for_text("wizard-progress", |t| t.starts_with("5 of 7"));
+    let roles = desktop.wait_for_text("wizard-step-roles", |t| t.starts_with("✓"));
+    assert!(roles.contains("Give the account its roles"), "{roles}");
 
     // ACLs, then connect and test.
     desktop.click("action-do-it");

@@ -171,7 +171,7 @@ async fn sign_in_once(setup: &Setup<'_>, store: &KeyringStore, connection: &Conn
     let started = Instant::now();
     let (page, tokens) = tokio::join!(
         browser.get(&callback).send(),
-        session.finish(CALLBACK_WAIT, std::future::pending()),
+        session.finish(CALLBACK_WAIT, std::future::pending(), None),
     );
     let tokens = tokens.unwrap_or_else(|err| panic!("sign-in failed: {err} {}", err.hint()));
     let exchanged = started.elapsed();

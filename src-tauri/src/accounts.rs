@@ -92,6 +92,7 @@ pub async fn link_account(
         show_url: Arc::new(move |authorize: &BrowserUrl, _: Option<&BrowserError>| {
             let _ = url.send(authorize.as_str().to_owned());
         }),
+        paste: None,
     };
     // A dropped sender (a newer sign-in replaced this one) cancels too.
     let cancelled = async {

@@ -63,6 +63,7 @@ fn browser(url: Channel<String>) -> BrowserSignIn {
         show_url: Arc::new(move |authorize: &BrowserUrl, _: Option<&BrowserError>| {
             let _ = url.send(authorize.as_str().to_owned());
         }),
+        paste: None,
     }
 }
 

@@ -7,7 +7,7 @@
 // never argv (where a password would show in `ps`):
 //   SNOWLINK_BROWSER_USER, SNOWLINK_BROWSER_PASSWORD, SNOWLINK_BROWSER_ACTION=allow|deny
 // What it did goes to the file SNOWLINK_BROWSER_LOG when set, for test failure messages.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { launchChromium } from './chromium.mjs';
 
 const url = process.argv[2];
@@ -23,7 +23,26 @@ if (!url) {
   process.exit(2);
 }
 
+// SNOWLINK_BROWSER_UNREACHABLE=FILE: the loopback port is out of this browser's reach (a
+// remote desktop, WSL): the callback request fails, and the address it was for is written to
+// FILE for the person to paste.
+const unreachable = process.env.SNOWLINK_BROWSER_UNREACHABLE;
+let captured = false;
+
 const { page, close } = await launchChromium();
+if (unreachable) {
+  // Through the DevTools protocol, which (unlike page.route) also sees a redirect's target.
+  const cdp = await page.context().newCDPSession(page);
+  cdp.on('Fetch.requestPaused', async ({ requestId, request }) => {
+    writeFileSync(unreachable, request.url);
+    captured = true;
+    log('callback blocked; address written for pasting');
+    await cdp.send('Fetch.failRequest', { requestId, errorReason: 'ConnectionRefused' });
+  });
+  await cdp.send('Fetch.enable', {
+    patterns: [{ urlPattern: 'http://127.0.0.1:*/callback*' }, { urlPattern: 'http://localhost:*/callback*' }],
+  });
+}
 const atCallback = () => new URL(page.url()).pathname.endsWith('/callback');
 /** Clicks and waits for the page the click leads to. */
 const submit = (selector) => Promise.all([page.waitForNavigation(), page.click(selector)]);
@@ -31,7 +50,7 @@ let status = 0;
 try {
   await page.goto(url);
   log(`opened ${new URL(page.url()).pathname}`);
-  for (let step = 0; step < 4 && !atCallback(); step += 1) {
+  for (let step = 0; step < 4 && !atCallback() && !captured; step += 1) {
     if (await page.locator('form#login').count()) {
       // The simulator's login page.
       await page.fill('input[name=user_name]', user);
@@ -51,11 +70,19 @@ try {
     }
     log(`now at ${new URL(page.url()).pathname}`);
   }
-  if (!atCallback()) throw new Error(`never reached the callback; stuck at ${page.url()}`);
-  log(`callback page: ${(await page.textContent('body'))?.trim().slice(0, 200)}`);
+  if (captured) {
+    // Done: the person pastes the address.
+  } else if (!atCallback()) {
+    throw new Error(`never reached the callback; stuck at ${page.url()}`);
+  } else {
+    log(`callback page: ${(await page.textContent('body'))?.trim().slice(0, 200)}`);
+  }
 } catch (error) {
-  log(`failed: ${error.message}`);
-  status = 1;
+  // The blocked callback makes the click's navigation fail: expected then.
+  if (!captured) {
+    log(`failed: ${error.message}`);
+    status = 1;
+  }
 } finally {
   await close();
 }

@@ -95,11 +95,60 @@ impl Snowlink {
         self
     }
 
-    /// Runs `snowlink ARGS` (stdin closed: no prompts) and waits for it.
-    pub async fn run(&self, args: &[&str]) -> Run {
+    /// Runs `snowlink ARGS` and, once the scripted browser has written the address it could
+    /// not reach to `address_file`, types each of `lines` (`{address}` standing for it) on
+    /// standard input, as a person pasting.
+    pub async fn run_pasting(
+        &self,
+        args: &[&str],
+        address_file: &std::path::Path,
+        lines: &[&str],
+    ) -> Run {
+        use tokio::io::AsyncWriteExt;
         let browser_log = self.config.path().join("browser.log");
-        let _ = std::fs::remove_file(&browser_log);
-        let output = Command::new(paths::cli_binary())
+        let mut child = self
+            .command(args, &browser_log)
+            .env("SNOWLINK_BROWSER_UNREACHABLE", address_file)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("snowlink runs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let address = loop {
+            if let Ok(text) = std::fs::read_to_string(address_file)
+                && !text.is_empty()
+            {
+                break text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the browser never reached the callback: {}",
+                std::fs::read_to_string(&browser_log).unwrap_or_default()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        for line in lines {
+            let text = line.replace("{address}", &address);
+            stdin
+                .write_all(format!("{text}\n").as_bytes())
+                .await
+                .expect("stdin");
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        drop(stdin);
+        let output = child.wait_with_output().await.expect("snowlink ends");
+        Run::from(
+            output,
+            std::fs::read_to_string(&browser_log).unwrap_or_default(),
+        )
+    }
+
+    fn command(&self, args: &[&str], browser_log: &std::path::Path) -> Command {
+        let _ = std::fs::remove_file(browser_log);
+        let mut command = Command::new(paths::cli_binary());
+        command
             .args(args)
             .env("SNOWLINK_CONFIG_DIR", self.config.path())
             .env_remove("SNOWLINK_CLIENT_SECRET")
@@ -107,7 +156,15 @@ impl Snowlink {
             .env_remove("SNOWLINK_API_KEY")
             .env_remove("BROWSER")
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
-            .env("SNOWLINK_BROWSER_LOG", &browser_log)
+            .env("SNOWLINK_BROWSER_LOG", browser_log);
+        command
+    }
+
+    /// Runs `snowlink ARGS` (stdin closed: no prompts) and waits for it.
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let browser_log = self.config.path().join("browser.log");
+        let output = self
+            .command(args, &browser_log)
             .stdin(std::process::Stdio::null())
             .output()
             .await

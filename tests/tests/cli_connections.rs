@@ -327,6 +327,78 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
+async fn a_browser_that_cannot_reach_this_computer_links_by_pasting_the_address() {
+    let sim = demo().await;
+    let mut user = UserSpec::new("remote.user", "User-Pass-1");
+    user.roles = vec!["itil".into()];
+    sim.state().create_user(user).unwrap();
+    let (port, app) = browser_app(&sim);
+    let cli = Snowlink::new()
+        .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
+        .browser_signs_in_as("remote.user", "User-Pass-1", "allow");
+    let saved = cli
+        .run(&[
+            "connect",
+            "--instance",
+            sim.url(),
+            "--name",
+            "acme",
+            "--grant",
+            "auth-code",
+            "--client-id",
+            &app.client_id,
+            "--link-later",
+        ])
+        .await;
+    assert_eq!(saved.code, 0, "{saved:#?}");
+    let address = cli.config_dir().join("callback-address.txt");
+    // A stale address first (another sign-in's), then the right one.
+    let run = cli
+        .run_pasting(
+            &[
+                "link",
+                "--connection",
+                "acme",
+                "--port",
+                &port,
+                "--paste",
+                "--wait",
+                "60",
+            ],
+            &address,
+            &[
+                "http://127.0.0.1:8765/callback?code=old&state=old",
+                "{address}",
+            ],
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stderr.contains("paste it here"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("belongs to another sign-in"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("as remote.user"), "{}", run.stdout);
+    assert!(
+        run.browser_log.contains("callback blocked"),
+        "{}",
+        run.browser_log
+    );
+
+    let unlinked = cli.run(&["unlink", "--connection", "acme", "--yes"]).await;
+    assert_eq!(unlinked.code, 0, "{unlinked:#?}");
+    let user_id = sim.state().query("sys_user", "user_name=remote.user")[0]["sys_id"].clone();
+    assert_eq!(
+        sim.state()
+            .query("oauth_credential", &format!("user={user_id}"))
+            .len(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
 async fn pressing_deny_is_reported_and_saves_nothing() {
     let sim = demo().await;
     let (cli, run) = admin_connects_in_browser(&sim, "deny").await;

@@ -38,6 +38,7 @@ fn no_browser() -> BrowserSignIn {
         browser: None,
         wait: Duration::from_secs(5),
         show_url: Arc::new(|_, _| {}),
+        paste: None,
     }
 }
 

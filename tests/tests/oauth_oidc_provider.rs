@@ -206,7 +206,7 @@ async fn sign_in(provider: &OidcProvider, browser: &dyn Browser) -> Result<Token
             .starts_with(&provider.issuer)
     );
     session.open_in(browser).unwrap();
-    session.finish(WAIT, std::future::pending()).await
+    session.finish(WAIT, std::future::pending(), None).await
 }
 
 #[tokio::test]

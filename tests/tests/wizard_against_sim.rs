@@ -77,6 +77,7 @@ fn no_browser() -> BrowserSignIn {
         browser: None,
         wait: Duration::from_secs(5),
         show_url: Arc::new(|_, _| {}),
+        paste: None,
     }
 }
 
@@ -597,6 +598,7 @@ fn chromium_as_service_account() -> BrowserSignIn {
         )),
         wait: Duration::from_secs(60),
         show_url: Arc::new(|_, _| {}),
+        paste: None,
     }
 }
 

@@ -50,6 +50,10 @@ pub struct SignInArgs {
     /// How long to wait for the browser sign-in, in seconds.
     #[arg(long, default_value_t = DEFAULT_SIGN_IN_WAIT.as_secs())]
     wait: u64,
+    /// Also accept the address the browser ended on, pasted here (for a browser that cannot
+    /// reach this computer's 127.0.0.1: a remote desktop, WSL, a locked-down browser).
+    #[arg(long)]
+    paste: bool,
 }
 
 #[derive(Args)]
@@ -387,8 +391,47 @@ pub fn sign_in(args: &SignInArgs) -> BrowserSignIn {
         browser: (!args.no_browser)
             .then(|| Arc::new(SystemBrowser::from_env()) as Arc<dyn Browser>),
         wait: Duration::from_secs(args.wait),
-        show_url: Arc::new(show_url),
+        show_url: Arc::new(if args.paste {
+            show_url_and_paste
+        } else {
+            show_url
+        }),
+        paste: args.paste.then(read_pasted),
     }
+}
+
+fn show_url_and_paste(url: &BrowserUrl, browser_error: Option<&BrowserError>) {
+    show_url(url, browser_error);
+    eprint_line(
+        "If the browser cannot come back to this computer, copy the address it ended on \
+         (http://127.0.0.1:…/callback?…) and paste it here, then press Enter:",
+    );
+}
+
+/// Pasted addresses from standard input, one a line; each verdict is printed.
+fn read_pasted() -> snowlink_core::oauth::PasteBack {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(text) = line else { break };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let (verdict, heard) = tokio::sync::oneshot::channel();
+            if sender
+                .blocking_send(snowlink_core::oauth::Pasted { text, verdict })
+                .is_err()
+            {
+                break;
+            }
+            match heard.blocking_recv() {
+                Ok(Ok(())) => break,
+                Ok(Err(err)) => eprint_line(&format!("{err} {}", err.hint())),
+                Err(_) => break,
+            }
+        }
+    });
+    Arc::new(tokio::sync::Mutex::new(receiver))
 }
 
 fn show_url(url: &BrowserUrl, browser_error: Option<&BrowserError>) {

@@ -50,6 +50,8 @@ pub struct BrowserSignIn {
     pub wait: Duration,
     /// Called once with the authorize URL, and the browser's failure if it could not open.
     pub show_url: ShowUrl,
+    /// Addresses the person pastes when their browser cannot reach the loopback port.
+    pub paste: Option<crate::oauth::PasteBack>,
 }
 
 /// A connection made from a request, checked and ready to sign in; not saved yet.
@@ -146,7 +148,9 @@ impl Engine {
                     session.authorize_url(),
                     opened.as_ref().and_then(|r| r.as_ref().err()),
                 );
-                session.finish(browser.wait, cancel).await?
+                session
+                    .finish(browser.wait, cancel, browser.paste.as_ref())
+                    .await?
             }
         };
         Ok(SignedIn {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope};
 use url::Url;
 
+use super::listener::PasteBack;
 use super::{
     Browser, BrowserError, LoopbackListener, OAuthClient, OAuthError, TokenGrant, TokenSet,
 };
@@ -78,6 +79,7 @@ impl AuthCodeSession {
         self,
         wait: Duration,
         cancel: impl Future<Output = ()> + Send,
+        paste: Option<&PasteBack>,
     ) -> Result<TokenSet, OAuthError> {
         let Self {
             client,
@@ -88,7 +90,7 @@ impl AuthCodeSession {
             ..
         } = self;
         let (callback, reply) = listener
-            .wait_for_callback(state.secret(), wait, cancel)
+            .wait_for_callback(state.secret(), wait, cancel, paste)
             .await?;
         // RFC 9207 §2.4: a callback naming another issuer is a mix-up attack.
         if let (Some(expected), Some(found)) = (&client.endpoints.issuer, &callback.iss)

@@ -54,6 +54,8 @@ pub enum ListenerError {
     Denied,
     #[error("The authorization server ended the sign-in with the error \"{error}\".")]
     AuthorizationFailed { error: String },
+    #[error("That address cannot finish this sign-in: {reason}.")]
+    BadPaste { reason: &'static str },
 }
 
 impl ListenerError {
@@ -76,6 +78,10 @@ impl ListenerError {
             Self::AuthorizationFailed { .. } => "Check the OAuth application's settings (active, \
                                                  redirect URL, scopes) and sign in again."
                 .into(),
+            Self::BadPaste { .. } => "After pressing Allow, copy the whole address from the \
+                                      browser's address bar (it starts with \
+                                      http://127.0.0.1:) and paste it again."
+                .into(),
         }
     }
 }
@@ -92,16 +98,62 @@ pub struct Callback {
 /// decided: the page says "Signed in" only when it is true.
 #[derive(Debug)]
 pub struct PendingReply {
-    stream: TcpStream,
+    /// `None` for a pasted address: no browser is waiting on this machine.
+    stream: Option<TcpStream>,
 }
 
 impl PendingReply {
-    pub async fn signed_in(mut self) {
-        respond(&mut self.stream, 200, "OK", Page::Success).await;
+    pub async fn signed_in(self) {
+        self.say(Page::Success).await;
     }
 
-    pub async fn failed(mut self) {
-        respond(&mut self.stream, 200, "OK", Page::ExchangeFailed).await;
+    pub async fn failed(self) {
+        self.say(Page::ExchangeFailed).await;
+    }
+
+    async fn say(self, page: Page) {
+        if let Some(mut stream) = self.stream {
+            respond(&mut stream, 200, "OK", page).await;
+        }
+    }
+}
+
+/// The address a person pasted because their browser could not reach the loopback port
+/// (a remote desktop, WSL, a locked-down browser), and where the verdict on it goes: `Ok`
+/// when it finishes the sign-in, the reason otherwise (the wait goes on).
+#[derive(Debug)]
+pub struct Pasted {
+    pub text: String,
+    pub verdict: tokio::sync::oneshot::Sender<Result<(), ListenerError>>,
+}
+
+/// Where a sign-in hears pasted addresses from.
+pub type PasteBack = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Pasted>>>;
+
+/// A pasted address judged against the sign-in's `state`: the callback, a terminal failure
+/// (Deny, an authorization error), or why it cannot be the answer ([`ListenerError::BadPaste`]).
+pub fn judge_pasted(text: &str, expected_state: &str) -> Result<Callback, ListenerError> {
+    let bad = |reason| ListenerError::BadPaste { reason };
+    let url = Url::parse(text.trim()).map_err(|_| bad("it is not a web address"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost"));
+    if url.scheme() != "http" || !loopback || url.path() != CALLBACK_PATH {
+        return Err(bad("it is not Snowlink's callback address"));
+    }
+    match read_query(&url, expected_state) {
+        QueryVerdict::Callback(callback) => Ok(callback),
+        QueryVerdict::Failure(failure) => Err(failure),
+        QueryVerdict::WrongState => Err(bad("it belongs to another sign-in")),
+        QueryVerdict::NoCode => Err(bad("it carries no authorization code")),
+    }
+}
+
+/// The next pasted address, or never when there is no paste-back (or it was closed).
+async fn next_paste(
+    pasted: &mut Option<tokio::sync::MutexGuard<'_, tokio::sync::mpsc::Receiver<Pasted>>>,
+) -> Option<Pasted> {
+    match pasted.as_mut() {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -170,9 +222,14 @@ impl LoopbackListener {
         expected_state: &str,
         wait: Duration,
         cancel: impl Future<Output = ()>,
+        paste: Option<&PasteBack>,
     ) -> Result<(Callback, PendingReply), ListenerError> {
         let deadline = tokio::time::sleep(wait);
         tokio::pin!(deadline, cancel);
+        let mut pasted = match paste {
+            Some(paste) => Some(paste.lock().await),
+            None => None,
+        };
         let mut connections: JoinSet<Option<Outcome>> = JoinSet::new();
         let mut slots: VecDeque<Slot> = VecDeque::new();
         loop {
@@ -187,7 +244,29 @@ impl LoopbackListener {
                 }
                 Some(finished) = connections.join_next() => {
                     if let Ok(Some(outcome)) = finished {
-                        return outcome.map(|(callback, stream)| (callback, PendingReply { stream }));
+                        return outcome.map(|(callback, stream)| {
+                            (callback, PendingReply { stream: Some(stream) })
+                        });
+                    }
+                }
+                paste = next_paste(&mut pasted) => {
+                    let Some(paste) = paste else {
+                        // Nobody can paste any more: wait for the browser alone.
+                        pasted = None;
+                        continue;
+                    };
+                    match judge_pasted(&paste.text, expected_state) {
+                        Ok(callback) => {
+                            let _ = paste.verdict.send(Ok(()));
+                            return Ok((callback, PendingReply { stream: None }));
+                        }
+                        Err(bad @ ListenerError::BadPaste { .. }) => {
+                            let _ = paste.verdict.send(Err(bad));
+                        }
+                        Err(ended) => {
+                            let _ = paste.verdict.send(Err(ended.clone()));
+                            return Err(ended);
+                        }
                     }
                 }
                 accepted = self.listener.accept() => {
@@ -352,6 +431,23 @@ fn judge(head: &str, expected_state: &str, expected_host: &str) -> Judgement {
     if method != "GET" {
         return Judgement::Answer(405, "Method Not Allowed", Page::Rejected);
     }
+    match read_query(&url, expected_state) {
+        QueryVerdict::WrongState => Judgement::Answer(400, "Bad Request", Page::WrongState),
+        QueryVerdict::Failure(failure) => Judgement::Ended(200, "OK", Page::Failed, failure),
+        QueryVerdict::Callback(callback) => Judgement::Callback(callback),
+        QueryVerdict::NoCode => Judgement::Answer(400, "Bad Request", Page::Rejected),
+    }
+}
+
+/// What a callback URL's query says.
+enum QueryVerdict {
+    WrongState,
+    NoCode,
+    Failure(ListenerError),
+    Callback(Callback),
+}
+
+fn read_query(url: &Url, expected_state: &str) -> QueryVerdict {
     let single = |name: &str| {
         let mut values = url.query_pairs().filter(|(key, _)| key == name);
         match (values.next(), values.next()) {
@@ -362,24 +458,23 @@ fn judge(head: &str, expected_state: &str, expected_host: &str) -> Judgement {
     // Without the state we sent, the request is not the answer to our sign-in: a forged or a
     // stale redirect. Refuse it and keep waiting for the real one.
     if !single("state").is_some_and(|state| same_secret(&state, expected_state)) {
-        return Judgement::Answer(400, "Bad Request", Page::WrongState);
+        return QueryVerdict::WrongState;
     }
     if let Some(error) = single("error") {
-        let failure = if error == "access_denied" {
+        return QueryVerdict::Failure(if error == "access_denied" {
             ListenerError::Denied
         } else {
             ListenerError::AuthorizationFailed {
                 error: error_code(&error),
             }
-        };
-        return Judgement::Ended(200, "OK", Page::Failed, failure);
+        });
     }
     match single("code").filter(|code| !code.is_empty()) {
-        Some(code) => Judgement::Callback(Callback {
+        Some(code) => QueryVerdict::Callback(Callback {
             code: AuthorizationCode::new(code),
             iss: single("iss"),
         }),
-        None => Judgement::Answer(400, "Bad Request", Page::Rejected),
+        None => QueryVerdict::NoCode,
     }
 }
 
@@ -471,6 +566,79 @@ mod tests {
 
     const STATE: &str = "s-0123456789abcdef";
 
+    #[test]
+    fn a_pasted_address_is_judged_like_the_browser_s_request() {
+        let good = format!("  http://127.0.0.1:8765/callback?code=abc&state={STATE}\n");
+        assert_eq!(judge_pasted(&good, STATE).unwrap().code.secret(), "abc");
+        for (pasted, reason) in [
+            ("abc", "it is not a web address"),
+            (
+                "https://evil.example/callback?code=abc&state=s-0123456789abcdef",
+                "it is not Snowlink's callback address",
+            ),
+            (
+                "http://127.0.0.1:8765/other?code=abc&state=s-0123456789abcdef",
+                "it is not Snowlink's callback address",
+            ),
+            (
+                "http://127.0.0.1:8765/callback?code=abc&state=another",
+                "it belongs to another sign-in",
+            ),
+            (
+                "http://127.0.0.1:8765/callback?state=s-0123456789abcdef",
+                "it carries no authorization code",
+            ),
+        ] {
+            assert_eq!(
+                judge_pasted(pasted, STATE).unwrap_err(),
+                ListenerError::BadPaste { reason },
+                "{pasted}"
+            );
+        }
+        let denied = format!("http://127.0.0.1:8765/callback?error=access_denied&state={STATE}");
+        assert_eq!(
+            judge_pasted(&denied, STATE).unwrap_err(),
+            ListenerError::Denied
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_paste_is_refused_and_the_right_one_ends_the_wait() {
+        let (listener, _) = listener().await;
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        let paste: PasteBack = Arc::new(tokio::sync::Mutex::new(receiver));
+        let waiting = tokio::spawn(async move {
+            listener
+                .wait_for_callback(
+                    STATE,
+                    Duration::from_secs(10),
+                    std::future::pending(),
+                    Some(&paste),
+                )
+                .await
+        });
+        let say = |text: String| {
+            let sender = sender.clone();
+            async move {
+                let (verdict, heard) = tokio::sync::oneshot::channel();
+                sender.send(Pasted { text, verdict }).await.unwrap();
+                heard.await.unwrap()
+            }
+        };
+        let stale = say("http://127.0.0.1:8765/callback?code=x&state=old".into()).await;
+        assert!(
+            matches!(stale, Err(ListenerError::BadPaste { .. })),
+            "{stale:?}"
+        );
+        let right = say(format!(
+            "http://127.0.0.1:8765/callback?code=good&state={STATE}"
+        ))
+        .await;
+        assert_eq!(right, Ok(()));
+        let (callback, _) = waiting.await.unwrap().unwrap();
+        assert_eq!(callback.code.secret(), "good");
+    }
+
     async fn listener() -> (LoopbackListener, SocketAddr) {
         let listener = LoopbackListener::bind(&[0]).await.unwrap();
         let addr = listener.listener.local_addr().unwrap();
@@ -508,7 +676,7 @@ mod tests {
     ) -> tokio::task::JoinHandle<Result<Callback, ListenerError>> {
         tokio::spawn(async move {
             let (callback, reply) = listener
-                .wait_for_callback(STATE, Duration::from_secs(10), std::future::pending())
+                .wait_for_callback(STATE, Duration::from_secs(10), std::future::pending(), None)
                 .await?;
             reply.signed_in().await;
             Ok(callback)
@@ -701,7 +869,12 @@ mod tests {
         let (listener, _) = listener().await;
         let url = listener.redirect_url().to_string();
         let err = listener
-            .wait_for_callback(STATE, Duration::from_millis(100), std::future::pending())
+            .wait_for_callback(
+                STATE,
+                Duration::from_millis(100),
+                std::future::pending(),
+                None,
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, ListenerError::TimedOut { .. }));
@@ -719,9 +892,14 @@ mod tests {
         let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
         let waiting = tokio::spawn(async move {
             listener
-                .wait_for_callback(STATE, Duration::from_secs(60), async {
-                    let _ = cancelled.await;
-                })
+                .wait_for_callback(
+                    STATE,
+                    Duration::from_secs(60),
+                    async {
+                        let _ = cancelled.await;
+                    },
+                    None,
+                )
                 .await
         });
         cancel.send(()).unwrap();
@@ -758,7 +936,7 @@ mod tests {
         let (listener, addr) = listener().await;
         let waiting = tokio::spawn(async move {
             listener
-                .wait_for_callback(STATE, Duration::from_secs(10), std::future::pending())
+                .wait_for_callback(STATE, Duration::from_secs(10), std::future::pending(), None)
                 .await
         });
         let browser =

@@ -26,7 +26,9 @@ pub use crate::browser::{Browser, BrowserError, SystemBrowser};
 pub use auth_code::AuthCodeSession;
 pub use client::OAuthClient;
 pub use error::OAuthError;
-pub use listener::{CALLBACK_PORTS, ListenerError, LoopbackListener};
+pub use listener::{
+    CALLBACK_PORTS, ListenerError, LoopbackListener, PasteBack, Pasted, judge_pasted,
+};
 pub use tokens::access_token_for;
 
 /// ServiceNow's authorize, token and revoke paths.

@@ -192,7 +192,7 @@ async fn auth_code_flow_exchanges_the_code_with_the_pkce_verifier() {
         })
         .unwrap();
     let tokens = session
-        .finish(Duration::from_secs(10), std::future::pending())
+        .finish(Duration::from_secs(10), std::future::pending(), None)
         .await
         .unwrap();
     assert_eq!(tokens.access_token.expose(), "at-1");
@@ -232,7 +232,7 @@ async fn a_callback_from_another_issuer_is_refused() {
         })
         .unwrap();
     let err = session
-        .finish(Duration::from_secs(10), std::future::pending())
+        .finish(Duration::from_secs(10), std::future::pending(), None)
         .await
         .unwrap_err();
     assert!(matches!(err, OAuthError::IssuerMismatch { .. }), "{err:?}");
@@ -254,7 +254,7 @@ async fn a_forged_state_never_reaches_the_token_endpoint() {
         })
         .unwrap();
     let err = session
-        .finish(Duration::from_millis(500), std::future::pending())
+        .finish(Duration::from_millis(500), std::future::pending(), None)
         .await
         .unwrap_err();
     assert!(matches!(
@@ -640,7 +640,7 @@ async fn the_browser_says_signed_in_only_when_the_exchange_succeeded() {
         };
         session.open_in(&browser).unwrap();
         let outcome = session
-            .finish(Duration::from_secs(10), std::future::pending())
+            .finish(Duration::from_secs(10), std::future::pending(), None)
             .await;
         assert_eq!(outcome.is_err(), refused, "{answer}");
         let page = final_page(&browser.page).await;
@@ -676,7 +676,8 @@ async fn a_real_sign_in_completes_while_64_sockets_trickle() {
         }));
     }
     let url = session.authorize_url().clone();
-    let waiting = tokio::spawn(session.finish(Duration::from_secs(20), std::future::pending()));
+    let waiting =
+        tokio::spawn(session.finish(Duration::from_secs(20), std::future::pending(), None));
     tokio::time::sleep(Duration::from_millis(200)).await;
     // Every slot of the listener is held by junk when the browser comes back.
     let browser = ApprovingBrowser {

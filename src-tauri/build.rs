@@ -8,6 +8,7 @@ fn main() {
         "check_connection",
         "link_account",
         "cancel_sign_in",
+        "paste_sign_in",
         "unlink_account",
         "run_diagnosis",
         "diagnosis_text",

@@ -10,9 +10,10 @@ use serde::Serialize;
 use snowlink_core::BrowserUrl;
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::engine::{BrowserSignIn, Engine};
-use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser};
+use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, Pasted, SystemBrowser};
 use snowlink_core::secrets::KeyringStore;
 use snowlink_core::views::ConnectionView;
+use snowlink_core::views::{ErrorCode, ErrorView};
 use tauri::State;
 use tauri::ipc::Channel;
 use tokio::sync::oneshot;
@@ -27,6 +28,8 @@ pub const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
 pub struct Accounts {
     engine: Result<Engine, UiError>,
     cancel_sign_in: Mutex<Option<oneshot::Sender<()>>>,
+    /// Where an address pasted during the sign-in in progress goes.
+    paste: Mutex<Option<tokio::sync::mpsc::Sender<Pasted>>>,
 }
 
 impl Accounts {
@@ -39,6 +42,7 @@ impl Accounts {
         Self {
             engine,
             cancel_sign_in: Mutex::new(None),
+            paste: Mutex::new(None),
         }
     }
 
@@ -85,6 +89,10 @@ pub async fn link_account(
     if let Ok(mut slot) = accounts.cancel_sign_in.lock() {
         *slot = Some(cancel);
     }
+    let (paste, pasted) = tokio::sync::mpsc::channel(1);
+    if let Ok(mut slot) = accounts.paste.lock() {
+        *slot = Some(paste);
+    }
     let sign_in = BrowserSignIn {
         ports: CALLBACK_PORTS.to_vec(),
         browser: Some(Arc::new(SystemBrowser::from_env()) as Arc<dyn Browser>),
@@ -92,7 +100,7 @@ pub async fn link_account(
         show_url: Arc::new(move |authorize: &BrowserUrl, _: Option<&BrowserError>| {
             let _ = url.send(authorize.as_str().to_owned());
         }),
-        paste: None,
+        paste: Some(Arc::new(tokio::sync::Mutex::new(pasted))),
     };
     // A dropped sender (a newer sign-in replaced this one) cancels too.
     let cancelled = async {
@@ -100,6 +108,45 @@ pub async fn link_account(
     };
     let linked = engine.link(Some(&id), &sign_in, cancelled).await?;
     Ok(ConnectionView::of(&linked))
+}
+
+/// The address the browser ended on, pasted by a person whose browser cannot reach this
+/// computer's loopback port. Answers once the sign-in has judged it: an error says why it
+/// cannot finish the sign-in (the wait goes on), success that it did.
+#[tauri::command]
+pub async fn paste_sign_in(accounts: State<'_, Accounts>, address: String) -> Result<(), UiError> {
+    let sender = accounts.paste.lock().ok().and_then(|slot| slot.clone());
+    let refused = |message: String, hint: String| {
+        UiError(ErrorView::new(ErrorCode::InvalidInput, message, hint))
+    };
+    let Some(sender) = sender else {
+        return Err(refused(
+            "No sign-in is waiting for an address.".into(),
+            "Press Link my account first.".into(),
+        ));
+    };
+    let (verdict, heard) = oneshot::channel();
+    if sender
+        .send(Pasted {
+            text: address,
+            verdict,
+        })
+        .await
+        .is_err()
+    {
+        return Err(refused(
+            "The sign-in is over.".into(),
+            "Press Link my account to start again.".into(),
+        ));
+    }
+    match heard.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(refused(err.to_string(), err.hint())),
+        Err(_) => Err(refused(
+            "The sign-in ended before the address was read.".into(),
+            "Press Link my account to start again.".into(),
+        )),
+    }
 }
 
 /// Stops waiting for the browser sign-in in progress, if any.

@@ -27,6 +27,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             accounts::check_connection,
             accounts::link_account,
             accounts::cancel_sign_in,
+            accounts::paste_sign_in,
             accounts::unlink_account,
             diagnose::run_diagnosis,
             diagnose::diagnosis_text,

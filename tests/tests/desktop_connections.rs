@@ -1,22 +1,28 @@
 //! The Connections screen of the real desktop app, over WebDriver: an end user links their own
 //! ServiceNow account through the system browser (a headless Chromium as `$BROWSER`), sees the
-//! identity, and unlinks it after confirming, which revokes the tokens on the instance.
+//! identity, and unlinks it after confirming, which revokes the tokens on the instance; and an
+//! end user whose browser cannot reach this computer links by pasting the address it ended on,
+//! with a hostile user name shown literally.
 
+use snowlink_core::connections::ConnectionStore;
 use snowlink_core::oauth::CALLBACK_PORTS;
+use snowlink_core::secrets::{AccessToken, KeyringStore, RefreshToken, SecretStoreExt};
 use snowlink_e2e::cli::{Snowlink, scripted_browser};
 use snowlink_e2e::desktop::App;
-use snowlink_sim::{OAuthAppSpec, Seed, Sim, UserSpec};
+use snowlink_sim::{OAuthAppSpec, RunningSim, Seed, Sim, UserSpec};
 
-#[test]
-#[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
-fn an_end_user_links_and_unlinks_their_account_in_the_app() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+/// A demo instance with `user`, an OAuth app for Snowlink's callbacks, and a link-later
+/// connection "Acme ITSM" saved by the admin; returns the user's sys_id.
+fn instance_with_connection(
+    runtime: &tokio::runtime::Runtime,
+    user: &str,
+) -> (RunningSim, Snowlink, String) {
     let sim = runtime
         .block_on(Sim::builder().seed(Seed::Demo).start())
         .unwrap();
-    let mut user = UserSpec::new("end.user", "User-Pass-1");
-    user.roles = vec!["itil".into()];
-    let user_id = sim.state().create_user(user).unwrap().sys_id;
+    let mut spec = UserSpec::new(user, "User-Pass-1");
+    spec.roles = vec!["itil".into()];
+    let user_id = sim.state().create_user(spec).unwrap().sys_id;
     let app = sim
         .state()
         .create_oauth_app(OAuthAppSpec {
@@ -28,7 +34,6 @@ fn an_end_user_links_and_unlinks_their_account_in_the_app() {
             ..OAuthAppSpec::default()
         })
         .unwrap();
-    // The admin has saved the connection; the user links in the app.
     let cli = Snowlink::new().env("SNOWLINK_CLIENT_SECRET", &app.client_secret);
     let registered = runtime.block_on(cli.run(&[
         "connect",
@@ -43,6 +48,15 @@ fn an_end_user_links_and_unlinks_their_account_in_the_app() {
         "--link-later",
     ]));
     assert_eq!(registered.code, 0, "{registered:#?}");
+    (sim, cli, user_id)
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
+fn an_end_user_links_and_unlinks_their_account_in_the_app() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The admin has saved the connection; the user links in the app.
+    let (sim, cli, user_id) = instance_with_connection(&runtime, "end.user");
 
     let mut envs = scripted_browser("end.user", "User-Pass-1", "allow");
     envs.push((
@@ -77,4 +91,74 @@ fn an_end_user_links_and_unlinks_their_account_in_the_app() {
     });
     assert_eq!(tokens(), 0, "unlinking revoked the tokens on the instance");
     desktop.screenshot("unlinked");
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver, Chromium and Xvfb: ./dev test runs it"]
+fn a_browser_that_cannot_reach_this_computer_links_by_pasting_and_a_hostile_name_shows_as_text() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let hostile = "<img src=x onerror=alert(1)>";
+    let (sim, cli, user_id) = instance_with_connection(&runtime, hostile);
+    let address_file = cli.config_dir().join("callback-address.txt");
+    let mut envs = scripted_browser(hostile, "User-Pass-1", "allow");
+    envs.push((
+        "SNOWLINK_CONFIG_DIR".into(),
+        cli.config_dir().display().to_string(),
+    ));
+    envs.push((
+        "SNOWLINK_BROWSER_UNREACHABLE".into(),
+        address_file.display().to_string(),
+    ));
+    let desktop = App::launch_with("paste-back", &envs);
+    desktop.click("nav-connections");
+    desktop.click("link-button");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let address = loop {
+        if let Ok(text) = std::fs::read_to_string(&address_file)
+            && !text.is_empty()
+        {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the browser never got to the callback"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    // Another sign-in's address is refused, and the sign-in goes on waiting.
+    desktop.type_into(
+        "paste-address",
+        "http://127.0.0.1:8765/callback?code=old&state=old",
+    );
+    desktop.click("paste-submit");
+    desktop.wait_for_text("paste-error", |t| t.contains("belongs to another sign-in"));
+    desktop.screenshot("refused-paste");
+    desktop.type_into("paste-address", &address);
+    desktop.click("paste-submit");
+    let identity = desktop.wait_for_text("connection-identity", |t| t.contains(&user_id));
+    assert!(
+        identity.contains(hostile),
+        "the name is shown literally: {identity}"
+    );
+    desktop.wait_for_text("connection-state", |t| t == "Connected");
+    desktop.screenshot("linked-by-paste");
+
+    desktop.click("unlink-button");
+    desktop.click("confirm-unlink");
+    desktop.wait_for_text("connection-identity", |t| t.contains("No account linked"));
+    desktop.screenshot("unlinked");
+    assert_eq!(
+        sim.state()
+            .query("oauth_credential", &format!("user={user_id}"))
+            .len(),
+        0
+    );
+    // No token of the connection is left in the keyring.
+    let store = ConnectionStore::at(cli.config_dir().join("connections.json"));
+    let id = store.load().unwrap()[0].id.clone();
+    runtime.block_on(async {
+        let keyring = KeyringStore::new();
+        assert!(keyring.load::<AccessToken>(&id).await.unwrap().is_none());
+        assert!(keyring.load::<RefreshToken>(&id).await.unwrap().is_none());
+    });
 }

@@ -36,6 +36,7 @@ function fakeApi() {
     checkConnection: vi.fn(),
     linkAccount: vi.fn(),
     cancelSignIn: vi.fn(),
+    pasteSignIn: vi.fn(async () => ({ ok: true as const, value: null })),
     unlinkAccount: vi.fn(async () => ({ ok: true as const, value: { connection: notLinked, warning: null } })),
   };
 }

@@ -66,6 +66,8 @@ export const api = {
     return call<ConnectionView>('link_account', { id, url });
   },
   cancelSignIn: () => call<null>('cancel_sign_in'),
+  /** The address the browser ended on, for a browser that cannot reach this computer. */
+  pasteSignIn: (address: string) => call<null>('paste_sign_in', { address }),
   unlinkAccount: (id: string) => call<Unlinked>('unlink_account', { id }),
   /** Runs the checks; `onEvent` hears each one start and finish. */
   runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) => {

@@ -9,7 +9,8 @@ mod diagnose;
 pub mod error;
 mod setup;
 
-use tauri::{Builder, Runtime};
+use tauri::{Builder, Manager, Runtime};
+use tauri_plugin_window_state::AppHandleExt;
 
 /// Everything the app registers, on any runtime.
 pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
@@ -48,9 +49,30 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         ])
 }
 
-/// Runs the desktop app until its last window closes.
+/// Runs the desktop app until its last window closes. One instance at a time: a second launch
+/// brings the first window forward and exits. The window's size and position are kept after
+/// every move or resize (not only at a clean exit) and restored at start.
 pub fn run() {
-    let result = builder(Builder::default()).run(tauri::generate_context!());
+    let app = Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .on_window_event(|window, event| {
+            if matches!(
+                event,
+                tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)
+            ) {
+                let _ = window
+                    .app_handle()
+                    .save_window_state(tauri_plugin_window_state::StateFlags::all());
+            }
+        });
+    let result = builder(app).run(tauri::generate_context!());
     if let Err(err) = result {
         eprintln!("Snowlink could not start: {err}");
         std::process::exit(1);

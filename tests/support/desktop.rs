@@ -113,6 +113,31 @@ impl App {
         }
     }
 
+    /// Runs `script` (a function body) in the page and returns what it returns.
+    pub fn eval(&self, script: &str) -> Value {
+        send(
+            self.http
+                .post(self.url("/execute/sync"))
+                .json(&json!({ "script": script, "args": [] })),
+        )
+    }
+
+    /// The window's position and size: `(x, y, width, height)`.
+    pub fn window_rect(&self) -> (i64, i64, i64, i64) {
+        let rect = send(self.http.get(self.url("/window/rect")));
+        let get = |k: &str| rect[k].as_f64().map_or(0, |v| v.round() as i64);
+        (get("x"), get("y"), get("width"), get("height"))
+    }
+
+    /// Moves and resizes the window as a person dragging it would.
+    pub fn set_window_rect(&self, x: i64, y: i64, width: i64, height: i64) {
+        send(
+            self.http
+                .post(self.url("/window/rect"))
+                .json(&json!({ "x": x, "y": y, "width": width, "height": height })),
+        );
+    }
+
     /// The X display the window is on, for driving native dialogs with `xdotool`.
     pub fn display(&self) -> &str {
         &self.display

@@ -13,6 +13,7 @@ fn main() {
         "run_diagnosis",
         "diagnosis_text",
         "export_bundle",
+        "start_demo_instance",
         "list_profiles",
         "list_saved_setups",
         "start_setup",

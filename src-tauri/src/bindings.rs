@@ -9,6 +9,7 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::accounts::Unlinked;
+    use crate::demo::DemoInstance;
     use crate::diagnose::{DiagnoseRequest, DiagnosisEvent};
     use snowlink_core::InstanceUrlView;
     use snowlink_core::checks::{
@@ -73,6 +74,7 @@ mod tests {
             check::<Verdict>(update),
             check::<LinkedRecords>(update),
             check::<StateCount>(update),
+            check::<DemoInstance>(update),
             check::<ProfileSummary>(update),
             check::<SavedSetup>(update),
             check::<WizardView>(update),

@@ -5,6 +5,7 @@
 mod accounts;
 mod bindings;
 mod commands;
+mod demo;
 mod diagnose;
 pub mod error;
 mod setup;
@@ -21,6 +22,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .manage(accounts::Accounts::from_environment())
         .manage(diagnose::Diagnoses::default())
         .manage(setup::Setups::default())
+        .manage(demo::Demo::default())
         .invoke_handler(tauri::generate_handler![
             commands::parse_instance,
             commands::open_in_browser,
@@ -33,6 +35,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             diagnose::run_diagnosis,
             diagnose::diagnosis_text,
             diagnose::export_bundle,
+            demo::start_demo_instance,
             setup::list_profiles,
             setup::list_saved_setups,
             setup::start_setup,

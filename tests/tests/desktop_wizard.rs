@@ -173,3 +173,43 @@ fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counte
         "the business rule never called out"
     );
 }
+
+/// A newcomer with no instance: "Try it on a simulated instance" starts the simulator shipped
+/// with the app, opens the chosen setup on it with its admin account, and the first step
+/// verifies against it. Closing the app stops the simulator.
+#[test]
+#[ignore = "needs the built app and CLI, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
+fn trying_it_on_a_simulated_instance_opens_the_wizard_on_a_running_simulator() {
+    let config = tempfile::tempdir().unwrap();
+    let envs = vec![(
+        "SNOWLINK_CONFIG_DIR".to_owned(),
+        config.path().display().to_string(),
+    )];
+    let address = {
+        let desktop = App::launch_with("try-demo", &envs);
+        desktop.click("profile-incident-sync");
+        desktop.click("try-demo");
+        desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of 7"));
+        let address =
+            desktop.wait_for_text("wizard-instance", |t| t.starts_with("http://127.0.0.1:"));
+        // The admin account came with the instance: nothing to type.
+        assert!(desktop.text("admin-username").is_none());
+        desktop.click("action-verify");
+        desktop.wait_for_text("wizard-progress", |t| t.starts_with("1 of 7"));
+        let answer =
+            reqwest::blocking::get(format!("{address}/api/now/table/incident?sysparm_limit=1"))
+                .unwrap();
+        assert_eq!(answer.status(), 401, "a live instance asks for credentials");
+        desktop.screenshot("wizard");
+        address
+    };
+    // The app is gone: its simulator stops too.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while reqwest::blocking::get(&address).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the simulator outlived the app"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -14,6 +14,7 @@ import type { SavedSetup } from './bindings/SavedSetup';
 import type { WizardView } from './bindings/WizardView';
 import type { PersonEvent } from './bindings/PersonEvent';
 import type { Plan } from './bindings/Plan';
+import type { DemoInstance } from './bindings/DemoInstance';
 import { save } from '@tauri-apps/plugin-dialog';
 import { writeText } from '@tauri-apps/plugin-clipboard-manager';
 
@@ -101,6 +102,8 @@ function channels(listeners: StepListeners) {
 }
 
 export const setupApi = {
+  /** Starts the simulator shipped with the app; its address and admin account. */
+  startDemoInstance: () => call<DemoInstance>('start_demo_instance'),
   listProfiles: () => call<ProfileSummary[]>('list_profiles'),
   listSavedSetups: () => call<SavedSetup[]>('list_saved_setups'),
   startSetup: (profile: string, instance: string) =>

@@ -52,18 +52,29 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         ])
 }
 
+/// One app per connections file: a second launch on the same file brings the first window
+/// forward and exits; another profile (`SNOWLINK_CONFIG_DIR`) gets its own window.
+fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    let builder = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    });
+    match snowlink_core::connections::ConnectionStore::in_config_dir() {
+        Ok(store) => builder.dbus_id(format!("dev.snowlink.desktop.p{}", store.profile_key())),
+        Err(_) => builder,
+    }
+    .build()
+}
+
 /// Runs the desktop app until its last window closes. One instance at a time: a second launch
 /// brings the first window forward and exits. The window's size and position are kept after
 /// every move or resize (not only at a clean exit) and restored at start.
 pub fn run() {
     let app = Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
-        }))
+        .plugin(single_instance())
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .on_window_event(|window, event| {
             if matches!(

@@ -89,6 +89,23 @@ impl Snowlink {
         self
     }
 
+    /// The setup wizard signs in as `sim`'s admin (`SNOWLINK_ADMIN_USERNAME`, `…_PASSWORD`).
+    pub fn as_admin_of(self, sim: &snowlink_sim::RunningSim) -> Self {
+        let (user, password) = sim.admin();
+        self.env("SNOWLINK_ADMIN_USERNAME", &user)
+            .env("SNOWLINK_ADMIN_PASSWORD", &password)
+    }
+
+    /// `snowlink setup --profile PROFILE --instance URL --auto` (`--yes` when `yes`): the
+    /// wizard run unattended, every step it may do done over the REST API.
+    pub async fn auto_setup(&self, profile: &str, url: &str, yes: bool) -> Run {
+        let mut args = vec!["setup", "--profile", profile, "--instance", url, "--auto"];
+        if yes {
+            args.push("--yes");
+        }
+        self.run(&args).await
+    }
+
     /// Sign-ins go through a headless Chromium that logs in as `user` and presses `action`.
     pub fn browser_signs_in_as(mut self, user: &str, password: &str, action: &str) -> Self {
         self.envs.extend(scripted_browser(user, password, action));

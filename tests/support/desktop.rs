@@ -19,15 +19,26 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// How long a test waits for the UI to show something before failing.
 pub const UI_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a browser sign-in may take: a headless Chromium starting on a busy machine and
+/// walking the instance's login and consent pages.
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A child process killed when dropped, so a failing test leaves nothing behind.
+/// A child started in its own process group ([`in_own_group`]); dropping it stops the whole
+/// group, so nothing it started (tauri-driver's WebKitWebDriver, the app) outlives the test.
 struct Guard(Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+fn in_own_group(command: &mut Command) -> &mut Command {
+    std::os::unix::process::CommandExt::process_group(command, 0)
 }
 
 /// A running Snowlink window under WebDriver control.
@@ -53,7 +64,12 @@ impl App {
     /// Like [`App::launch`], with extra environment for the app (a config directory, a
     /// scripted `$BROWSER`…).
     pub fn launch_with(name: &str, envs: &[(String, String)]) -> App {
-        let binary = paths::app_binary();
+        Self::launch_binary(&paths::app_binary(), name, envs)
+    }
+
+    /// Like [`App::launch_with`], for the app binary at `binary` (an installed one).
+    pub fn launch_binary(binary: &std::path::Path, name: &str, envs: &[(String, String)]) -> App {
+        let binary = binary.to_path_buf();
         assert!(
             binary.exists(),
             "{} is missing: build the app first (./dev test does: npm run build in ui/, then \
@@ -61,6 +77,9 @@ impl App {
             binary.display()
         );
         let home = tempfile::tempdir().expect("temporary HOME");
+        for dir in [".config", ".local/share", ".cache"] {
+            std::fs::create_dir_all(home.path().join(dir)).expect("HOME's folders");
+        }
         let (display, display_guard) = match std::env::var("DISPLAY") {
             Ok(display) if !display.is_empty() => (display, None),
             _ => {
@@ -70,7 +89,7 @@ impl App {
         };
         let port = free_port();
         let native_port = free_port();
-        let driver = Command::new(paths::tauri_driver())
+        let driver = in_own_group(&mut Command::new(paths::tauri_driver()))
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .env("DISPLAY", &display)
@@ -192,17 +211,18 @@ impl App {
 
     /// Waits for an element with this `data-testid` to exist and returns its reference.
     pub fn element(&self, test_id: &str) -> String {
-        self.poll(|| self.find(test_id)).unwrap_or_else(|()| {
-            self.fail(&format!(
-                "[data-testid='{test_id}'] never appeared; page source: {}",
-                self.source()
-            ))
-        })
+        self.poll(UI_TIMEOUT, || self.find(test_id))
+            .unwrap_or_else(|()| {
+                self.fail(&format!(
+                    "[data-testid='{test_id}'] never appeared; page source: {}",
+                    self.source()
+                ))
+            })
     }
 
-    /// Calls `probe` until it answers or [`UI_TIMEOUT`] passes.
-    fn poll<T>(&self, mut probe: impl FnMut() -> Option<T>) -> Result<T, ()> {
-        let deadline = Instant::now() + UI_TIMEOUT;
+    /// Calls `probe` until it answers or `timeout` passes.
+    fn poll<T>(&self, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Result<T, ()> {
+        let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Some(found) = probe() {
                 return Ok(found);
@@ -265,8 +285,19 @@ impl App {
     /// Waits until the element's text satisfies `accept` and returns it; fails the test with
     /// the last text seen and a screenshot otherwise.
     pub fn wait_for_text(&self, test_id: &str, accept: impl Fn(&str) -> bool) -> String {
+        self.wait_for_text_within(UI_TIMEOUT, test_id, accept)
+    }
+
+    /// [`App::wait_for_text`] for something slower than the UI itself, such as a
+    /// [`SIGN_IN_TIMEOUT`]-long browser sign-in.
+    pub fn wait_for_text_within(
+        &self,
+        timeout: Duration,
+        test_id: &str,
+        accept: impl Fn(&str) -> bool,
+    ) -> String {
         let mut last = None;
-        self.poll(|| {
+        self.poll(timeout, || {
             last = self.text(test_id);
             last.clone().filter(|text| accept(text))
         })
@@ -337,7 +368,7 @@ fn free_port() -> u16 {
 
 /// Starts Xvfb on the first free display; it reports the display number on `-displayfd`.
 fn start_xvfb() -> (String, Guard) {
-    let mut child = Command::new("Xvfb")
+    let mut child = in_own_group(&mut Command::new("Xvfb"))
         .args([
             "-displayfd",
             "1",

@@ -11,10 +11,7 @@ async fn demo() -> RunningSim {
 }
 
 fn as_admin(sim: &RunningSim) -> Snowlink {
-    let (user, password) = sim.admin();
-    Snowlink::new()
-        .env("SNOWLINK_ADMIN_USERNAME", &user)
-        .env("SNOWLINK_ADMIN_PASSWORD", &password)
+    Snowlink::new().as_admin_of(sim)
 }
 
 #[tokio::test]
@@ -43,17 +40,7 @@ async fn profiles_lists_the_built_in_integrations() {
 async fn an_unattended_auto_setup_ends_connected() {
     let sim = demo().await;
     let snowlink = as_admin(&sim);
-    let run = snowlink
-        .run(&[
-            "setup",
-            "--profile",
-            "incident-sync",
-            "--instance",
-            sim.url(),
-            "--auto",
-            "--yes",
-        ])
-        .await;
+    let run = snowlink.auto_setup("incident-sync", sim.url(), true).await;
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(run.stdout.contains("✓ Add the task ACLs"), "{}", run.stdout);
     let status = snowlink.run(&["status", "--json"]).await;
@@ -75,14 +62,7 @@ async fn auto_without_yes_and_no_terminal_changes_nothing() {
     let sim = demo().await;
     let before = sim.state().count("oauth_entity", "");
     let run = as_admin(&sim)
-        .run(&[
-            "setup",
-            "--profile",
-            "incident-sync",
-            "--instance",
-            sim.url(),
-            "--auto",
-        ])
+        .auto_setup("incident-sync", sim.url(), false)
         .await;
     assert_eq!(run.code, 2, "{run:#?}");
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);

@@ -8,7 +8,7 @@ use snowlink_core::connections::ConnectionStore;
 use snowlink_core::oauth::CALLBACK_PORTS;
 use snowlink_core::secrets::{AccessToken, KeyringStore, RefreshToken, SecretStoreExt};
 use snowlink_e2e::cli::{Snowlink, scripted_browser};
-use snowlink_e2e::desktop::App;
+use snowlink_e2e::desktop::{App, SIGN_IN_TIMEOUT};
 use snowlink_sim::{OAuthAppSpec, RunningSim, Seed, Sim, UserSpec};
 
 /// A demo instance with `user`, an OAuth app for Snowlink's callbacks, and a link-later
@@ -69,7 +69,9 @@ fn an_end_user_links_and_unlinks_their_account_in_the_app() {
         text.contains("No account linked")
     });
     desktop.click("link-button");
-    let identity = desktop.wait_for_text("connection-identity", |text| text.contains("end.user"));
+    let identity = desktop.wait_for_text_within(SIGN_IN_TIMEOUT, "connection-identity", |text| {
+        text.contains("end.user")
+    });
     assert!(identity.contains(&user_id), "{identity}");
     desktop.wait_for_text("connection-state", |text| text == "Connected");
     desktop.screenshot("linked");
@@ -112,7 +114,7 @@ fn a_browser_that_cannot_reach_this_computer_links_by_pasting_and_a_hostile_name
     let desktop = App::launch_with("paste-back", &envs);
     desktop.click("nav-connections");
     desktop.click("link-button");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + SIGN_IN_TIMEOUT;
     let address = loop {
         if let Ok(text) = std::fs::read_to_string(&address_file)
             && !text.is_empty()

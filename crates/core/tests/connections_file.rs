@@ -345,3 +345,15 @@ fn two_processes_changing_the_file_at_once_lose_nothing() {
         }
     }
 }
+
+#[test]
+fn the_profile_key_names_the_file_s_location_and_suits_a_bus_name() {
+    let (dir, store) = store();
+    let same = ConnectionStore::at(dir.path().join("nested").join(FILE_NAME));
+    let other = ConnectionStore::at(dir.path().join("elsewhere").join(FILE_NAME));
+    assert_eq!(store.profile_key(), same.profile_key());
+    assert_ne!(store.profile_key(), other.profile_key());
+    let key = store.profile_key();
+    assert_eq!(key.len(), 16);
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+}

@@ -54,6 +54,23 @@ impl RenderOptions {
     }
 }
 
+/// What `sysparm_display_value=true` shows for `value` in a field of this kind: a choice's
+/// label, the referenced record's display field (empty when it is gone), else the value.
+pub fn display_of(instance: &Instance, kind: &FieldKind, value: &str) -> String {
+    match kind {
+        FieldKind::Text => value.to_owned(),
+        FieldKind::Choice(choices) => choices
+            .iter()
+            .find(|(v, _)| *v == value)
+            .map_or(value.to_owned(), |(_, l)| (*l).to_owned()),
+        FieldKind::Reference(_) if value.is_empty() => String::new(),
+        FieldKind::Reference(target) => instance
+            .get(target, value)
+            .and_then(|r| r.get(&instance.db.schemas.display_field(target)).cloned())
+            .unwrap_or_default(),
+    }
+}
+
 /// Renders records of one query table for one caller.
 pub struct Renderer<'a> {
     pub instance: &'a Instance,
@@ -131,25 +148,12 @@ impl<'a> Renderer<'a> {
     fn value(&self, kind: &FieldKind, value: String) -> Value {
         match kind {
             FieldKind::Text => self.plain(value.clone(), value),
-            FieldKind::Choice(choices) => {
-                let label = choices
-                    .iter()
-                    .find(|(v, _)| *v == value)
-                    .map_or(value.clone(), |(_, l)| (*l).to_owned());
-                self.plain(label, value)
-            }
+            FieldKind::Choice(_) => self.plain(display_of(self.instance, kind, &value), value),
             FieldKind::Reference(target) => {
                 if value.is_empty() {
                     return self.plain(String::new(), value);
                 }
-                let display = self
-                    .instance
-                    .get(target, &value)
-                    .and_then(|r| {
-                        r.get(&self.instance.db.schemas.display_field(target))
-                            .cloned()
-                    })
-                    .unwrap_or_default();
+                let display = display_of(self.instance, kind, &value);
                 if self.options.exclude_links {
                     return self.plain(display, value);
                 }

@@ -1,6 +1,8 @@
 //! The Aggregate API, `/api/now[/v1]/stats/{table}`: `sysparm_count` with `sysparm_query` →
 //! `{"result":{"stats":{"count":"123"}}}` (a string, like every value), and with
-//! `sysparm_group_by` an array of `{stats, groupby_fields}`. Counting never materialises rows.
+//! `sysparm_group_by` an array of `{stats, groupby_fields}` whose values follow
+//! `sysparm_display_value` (`true`: the label as `value`; `all`: `value` and `display_value`).
+//! Counting never materialises rows.
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use crate::acl::Operation;
 use crate::app::{App, api_access};
 use crate::errors::ApiError;
 use crate::query::Query;
+use crate::render::{DisplayMode, RenderOptions, display_of};
 use crate::table_api::{param, params};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -85,6 +88,7 @@ fn stats(
         };
         return Ok(axum::Json(json!({ "result": { "stats": stats_of(count) } })).into_response());
     }
+    let display = RenderOptions::from_params(&params).display;
     let groups = instance.db.group_count(table, &query, &context, &group_by);
     let result: Vec<Value> = groups
         .into_iter()
@@ -92,7 +96,19 @@ fn stats(
             let fields: Vec<Value> = group_by
                 .iter()
                 .zip(values)
-                .map(|(field, value)| json!({ "field": field, "value": value }))
+                .map(|(field, value)| {
+                    let shown = || match instance.db.schemas.field(table, field) {
+                        Some(kind) => display_of(&instance, kind, &value),
+                        None => value.clone(),
+                    };
+                    match display {
+                        DisplayMode::Value => json!({ "field": field, "value": value }),
+                        DisplayMode::Display => json!({ "field": field, "value": shown() }),
+                        DisplayMode::All => {
+                            json!({ "field": field, "value": value, "display_value": shown() })
+                        }
+                    }
+                })
                 .collect();
             json!({ "stats": stats_of(count), "groupby_fields": fields })
         })

@@ -536,6 +536,46 @@ async fn aggregate_group_by_returns_groupby_fields() {
 }
 
 #[tokio::test]
+async fn aggregate_groups_carry_display_values_when_asked() {
+    let sim = start(Seed::Demo).await;
+    let groups = |display: &'static str| {
+        let sim = &sim;
+        async move {
+            let body = json(
+                admin_get(
+                    sim,
+                    &format!(
+                        "/api/now/stats/incident?sysparm_count=true&sysparm_group_by=state\
+                         &sysparm_display_value={display}"
+                    ),
+                )
+                .send()
+                .await
+                .unwrap(),
+            )
+            .await;
+            body["result"].as_array().unwrap().clone()
+        }
+    };
+    let both = groups("all").await;
+    let new = both
+        .iter()
+        .map(|g| &g["groupby_fields"][0])
+        .find(|f| f["value"] == "1")
+        .expect("a group of new incidents");
+    assert_eq!(new["display_value"], "New");
+    let labels: Vec<String> = groups("true")
+        .await
+        .iter()
+        .map(|g| g["groupby_fields"][0]["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(labels.contains(&"New".to_owned()), "{labels:?}");
+    assert!(!labels.contains(&"1".to_owned()), "{labels:?}");
+    let plain = groups("false").await;
+    assert!(plain[0]["groupby_fields"][0].get("display_value").is_none());
+}
+
+#[tokio::test]
 async fn catalog_order_now_creates_a_request() {
     let sim = start(Seed::Demo).await;
     let item = sim.state().query("sc_cat_item", "name=Standard Laptop")[0]["sys_id"].clone();

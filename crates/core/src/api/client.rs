@@ -83,6 +83,8 @@ pub struct Page {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupCount {
     pub value: String,
+    /// The value as the instance shows it (a choice's label); the value when none is given.
+    pub label: String,
     pub count: u64,
 }
 
@@ -217,7 +219,7 @@ impl SnowClient {
             .ok_or_else(|| malformed("no count in the Aggregate API answer"))
     }
 
-    /// Counts grouped by one field's values.
+    /// Counts grouped by one field's values, each with its label (`sysparm_display_value=all`).
     pub async fn count_by(
         &self,
         table: &str,
@@ -234,15 +236,19 @@ impl SnowClient {
         groups
             .iter()
             .map(|group| {
-                let value = group["groupby_fields"]
+                let field = group["groupby_fields"]
                     .as_array()
-                    .and_then(|fields| fields.iter().find(|f| f["field"] == group_by))
-                    .and_then(|f| f["value"].as_str())
-                    .unwrap_or_default()
-                    .to_owned();
+                    .and_then(|fields| fields.iter().find(|f| f["field"] == group_by));
+                let text = |key: &str| field.and_then(|f| f[key].as_str()).map(str::to_owned);
+                let value = text("value").unwrap_or_default();
+                let label = text("display_value").unwrap_or_else(|| value.clone());
                 let count =
                     count_of(&group["stats"]).ok_or_else(|| malformed("a group has no count"))?;
-                Ok(GroupCount { value, count })
+                Ok(GroupCount {
+                    value,
+                    label,
+                    count,
+                })
             })
             .collect()
     }
@@ -257,6 +263,7 @@ impl SnowClient {
         let mut params = vec![("sysparm_count", "true".to_owned())];
         if let Some(field) = group_by {
             params.push(("sysparm_group_by", field.to_owned()));
+            params.push(("sysparm_display_value", "all".to_owned()));
         }
         if let Some(q) = query {
             params.push(("sysparm_query", q.as_str().to_owned()));

@@ -65,6 +65,7 @@ pub struct LinkedRecords {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct StateCount {
+    /// The state as the instance names it ("In Progress").
     pub state: String,
     #[ts(type = "number")]
     pub count: u64,
@@ -88,10 +89,10 @@ pub async fn count_linked(
         .into_iter()
         .map(|g| StateCount {
             state: crate::text::untrusted(
-                if g.value.is_empty() {
+                if g.label.is_empty() {
                     "(empty)"
                 } else {
-                    &g.value
+                    &g.label
                 },
                 60,
             ),

@@ -62,6 +62,16 @@ impl ConnectionStore {
         &self.path
     }
 
+    /// A short name for this file's location, the same in every process that uses it: the
+    /// desktop app runs once per connections file, so two profiles (say, two
+    /// `SNOWLINK_CONFIG_DIR`s) can be open side by side while a second launch on the same one
+    /// hands over to the first.
+    pub fn profile_key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.path.as_os_str().as_encoded_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// All connections; none when the file does not exist yet. A file that cannot be used is
     /// moved aside to `connections.json.corrupt-<timestamp>` and reported as
     /// [`ConnectionsError::Corrupt`]; a newer version's file is left where it is.

@@ -10,6 +10,7 @@ fn main() {
         "cancel_sign_in",
         "paste_sign_in",
         "unlink_account",
+        "remove_connection",
         "run_diagnosis",
         "diagnosis_text",
         "export_bundle",
@@ -27,6 +28,7 @@ fn main() {
         "do_step",
         "save_update_set",
         "handoff_text",
+        "first_view_shown",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -13,7 +13,7 @@ use snowlink_core::engine::{BrowserSignIn, Engine};
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, Pasted, SystemBrowser};
 use snowlink_core::secrets::KeyringStore;
 use snowlink_core::views::ConnectionView;
-use snowlink_core::views::{ErrorCode, ErrorView};
+use snowlink_core::views::{ErrorCode, ErrorView, removed_message, unrevoked_warning};
 use tauri::State;
 use tauri::ipc::Channel;
 use tokio::sync::oneshot;
@@ -168,12 +168,30 @@ pub async fn unlink_account(
     let (connection, revoke_error) = accounts.engine()?.unlink(Some(&id)).await?;
     Ok(Unlinked {
         connection: ConnectionView::of(&connection),
-        warning: revoke_error.map(|err| {
-            format!(
-                "The instance did not confirm that the tokens are revoked ({err}); they were deleted \
-                 from this computer. {}",
-                err.hint()
-            )
-        }),
+        warning: revoke_error.as_ref().map(unrevoked_warning),
+    })
+}
+
+/// The answer to a removal: which connection went, what to say, and a warning when the
+/// instance could not confirm the revocation.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Removed {
+    pub id: String,
+    pub message: String,
+    pub warning: Option<String>,
+}
+
+/// Removes a connection: revokes its tokens on the instance, deletes every secret it has from
+/// the keyring, then forgets it.
+#[tauri::command]
+pub async fn remove_connection(
+    accounts: State<'_, Accounts>,
+    id: String,
+) -> Result<Removed, UiError> {
+    let (connection, revoke_error) = accounts.engine()?.remove(&id).await?;
+    Ok(Removed {
+        id: connection.id.as_str().to_owned(),
+        message: removed_message(&connection),
+        warning: revoke_error.as_ref().map(unrevoked_warning),
     })
 }

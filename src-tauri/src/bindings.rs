@@ -8,7 +8,7 @@ mod tests {
 
     use ts_rs::{Config, TS};
 
-    use crate::accounts::Unlinked;
+    use crate::accounts::{Removed, Unlinked};
     use crate::demo::DemoInstance;
     use crate::diagnose::{DiagnoseRequest, DiagnosisEvent};
     use snowlink_core::InstanceUrlView;
@@ -64,6 +64,7 @@ mod tests {
             check::<GrantKind>(update),
             check::<LinkedIdentity>(update),
             check::<Unlinked>(update),
+            check::<Removed>(update),
             check::<DiagnoseRequest>(update),
             check::<DiagnosisEvent>(update),
             check::<Report>(update),

@@ -26,7 +26,18 @@ pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(60);
 /// A child process killed when dropped, so a failing test leaves nothing behind.
 /// A child started in its own process group ([`in_own_group`]); dropping it stops the whole
 /// group, so nothing it started (tauri-driver's WebKitWebDriver, the app) outlives the test.
-struct Guard(Child);
+pub struct Guard(Child);
+
+impl Guard {
+    /// Watches a child started [`in_own_group`].
+    pub fn new(child: Child) -> Self {
+        Self(child)
+    }
+
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -37,7 +48,8 @@ impl Drop for Guard {
     }
 }
 
-fn in_own_group(command: &mut Command) -> &mut Command {
+/// Starts `command`'s process in a process group of its own, for a [`Guard`].
+pub fn in_own_group(command: &mut Command) -> &mut Command {
     std::os::unix::process::CommandExt::process_group(command, 0)
 }
 
@@ -80,13 +92,7 @@ impl App {
         for dir in [".config", ".local/share", ".cache"] {
             std::fs::create_dir_all(home.path().join(dir)).expect("HOME's folders");
         }
-        let (display, display_guard) = match std::env::var("DISPLAY") {
-            Ok(display) if !display.is_empty() => (display, None),
-            _ => {
-                let (display, guard) = start_xvfb();
-                (display, Some(guard))
-            }
-        };
+        let (display, display_guard) = display();
         let port = free_port();
         let native_port = free_port();
         let driver = in_own_group(&mut Command::new(paths::tauri_driver()))
@@ -367,6 +373,17 @@ fn free_port() -> u16 {
 }
 
 /// Starts Xvfb on the first free display; it reports the display number on `-displayfd`.
+/// `$DISPLAY` when there is one, else a virtual display of its own (and what stops it).
+pub fn display() -> (String, Option<Guard>) {
+    match std::env::var("DISPLAY") {
+        Ok(display) if !display.is_empty() => (display, None),
+        _ => {
+            let (display, guard) = start_xvfb();
+            (display, Some(guard))
+        }
+    }
+}
+
 fn start_xvfb() -> (String, Guard) {
     let mut child = in_own_group(&mut Command::new("Xvfb"))
         .args([

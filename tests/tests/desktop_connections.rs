@@ -2,11 +2,14 @@
 //! ServiceNow account through the system browser (a headless Chromium as `$BROWSER`), sees the
 //! identity, and unlinks it after confirming, which revokes the tokens on the instance; and an
 //! end user whose browser cannot reach this computer links by pasting the address it ended on,
-//! with a hostile user name shown literally.
+//! with a hostile user name shown literally, unlinks, and removes the connection, which
+//! leaves none of its secrets in the keyring.
 
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::oauth::CALLBACK_PORTS;
-use snowlink_core::secrets::{AccessToken, KeyringStore, RefreshToken, SecretStoreExt};
+use snowlink_core::secrets::{
+    AccessToken, ClientSecret, KeyringStore, RefreshToken, SecretStoreExt,
+};
 use snowlink_e2e::cli::{Snowlink, scripted_browser};
 use snowlink_e2e::desktop::{App, SIGN_IN_TIMEOUT};
 use snowlink_sim::{OAuthAppSpec, RunningSim, Seed, Sim, UserSpec};
@@ -158,9 +161,21 @@ fn a_browser_that_cannot_reach_this_computer_links_by_pasting_and_a_hostile_name
     // No token of the connection is left in the keyring.
     let store = ConnectionStore::at(cli.config_dir().join("connections.json"));
     let id = store.load().unwrap()[0].id.clone();
+    let keyring = KeyringStore::new();
     runtime.block_on(async {
-        let keyring = KeyringStore::new();
         assert!(keyring.load::<AccessToken>(&id).await.unwrap().is_none());
         assert!(keyring.load::<RefreshToken>(&id).await.unwrap().is_none());
+        assert!(keyring.load::<ClientSecret>(&id).await.unwrap().is_some());
+    });
+
+    // Removing the connection, after a confirmation, deletes its client secret too.
+    desktop.click("remove-button");
+    desktop.wait_for_text("remove-dialog", |t| t.contains("Acme ITSM"));
+    desktop.click("confirm-remove");
+    desktop.wait_for_text("connections-empty", |t| t.contains("No connections yet"));
+    desktop.screenshot("removed");
+    assert!(store.load().unwrap().is_empty());
+    runtime.block_on(async {
+        assert!(keyring.load::<ClientSecret>(&id).await.unwrap().is_none());
     });
 }

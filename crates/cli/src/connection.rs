@@ -222,21 +222,15 @@ pub fn remove(args: RemoveArgs) -> ExitCode {
             warn_unrevoked(revoke_error);
             Ok(connection)
         },
-        |connection| {
-            format!(
-                "Removed {}: its secrets are deleted from the keyring.",
-                connection.display_name
-            )
-        },
+        snowlink_core::views::removed_message,
     )
 }
 
 fn warn_unrevoked(revoke_error: Option<snowlink_core::oauth::OAuthError>) {
     if let Some(err) = revoke_error {
         eprint_line(&format!(
-            "warning: the instance did not confirm the revocation ({err}); the tokens were \
-             deleted from this machine anyway. {}",
-            err.hint()
+            "warning: {}",
+            snowlink_core::views::unrevoked_warning(&err)
         ));
     }
 }

@@ -16,6 +16,7 @@ pub mod instance;
 pub mod oauth;
 pub mod profiles;
 pub mod secrets;
+pub mod startup;
 pub mod text;
 pub mod updateset;
 pub mod views;

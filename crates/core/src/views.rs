@@ -237,6 +237,24 @@ fn effective_state(connection: &Connection) -> ConnectionState {
     }
 }
 
+/// What to say when the instance did not confirm a revocation (unlink, remove): the tokens
+/// are gone from this computer either way.
+pub fn unrevoked_warning(err: &crate::oauth::OAuthError) -> String {
+    format!(
+        "The instance did not confirm that the tokens are revoked ({err}); they were deleted from \
+         this computer anyway. {}",
+        err.hint()
+    )
+}
+
+/// What to say once a connection is removed.
+pub fn removed_message(connection: &Connection) -> String {
+    format!(
+        "Removed {}: its secrets are deleted from the keyring.",
+        connection.display_name
+    )
+}
+
 fn actions(connection: &Connection, state: ConnectionState) -> Vec<ConnectionAction> {
     let mut actions = Vec::new();
     if state != ConnectionState::NotLinked {

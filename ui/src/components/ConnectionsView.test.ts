@@ -38,6 +38,10 @@ function fakeApi() {
     cancelSignIn: vi.fn(),
     pasteSignIn: vi.fn(async () => ({ ok: true as const, value: null })),
     unlinkAccount: vi.fn(async () => ({ ok: true as const, value: { connection: notLinked, warning: null } })),
+    removeConnection: vi.fn(async () => ({
+      ok: true as const,
+      value: { id: 'c-1', message: 'Removed Acme: its secrets are deleted from the keyring.', warning: null as string | null },
+    })),
   };
 }
 
@@ -60,6 +64,34 @@ describe('ConnectionsView', () => {
     expect(screen.getByTestId('connection-state').textContent).toContain('Not linked');
     expect(screen.getByTestId('link-button')).toBeTruthy();
     expect(screen.queryByTestId('check-button')).toBeNull();
+  });
+
+  it('removes a connection only after the user confirms, and says what was done', async () => {
+    const api = fakeApi();
+    render(ConnectionsView, { api });
+    await fireEvent.click(await screen.findByTestId('remove-button'));
+    expect(screen.getByTestId('remove-dialog').textContent).toContain('Remove Acme?');
+    await fireEvent.click(screen.getByTestId('cancel-remove'));
+    expect(api.removeConnection).not.toHaveBeenCalled();
+    expect(screen.getAllByTestId('connection-card')).toHaveLength(1);
+
+    await fireEvent.click(screen.getByTestId('remove-button'));
+    await fireEvent.click(screen.getByTestId('confirm-remove'));
+    expect(api.removeConnection).toHaveBeenCalledWith('c-1');
+    await waitFor(() => expect(screen.queryAllByTestId('connection-card')).toHaveLength(0));
+    expect(document.body.textContent).toContain('Removed Acme: its secrets are deleted from the keyring.');
+  });
+
+  it('shows the warning when the instance did not confirm a removal\'s revocation', async () => {
+    const api = fakeApi();
+    api.removeConnection.mockResolvedValue({
+      ok: true,
+      value: { id: 'c-1', message: 'Removed Acme.', warning: 'The instance did not confirm that the tokens are revoked.' },
+    });
+    render(ConnectionsView, { api });
+    await fireEvent.click(await screen.findByTestId('remove-button'));
+    await fireEvent.click(screen.getByTestId('confirm-remove'));
+    await waitFor(() => expect(document.body.textContent).toContain('did not confirm'));
   });
 
   it('shows a failed link with its reason and fix, and retries when the core says it may help', async () => {

@@ -5,6 +5,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import type { ConnectionView } from './bindings/ConnectionView';
 import type { ErrorView } from './bindings/ErrorView';
 import type { Unlinked } from './bindings/Unlinked';
+import type { Removed } from './bindings/Removed';
 import type { InstanceUrlView } from './bindings/InstanceUrlView';
 import type { DiagnoseRequest } from './bindings/DiagnoseRequest';
 import type { DiagnosisEvent } from './bindings/DiagnosisEvent';
@@ -55,6 +56,16 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+let firstViewReported = false;
+
+/** Tells the shell, once, that the first screen with data is on view (after the next frame is
+ * laid out): the start-up benchmark times the app to here. */
+export function firstViewShown(): void {
+  if (firstViewReported) return;
+  firstViewReported = true;
+  requestAnimationFrame(() => void invoke('first_view_shown').catch(() => undefined));
+}
+
 export const api = {
   parseInstance: (text: string) => call<InstanceUrlView>('parse_instance', { text }),
   openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
@@ -70,6 +81,8 @@ export const api = {
   /** The address the browser ended on, for a browser that cannot reach this computer. */
   pasteSignIn: (address: string) => call<null>('paste_sign_in', { address }),
   unlinkAccount: (id: string) => call<Unlinked>('unlink_account', { id }),
+  /** Revokes the connection's tokens, deletes its secrets and forgets it. */
+  removeConnection: (id: string) => call<Removed>('remove_connection', { id }),
   /** Runs the checks; `onEvent` hears each one start and finish. */
   runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) => {
     const events = new Channel<DiagnosisEvent>();

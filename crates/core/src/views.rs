@@ -166,6 +166,10 @@ pub struct ConnectionView {
     pub profile_id: String,
     pub grant: GrantKind,
     pub grant_label: String,
+    /// The OAuth client id (the Application Registry entry's), not a secret.
+    pub client_id: Option<String>,
+    /// The user name the grant signs in with (password and basic grants).
+    pub username: Option<String>,
     pub state: ConnectionState,
     pub badge: Badge,
     pub identity: Option<LinkedIdentity>,
@@ -207,6 +211,8 @@ impl ConnectionView {
             profile_id: connection.profile_id.clone(),
             grant: connection.grant,
             grant_label: connection.grant.label().into(),
+            client_id: connection.client_id.clone(),
+            username: connection.username.clone(),
             state,
             badge: Badge {
                 label: label.into(),
@@ -305,6 +311,17 @@ mod tests {
                 ..ConnectionStatus::default()
             },
         }
+    }
+
+    #[test]
+    fn the_view_carries_the_configuration_but_no_secret() {
+        let mut saved = connection(GrantKind::Password, true, ConnectionState::Connected);
+        saved.username = Some("svc.sync".into());
+        let view = ConnectionView::of(&saved);
+        assert_eq!(view.client_id.as_deref(), Some("client"));
+        assert_eq!(view.username.as_deref(), Some("svc.sync"));
+        let json = serde_json::to_string(&view).unwrap();
+        assert!(!json.to_lowercase().contains("secret"), "{json}");
     }
 
     #[test]

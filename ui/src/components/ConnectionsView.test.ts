@@ -10,6 +10,8 @@ const linked: ConnectionView = {
   profileId: 'custom',
   grant: 'auth-code',
   grantLabel: 'Browser sign-in (OAuth)',
+  clientId: '0123abcd',
+  username: null,
   state: 'connected',
   badge: { label: 'Connected', tone: 'ok' },
   identity: { userName: 'abel.tuter', sysId: '62826bf03710200044e0bfc8bcbe5df1' },
@@ -52,6 +54,8 @@ describe('ConnectionsView', () => {
     const api = fakeApi();
     render(ConnectionsView, { api });
     await fireEvent.click(await screen.findByTestId('unlink-button'));
+    expect(screen.getByTestId('connection-client-id').textContent).toBe('0123abcd');
+    expect(screen.queryByTestId('connection-username')).toBeNull();
     expect(screen.getByTestId('unlink-dialog').textContent).toContain('abel.tuter');
     await fireEvent.click(screen.getByTestId('cancel-unlink'));
     expect(api.unlinkAccount).not.toHaveBeenCalled();

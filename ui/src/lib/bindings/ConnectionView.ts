@@ -9,7 +9,15 @@ import type { LinkedRecords } from "./LinkedRecords";
 /**
  * A connection as the Connections screen and `snowlink status` show it.
  */
-export type ConnectionView = { id: string, name: string, instance: string, profileId: string, grant: GrantKind, grantLabel: string, state: ConnectionState, badge: Badge, identity: LinkedIdentity | null, 
+export type ConnectionView = { id: string, name: string, instance: string, profileId: string, grant: GrantKind, grantLabel: string, 
+/**
+ * The OAuth client id (the Application Registry entry's), not a secret.
+ */
+clientId: string | null, 
+/**
+ * The user name the grant signs in with (password and basic grants).
+ */
+username: string | null, state: ConnectionState, badge: Badge, identity: LinkedIdentity | null, 
 /**
  * One line under the name: who it acts as, or why it is in its state.
  */

@@ -12,7 +12,6 @@ use snowlink_core::checks::{
 };
 use snowlink_core::connections::Connection;
 use snowlink_core::http::{Exchange, HttpLog};
-use snowlink_core::secrets::Password;
 use snowlink_core::views::{ErrorCode, ErrorView};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -58,15 +57,10 @@ pub async fn run_diagnosis(
     request: DiagnoseRequest,
     events: Channel<DiagnosisEvent>,
 ) -> Result<Report, UiError> {
-    let admin = match (request.admin_username, request.admin_password) {
-        (Some(username), Some(password)) if !username.is_empty() && !password.is_empty() => {
-            Some(AdminCredentials {
-                username,
-                password: Password::new(password),
-            })
-        }
-        _ => None,
-    };
+    let admin = request
+        .admin_username
+        .zip(request.admin_password)
+        .and_then(|(username, password)| AdminCredentials::given(&username, password));
     let mut target = match (&request.connection_id, &request.instance) {
         (Some(id), _) => {
             let engine = accounts.engine()?;

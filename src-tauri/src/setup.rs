@@ -11,7 +11,7 @@ use snowlink_core::checks::AdminCredentials;
 use snowlink_core::engine::BrowserSignIn;
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser};
 use snowlink_core::profiles::{self, Profile, ProfileSummary};
-use snowlink_core::secrets::{KeyringStore, Password, SecretStore};
+use snowlink_core::secrets::{KeyringStore, SecretStore};
 use snowlink_core::views::{ErrorCode, ErrorView};
 use snowlink_core::wizard::run::{Setup, SetupError};
 use snowlink_core::wizard::{PersonEvent, Plan, SavedSetup, SetupStore, WizardView, saved_setups};
@@ -157,11 +157,7 @@ pub async fn setup_admin(
 ) -> Result<WizardView, UiError> {
     let mut open = setups.0.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
-    let admin = (!username.trim().is_empty() && !password.is_empty()).then(|| AdminCredentials {
-        username: username.trim().to_owned(),
-        password: Password::new(password),
-    });
-    setup.set_admin(admin);
+    setup.set_admin(AdminCredentials::given(&username, password));
     Ok(setup.view())
 }
 

@@ -96,6 +96,31 @@ impl Snowlink {
             .env("SNOWLINK_ADMIN_PASSWORD", &password)
     }
 
+    /// `snowlink connect --instance URL --name NAME --grant auth-code --client-id ID
+    /// --link-later` and `extra`: a browser sign-in connection saved for its users to link.
+    pub async fn save_link_later(
+        &self,
+        url: &str,
+        name: &str,
+        client_id: &str,
+        extra: &[&str],
+    ) -> Run {
+        let mut args = vec![
+            "connect",
+            "--instance",
+            url,
+            "--name",
+            name,
+            "--grant",
+            "auth-code",
+            "--client-id",
+            client_id,
+            "--link-later",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).await
+    }
+
     /// `snowlink setup --profile PROFILE --instance URL --auto` (`--yes` when `yes`): the
     /// wizard run unattended, every step it may do done over the REST API.
     pub async fn auto_setup(&self, profile: &str, url: &str, yes: bool) -> Run {

@@ -240,19 +240,7 @@ async fn an_end_user_links_in_a_real_browser_and_unlinks() {
     // The admin saves the connection without signing in; no browser is involved.
     let admin_cli = Snowlink::new().env("SNOWLINK_CLIENT_SECRET", &app.client_secret);
     let run = admin_cli
-        .run(&[
-            "connect",
-            "--instance",
-            sim.url(),
-            "--name",
-            "acme",
-            "--grant",
-            "auth-code",
-            "--client-id",
-            &app.client_id,
-            "--link-later",
-            "--json",
-        ])
+        .save_link_later(sim.url(), "acme", &app.client_id, &["--json"])
         .await;
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(run.json()["identity"].is_null(), "{run:#?}");
@@ -337,18 +325,7 @@ async fn a_browser_that_cannot_reach_this_computer_links_by_pasting_the_address(
         .env("SNOWLINK_CLIENT_SECRET", &app.client_secret)
         .browser_signs_in_as("remote.user", "User-Pass-1", "allow");
     let saved = cli
-        .run(&[
-            "connect",
-            "--instance",
-            sim.url(),
-            "--name",
-            "acme",
-            "--grant",
-            "auth-code",
-            "--client-id",
-            &app.client_id,
-            "--link-later",
-        ])
+        .save_link_later(sim.url(), "acme", &app.client_id, &[])
         .await;
     assert_eq!(saved.code, 0, "{saved:#?}");
     let address = cli.config_dir().join("callback-address.txt");
@@ -593,20 +570,7 @@ async fn link_against_the_snowlink_sim_command_shows_the_identity_in_status() {
     let cli = Snowlink::new()
         .env("SNOWLINK_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .browser_signs_in_as("beth.anglin", snowlink_sim::DEMO_PASSWORD, "allow");
-    let saved = cli
-        .run(&[
-            "connect",
-            "--instance",
-            url,
-            "--name",
-            "demo",
-            "--grant",
-            "auth-code",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--link-later",
-        ])
-        .await;
+    let saved = cli.save_link_later(url, "demo", DEMO_CLIENT_ID, &[]).await;
     assert_eq!(saved.code, 0, "{saved:#?}");
     // No --port: the demo registers Snowlink's callback ports, the first free one is used.
     let linked = cli.run(&["link", "--wait", "60"]).await;

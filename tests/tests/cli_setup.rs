@@ -125,19 +125,29 @@ async fn the_update_set_file_is_the_one_the_instance_imports() {
     let sim = demo().await;
     let snowlink = Snowlink::new();
     let file = snowlink.config_dir().join("atlan.xml");
-    let run = snowlink
-        .run(&[
-            "update-set",
-            "--profile",
-            "data-access-governance",
-            "--instance",
-            sim.url(),
-            "--input",
-            "webhook_url=https://hooks.example.com/atlan",
-            "-o",
-            file.to_str().unwrap(),
-        ])
-        .await;
+    // Atlan's update set with `webhook` as its address, written to `file`.
+    let write = |webhook: &str, file: &std::path::Path| {
+        let input = format!("webhook_url={webhook}");
+        let file = file.to_str().unwrap().to_owned();
+        let url = sim.url().to_owned();
+        let snowlink = &snowlink;
+        async move {
+            snowlink
+                .run(&[
+                    "update-set",
+                    "--profile",
+                    "data-access-governance",
+                    "--instance",
+                    &url,
+                    "--input",
+                    &input,
+                    "-o",
+                    &file,
+                ])
+                .await
+        }
+    };
+    let run = write("https://hooks.example.com/atlan", &file).await;
     assert_eq!(run.code, 0, "{run:#?}");
     let xml = std::fs::read_to_string(&file).unwrap();
     assert!(xml.contains("https://hooks.example.com/atlan"));
@@ -160,19 +170,7 @@ async fn the_update_set_file_is_the_one_the_instance_imports() {
 
     // A webhook address that could break out of the script is refused, and no file written.
     let bad = snowlink.config_dir().join("bad.xml");
-    let run = snowlink
-        .run(&[
-            "update-set",
-            "--profile",
-            "data-access-governance",
-            "--instance",
-            sim.url(),
-            "--input",
-            "webhook_url=https://x.example/'); gs.deleteRecord(); ('",
-            "-o",
-            bad.to_str().unwrap(),
-        ])
-        .await;
+    let run = write("https://x.example/'); gs.deleteRecord(); ('", &bad).await;
     assert_ne!(run.code, 0, "{run:#?}");
     assert!(!bad.exists());
 }

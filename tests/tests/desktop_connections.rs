@@ -38,18 +38,8 @@ fn instance_with_connection(
         })
         .unwrap();
     let cli = Snowlink::new().env("SNOWLINK_CLIENT_SECRET", &app.client_secret);
-    let registered = runtime.block_on(cli.run(&[
-        "connect",
-        "--instance",
-        sim.url(),
-        "--name",
-        "Acme ITSM",
-        "--grant",
-        "auth-code",
-        "--client-id",
-        &app.client_id,
-        "--link-later",
-    ]));
+    let registered =
+        runtime.block_on(cli.save_link_later(sim.url(), "Acme ITSM", &app.client_id, &[]));
     assert_eq!(registered.code, 0, "{registered:#?}");
     (sim, cli, user_id)
 }

@@ -19,18 +19,12 @@ fn the_overview_shows_each_connection_with_its_count_and_chart() {
         .env("SNOWLINK_CLIENT_SECRET", snowlink_sim::DEMO_CLIENT_SECRET);
     let setup = runtime.block_on(cli.auto_setup("incident-sync", sim.url(), true));
     assert_eq!(setup.code, 0, "{setup:#?}");
-    let link_later = runtime.block_on(cli.run(&[
-        "connect",
-        "--instance",
+    let link_later = runtime.block_on(cli.save_link_later(
         sim.url(),
-        "--name",
         "Your ServiceNow account",
-        "--grant",
-        "auth-code",
-        "--client-id",
         snowlink_sim::DEMO_CLIENT_ID,
-        "--link-later",
-    ]));
+        &[],
+    ));
     assert_eq!(link_later.code, 0, "{link_later:#?}");
 
     let envs = vec![(

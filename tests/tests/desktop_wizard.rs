@@ -28,15 +28,7 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     desktop.screenshot("picker");
     desktop.click("setup-start");
 
-    // Before you start: the admin account is checked.
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of 7"));
-    desktop.type_into("admin-username", &admin);
-    desktop.type_into("admin-password", &password);
-    desktop.click("action-verify");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("1 of 7"));
-    // The instance answers.
-    desktop.click("action-verify");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("2 of 7"));
+    pass_the_admin_and_instance_steps(&desktop, &admin, &password, 7);
 
     // The OAuth application, service user: done for the admin after the plan is shown.
     for (done, shows) in [
@@ -132,13 +124,7 @@ fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counte
     desktop.type_into("instance-input", sim.url());
     desktop.wait_for_text("instance-url", |t| t == sim.url());
     desktop.click("setup-start");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of 8"));
-    desktop.type_into("admin-username", &admin);
-    desktop.type_into("admin-password", &password);
-    desktop.click("action-verify");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("1 of 8"));
-    desktop.click("action-verify");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("2 of 8"));
+    pass_the_admin_and_instance_steps(&desktop, &admin, &password, 8);
 
     let for_me = |done: usize, shows: &str| {
         desktop.click("action-do-it");
@@ -212,4 +198,20 @@ fn trying_it_on_a_simulated_instance_opens_the_wizard_on_a_running_simulator() {
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+}
+
+/// Before you start: the admin account is checked; then the instance answers. `steps` is the
+/// setup's length.
+fn pass_the_admin_and_instance_steps(desktop: &App, admin: &str, password: &str, steps: usize) {
+    let progress = |done: usize| {
+        let shown = format!("{done} of {steps}");
+        desktop.wait_for_text("wizard-progress", |t| t.starts_with(&shown));
+    };
+    progress(0);
+    desktop.type_into("admin-username", admin);
+    desktop.type_into("admin-password", password);
+    desktop.click("action-verify");
+    progress(1);
+    desktop.click("action-verify");
+    progress(2);
 }

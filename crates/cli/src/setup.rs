@@ -248,11 +248,11 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             .event(PersonEvent::SetInput { id, value })
             .map_err(|err| err.view())?;
     }
-    if let (Some(username), Some(password)) = (env(ENV_ADMIN_USERNAME), env(ENV_ADMIN_PASSWORD)) {
-        setup.set_admin(Some(AdminCredentials {
-            username,
-            password: Password::new(password),
-        }));
+    if let Some(admin) = env(ENV_ADMIN_USERNAME)
+        .zip(env(ENV_ADMIN_PASSWORD))
+        .and_then(|(username, password)| AdminCredentials::given(&username, password))
+    {
+        setup.set_admin(Some(admin));
     }
     let browser = sign_in(&args.sign_in);
     let view = setup.view();

@@ -93,6 +93,17 @@ pub struct AdminCredentials {
     pub password: Password,
 }
 
+impl AdminCredentials {
+    /// The account, when both a user name and a password are given (blank is not given).
+    pub fn given(username: &str, password: String) -> Option<Self> {
+        let username = username.trim();
+        (!username.is_empty() && !password.is_empty()).then(|| Self {
+            username: username.to_owned(),
+            password: Password::new(password),
+        })
+    }
+}
+
 /// Why a target could not be put together.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
@@ -259,15 +270,11 @@ impl Target {
 
     /// Adds the admin account `SNOWLINK_ADMIN_USERNAME` / `SNOWLINK_ADMIN_PASSWORD` names.
     pub fn with_admin_from(mut self, vars: &dyn Fn(&str) -> Option<String>) -> Self {
-        let var = |name: &str| vars(name).filter(|v| !v.is_empty());
-        if let (Some(username), Some(password)) = (
-            var(ENV_ADMIN_USERNAME),
-            var(crate::secrets::ENV_ADMIN_PASSWORD),
-        ) {
-            self.admin = Some(AdminCredentials {
-                username,
-                password: Password::new(password),
-            });
+        let given = vars(ENV_ADMIN_USERNAME)
+            .zip(vars(crate::secrets::ENV_ADMIN_PASSWORD))
+            .and_then(|(username, password)| AdminCredentials::given(&username, password));
+        if given.is_some() {
+            self.admin = given;
         }
         self
     }
@@ -344,6 +351,14 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn an_admin_account_needs_both_a_name_and_a_password() {
+        let given = AdminCredentials::given("  admin ", "pw".into()).unwrap();
+        assert_eq!(given.username, "admin");
+        assert!(AdminCredentials::given(" ", "pw".into()).is_none());
+        assert!(AdminCredentials::given("admin", String::new()).is_none());
     }
 
     #[test]

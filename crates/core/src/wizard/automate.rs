@@ -497,9 +497,7 @@ async fn roles(
             );
             continue;
         }
-        let role_id = sys_id_of(ctx.admin, "sys_user_role", "name", role)
-            .await?
-            .ok_or_else(|| AutomateError::NoRole(role.clone()))?;
+        let role_id = role_id(ctx, role).await?;
         change(
             plan,
             PlannedAction::Create,
@@ -518,6 +516,13 @@ async fn roles(
     Ok(())
 }
 
+/// The sys_id of the role called `role`; a role the instance lacks is an error.
+async fn role_id(ctx: &Context<'_>, role: &str) -> Result<String, AutomateError> {
+    sys_id_of(ctx.admin, "sys_user_role", "name", role)
+        .await?
+        .ok_or_else(|| AutomateError::NoRole(role.to_owned()))
+}
+
 async fn acls(
     ctx: &Context<'_>,
     step: &Step,
@@ -525,9 +530,7 @@ async fn acls(
     plan: &mut Plan,
 ) -> Result<(), AutomateError> {
     let role = step.acl_role.clone().ok_or(AutomateError::NotAutomated)?;
-    let role_id = sys_id_of(ctx.admin, "sys_user_role", "name", &role)
-        .await?
-        .ok_or_else(|| AutomateError::NoRole(role.clone()))?;
+    let role_id = role_id(ctx, &role).await?;
     for access in &step.verify.tables {
         for operation in &access.operations {
             let what = format!("ACL {} / {operation} requiring {role}", access.table);
@@ -547,10 +550,7 @@ async fn acls(
                 )
                 .await?;
             let mut granted = false;
-            for acl in &acls.records {
-                let Some(acl_id) = field(acl, "sys_id") else {
-                    continue;
-                };
+            for acl_id in acls.records.iter().filter_map(|acl| field(acl, "sys_id")) {
                 let link = EncodedQuery::default()
                     .eq("sys_security_acl", acl_id)?
                     .eq("sys_user_role", &role_id)?;
@@ -561,6 +561,7 @@ async fn acls(
                     > 0
                 {
                     granted = true;
+                    break;
                 }
             }
             if granted {

@@ -96,16 +96,7 @@ impl Setup {
             .map_err(EngineError::from)?;
         let state = WizardState::new(&profile, instance, draft);
         store.save(&state)?;
-        Ok(Self {
-            profile,
-            state,
-            store,
-            engine,
-            secrets,
-            memory: BTreeMap::new(),
-            admin: None,
-            options: RunOptions::default(),
-        })
+        Ok(Self::over(profile, state, store, engine, secrets))
     }
 
     /// The latest unfinished setup of `profile`. Secrets that were only in memory are gone:
@@ -131,7 +122,18 @@ impl Setup {
             }
         }
         state.secrets = kept;
-        Ok(Self {
+        Ok(Self::over(profile, state, store, engine, secrets))
+    }
+
+    /// A run over `state`, with nothing in memory yet and default options.
+    fn over(
+        profile: Profile,
+        state: WizardState,
+        store: SetupStore,
+        engine: Engine,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Self {
+        Self {
             profile,
             state,
             store,
@@ -140,7 +142,7 @@ impl Setup {
             memory: BTreeMap::new(),
             admin: None,
             options: RunOptions::default(),
-        })
+        }
     }
 
     pub fn state(&self) -> &WizardState {

@@ -584,3 +584,106 @@ async fn link_against_the_snowlink_sim_command_shows_the_identity_in_status() {
     assert_eq!(connection["state"], "connected", "{status:#?}");
     sim.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service (and Chromium for browser sign-ins): ./dev test runs it"]
+async fn a_rotated_client_secret_is_tested_before_it_is_kept_and_a_new_client_unlinks() {
+    let sim = demo().await;
+    let (cli, run) = admin_connects_in_browser(&sim, "allow").await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let app = sim
+        .state()
+        .query("oauth_entity", "name=Snowlink")
+        .pop()
+        .unwrap();
+    let rotated = "Rotated-Secret-7";
+    let fields = [("client_secret".to_owned(), rotated.to_owned())].into();
+    sim.state()
+        .update("oauth_entity", &app["sys_id"], fields)
+        .unwrap();
+
+    // The stored secret no longer works: the test fails and nothing changes.
+    let before = config_text(&cli);
+    let run = cli.run(&["edit", "--connection", "acme"]).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr.contains("✗ Refresh the linked account's token"),
+        "{run:#?}"
+    );
+    assert_eq!(config_text(&cli), before);
+
+    // The new one is typed (here: from the environment), tested, then kept.
+    let cli = cli.env("SNOWLINK_CLIENT_SECRET", rotated);
+    let run = cli
+        .run(&["edit", "--connection", "acme", "--new-client-secret"])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    let (admin, _) = sim.admin();
+    for line in [
+        "✓ Open the OS keyring".to_owned(),
+        "✓ Refresh the linked account's token".to_owned(),
+        format!("✓ Ask the instance who this is: Signed in as {admin}"),
+        "✓ Keep the settings and secrets".to_owned(),
+    ] {
+        assert!(run.stderr.contains(&line), "{line}: {run:#?}");
+    }
+    assert!(
+        run.stdout.contains(&format!(
+            "Saved acme: the new settings signed in as {admin}."
+        )),
+        "{run:#?}"
+    );
+    assert_no_secret_in(&format!("{}{}", run.stdout, run.stderr), &[rotated]);
+    assert_no_secret_in(&config_text(&cli), &[rotated]);
+    let status = cli.run(&["status", "--json"]).await;
+    assert_eq!(
+        status.json()["connections"][0]["state"],
+        "connected",
+        "{status:#?}"
+    );
+    assert!(
+        status.json()["connections"][0]["refreshTokenEndsAt"].is_string(),
+        "{status:#?}"
+    );
+    let status = cli.run(&["status", "--offline"]).await;
+    assert!(status.stdout.contains("refresh token ends 20"), "{status:#?}");
+
+    // A new client: the old client's tokens are revoked and the account unlinked.
+    let run = cli
+        .run(&[
+            "edit",
+            "--connection",
+            "acme",
+            "--client-id",
+            "another-client",
+            "--json",
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(run.json()["state"], "not-linked", "{run:#?}");
+    assert!(run.json()["identity"].is_null(), "{run:#?}");
+    assert_eq!(run.json()["clientId"], "another-client", "{run:#?}");
+    let app_tokens = sim
+        .state()
+        .query("oauth_credential", &format!("peer={}", app["sys_id"]));
+    assert!(app_tokens.is_empty(), "{app_tokens:?}");
+
+    // Rotating with no new value says where to give it; a grant that takes no password
+    // refuses one, naming it.
+    let run = cli
+        .run(&["edit", "--connection", "acme", "--new-password"])
+        .await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("No new value for the password"),
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("SNOWLINK_PASSWORD"), "{run:#?}");
+    let run = cli
+        .env("SNOWLINK_PASSWORD", "Some-Password-1")
+        .run(&["edit", "--connection", "acme", "--new-password"])
+        .await;
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("The password is not valid"), "{run:#?}");
+    assert!(run.stderr.contains("takes none"), "{run:#?}");
+}

@@ -10,9 +10,13 @@ use snowlink_core::InstanceUrl;
 use snowlink_core::connections::{
     ConnectionState, ConnectionStore, ConnectionsError, FILE_NAME, GrantKind, InputField,
 };
-use snowlink_core::engine::{BrowserSignIn, ConnectRequest, Engine, EngineError, ProvidedSecrets};
+use snowlink_core::engine::{
+    BrowserSignIn, Changes, ConnectRequest, Engine, EngineError, ProvidedSecrets, TestEvent,
+    TestStatus, TestStep,
+};
 use snowlink_core::secrets::{
     ClientSecret, FailingStore, MemoryStore, Password, SecretError, SecretKind, SecretStore,
+    SecretStoreExt,
 };
 use snowlink_core::views::ErrorCode;
 use snowlink_sim::{
@@ -394,4 +398,256 @@ fn the_flows_can_run_on_any_thread() {
     spawnable(&engine.unlink(None));
     spawnable(&engine.remove("x"));
     spawnable(&engine.register(request, ProvidedSecrets::default()));
+}
+
+/// Gives the demo OAuth app a new client secret, as an admin rotating it would.
+fn rotate_client_secret(sim: &RunningSim, new: &str) {
+    let state = sim.state();
+    let app = state
+        .query("oauth_entity", &format!("client_id={DEMO_CLIENT_ID}"))
+        .pop()
+        .unwrap();
+    let fields = [("client_secret".to_owned(), new.to_owned())].into();
+    state
+        .update("oauth_entity", &app["sys_id"], fields)
+        .unwrap();
+}
+
+/// An edit's progress, as (step, status) pairs.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<(TestStep, TestStatus, Option<String>)>>);
+
+impl Heard {
+    fn hear(&self, event: TestEvent) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((event.step, event.status, event.detail));
+    }
+
+    fn steps(&self) -> Vec<(TestStep, TestStatus)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(s, t, _)| (*s, *t))
+            .collect()
+    }
+}
+
+fn new_secret(secret: &str) -> ProvidedSecrets {
+    ProvidedSecrets {
+        client_secret: Some(ClientSecret::new(secret)),
+        ..ProvidedSecrets::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_client_secret_is_tried_before_it_replaces_the_stored_one() {
+    use TestStatus::*;
+    use TestStep::*;
+    let sim = demo().await;
+    let secrets = Arc::new(MemoryStore::default());
+    let (_dir, store, engine) = engine(secrets.clone());
+    let (request, provided) = password_grant(&sim);
+    let connection = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    rotate_client_secret(&sim, "rotated-secret-2");
+    let before = (store.load().unwrap(), secrets.values());
+
+    // A mistyped new secret: the sign-in step fails and nothing is kept.
+    let heard = Heard::default();
+    let err = engine
+        .edit(
+            connection.id.as_str(),
+            Changes::default(),
+            new_secret("mistyped"),
+            &|event| heard.hear(event),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.view().code, ErrorCode::SignInFailed, "{err}");
+    assert_eq!(
+        heard.steps(),
+        vec![
+            (Keyring, Running),
+            (Keyring, Done),
+            (SignIn, Running),
+            (SignIn, Failed)
+        ]
+    );
+    assert_eq!((store.load().unwrap(), secrets.values()), before);
+
+    // The right one: signed in, identified, kept, counted.
+    let heard = Heard::default();
+    let edited = engine
+        .edit(
+            connection.id.as_str(),
+            Changes::default(),
+            new_secret("rotated-secret-2"),
+            &|event| heard.hear(event),
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.status.state, ConnectionState::Connected);
+    let steps = heard.steps();
+    assert_eq!(steps.len(), 10, "{steps:?}");
+    for step in TestStep::ALL {
+        assert!(steps.contains(&(step, Done)), "{step:?}: {steps:?}");
+    }
+    let said = heard.0.lock().unwrap().clone();
+    assert!(said.contains(&(Identify, Done, Some("Signed in as svc.snowlink".into()))));
+    let kept = secrets.load::<ClientSecret>(&connection.id).await.unwrap();
+    assert_eq!(kept.unwrap().expose(), "rotated-secret-2");
+    assert!(edited.status.linked.is_some());
+    assert_eq!(store.load().unwrap(), vec![edited.clone()]);
+
+    // The check afterwards renews with the new secret.
+    let mut due = edited.clone();
+    due.status.token_expires_at = None;
+    let checked = engine.check(&due).await.unwrap();
+    assert_eq!(
+        checked.status.state,
+        ConnectionState::Connected,
+        "{:?}",
+        checked.status
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
+    let sim = demo().await;
+    let (admin, password) = sim.admin();
+    let secrets = Arc::new(MemoryStore::default());
+    let (_dir, store, engine) = engine(secrets.clone());
+    let (request, provided) = basic(&sim, &admin, &password);
+    let first = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    let (request, provided) = password_grant(&sim);
+    engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    let before = (store.load().unwrap(), secrets.values());
+
+    let renamed_to_taken = Changes {
+        name: Some(" svc ".into()),
+        ..Changes::default()
+    };
+    let err = engine
+        .edit(
+            first.id.as_str(),
+            renamed_to_taken,
+            ProvidedSecrets::default(),
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+    let view = err.view();
+    assert_eq!(view.field, Some(InputField::ConnectionName), "{view:?}");
+    assert!(
+        view.message.contains("already called \"svc\""),
+        "{}",
+        view.message
+    );
+
+    let other_user = Changes {
+        name: Some("renamed".into()),
+        username: Some("abel.tuter".into()),
+        ..Changes::default()
+    };
+    let err = engine
+        .edit(
+            first.id.as_str(),
+            other_user,
+            ProvidedSecrets::default(),
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("did not accept the credentials"),
+        "{err}"
+    );
+    assert_eq!((store.load().unwrap(), secrets.values()), before);
+
+    let emptied = Changes {
+        username: Some("  ".into()),
+        ..Changes::default()
+    };
+    let err = engine
+        .edit(
+            first.id.as_str(),
+            emptied,
+            ProvidedSecrets::default(),
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.view().field, Some(InputField::Username), "{err}");
+    assert_eq!((store.load().unwrap(), secrets.values()), before);
+
+    // A rename alone keeps the id, the secrets and the other connection.
+    let renamed = engine
+        .edit(
+            first.id.as_str(),
+            Changes {
+                name: Some("Admin (basic)".into()),
+                ..Changes::default()
+            },
+            ProvidedSecrets::default(),
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.id, first.id);
+    let names: Vec<String> = store
+        .load()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.display_name)
+        .collect();
+    assert_eq!(names, vec!["Admin (basic)".to_owned(), "svc".to_owned()]);
+    assert_eq!(secrets.kinds(&first.id), vec![SecretKind::Password]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_edit_form_shows_saved_values_and_which_secrets_are_kept_but_never_a_secret() {
+    let sim = demo().await;
+    let secrets = Arc::new(MemoryStore::default());
+    let (_dir, _store, engine) = engine(secrets.clone());
+    let (request, provided) = password_grant(&sim);
+    let connection = engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+        .unwrap();
+    secrets
+        .delete(&connection.id, SecretKind::Password)
+        .await
+        .unwrap();
+    let form = engine.edit_form(connection.id.as_str()).await.unwrap();
+    let fields: Vec<(InputField, &str, bool)> = form
+        .fields
+        .iter()
+        .map(|f| (f.field, f.value.as_str(), f.stored))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            (InputField::ConnectionName, "svc", false),
+            (InputField::ClientId, DEMO_CLIENT_ID, false),
+            (InputField::ClientSecret, "", true),
+            (InputField::Username, "svc.snowlink", false),
+            (InputField::Password, "", false),
+        ]
+    );
+    assert_eq!(form.fields[1].label, "Client ID");
+    assert!(form.fields[4].placeholder.contains("Not in the keyring"));
+    assert_eq!(form.steps.len(), TestStep::ALL.len());
+    let json = serde_json::to_string(&form).unwrap();
+    assert!(!json.contains(DEMO_CLIENT_SECRET), "{json}");
 }

@@ -11,8 +11,12 @@ use std::time::Duration;
 use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use snowlink_core::connections::{Connection, ConnectionStore, GrantKind};
-use snowlink_core::engine::{BrowserSignIn, ConnectRequest, Engine, EngineError, ProvidedSecrets};
+use snowlink_core::connections::{Connection, ConnectionStore, GrantKind, InputField};
+use snowlink_core::engine::{
+    BrowserSignIn, Changes, ConnectRequest, Engine, EngineError, ProvidedSecrets, TestEvent,
+    TestStatus,
+};
+use snowlink_core::grants::GrantInput;
 use snowlink_core::oauth::{
     Browser, BrowserError, CALLBACK_PORTS, DEFAULT_SIGN_IN_WAIT, SystemBrowser,
 };
@@ -117,6 +121,33 @@ pub struct RemoveArgs {
 }
 
 #[derive(Args)]
+pub struct EditArgs {
+    /// The connection to change.
+    #[arg(long)]
+    connection: String,
+    /// A new name for it.
+    #[arg(long)]
+    name: Option<String>,
+    /// A new Client ID (a browser sign-in connection is unlinked by it).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// A new ServiceNow user name.
+    #[arg(long)]
+    username: Option<String>,
+    /// Replace the stored client secret (typed at a prompt, or from SNOWLINK_CLIENT_SECRET).
+    #[arg(long)]
+    new_client_secret: bool,
+    /// Replace the stored password (typed at a prompt, or from SNOWLINK_PASSWORD).
+    #[arg(long)]
+    new_password: bool,
+    /// Replace the stored API key (typed at a prompt, or from SNOWLINK_API_KEY).
+    #[arg(long)]
+    new_api_key: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 pub struct StatusArgs {
     /// Show the last saved status without contacting the instances.
     #[arg(long)]
@@ -160,6 +191,66 @@ pub fn connect(args: ConnectArgs) -> ExitCode {
         args.json,
         |engine| async move { engine.connect(request, provided, &sign_in, ctrl_c()).await },
         |connection| describe(connection, "Connected"),
+    )
+}
+
+/// Changes a connection and tests it live: nothing is kept unless the new settings sign in.
+pub fn edit(args: EditArgs) -> ExitCode {
+    let rotated = [
+        (args.new_client_secret, InputField::ClientSecret),
+        (args.new_password, InputField::Password),
+        (args.new_api_key, InputField::ApiKey),
+    ]
+    .into_iter()
+    .filter(|(asked, _)| *asked)
+    .map(|(_, field)| GrantInput {
+        field,
+        required: true,
+    })
+    .collect::<Vec<_>>();
+    let fresh = match read_inputs(rotated.iter().copied()) {
+        Ok(fresh) => fresh,
+        Err(view) => return fail(&view, args.json),
+    };
+    if let Some(missing) = rotated.iter().find(|input| !fresh.has(input.field)) {
+        let field = missing.field;
+        let view = ErrorView::new(
+            snowlink_core::views::ErrorCode::InvalidInput,
+            format!("No new value for {} was given.", field.label()),
+            format!(
+                "Type it when asked in a terminal, or set {}.",
+                field.env_var().unwrap_or_default()
+            ),
+        )
+        .field(field);
+        return fail(&view, args.json);
+    }
+    let changes = Changes {
+        name: args.name,
+        client_id: args.client_id,
+        username: args.username,
+    };
+    let json = args.json;
+    let progress = move |event: TestEvent| {
+        let mark = match event.status {
+            TestStatus::Done => "✓",
+            TestStatus::Failed => "✗",
+            TestStatus::Skipped => "–",
+            TestStatus::Pending | TestStatus::Running => return,
+        };
+        if !json {
+            let detail = event.detail.map(|d| format!(": {d}")).unwrap_or_default();
+            eprint_line(&format!("  {mark} {}{detail}", event.label));
+        }
+    };
+    run(
+        json,
+        |engine| async move {
+            engine
+                .edit(&args.connection, changes, fresh, &progress)
+                .await
+        },
+        snowlink_core::views::edited_message,
     )
 }
 
@@ -328,6 +419,12 @@ fn status_lines(view: &ConnectionView) -> String {
             expires.format("%Y-%m-%d %H:%M UTC")
         ));
     }
+    if let Some(ends) = view.refresh_token_ends_at {
+        lines.push(format!(
+            "  refresh token ends {} (sign in again by then)",
+            ends.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
     lines.join("\n")
 }
 
@@ -452,8 +549,13 @@ async fn ctrl_c() {
 /// The secrets the grant takes (the core's table): from the environment, else a prompt without
 /// echo when there is a terminal. A missing required one is reported by the engine by name.
 fn read_secrets(grant: GrantKind) -> Result<ProvidedSecrets, ErrorView> {
+    read_inputs(grant.inputs().iter().copied())
+}
+
+/// The secrets among `inputs`, as [`read_secrets`] reads them.
+fn read_inputs(inputs: impl IntoIterator<Item = GrantInput>) -> Result<ProvidedSecrets, ErrorView> {
     let mut provided = ProvidedSecrets::default();
-    for input in grant.inputs() {
+    for input in inputs {
         let Some(env) = input.field.env_var() else {
             continue;
         };

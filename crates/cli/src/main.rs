@@ -32,6 +32,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// Create or update a connection and sign in with its grant.
     Connect(connection::ConnectArgs),
+    /// Change a connection or rotate a secret, then test it (nothing is kept if it fails).
+    Edit(connection::EditArgs),
     /// Link your own ServiceNow account to a connection (browser sign-in).
     Link(connection::LinkArgs),
     /// Unlink your account: revoke and delete its tokens.
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Instance(command) => instance::run(command),
         Command::Sim(args) => sim::run(args),
         Command::Connect(args) => connection::connect(args),
+        Command::Edit(args) => connection::edit(args),
         Command::Link(args) => connection::link(args),
         Command::Unlink(args) => connection::unlink(args),
         Command::Remove(args) => connection::remove(args),

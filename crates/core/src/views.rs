@@ -149,6 +149,8 @@ pub enum ConnectionAction {
     Relink,
     /// Revoke and forget the linked account's tokens.
     Unlink,
+    /// Change its settings or rotate a secret, then test it live ("Save and test").
+    Edit,
     /// Delete the connection and its secrets.
     Remove,
     /// Run the layered diagnosis (offered when something is wrong).
@@ -177,6 +179,9 @@ pub struct ConnectionView {
     pub summary: String,
     pub last_checked: Option<DateTime<Utc>>,
     pub token_expires_at: Option<DateTime<Utc>>,
+    /// When the refresh token stops working (its first issue plus ServiceNow's default
+    /// lifespan; it is never extended): the person signs in again by then.
+    pub refresh_token_ends_at: Option<DateTime<Utc>>,
     pub actions: Vec<ConnectionAction>,
     /// Whether the connection needs attention (the CLI exits 1 for it).
     pub problem: bool,
@@ -222,6 +227,9 @@ impl ConnectionView {
             summary,
             last_checked: status.last_checked,
             token_expires_at: status.token_expires_at,
+            refresh_token_ends_at: status.refresh_issued_at.map(|issued| {
+                issued + chrono::Duration::seconds(crate::checks::DEFAULT_REFRESH_LIFESPAN)
+            }),
             actions: actions(connection, state),
             problem: matches!(
                 state,
@@ -253,6 +261,20 @@ pub fn unrevoked_warning(err: &crate::oauth::OAuthError) -> String {
     )
 }
 
+/// What to say once an edit is saved and tested.
+pub fn edited_message(connection: &Connection) -> String {
+    match &connection.linked_identity {
+        Some(identity) => format!(
+            "Saved {}: the new settings signed in as {}.",
+            connection.display_name, identity.user_name
+        ),
+        None => format!(
+            "Saved {}: no account is linked; each person links their own.",
+            connection.display_name
+        ),
+    }
+}
+
 /// What to say once a connection is removed.
 pub fn removed_message(connection: &Connection) -> String {
     format!(
@@ -282,6 +304,7 @@ fn actions(connection: &Connection, state: ConnectionState) -> Vec<ConnectionAct
     ) {
         actions.push(ConnectionAction::Diagnose);
     }
+    actions.push(ConnectionAction::Edit);
     actions.push(ConnectionAction::Remove);
     actions
 }
@@ -314,6 +337,18 @@ mod tests {
     }
 
     #[test]
+    fn the_refresh_token_ends_a_lifespan_after_it_was_first_issued() {
+        let mut saved = connection(GrantKind::AuthCode, true, ConnectionState::Connected);
+        assert_eq!(ConnectionView::of(&saved).refresh_token_ends_at, None);
+        let issued = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        saved.status.refresh_issued_at = Some(issued);
+        let ends = ConnectionView::of(&saved).refresh_token_ends_at.unwrap();
+        assert_eq!(ends.to_rfc3339(), "2026-04-11T00:00:00+00:00");
+    }
+
+    #[test]
     fn the_view_carries_the_configuration_but_no_secret() {
         let mut saved = connection(GrantKind::Password, true, ConnectionState::Connected);
         saved.username = Some("svc.sync".into());
@@ -334,7 +369,7 @@ mod tests {
                 false,
                 Disconnected,
                 "Not linked",
-                vec![Link, Remove],
+                vec![Link, Edit, Remove],
                 false,
             ),
             (
@@ -342,7 +377,7 @@ mod tests {
                 true,
                 Connected,
                 "Connected",
-                vec![Check, Unlink, Remove],
+                vec![Check, Unlink, Edit, Remove],
                 false,
             ),
             (
@@ -350,7 +385,7 @@ mod tests {
                 true,
                 RelinkNeeded,
                 "Re-link needed",
-                vec![Check, Relink, Unlink, Diagnose, Remove],
+                vec![Check, Relink, Unlink, Diagnose, Edit, Remove],
                 true,
             ),
             (
@@ -358,7 +393,7 @@ mod tests {
                 false,
                 Disconnected,
                 "Disconnected",
-                vec![Check, Diagnose, Remove],
+                vec![Check, Diagnose, Edit, Remove],
                 true,
             ),
             (
@@ -366,7 +401,7 @@ mod tests {
                 true,
                 Degraded,
                 "Degraded",
-                vec![Check, Diagnose, Remove],
+                vec![Check, Diagnose, Edit, Remove],
                 true,
             ),
         ];

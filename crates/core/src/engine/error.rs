@@ -48,7 +48,7 @@ pub enum EngineError {
     Api(#[from] ApiError),
 }
 
-fn capitalized(text: &str) -> String {
+pub(super) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()

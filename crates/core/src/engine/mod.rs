@@ -5,6 +5,7 @@
 //! keyring before it asks the instance for tokens, stores secrets before it writes the file,
 //! and never writes a secret anywhere else (see [`steps`] for the single steps).
 
+mod edit;
 mod error;
 mod steps;
 
@@ -24,6 +25,7 @@ use crate::secrets::{
 };
 use crate::views::ConnectionView;
 
+pub use edit::{Changes, EditField, EditView, Progress, TestEvent, TestStatus, TestStep};
 pub use error::EngineError;
 pub use steps::{
     BrowserSignIn, ConnectRequest, Draft, IdentifyError, ShowUrl, SignedIn, USERINFO_PATH,

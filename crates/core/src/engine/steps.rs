@@ -67,6 +67,20 @@ pub struct Draft {
 pub struct SignedIn {
     pub auth: Auth,
     pub tokens: Option<TokenSet>,
+    /// When the refresh token among `tokens` was first issued: now for a new one, earlier for
+    /// one a refresh handed back (ServiceNow never extends a refresh token's life).
+    pub refresh_since: Option<chrono::DateTime<Utc>>,
+}
+
+impl SignedIn {
+    /// A sign-in that produced `tokens` just now.
+    pub fn with_new(tokens: TokenSet) -> Self {
+        Self {
+            auth: Auth::Bearer(tokens.access_token.clone()),
+            refresh_since: tokens.refresh_token.is_some().then(Utc::now),
+            tokens: Some(tokens),
+        }
+    }
 }
 
 impl Engine {
@@ -112,51 +126,26 @@ impl Engine {
         cancel: impl Future<Output = ()> + Send,
     ) -> Result<SignedIn, EngineError> {
         self.secrets.probe().await?;
-        let username = connection.username.clone().unwrap_or_default();
-        let oauth = || oauth_client(connection, secrets.client_secret.clone());
-        let tokens = match connection.grant {
-            GrantKind::Basic | GrantKind::ApiKey => {
-                // An API key travels exactly like a password (Harness-style connections).
-                let secret = match connection.grant {
-                    GrantKind::ApiKey => secrets.api_key.as_ref().map(|k| k.expose()),
-                    _ => secrets.password.as_ref().map(|p| p.expose()),
-                };
-                let password = Password::new(secret.unwrap_or_default());
-                return Ok(SignedIn {
-                    auth: Auth::Basic { username, password },
-                    tokens: None,
-                });
-            }
-            GrantKind::Password => {
-                let password = secrets
-                    .password
-                    .clone()
-                    .unwrap_or_else(|| Password::new(""));
-                oauth()?.password_grant(&username, &password, &[]).await?
-            }
-            GrantKind::ClientCredentials => oauth()?.client_credentials(&[]).await?,
-            GrantKind::AuthCode => {
-                let listener = LoopbackListener::bind(&browser.ports)
-                    .await
-                    .map_err(OAuthError::from)?;
-                let session = oauth()?.begin_auth_code(listener, &[USER_SCOPE.to_owned()])?;
-                let opened = browser
-                    .browser
-                    .as_ref()
-                    .map(|b| session.open_in(b.as_ref()));
-                (browser.show_url)(
-                    session.authorize_url(),
-                    opened.as_ref().and_then(|r| r.as_ref().err()),
-                );
-                session
-                    .finish(browser.wait, cancel, browser.paste.as_ref())
-                    .await?
-            }
-        };
-        Ok(SignedIn {
-            auth: Auth::Bearer(tokens.access_token.clone()),
-            tokens: Some(tokens),
-        })
+        if connection.grant != GrantKind::AuthCode {
+            return sign_in_unattended(connection, secrets).await;
+        }
+        let listener = LoopbackListener::bind(&browser.ports)
+            .await
+            .map_err(OAuthError::from)?;
+        let session = oauth_client(connection, secrets.client_secret.clone())?
+            .begin_auth_code(listener, &[USER_SCOPE.to_owned()])?;
+        let opened = browser
+            .browser
+            .as_ref()
+            .map(|b| session.open_in(b.as_ref()));
+        (browser.show_url)(
+            session.authorize_url(),
+            opened.as_ref().and_then(|r| r.as_ref().err()),
+        );
+        let tokens = session
+            .finish(browser.wait, cancel, browser.paste.as_ref())
+            .await?;
+        Ok(SignedIn::with_new(tokens))
     }
 
     /// Keeps a signed-in connection: `to_store` and the tokens go to the keyring (replacing
@@ -179,9 +168,7 @@ impl Engine {
             state: ConnectionState::Connected,
             last_checked: Some(Utc::now()),
             token_expires_at: tokens.and_then(|t| t.expires_at),
-            refresh_issued_at: tokens
-                .and_then(|t| t.refresh_token.as_ref())
-                .map(|_| Utc::now()),
+            refresh_issued_at: signed_in.refresh_since,
             reason: None,
             linked: None,
         };
@@ -260,6 +247,43 @@ impl Engine {
     }
 }
 
+/// Signs in with a grant that needs no person (everything but the browser sign-in), storing
+/// nothing.
+pub(super) async fn sign_in_unattended(
+    connection: &Connection,
+    secrets: &ProvidedSecrets,
+) -> Result<SignedIn, EngineError> {
+    let username = connection.username.clone().unwrap_or_default();
+    let oauth = || oauth_client(connection, secrets.client_secret.clone());
+    let tokens = match connection.grant {
+        GrantKind::Basic | GrantKind::ApiKey => {
+            // An API key travels exactly like a password (Harness-style connections).
+            let secret = match connection.grant {
+                GrantKind::ApiKey => secrets.api_key.as_ref().map(|k| k.expose()),
+                _ => secrets.password.as_ref().map(|p| p.expose()),
+            };
+            let password = Password::new(secret.unwrap_or_default());
+            return Ok(SignedIn {
+                auth: Auth::Basic { username, password },
+                tokens: None,
+                refresh_since: None,
+            });
+        }
+        GrantKind::Password => {
+            let password = secrets
+                .password
+                .clone()
+                .unwrap_or_else(|| Password::new(""));
+            oauth()?.password_grant(&username, &password, &[]).await?
+        }
+        GrantKind::ClientCredentials => oauth()?.client_credentials(&[]).await?,
+        GrantKind::AuthCode => {
+            return Err(EngineError::OAuth(OAuthError::RelinkNeeded));
+        }
+    };
+    Ok(SignedIn::with_new(tokens))
+}
+
 pub(super) fn oauth_client(
     connection: &Connection,
     secret: Option<ClientSecret>,
@@ -270,7 +294,10 @@ pub(super) fn oauth_client(
 }
 
 /// Checks that the inputs the grant needs are there, naming the missing one.
-fn require_inputs(request: &ConnectRequest, provided: &ProvidedSecrets) -> Result<(), EngineError> {
+pub(super) fn require_inputs(
+    request: &ConnectRequest,
+    provided: &ProvidedSecrets,
+) -> Result<(), EngineError> {
     if request.name.trim().is_empty() {
         return Err(EngineError::InvalidInput {
             field: crate::connections::InputField::ConnectionName,

@@ -11,6 +11,8 @@ fn main() {
         "paste_sign_in",
         "unlink_account",
         "remove_connection",
+        "edit_form",
+        "edit_connection",
         "run_diagnosis",
         "diagnosis_text",
         "export_bundle",

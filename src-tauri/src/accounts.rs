@@ -9,11 +9,14 @@ use std::time::Duration;
 use serde::Serialize;
 use snowlink_core::BrowserUrl;
 use snowlink_core::connections::ConnectionStore;
-use snowlink_core::engine::{BrowserSignIn, Engine};
+use snowlink_core::connections::InputField;
+use snowlink_core::engine::{BrowserSignIn, Changes, EditView, Engine, ProvidedSecrets, TestEvent};
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, Pasted, SystemBrowser};
 use snowlink_core::secrets::KeyringStore;
 use snowlink_core::views::ConnectionView;
-use snowlink_core::views::{ErrorCode, ErrorView, removed_message, unrevoked_warning};
+use snowlink_core::views::{
+    ErrorCode, ErrorView, edited_message, removed_message, unrevoked_warning,
+};
 use tauri::State;
 use tauri::ipc::Channel;
 use tokio::sync::oneshot;
@@ -193,5 +196,68 @@ pub async fn remove_connection(
         id: connection.id.as_str().to_owned(),
         message: removed_message(&connection),
         warning: revoke_error.as_ref().map(unrevoked_warning),
+    })
+}
+
+/// The edit form of a connection: saved values, which secrets the keyring holds, the steps.
+#[tauri::command]
+pub async fn edit_form(accounts: State<'_, Accounts>, id: String) -> Result<EditView, UiError> {
+    Ok(accounts.engine()?.edit_form(&id).await?)
+}
+
+/// New secrets typed in the edit form; an absent or empty one keeps the stored secret. No
+/// `Debug`: nothing may print them.
+#[derive(Default, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct NewSecrets {
+    pub client_secret: Option<String>,
+    pub password: Option<String>,
+    pub api_key: Option<String>,
+}
+
+impl NewSecrets {
+    fn provided(self) -> ProvidedSecrets {
+        let mut provided = ProvidedSecrets::default();
+        for (field, value) in [
+            (InputField::ClientSecret, self.client_secret),
+            (InputField::Password, self.password),
+            (InputField::ApiKey, self.api_key),
+        ] {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                provided.set(field, value);
+            }
+        }
+        provided
+    }
+}
+
+/// The answer to "Save and test": the connection as it is now and what to say.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Edited {
+    pub connection: ConnectionView,
+    pub message: String,
+}
+
+/// Changes a connection and tests it live, streaming each step over `progress`; nothing is
+/// kept unless the new settings sign in.
+#[tauri::command]
+pub async fn edit_connection(
+    accounts: State<'_, Accounts>,
+    id: String,
+    changes: Changes,
+    secrets: NewSecrets,
+    progress: Channel<TestEvent>,
+) -> Result<Edited, UiError> {
+    let report = move |event: TestEvent| {
+        let _ = progress.send(event);
+    };
+    let connection = accounts
+        .engine()?
+        .edit(&id, changes, secrets.provided(), &report)
+        .await?;
+    Ok(Edited {
+        connection: ConnectionView::of(&connection),
+        message: edited_message(&connection),
     })
 }

@@ -8,7 +8,7 @@ mod tests {
 
     use ts_rs::{Config, TS};
 
-    use crate::accounts::{Removed, Unlinked};
+    use crate::accounts::{Edited, NewSecrets, Removed, Unlinked};
     use crate::demo::DemoInstance;
     use crate::diagnose::{DiagnoseRequest, DiagnosisEvent};
     use snowlink_core::InstanceUrlView;
@@ -16,6 +16,7 @@ mod tests {
         Check, CheckId, CheckStatus, Link, LinkedRecords, Report, StateCount, Verdict,
     };
     use snowlink_core::connections::{ConnectionState, GrantKind, InputField, LinkedIdentity};
+    use snowlink_core::engine::{Changes, EditField, EditView, TestEvent, TestStatus, TestStep};
     use snowlink_core::profiles::ProfileSummary;
     use snowlink_core::views::{
         Badge, ConnectionAction, ConnectionView, ErrorCode, ErrorView, NextStep, Tone,
@@ -65,6 +66,14 @@ mod tests {
             check::<LinkedIdentity>(update),
             check::<Unlinked>(update),
             check::<Removed>(update),
+            check::<Edited>(update),
+            check::<NewSecrets>(update),
+            check::<Changes>(update),
+            check::<EditView>(update),
+            check::<EditField>(update),
+            check::<TestEvent>(update),
+            check::<TestStep>(update),
+            check::<TestStatus>(update),
             check::<DiagnoseRequest>(update),
             check::<DiagnosisEvent>(update),
             check::<Report>(update),

@@ -33,6 +33,8 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             accounts::paste_sign_in,
             accounts::unlink_account,
             accounts::remove_connection,
+            accounts::edit_form,
+            accounts::edit_connection,
             diagnose::run_diagnosis,
             diagnose::diagnosis_text,
             diagnose::export_bundle,

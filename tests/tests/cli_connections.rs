@@ -646,7 +646,10 @@ async fn a_rotated_client_secret_is_tested_before_it_is_kept_and_a_new_client_un
         "{status:#?}"
     );
     let status = cli.run(&["status", "--offline"]).await;
-    assert!(status.stdout.contains("refresh token ends 20"), "{status:#?}");
+    assert!(
+        status.stdout.contains("refresh token ends 20"),
+        "{status:#?}"
+    );
 
     // A new client: the old client's tokens are revoked and the account unlinked.
     let run = cli

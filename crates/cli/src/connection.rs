@@ -421,8 +421,12 @@ fn status_lines(view: &ConnectionView) -> String {
     }
     if let Some(ends) = view.refresh_token_ends_at {
         lines.push(format!(
-            "  refresh token ends {} (sign in again by then)",
-            ends.format("%Y-%m-%d %H:%M UTC")
+            "  refresh token ends {}{}",
+            ends.format("%Y-%m-%d %H:%M UTC"),
+            view.refresh_token_note
+                .as_ref()
+                .map(|note| format!(" ({note})"))
+                .unwrap_or_default()
         ));
     }
     lines.join("\n")

@@ -182,6 +182,8 @@ pub struct ConnectionView {
     /// When the refresh token stops working (its first issue plus ServiceNow's default
     /// lifespan; it is never extended): the person signs in again by then.
     pub refresh_token_ends_at: Option<DateTime<Utc>>,
+    /// What that end means for this grant.
+    pub refresh_token_note: Option<String>,
     pub actions: Vec<ConnectionAction>,
     /// Whether the connection needs attention (the CLI exits 1 for it).
     pub problem: bool,
@@ -229,6 +231,13 @@ impl ConnectionView {
             token_expires_at: status.token_expires_at,
             refresh_token_ends_at: status.refresh_issued_at.map(|issued| {
                 issued + chrono::Duration::seconds(crate::checks::DEFAULT_REFRESH_LIFESPAN)
+            }),
+            refresh_token_note: status.refresh_issued_at.map(|_| {
+                match connection.grant {
+                    GrantKind::Password => "then renewed with the stored password",
+                    _ => "link the account again by then",
+                }
+                .into()
             }),
             actions: actions(connection, state),
             problem: matches!(
@@ -346,6 +355,11 @@ mod tests {
         saved.status.refresh_issued_at = Some(issued);
         let ends = ConnectionView::of(&saved).refresh_token_ends_at.unwrap();
         assert_eq!(ends.to_rfc3339(), "2026-04-11T00:00:00+00:00");
+        let note = ConnectionView::of(&saved).refresh_token_note.unwrap();
+        assert!(note.contains("link the account again"), "{note}");
+        saved.grant = GrantKind::Password;
+        let note = ConnectionView::of(&saved).refresh_token_note.unwrap();
+        assert!(note.contains("stored password"), "{note}");
     }
 
     #[test]

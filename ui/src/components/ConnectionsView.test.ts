@@ -2,6 +2,27 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/sv
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import ConnectionsView from './ConnectionsView.svelte';
 import type { ConnectionView } from '../lib/bindings/ConnectionView';
+import type { EditView } from '../lib/bindings/EditView';
+import type { TestEvent } from '../lib/bindings/TestEvent';
+
+const form: EditView = {
+  id: 'c-1',
+  name: 'Acme',
+  instance: 'https://acme.service-now.com',
+  grantLabel: 'Password grant (OAuth)',
+  note: 'Save and test signs in with these settings first; if that fails, nothing is changed.',
+  fields: [
+    { field: 'connection-name', label: 'Connection name', value: 'Acme', secret: false, required: true, stored: false, placeholder: '' },
+    { field: 'client-id', label: 'Client ID', value: '0123abcd', secret: false, required: true, stored: false, placeholder: '' },
+    { field: 'client-secret', label: 'Client secret', value: '', secret: true, required: true, stored: true, placeholder: 'Kept in the keyring; type a new one to replace it' },
+  ],
+  steps: (['keyring', 'sign-in', 'identify', 'save', 'count'] as const).map((step) => ({
+    step,
+    label: `Step ${step}`,
+    status: 'pending' as const,
+    detail: null,
+  })),
+};
 
 const linked: ConnectionView = {
   id: 'c-1',
@@ -18,7 +39,9 @@ const linked: ConnectionView = {
   summary: 'Signed in as abel.tuter',
   lastChecked: null,
   tokenExpiresAt: null,
-  actions: ['check', 'unlink', 'remove'],
+  refreshTokenEndsAt: null,
+  refreshTokenNote: null,
+  actions: ['check', 'unlink', 'edit', 'remove'],
   problem: false,
   linked: { label: 'records created by the connection\'s user', table: 'task', total: 12, byState: [{ state: '1', count: 12 }] },
 };
@@ -40,6 +63,8 @@ function fakeApi() {
     cancelSignIn: vi.fn(),
     pasteSignIn: vi.fn(async () => ({ ok: true as const, value: null })),
     unlinkAccount: vi.fn(async () => ({ ok: true as const, value: { connection: notLinked, warning: null } })),
+    editForm: vi.fn(async () => ({ ok: true as const, value: form })),
+    editConnection: vi.fn(),
     removeConnection: vi.fn(async () => ({
       ok: true as const,
       value: { id: 'c-1', message: 'Removed Acme: its secrets are deleted from the keyring.', warning: null as string | null },
@@ -50,6 +75,67 @@ function fakeApi() {
 afterEach(cleanup);
 
 describe('ConnectionsView', () => {
+  it('edits a connection, shows each step, and keeps what was typed when the test fails', async () => {
+    const api = fakeApi();
+    const refused = {
+      code: 'sign_in_failed',
+      message: 'ServiceNow refused the client secret.',
+      hint: 'Copy it again from the Application Registry record.',
+      retryable: false,
+      field: 'client-secret',
+      next: null,
+    };
+    api.editConnection.mockImplementationOnce(async (_id, _changes, _secrets, onStep: (e: TestEvent) => void) => {
+      onStep({ step: 'keyring', label: 'Open the OS keyring', status: 'done', detail: null });
+      onStep({ step: 'sign-in', label: 'Get a token', status: 'failed', detail: 'refused' });
+      return { ok: false as const, error: refused };
+    });
+    render(ConnectionsView, { api });
+    await fireEvent.click(await screen.findByTestId('edit-button'));
+    const name = (await screen.findByTestId('edit-connection-name')) as HTMLInputElement;
+    expect(name.value).toBe('Acme');
+    await waitFor(() => expect(document.activeElement).toBe(name));
+    const secret = screen.getByTestId('edit-client-secret') as HTMLInputElement;
+    expect(secret.type).toBe('password');
+    expect(secret.value).toBe('');
+    expect(secret.placeholder).toContain('Kept in the keyring');
+    await fireEvent.input(name, { target: { value: 'Acme prod' } });
+    await fireEvent.input(secret, { target: { value: 'new-secret' } });
+    await fireEvent.click(screen.getByTestId('edit-save'));
+
+    await waitFor(() => expect(screen.getByTestId('edit-step-sign-in').dataset.status).toBe('failed'));
+    expect(api.editConnection).toHaveBeenCalledWith(
+      'c-1',
+      { name: 'Acme prod', clientId: '0123abcd', username: null },
+      { clientSecret: 'new-secret', password: null, apiKey: null },
+      expect.any(Function),
+    );
+    expect(screen.getByTestId('edit-step-keyring').dataset.status).toBe('done');
+    expect(screen.getByTestId('edit-step-identify').dataset.status).toBe('pending');
+    expect(secret.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByTestId('edit-panel').textContent).toContain('refused the client secret');
+    expect((screen.getByTestId('edit-connection-name') as HTMLInputElement).value).toBe('Acme prod');
+    expect((screen.getByTestId('edit-client-secret') as HTMLInputElement).value).toBe('new-secret');
+
+    const renamed = { ...linked, name: 'Acme prod' };
+    api.editConnection.mockImplementationOnce(async () => ({
+      ok: true as const,
+      value: { connection: renamed, message: 'Saved Acme prod: the new settings signed in as abel.tuter.' },
+    }));
+    await fireEvent.click(screen.getByTestId('edit-save'));
+    await waitFor(() => expect(screen.queryByTestId('edit-panel')).toBeNull());
+    expect(screen.getByTestId('connections-notice').textContent).toContain('Saved Acme prod');
+    expect(screen.getByTestId('connection-card').dataset.name).toBe('Acme prod');
+  });
+
+  it('shows when the sign-in ends', async () => {
+    const api = fakeApi();
+    const ends = new Date(Date.now() + 20 * 86400000).toISOString();
+    api.listConnections.mockImplementation(async () => ({ ok: true as const, value: [{ ...linked, refreshTokenEndsAt: ends }] }));
+    render(ConnectionsView, { api });
+    expect((await screen.findByTestId('connection-refresh-ends')).textContent).toContain('in 20 days');
+  });
+
   it('unlinks only after the user confirms, then offers what the core says', async () => {
     const api = fakeApi();
     render(ConnectionsView, { api });

@@ -6,6 +6,11 @@ import type { ConnectionView } from './bindings/ConnectionView';
 import type { ErrorView } from './bindings/ErrorView';
 import type { Unlinked } from './bindings/Unlinked';
 import type { Removed } from './bindings/Removed';
+import type { EditView } from './bindings/EditView';
+import type { Edited } from './bindings/Edited';
+import type { Changes } from './bindings/Changes';
+import type { NewSecrets } from './bindings/NewSecrets';
+import type { TestEvent } from './bindings/TestEvent';
 import type { InstanceUrlView } from './bindings/InstanceUrlView';
 import type { DiagnoseRequest } from './bindings/DiagnoseRequest';
 import type { DiagnosisEvent } from './bindings/DiagnosisEvent';
@@ -83,6 +88,14 @@ export const api = {
   unlinkAccount: (id: string) => call<Unlinked>('unlink_account', { id }),
   /** Revokes the connection's tokens, deletes its secrets and forgets it. */
   removeConnection: (id: string) => call<Removed>('remove_connection', { id }),
+  /** The edit form: saved values, which secrets the keyring holds, the steps of a test. */
+  editForm: (id: string) => call<EditView>('edit_form', { id }),
+  /** Changes the connection and tests it live; `onStep` hears each step start and end. */
+  editConnection: (id: string, changes: Changes, secrets: NewSecrets, onStep: (event: TestEvent) => void) => {
+    const progress = new Channel<TestEvent>();
+    progress.onmessage = onStep;
+    return call<Edited>('edit_connection', { id, changes, secrets, progress });
+  },
   /** Runs the checks; `onEvent` hears each one start and finish. */
   runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) => {
     const events = new Channel<DiagnosisEvent>();

@@ -3,4 +3,4 @@
 /**
  * What can be done with a connection.
  */
-export type ConnectionAction = "check" | "link" | "relink" | "unlink" | "remove" | "diagnose";
+export type ConnectionAction = "check" | "link" | "relink" | "unlink" | "edit" | "remove" | "diagnose";

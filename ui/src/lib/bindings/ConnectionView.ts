@@ -21,7 +21,16 @@ username: string | null, state: ConnectionState, badge: Badge, identity: LinkedI
 /**
  * One line under the name: who it acts as, or why it is in its state.
  */
-summary: string, lastChecked: string | null, tokenExpiresAt: string | null, actions: Array<ConnectionAction>, 
+summary: string, lastChecked: string | null, tokenExpiresAt: string | null, 
+/**
+ * When the refresh token stops working (its first issue plus ServiceNow's default
+ * lifespan; it is never extended): the person signs in again by then.
+ */
+refreshTokenEndsAt: string | null, 
+/**
+ * What that end means for this grant.
+ */
+refreshTokenNote: string | null, actions: Array<ConnectionAction>, 
 /**
  * Whether the connection needs attention (the CLI exits 1 for it).
  */

@@ -1,25 +1,47 @@
-//! The commands the UI may invoke. Each takes state, calls one core function and maps the
-//! error; anything longer belongs in `snowlink-core`.
+//! The commands the window may invoke: a request to the engine, opening a web page in the
+//! system browser, and the start-up report.
 
-use snowlink_core::{BrowserUrl, InstanceUrlView};
-use tauri::{AppHandle, Runtime};
+use serde_json::Value;
+use snowlink_core::BrowserUrl;
+use snowlink_core::views::{ErrorCode, ErrorView};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
-use crate::error::UiError;
+use crate::engine::Engine;
 
-/// Normalizes what the user typed as the instance address, as they type.
+/// Asks the engine for `method` with `params`; its events (a sign-in URL, each check, each
+/// step) arrive on `events` as `{ channel, data }`, its failure as the core's `ErrorView`.
 #[tauri::command]
-pub fn parse_instance(text: String) -> Result<InstanceUrlView, UiError> {
-    Ok(InstanceUrlView::parse(&text)?)
+pub async fn engine(
+    engine: State<'_, Engine>,
+    method: String,
+    params: Value,
+    events: Channel<Value>,
+) -> Result<Value, Value> {
+    engine.call(method, params, events).await
 }
 
 /// Opens an http(s) URL in the system browser (never in the app's own webview).
 #[tauri::command]
-pub fn open_in_browser<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), UiError> {
-    let url = BrowserUrl::parse(&url).map_err(UiError::from_browser_url)?;
+pub fn open_in_browser<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), ErrorView> {
+    let url = BrowserUrl::parse(&url).map_err(|err| {
+        ErrorView::new(
+            ErrorCode::InvalidInput,
+            err.to_string(),
+            "Copy the address into your browser yourself if you trust it.",
+        )
+    })?;
     app.opener()
         .open_url(url.as_str(), None::<&str>)
-        .map_err(UiError::browser_unavailable)
+        .map_err(|detail| {
+            ErrorView::new(
+                ErrorCode::BrowserUnavailable,
+                format!("The system browser could not be opened ({detail})."),
+                "Copy the address and open it in your browser yourself.",
+            )
+            .retryable(true)
+        })
 }
 
 #[cfg(test)]
@@ -54,24 +76,24 @@ mod tests {
     }
 
     #[test]
-    fn parse_instance_returns_the_view_or_a_ui_error() {
+    fn without_its_engine_a_request_says_so_and_can_be_retried() {
+        // The test binary has no `snowlink` beside it.
         let window = main_window();
-        let ok = invoke(&window, "parse_instance", json!({ "text": "acme" })).unwrap();
-        assert_eq!(ok["url"], "https://acme.service-now.com");
-        assert_eq!(ok["instanceName"], "acme");
-
         let err = invoke(
             &window,
-            "parse_instance",
-            json!({ "text": "http://acme.example.com" }),
+            "engine",
+            json!({ "method": "list_connections", "params": {}, "events": "__CHANNEL__:7" }),
         )
         .unwrap_err();
-        assert_eq!(err["code"], "invalid_input");
+        assert_eq!(err["code"], "internal", "{err}");
+        assert_eq!(err["retryable"], true, "{err}");
         assert!(
-            err["message"].as_str().unwrap().contains("http://"),
+            err["message"]
+                .as_str()
+                .unwrap()
+                .contains("could not be started"),
             "{err}"
         );
-        assert!(!err["hint"].as_str().unwrap().is_empty());
     }
 
     #[test]

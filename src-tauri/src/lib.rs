@@ -1,14 +1,10 @@
-//! Snowlink's desktop shell: window, plugins, commands and error mapping over `snowlink-core`.
-//! [`builder`] is generic over the runtime so tests drive the same commands through
+//! Snowlink's desktop shell: the window, its plugins, and the relay of its requests to the
+//! engine beside it (`snowlink serve`, see [`engine`]), which holds every rule. [`builder`] is
+//! generic over the runtime so tests drive the same commands through
 //! `tauri::test::mock_builder()` without a display.
 
-mod accounts;
-mod bindings;
 mod commands;
-mod demo;
-mod diagnose;
-pub mod error;
-mod setup;
+mod engine;
 
 use tauri::{Builder, Manager, Runtime};
 use tauri_plugin_window_state::AppHandleExt;
@@ -19,39 +15,18 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
-        .manage(accounts::Accounts::from_environment())
-        .manage(diagnose::Diagnoses::default())
-        .manage(setup::Setups::default())
-        .manage(demo::Demo::default())
+        .manage(engine::Engine::default())
+        .setup(|app| {
+            // Started beside the window's own loading, so the first request finds it ready.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<engine::Engine>().start().await;
+            });
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
-            commands::parse_instance,
+            commands::engine,
             commands::open_in_browser,
-            accounts::list_connections,
-            accounts::check_connection,
-            accounts::link_account,
-            accounts::cancel_sign_in,
-            accounts::paste_sign_in,
-            accounts::unlink_account,
-            accounts::remove_connection,
-            accounts::edit_form,
-            accounts::edit_connection,
-            diagnose::run_diagnosis,
-            diagnose::diagnosis_text,
-            diagnose::export_bundle,
-            demo::start_demo_instance,
-            setup::list_profiles,
-            setup::list_saved_setups,
-            setup::start_setup,
-            setup::setup_view,
-            setup::close_setup,
-            setup::setup_event,
-            setup::setup_secret,
-            setup::setup_admin,
-            setup::verify_step,
-            setup::plan_step,
-            setup::do_step,
-            setup::save_update_set,
-            setup::handoff_text,
             first_view_shown,
         ])
 }

@@ -50,6 +50,10 @@ enum Command {
     Setup(setup::SetupArgs),
     /// Write an integration's update set (XML) to import by hand.
     UpdateSet(setup::UpdateSetArgs),
+    /// The desktop app's engine: answers the app's requests on standard input and output
+    /// (JSON lines) until standard input closes. Started by the app; not for people.
+    #[command(hide = true)]
+    Serve,
 }
 
 fn main() -> ExitCode {
@@ -67,5 +71,36 @@ fn main() -> ExitCode {
         Command::Profiles(args) => setup::list(args),
         Command::Setup(args) => setup::run(args),
         Command::UpdateSet(args) => setup::update_set(args),
+        Command::Serve => serve(),
+    }
+}
+
+fn serve() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            output::eprint_line(&format!("error: could not start the async runtime: {err}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let bridge = snowlink_bridge::Bridge::from_environment();
+    let served = runtime.block_on(snowlink_bridge::serve(
+        bridge,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+    ));
+    // In-flight requests (a sign-in waiting) end with the app that asked for them.
+    runtime.shutdown_background();
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            output::eprint_line(&format!(
+                "error: the app's requests could not be read: {err}"
+            ));
+            ExitCode::FAILURE
+        }
     }
 }

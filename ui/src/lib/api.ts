@@ -61,6 +61,16 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+/** Listeners of a request's named event streams (a sign-in URL, each check, each step). */
+type Listeners = Record<string, (data: never) => void>;
+
+/** Asks Snowlink's engine (beside the app) for `method`; its events go to `listeners` by name. */
+function engine<T>(method: string, params: Record<string, unknown> = {}, listeners: Listeners = {}): Promise<Result<T>> {
+  const events = new Channel<{ channel: string; data: never }>();
+  events.onmessage = (event) => listeners[event.channel]?.(event.data);
+  return call<T>('engine', { method, params, events });
+}
+
 let firstViewReported = false;
 
 /** Tells the shell, once, that the first screen with data is on view (after the next frame is
@@ -72,38 +82,29 @@ export function firstViewShown(): void {
 }
 
 export const api = {
-  parseInstance: (text: string) => call<InstanceUrlView>('parse_instance', { text }),
+  parseInstance: (text: string) => engine<InstanceUrlView>('parse_instance', { text }),
   openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
-  listConnections: () => call<ConnectionView[]>('list_connections'),
-  checkConnection: (id: string) => call<ConnectionView>('check_connection', { id }),
+  listConnections: () => engine<ConnectionView[]>('list_connections'),
+  checkConnection: (id: string) => engine<ConnectionView>('check_connection', { id }),
   /** Browser sign-in as the user; `onUrl` receives the sign-in URL to offer for copying. */
-  linkAccount: (id: string, onUrl: (url: string) => void) => {
-    const url = new Channel<string>();
-    url.onmessage = onUrl;
-    return call<ConnectionView>('link_account', { id, url });
-  },
-  cancelSignIn: () => call<null>('cancel_sign_in'),
+  linkAccount: (id: string, onUrl: (url: string) => void) =>
+    engine<ConnectionView>('link_account', { id }, { url: onUrl }),
+  cancelSignIn: () => engine<null>('cancel_sign_in'),
   /** The address the browser ended on, for a browser that cannot reach this computer. */
-  pasteSignIn: (address: string) => call<null>('paste_sign_in', { address }),
-  unlinkAccount: (id: string) => call<Unlinked>('unlink_account', { id }),
+  pasteSignIn: (address: string) => engine<null>('paste_sign_in', { address }),
+  unlinkAccount: (id: string) => engine<Unlinked>('unlink_account', { id }),
   /** Revokes the connection's tokens, deletes its secrets and forgets it. */
-  removeConnection: (id: string) => call<Removed>('remove_connection', { id }),
+  removeConnection: (id: string) => engine<Removed>('remove_connection', { id }),
   /** The edit form: saved values, which secrets the keyring holds, the steps of a test. */
-  editForm: (id: string) => call<EditView>('edit_form', { id }),
+  editForm: (id: string) => engine<EditView>('edit_form', { id }),
   /** Changes the connection and tests it live; `onStep` hears each step start and end. */
-  editConnection: (id: string, changes: Changes, secrets: NewSecrets, onStep: (event: TestEvent) => void) => {
-    const progress = new Channel<TestEvent>();
-    progress.onmessage = onStep;
-    return call<Edited>('edit_connection', { id, changes, secrets, progress });
-  },
+  editConnection: (id: string, changes: Changes, secrets: NewSecrets, onStep: (event: TestEvent) => void) =>
+    engine<Edited>('edit_connection', { id, changes, secrets }, { progress: onStep }),
   /** Runs the checks; `onEvent` hears each one start and finish. */
-  runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) => {
-    const events = new Channel<DiagnosisEvent>();
-    events.onmessage = onEvent;
-    return call<Report>('run_diagnosis', { request, events });
-  },
-  diagnosisText: () => call<string>('diagnosis_text'),
-  exportBundle: (path: string) => call<null>('export_bundle', { path }),
+  runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) =>
+    engine<Report>('run_diagnosis', { request }, { events: onEvent }),
+  diagnosisText: () => engine<string>('diagnosis_text'),
+  exportBundle: (path: string) => engine<null>('export_bundle', { path }),
   /** The save dialog; `null` when the person cancels. */
   chooseBundlePath: async (): Promise<string | null> =>
     save({
@@ -119,32 +120,28 @@ export interface StepListeners {
   onSignInUrl: (url: string) => void;
 }
 
-function channels(listeners: StepListeners) {
-  const events = new Channel<DiagnosisEvent>();
-  events.onmessage = listeners.onCheck;
-  const url = new Channel<string>();
-  url.onmessage = listeners.onSignInUrl;
-  return { events, url };
+function channels(listeners: StepListeners): Listeners {
+  return { events: listeners.onCheck, url: listeners.onSignInUrl };
 }
 
 export const setupApi = {
   /** Starts the simulator shipped with the app; its address and admin account. */
-  startDemoInstance: () => call<DemoInstance>('start_demo_instance'),
-  listProfiles: () => call<ProfileSummary[]>('list_profiles'),
-  listSavedSetups: () => call<SavedSetup[]>('list_saved_setups'),
+  startDemoInstance: () => engine<DemoInstance>('start_demo_instance'),
+  listProfiles: () => engine<ProfileSummary[]>('list_profiles'),
+  listSavedSetups: () => engine<SavedSetup[]>('list_saved_setups'),
   startSetup: (profile: string, instance: string) =>
-    call<WizardView>('start_setup', { profile, instance, resume: false }),
-  resumeSetup: (profile: string) => call<WizardView>('start_setup', { profile, instance: null, resume: true }),
-  setupView: () => call<WizardView | null>('setup_view'),
-  closeSetup: () => call<null>('close_setup'),
-  event: (event: PersonEvent) => call<WizardView>('setup_event', { event }),
-  secret: (id: string, value: string) => call<WizardView>('setup_secret', { id, value }),
-  admin: (username: string, password: string) => call<WizardView>('setup_admin', { username, password }),
-  verify: (listeners: StepListeners) => call<WizardView>('verify_step', channels(listeners)),
-  plan: () => call<Plan>('plan_step'),
-  doIt: (listeners: StepListeners) => call<WizardView>('do_step', channels(listeners)),
-  handoffText: () => call<string>('handoff_text'),
-  saveUpdateSet: (path: string) => call<null>('save_update_set', { path }),
+    engine<WizardView>('start_setup', { profile, instance, resume: false }),
+  resumeSetup: (profile: string) => engine<WizardView>('start_setup', { profile, instance: null, resume: true }),
+  setupView: () => engine<WizardView | null>('setup_view'),
+  closeSetup: () => engine<null>('close_setup'),
+  event: (event: PersonEvent) => engine<WizardView>('setup_event', { event }),
+  secret: (id: string, value: string) => engine<WizardView>('setup_secret', { id, value }),
+  admin: (username: string, password: string) => engine<WizardView>('setup_admin', { username, password }),
+  verify: (listeners: StepListeners) => engine<WizardView>('verify_step', {}, channels(listeners)),
+  plan: () => engine<Plan>('plan_step'),
+  doIt: (listeners: StepListeners) => engine<WizardView>('do_step', {}, channels(listeners)),
+  handoffText: () => engine<string>('handoff_text'),
+  saveUpdateSet: (path: string) => engine<null>('save_update_set', { path }),
   /** The save dialog for the update set; `null` when the person cancels. */
   chooseUpdateSetPath: async (name: string): Promise<string | null> =>
     save({
@@ -154,7 +151,7 @@ export const setupApi = {
     }),
   copyText,
   openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
-  parseInstance: (text: string) => call<InstanceUrlView>('parse_instance', { text }),
+  parseInstance: (text: string) => engine<InstanceUrlView>('parse_instance', { text }),
 };
 
 /** Puts `text` on the clipboard; false when the system refused. */

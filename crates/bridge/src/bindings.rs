@@ -27,7 +27,7 @@ mod tests {
     };
 
     fn bindings_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings")
     }
 
     /// Compares (or, when asked, rewrites) the committed binding of one type; returns a
@@ -107,7 +107,7 @@ mod tests {
         assert!(
             drift.is_empty(),
             "TypeScript bindings drifted from Rust:\n  {}\nRegenerate them with: \
-             SNOWLINK_UPDATE_BINDINGS=1 cargo test -p snowlink-app bindings",
+             SNOWLINK_UPDATE_BINDINGS=1 cargo test -p snowlink-bridge bindings",
             drift.join("\n  ")
         );
     }

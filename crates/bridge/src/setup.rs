@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::Channel;
 use snowlink_core::BrowserUrl;
 use snowlink_core::checks::AdminCredentials;
 use snowlink_core::engine::BrowserSignIn;
@@ -15,8 +16,6 @@ use snowlink_core::secrets::{KeyringStore, SecretStore};
 use snowlink_core::views::{ErrorCode, ErrorView};
 use snowlink_core::wizard::run::{Setup, SetupError};
 use snowlink_core::wizard::{PersonEvent, Plan, SavedSetup, SetupStore, WizardView, saved_setups};
-use tauri::State;
-use tauri::ipc::Channel;
 use tokio::sync::Mutex;
 
 use crate::accounts::{Accounts, SIGN_IN_WAIT};
@@ -67,16 +66,14 @@ fn browser(url: Channel<String>) -> BrowserSignIn {
     }
 }
 
-#[tauri::command]
-pub fn list_profiles(accounts: State<'_, Accounts>) -> Result<Vec<ProfileSummary>, UiError> {
+pub fn list_profiles(accounts: &Accounts) -> Result<Vec<ProfileSummary>, UiError> {
     Ok(all_profiles(&accounts)?
         .iter()
         .map(ProfileSummary::of)
         .collect())
 }
 
-#[tauri::command]
-pub fn list_saved_setups(accounts: State<'_, Accounts>) -> Result<Vec<SavedSetup>, UiError> {
+pub fn list_saved_setups(accounts: &Accounts) -> Result<Vec<SavedSetup>, UiError> {
     let profiles: Vec<Profile> = all_profiles(&accounts)?
         .into_iter()
         .map(|l| l.profile)
@@ -85,10 +82,9 @@ pub fn list_saved_setups(accounts: State<'_, Accounts>) -> Result<Vec<SavedSetup
 }
 
 /// Starts a setup of `profile` on `instance`, or with `resume` goes on with its latest one.
-#[tauri::command]
 pub async fn start_setup(
-    accounts: State<'_, Accounts>,
-    setups: State<'_, Setups>,
+    accounts: &Accounts,
+    setups: &Setups,
     profile: String,
     instance: Option<String>,
     resume: bool,
@@ -114,32 +110,25 @@ pub async fn start_setup(
 }
 
 /// The open setup's view (`null` when none is open).
-#[tauri::command]
-pub async fn setup_view(setups: State<'_, Setups>) -> Result<Option<WizardView>, UiError> {
+pub async fn setup_view(setups: &Setups) -> Result<Option<WizardView>, UiError> {
     Ok(setups.0.lock().await.as_ref().map(Setup::view))
 }
 
-#[tauri::command]
-pub async fn close_setup(setups: State<'_, Setups>) -> Result<(), UiError> {
+pub async fn close_setup(setups: &Setups) -> Result<(), UiError> {
     *setups.0.lock().await = None;
     Ok(())
 }
 
 /// Something the person did: typed a value, moved between steps, skipped or acknowledged one.
-#[tauri::command]
-pub async fn setup_event(
-    setups: State<'_, Setups>,
-    event: PersonEvent,
-) -> Result<WizardView, UiError> {
+pub async fn setup_event(setups: &Setups, event: PersonEvent) -> Result<WizardView, UiError> {
     let mut open = setups.0.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     setup.event(event).map_err(ui)
 }
 
 /// A secret typed on the current step: to the keyring, never into the saved setup.
-#[tauri::command]
 pub async fn setup_secret(
-    setups: State<'_, Setups>,
+    setups: &Setups,
     id: String,
     value: String,
 ) -> Result<WizardView, UiError> {
@@ -149,9 +138,8 @@ pub async fn setup_secret(
 }
 
 /// The admin account for this session (kept in memory, never saved).
-#[tauri::command]
 pub async fn setup_admin(
-    setups: State<'_, Setups>,
+    setups: &Setups,
     username: String,
     password: String,
 ) -> Result<WizardView, UiError> {
@@ -163,9 +151,8 @@ pub async fn setup_admin(
 
 /// Verifies the current step; each check is streamed over `events`, a browser sign-in's URL
 /// over `url`. A failed verification is in the returned view, not an error.
-#[tauri::command]
 pub async fn verify_step(
-    setups: State<'_, Setups>,
+    setups: &Setups,
     events: Channel<DiagnosisEvent>,
     url: Channel<String>,
 ) -> Result<WizardView, UiError> {
@@ -181,16 +168,14 @@ pub async fn verify_step(
 }
 
 /// What "Do it for me" would change for the current step.
-#[tauri::command]
-pub async fn plan_step(setups: State<'_, Setups>) -> Result<Plan, UiError> {
+pub async fn plan_step(setups: &Setups) -> Result<Plan, UiError> {
     let open = setups.0.lock().await;
     open.as_ref().ok_or_else(no_setup)?.plan().await.map_err(ui)
 }
 
 /// Does the current step for the admin (the plan was shown and accepted), then verifies it.
-#[tauri::command]
 pub async fn do_step(
-    setups: State<'_, Setups>,
+    setups: &Setups,
     events: Channel<DiagnosisEvent>,
     url: Channel<String>,
 ) -> Result<WizardView, UiError> {
@@ -204,8 +189,7 @@ pub async fn do_step(
 }
 
 /// Writes the integration's update set to `path` (chosen in the save dialog).
-#[tauri::command]
-pub async fn save_update_set(setups: State<'_, Setups>, path: String) -> Result<(), UiError> {
+pub async fn save_update_set(setups: &Setups, path: String) -> Result<(), UiError> {
     let open = setups.0.lock().await;
     let xml = open
         .as_ref()
@@ -222,8 +206,7 @@ pub async fn save_update_set(setups: State<'_, Setups>, path: String) -> Result<
 }
 
 /// The current step as a request for another admin (nothing secret in it).
-#[tauri::command]
-pub async fn handoff_text(setups: State<'_, Setups>) -> Result<String, UiError> {
+pub async fn handoff_text(setups: &Setups) -> Result<String, UiError> {
     let open = setups.0.lock().await;
     open.as_ref()
         .ok_or_else(no_setup)?

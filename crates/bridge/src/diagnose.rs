@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::Channel;
 use serde::{Deserialize, Serialize};
 use snowlink_core::bundle::{self, BundleContents};
 use snowlink_core::checks::{
@@ -13,8 +14,6 @@ use snowlink_core::checks::{
 use snowlink_core::connections::Connection;
 use snowlink_core::http::{Exchange, HttpLog};
 use snowlink_core::views::{ErrorCode, ErrorView};
-use tauri::State;
-use tauri::ipc::Channel;
 
 use crate::accounts::Accounts;
 use crate::error::UiError;
@@ -50,10 +49,9 @@ struct LastRun {
 #[derive(Default)]
 pub struct Diagnoses(Mutex<Option<LastRun>>);
 
-#[tauri::command]
 pub async fn run_diagnosis(
-    accounts: State<'_, Accounts>,
-    diagnoses: State<'_, Diagnoses>,
+    accounts: &Accounts,
+    diagnoses: &Diagnoses,
     request: DiagnoseRequest,
     events: Channel<DiagnosisEvent>,
 ) -> Result<Report, UiError> {
@@ -124,8 +122,7 @@ fn nothing_yet() -> UiError {
 }
 
 /// The last report as plain text, as `snowlink doctor` prints it.
-#[tauri::command]
-pub fn diagnosis_text(diagnoses: State<'_, Diagnoses>) -> Result<String, UiError> {
+pub fn diagnosis_text(diagnoses: &Diagnoses) -> Result<String, UiError> {
     let last = diagnoses.0.lock().unwrap_or_else(PoisonError::into_inner);
     let run = last.as_ref().ok_or_else(nothing_yet)?;
     let heading = format!("Snowlink diagnosis of {}", run.report.instance);
@@ -134,8 +131,7 @@ pub fn diagnosis_text(diagnoses: State<'_, Diagnoses>) -> Result<String, UiError
 }
 
 /// Writes the last run's support bundle to `path` (chosen in the save dialog).
-#[tauri::command]
-pub fn export_bundle(diagnoses: State<'_, Diagnoses>, path: String) -> Result<(), UiError> {
+pub fn export_bundle(diagnoses: &Diagnoses, path: String) -> Result<(), UiError> {
     let last = diagnoses.0.lock().unwrap_or_else(PoisonError::into_inner);
     let run = last.as_ref().ok_or_else(nothing_yet)?;
     let contents = BundleContents {

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::Channel;
 use serde::Serialize;
 use snowlink_core::BrowserUrl;
 use snowlink_core::connections::ConnectionStore;
@@ -17,8 +18,6 @@ use snowlink_core::views::ConnectionView;
 use snowlink_core::views::{
     ErrorCode, ErrorView, edited_message, removed_message, unrevoked_warning,
 };
-use tauri::State;
-use tauri::ipc::Channel;
 use tokio::sync::oneshot;
 
 use crate::error::UiError;
@@ -39,11 +38,17 @@ impl Accounts {
     /// The engine over the platform config directory (`SNOWLINK_CONFIG_DIR` overrides it) and
     /// the OS keyring.
     pub fn from_environment() -> Self {
-        let engine = ConnectionStore::in_config_dir()
-            .map(|store| Engine::new(store, Arc::new(KeyringStore::new())))
-            .map_err(UiError::from);
+        Self::starting(ConnectionStore::in_config_dir().map_err(UiError::from))
+    }
+
+    /// The engine over `store` and the OS keyring.
+    pub fn over(store: ConnectionStore) -> Self {
+        Self::starting(Ok(store))
+    }
+
+    fn starting(store: Result<ConnectionStore, UiError>) -> Self {
         Self {
-            engine,
+            engine: store.map(|store| Engine::new(store, Arc::new(KeyringStore::new()))),
             cancel_sign_in: Mutex::new(None),
             paste: Mutex::new(None),
         }
@@ -62,18 +67,11 @@ pub struct Unlinked {
     pub warning: Option<String>,
 }
 
-#[tauri::command]
-pub async fn list_connections(
-    accounts: State<'_, Accounts>,
-) -> Result<Vec<ConnectionView>, UiError> {
+pub async fn list_connections(accounts: &Accounts) -> Result<Vec<ConnectionView>, UiError> {
     Ok(accounts.engine()?.views()?)
 }
 
-#[tauri::command]
-pub async fn check_connection(
-    accounts: State<'_, Accounts>,
-    id: String,
-) -> Result<ConnectionView, UiError> {
+pub async fn check_connection(accounts: &Accounts, id: String) -> Result<ConnectionView, UiError> {
     let engine = accounts.engine()?;
     let connection = engine.find(Some(&id))?;
     Ok(ConnectionView::of(&engine.check(&connection).await?))
@@ -81,9 +79,8 @@ pub async fn check_connection(
 
 /// Links the user's own account: opens the system browser on the instance's sign-in page and
 /// sends the sign-in URL over `url` so the UI can offer it for copying.
-#[tauri::command]
 pub async fn link_account(
-    accounts: State<'_, Accounts>,
+    accounts: &Accounts,
     id: String,
     url: Channel<String>,
 ) -> Result<ConnectionView, UiError> {
@@ -116,8 +113,7 @@ pub async fn link_account(
 /// The address the browser ended on, pasted by a person whose browser cannot reach this
 /// computer's loopback port. Answers once the sign-in has judged it: an error says why it
 /// cannot finish the sign-in (the wait goes on), success that it did.
-#[tauri::command]
-pub async fn paste_sign_in(accounts: State<'_, Accounts>, address: String) -> Result<(), UiError> {
+pub async fn paste_sign_in(accounts: &Accounts, address: String) -> Result<(), UiError> {
     let sender = accounts.paste.lock().ok().and_then(|slot| slot.clone());
     let refused = |message: String, hint: String| {
         UiError(ErrorView::new(ErrorCode::InvalidInput, message, hint))
@@ -153,8 +149,7 @@ pub async fn paste_sign_in(accounts: State<'_, Accounts>, address: String) -> Re
 }
 
 /// Stops waiting for the browser sign-in in progress, if any.
-#[tauri::command]
-pub fn cancel_sign_in(accounts: State<'_, Accounts>) {
+pub fn cancel_sign_in(accounts: &Accounts) {
     if let Ok(mut slot) = accounts.cancel_sign_in.lock()
         && let Some(cancel) = slot.take()
     {
@@ -163,11 +158,7 @@ pub fn cancel_sign_in(accounts: State<'_, Accounts>) {
 }
 
 /// Unlinks the user's account (the UI has asked for confirmation).
-#[tauri::command]
-pub async fn unlink_account(
-    accounts: State<'_, Accounts>,
-    id: String,
-) -> Result<Unlinked, UiError> {
+pub async fn unlink_account(accounts: &Accounts, id: String) -> Result<Unlinked, UiError> {
     let (connection, revoke_error) = accounts.engine()?.unlink(Some(&id)).await?;
     Ok(Unlinked {
         connection: ConnectionView::of(&connection),
@@ -186,11 +177,7 @@ pub struct Removed {
 
 /// Removes a connection: revokes its tokens on the instance, deletes every secret it has from
 /// the keyring, then forgets it.
-#[tauri::command]
-pub async fn remove_connection(
-    accounts: State<'_, Accounts>,
-    id: String,
-) -> Result<Removed, UiError> {
+pub async fn remove_connection(accounts: &Accounts, id: String) -> Result<Removed, UiError> {
     let (connection, revoke_error) = accounts.engine()?.remove(&id).await?;
     Ok(Removed {
         id: connection.id.as_str().to_owned(),
@@ -200,8 +187,7 @@ pub async fn remove_connection(
 }
 
 /// The edit form of a connection: saved values, which secrets the keyring holds, the steps.
-#[tauri::command]
-pub async fn edit_form(accounts: State<'_, Accounts>, id: String) -> Result<EditView, UiError> {
+pub async fn edit_form(accounts: &Accounts, id: String) -> Result<EditView, UiError> {
     Ok(accounts.engine()?.edit_form(&id).await?)
 }
 
@@ -241,9 +227,8 @@ pub struct Edited {
 
 /// Changes a connection and tests it live, streaming each step over `progress`; nothing is
 /// kept unless the new settings sign in.
-#[tauri::command]
 pub async fn edit_connection(
-    accounts: State<'_, Accounts>,
+    accounts: &Accounts,
     id: String,
     changes: Changes,
     secrets: NewSecrets,

@@ -1,0 +1,230 @@
+//! `snowlink serve`: the [`Bridge`] over JSON lines, for the desktop app that starts it. Each
+//! line in is a request `{"id", "method", "params"}`; each line out is one of its events
+//! `{"id", "event": {"channel", "data"}}` or its answer `{"id", "ok"}` / `{"id", "error"}`.
+//! Requests run at once (a sign-in waits while its paste or cancel comes in), and the events
+//! of a request always come before its answer. The end of the input (the app closed) ends it.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use snowlink_core::views::{ErrorCode, ErrorView};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+use crate::{Bridge, Events};
+
+/// The longest request line read; the app's largest is a pasted address or a typed secret.
+const MAX_LINE: usize = 1 << 20;
+/// How long answers under way may still be written once the input has ended.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Deserialize)]
+struct Request {
+    id: u64,
+    method: String,
+    #[serde(default)]
+    params: Value,
+}
+
+/// Answers the requests read from `input` on `output` until `input` ends.
+pub async fn serve(
+    bridge: Bridge,
+    input: impl AsyncRead + Unpin,
+    output: impl AsyncWrite + Unpin + Send + 'static,
+) -> std::io::Result<()> {
+    let bridge = Arc::new(bridge);
+    let (lines_out, mut outgoing) = mpsc::unbounded_channel::<String>();
+    let writer = tokio::spawn(async move {
+        let mut output = output;
+        while let Some(line) = outgoing.recv().await {
+            output.write_all(line.as_bytes()).await?;
+            output.write_all(b"\n").await?;
+            output.flush().await?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
+    let mut input = BufReader::new(input);
+    loop {
+        let mut line = Vec::new();
+        let read = (&mut input)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await?;
+        if read == 0 {
+            break;
+        }
+        if line.len() > MAX_LINE {
+            // Skip the rest of the overlong line; nothing in it can be trusted to be whole.
+            let mut rest = Vec::new();
+            input.read_until(b'\n', &mut rest).await?;
+            let _ = lines_out.send(unreadable("the request is too long").to_string());
+            continue;
+        }
+        let request: Request = match serde_json::from_slice(&line) {
+            Ok(request) => request,
+            Err(err) => {
+                let _ = lines_out.send(unreadable(&err.to_string()).to_string());
+                continue;
+            }
+        };
+        let bridge = bridge.clone();
+        let lines_out = lines_out.clone();
+        tokio::spawn(async move {
+            let id = request.id;
+            let event_lines = lines_out.clone();
+            let events: Events = Arc::new(move |channel, data| {
+                let event = json!({ "id": id, "event": { "channel": channel, "data": data } });
+                let _ = event_lines.send(event.to_string());
+            });
+            let answer = match bridge.call(&request.method, request.params, events).await {
+                Ok(value) => json!({ "id": id, "ok": value }),
+                Err(error) => json!({ "id": id, "error": error }),
+            };
+            let _ = lines_out.send(answer.to_string());
+        });
+    }
+    // Answers already under way get a moment to be written; a sign-in still waiting does not
+    // keep the engine alive once the app is gone.
+    drop(lines_out);
+    let _ = tokio::time::timeout(DRAIN, writer).await;
+    Ok(())
+}
+
+/// The answer to a line that is not a request (it has no id to answer to).
+fn unreadable(why: &str) -> Value {
+    let error = ErrorView::new(
+        ErrorCode::Internal,
+        format!("The engine could not read a request: {why}."),
+        "Reinstall Snowlink: the app and its engine come from different versions.",
+    );
+    json!({ "id": null, "error": error })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// A bridge over a fresh config folder, served over in-memory pipes; returns the app's
+    /// ends: where to write requests and the answers read back.
+    fn served() -> (
+        tempfile::TempDir,
+        tokio::io::DuplexStream,
+        tokio::io::Lines<BufReader<tokio::io::DuplexStream>>,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            snowlink_core::connections::ConnectionStore::at(dir.path().join("connections.json"));
+        let bridge = Bridge::over(store);
+        let (app_out, engine_in) = tokio::io::duplex(1 << 16);
+        let (engine_out, app_in) = tokio::io::duplex(1 << 16);
+        tokio::spawn(serve(bridge, engine_in, engine_out));
+        (dir, app_out, BufReader::new(app_in).lines())
+    }
+
+    async fn next(lines: &mut tokio::io::Lines<BufReader<tokio::io::DuplexStream>>) -> Value {
+        let line = lines.next_line().await.unwrap().expect("an answer");
+        serde_json::from_str(&line).unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_request_gets_its_answer_by_id_and_bad_lines_get_an_error() {
+        let (_dir, mut requests, mut answers) = served();
+        requests
+            .write_all(b"{\"id\":7,\"method\":\"parse_instance\",\"params\":{\"text\":\"acme\"}}\n")
+            .await
+            .unwrap();
+        let answer = next(&mut answers).await;
+        assert_eq!(answer["id"], 7);
+        assert_eq!(answer["ok"]["url"], "https://acme.service-now.com");
+
+        requests
+            .write_all(b"{\"id\":8,\"method\":\"parse_instance\",\"params\":{\"text\":\"http://acme.example.com\"}}\n")
+            .await
+            .unwrap();
+        let answer = next(&mut answers).await;
+        assert_eq!(answer["id"], 8);
+        assert_eq!(answer["error"]["code"], "invalid_input");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("http://")
+        );
+
+        requests.write_all(b"not json\n").await.unwrap();
+        let answer = next(&mut answers).await;
+        assert!(answer["id"].is_null());
+        assert_eq!(answer["error"]["code"], "internal");
+
+        requests
+            .write_all(b"{\"id\":9,\"method\":\"rm -rf\",\"params\":{}}\n")
+            .await
+            .unwrap();
+        let answer = next(&mut answers).await;
+        assert_eq!(answer["id"], 9);
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not know")
+        );
+
+        requests
+            .write_all(b"{\"id\":10,\"method\":\"check_connection\",\"params\":{}}\n")
+            .await
+            .unwrap();
+        let answer = next(&mut answers).await;
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot read"),
+            "{answer}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_overlong_line_is_refused_and_the_next_request_still_answered() {
+        let (_dir, mut requests, mut answers) = served();
+        let mut long = vec![b'x'; MAX_LINE + 10];
+        long.push(b'\n');
+        requests.write_all(&long).await.unwrap();
+        requests
+            .write_all(b"{\"id\":1,\"method\":\"list_connections\"}\n")
+            .await
+            .unwrap();
+        let refused = next(&mut answers).await;
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("too long")
+        );
+        let answer = next(&mut answers).await;
+        assert_eq!(answer, serde_json::json!({ "id": 1, "ok": [] }));
+    }
+
+    #[tokio::test]
+    async fn cancelling_or_pasting_with_no_sign_in_waiting_answers_at_once() {
+        let (_dir, mut requests, mut answers) = served();
+        // (The real wait, a link that hears a paste while it waits, is the desktop
+        // paste-back test's.)
+        requests
+            .write_all(b"{\"id\":1,\"method\":\"cancel_sign_in\"}\n{\"id\":2,\"method\":\"paste_sign_in\",\"params\":{\"address\":\"http://127.0.0.1:8765/callback?code=x&state=y\"}}\n")
+            .await
+            .unwrap();
+        let mut seen = vec![next(&mut answers).await, next(&mut answers).await];
+        seen.sort_by_key(|a| a["id"].as_u64());
+        assert_eq!(seen[0], serde_json::json!({ "id": 1, "ok": null }));
+        assert!(
+            seen[1]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("No sign-in is waiting"),
+            "{}",
+            seen[1]
+        );
+    }
+}

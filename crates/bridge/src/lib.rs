@@ -104,7 +104,10 @@ impl Bridge {
                 to_json(accounts::link_account(a, p.get("id")?, Channel::new("url", &events)).await)
             }
             "paste_sign_in" => to_json(accounts::paste_sign_in(a, p.get("address")?).await),
-            "cancel_sign_in" => to_json(Ok::<_, UiError>(accounts::cancel_sign_in(a))),
+            "cancel_sign_in" => {
+                accounts::cancel_sign_in(a);
+                Ok(Value::Null)
+            }
             "unlink_account" => to_json(accounts::unlink_account(a, p.get("id")?).await),
             "remove_connection" => to_json(accounts::remove_connection(a, p.get("id")?).await),
             "edit_form" => to_json(accounts::edit_form(a, p.get("id")?).await),

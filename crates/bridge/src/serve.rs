@@ -215,7 +215,7 @@ mod tests {
             .write_all(b"{\"id\":1,\"method\":\"cancel_sign_in\"}\n{\"id\":2,\"method\":\"paste_sign_in\",\"params\":{\"address\":\"http://127.0.0.1:8765/callback?code=x&state=y\"}}\n")
             .await
             .unwrap();
-        let mut seen = vec![next(&mut answers).await, next(&mut answers).await];
+        let mut seen = [next(&mut answers).await, next(&mut answers).await];
         seen.sort_by_key(|a| a["id"].as_u64());
         assert_eq!(seen[0], serde_json::json!({ "id": 1, "ok": null }));
         assert!(

@@ -67,18 +67,18 @@ fn browser(url: Channel<String>) -> BrowserSignIn {
 }
 
 pub fn list_profiles(accounts: &Accounts) -> Result<Vec<ProfileSummary>, UiError> {
-    Ok(all_profiles(&accounts)?
+    Ok(all_profiles(accounts)?
         .iter()
         .map(ProfileSummary::of)
         .collect())
 }
 
 pub fn list_saved_setups(accounts: &Accounts) -> Result<Vec<SavedSetup>, UiError> {
-    let profiles: Vec<Profile> = all_profiles(&accounts)?
+    let profiles: Vec<Profile> = all_profiles(accounts)?
         .into_iter()
         .map(|l| l.profile)
         .collect();
-    Ok(saved_setups(&store(&accounts)?, &profiles))
+    Ok(saved_setups(&store(accounts)?, &profiles))
 }
 
 /// Starts a setup of `profile` on `instance`, or with `resume` goes on with its latest one.
@@ -89,14 +89,14 @@ pub async fn start_setup(
     instance: Option<String>,
     resume: bool,
 ) -> Result<WizardView, UiError> {
-    let chosen = all_profiles(&accounts)?
+    let chosen = all_profiles(accounts)?
         .into_iter()
         .map(|l| l.profile)
         .find(|p| p.id == profile)
         .ok_or_else(|| ui(SetupError::UnknownProfile(profile.clone())))?;
     let engine = accounts.engine()?;
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
-    let store = store(&accounts)?;
+    let store = store(accounts)?;
     let setup = if resume {
         Setup::resume(chosen, store, engine, secrets).await
     } else {

@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import ConnectionsView from './ConnectionsView.svelte';
+import { expectAccessible } from '../test/axe';
 import type { ConnectionView } from '../lib/bindings/ConnectionView';
 import type { EditView } from '../lib/bindings/EditView';
 import type { TestEvent } from '../lib/bindings/TestEvent';
@@ -116,6 +117,7 @@ describe('ConnectionsView', () => {
     expect(screen.getByTestId('edit-panel').textContent).toContain('refused the client secret');
     expect((screen.getByTestId('edit-connection-name') as HTMLInputElement).value).toBe('Acme prod');
     expect((screen.getByTestId('edit-client-secret') as HTMLInputElement).value).toBe('new-secret');
+    await expectAccessible();
 
     const renamed = { ...linked, name: 'Acme prod' };
     api.editConnection.mockImplementationOnce(async () => ({
@@ -143,6 +145,7 @@ describe('ConnectionsView', () => {
     expect(screen.getByTestId('connection-client-id').textContent).toBe('0123abcd');
     expect(screen.queryByTestId('connection-username')).toBeNull();
     expect(screen.getByTestId('unlink-dialog').textContent).toContain('abel.tuter');
+    await expectAccessible();
     await fireEvent.click(screen.getByTestId('cancel-unlink'));
     expect(api.unlinkAccount).not.toHaveBeenCalled();
     expect(screen.queryByTestId('unlink-dialog')).toBeNull();

@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import DiagnoseView from './DiagnoseView.svelte';
+import { expectAccessible } from '../test/axe';
 import type { Check } from '../lib/bindings/Check';
 import type { DiagnosisEvent } from '../lib/bindings/DiagnosisEvent';
 import type { Report } from '../lib/bindings/Report';
@@ -54,6 +55,7 @@ describe('DiagnoseView', () => {
     expect(failed.textContent).toContain('Run the diagnosis again.');
     expect(api.runDiagnosis.mock.calls[0]![0]).toMatchObject({ connectionId: null, instance: 'dev1' });
     expect(screen.getByTestId('diagnose-summary').textContent).toContain('1 problem found');
+    await expectAccessible();
     await fireEvent.click(screen.getByTestId('export-bundle'));
     await waitFor(() => expect(api.exportBundle).toHaveBeenCalledWith('/tmp/bundle.zip'));
     expect((await screen.findByTestId('diagnose-notice')).textContent).toContain('/tmp/bundle.zip');

@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WizardStep from './WizardStep.svelte';
+import { expectAccessible } from '../test/axe';
 import type { WizardView } from '../lib/bindings/WizardView';
 import type { StepView } from '../lib/bindings/StepView';
 
@@ -73,6 +74,7 @@ describe('WizardStep', () => {
     render(WizardStep, { api: api as never, view, onView, onError: vi.fn(), onFinished: vi.fn() });
     const secret = screen.getByTestId('input-client_secret') as HTMLInputElement;
     expect(secret.type).toBe('password');
+    await expectAccessible();
     await fireEvent.input(screen.getByTestId('input-client_id'), { target: { value: 'abc' } });
     await fireEvent.input(secret, { target: { value: 's3cret' } });
     await fireEvent.click(screen.getByTestId('action-verify'));
@@ -92,6 +94,7 @@ describe('WizardStep', () => {
     await fireEvent.click(screen.getByTestId('action-do-it'));
     const plan = await screen.findByTestId('plan');
     expect(plan.textContent).toContain('Create OAuth application incident.io');
+    await expectAccessible();
     expect(api.doIt).not.toHaveBeenCalled();
     await fireEvent.click(screen.getByTestId('plan-apply'));
     await waitFor(() => expect(api.doIt).toHaveBeenCalledTimes(1));

@@ -17,7 +17,6 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(engine::Engine::default())
         .setup(|app| {
-            without_gpu_compositing(app);
             // Started beside the window's own loading, so the first request finds it ready.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -30,25 +29,6 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::open_in_browser,
             first_view_shown,
         ])
-}
-
-/// Draws the window without GPU compositing: forms and lists need none, and entering it costs
-/// a GL context before the first frame — about 200 ms where the GL is software (virtual
-/// machines, remote desktops), and a blank window on some drivers.
-fn without_gpu_compositing<R: Runtime>(app: &tauri::App<R>) {
-    #[cfg(target_os = "linux")]
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.with_webview(|webview| {
-            use webkit2gtk::{SettingsExt, WebViewExt};
-            if let Some(settings) = webview.inner().settings() {
-                settings.set_hardware_acceleration_policy(
-                    webkit2gtk::HardwareAccelerationPolicy::Never,
-                );
-            }
-        });
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = app;
 }
 
 /// The UI's first screen with data is on view: said on standard output when the start-up

@@ -121,6 +121,32 @@ impl Snowlink {
         self.run(&args).await
     }
 
+    /// `snowlink connect` of the demo instance's service account (`svc.snowlink`) over the
+    /// password grant of its OAuth app, as `name`; the secrets come from `demo_secrets`.
+    pub async fn connect_demo_service(&self, url: &str, name: &str) -> Run {
+        self.run(&[
+            "connect",
+            "--instance",
+            url,
+            "--name",
+            name,
+            "--grant",
+            "password",
+            "--client-id",
+            snowlink_sim::DEMO_CLIENT_ID,
+            "--username",
+            "svc.snowlink",
+        ])
+        .await
+    }
+
+    /// The demo OAuth app's client secret and the service account's password, from the
+    /// environment as a script gives them.
+    pub fn demo_secrets(self) -> Self {
+        self.env("SNOWLINK_CLIENT_SECRET", snowlink_sim::DEMO_CLIENT_SECRET)
+            .env("SNOWLINK_PASSWORD", snowlink_sim::DEMO_PASSWORD)
+    }
+
     /// `snowlink setup --profile PROFILE --instance URL --auto` (`--yes` when `yes`): the
     /// wizard run unattended, every step it may do done over the REST API.
     pub async fn auto_setup(&self, profile: &str, url: &str, yes: bool) -> Run {

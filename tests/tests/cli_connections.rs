@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 
 use snowlink_e2e::cli::{Run, Snowlink};
+use snowlink_e2e::rotate_client_secret;
 use snowlink_sim::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OAuthApp, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec,
 };
@@ -591,15 +592,12 @@ async fn a_rotated_client_secret_is_tested_before_it_is_kept_and_a_new_client_un
     let sim = demo().await;
     let (cli, run) = admin_connects_in_browser(&sim, "allow").await;
     assert_eq!(run.code, 0, "{run:#?}");
+    let rotated = "Rotated-Secret-7";
+    rotate_client_secret(&sim, "name=Snowlink", rotated);
     let app = sim
         .state()
         .query("oauth_entity", "name=Snowlink")
         .pop()
-        .unwrap();
-    let rotated = "Rotated-Secret-7";
-    let fields = [("client_secret".to_owned(), rotated.to_owned())].into();
-    sim.state()
-        .update("oauth_entity", &app["sys_id"], fields)
         .unwrap();
 
     // The stored secret no longer works: the test fails and nothing changes.

@@ -5,9 +5,7 @@
 use std::io::Read;
 
 use snowlink_e2e::cli::Snowlink;
-use snowlink_sim::{
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, Fault, RunningSim, Seed, Sim,
-};
+use snowlink_sim::{DEMO_CLIENT_SECRET, DEMO_PASSWORD, Fault, RunningSim, Seed, Sim};
 
 async fn demo() -> RunningSim {
     Sim::builder().seed(Seed::Demo).start().await.unwrap()
@@ -161,24 +159,8 @@ fn secrets_of(sim: &RunningSim, typed: &[&str]) -> Vec<String> {
 async fn the_support_bundle_holds_everything_useful_and_no_secret() {
     let sim = demo().await;
     let (admin, admin_password) = sim.admin();
-    let cli = Snowlink::new()
-        .env("SNOWLINK_CLIENT_SECRET", DEMO_CLIENT_SECRET)
-        .env("SNOWLINK_PASSWORD", DEMO_PASSWORD);
-    let connect = cli
-        .run(&[
-            "connect",
-            "--instance",
-            sim.url(),
-            "--name",
-            "svc",
-            "--grant",
-            "password",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--username",
-            "svc.snowlink",
-        ])
-        .await;
+    let cli = Snowlink::new().demo_secrets();
+    let connect = cli.connect_demo_service(sim.url(), "svc").await;
     assert_eq!(connect.code, 0, "{connect:#?}");
     let bundle = cli.config_dir().join("support.zip");
     let cli = cli

@@ -7,7 +7,8 @@ use snowlink_core::connections::ConnectionStore;
 use snowlink_core::secrets::{ClientSecret, KeyringStore, SecretStoreExt};
 use snowlink_e2e::cli::Snowlink;
 use snowlink_e2e::desktop::App;
-use snowlink_sim::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, Seed, Sim};
+use snowlink_e2e::rotate_client_secret;
+use snowlink_sim::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Seed, Sim};
 
 #[test]
 #[ignore = "needs the built app and CLI, a Secret Service, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
@@ -16,33 +17,11 @@ fn a_rotated_client_secret_is_tested_live_before_it_is_kept() {
     let sim = runtime
         .block_on(Sim::builder().seed(Seed::Demo).start())
         .unwrap();
-    let cli = Snowlink::new()
-        .env("SNOWLINK_CLIENT_SECRET", DEMO_CLIENT_SECRET)
-        .env("SNOWLINK_PASSWORD", DEMO_PASSWORD);
-    let connect = runtime.block_on(cli.run(&[
-        "connect",
-        "--instance",
-        sim.url(),
-        "--name",
-        "Incident sync",
-        "--grant",
-        "password",
-        "--client-id",
-        DEMO_CLIENT_ID,
-        "--username",
-        "svc.snowlink",
-    ]));
+    let cli = Snowlink::new().demo_secrets();
+    let connect = runtime.block_on(cli.connect_demo_service(sim.url(), "Incident sync"));
     assert_eq!(connect.code, 0, "{connect:#?}");
-    let app = sim
-        .state()
-        .query("oauth_entity", &format!("client_id={DEMO_CLIENT_ID}"))
-        .pop()
-        .unwrap();
     let rotated = "Rotated-Secret-42";
-    let fields = [("client_secret".to_owned(), rotated.to_owned())].into();
-    sim.state()
-        .update("oauth_entity", &app["sys_id"], fields)
-        .unwrap();
+    rotate_client_secret(&sim, &format!("client_id={DEMO_CLIENT_ID}"), rotated);
     let store = ConnectionStore::at(cli.config_dir().join("connections.json"));
     let before = store.load().unwrap();
 

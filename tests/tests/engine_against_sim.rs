@@ -400,17 +400,12 @@ fn the_flows_can_run_on_any_thread() {
     spawnable(&engine.register(request, ProvidedSecrets::default()));
 }
 
-/// Gives the demo OAuth app a new client secret, as an admin rotating it would.
-fn rotate_client_secret(sim: &RunningSim, new: &str) {
-    let state = sim.state();
-    let app = state
-        .query("oauth_entity", &format!("client_id={DEMO_CLIENT_ID}"))
-        .pop()
-        .unwrap();
-    let fields = [("client_secret".to_owned(), new.to_owned())].into();
-    state
-        .update("oauth_entity", &app["sys_id"], fields)
-        .unwrap();
+/// An edit of `id` that must be refused, with no new secret.
+async fn refused_edit(engine: &Engine, id: &str, changes: Changes) -> EngineError {
+    engine
+        .edit(id, changes, ProvidedSecrets::default(), &|_| {})
+        .await
+        .unwrap_err()
 }
 
 /// An edit's progress, as (step, status) pairs.
@@ -454,7 +449,8 @@ async fn a_rotated_client_secret_is_tried_before_it_replaces_the_stored_one() {
         .connect(request, provided, &no_browser(), std::future::pending())
         .await
         .unwrap();
-    rotate_client_secret(&sim, "rotated-secret-2");
+    let demo_app = format!("client_id={DEMO_CLIENT_ID}");
+    snowlink_e2e::rotate_client_secret(&sim, &demo_app, "rotated-secret-2");
     let before = (store.load().unwrap(), secrets.values());
 
     // A mistyped new secret: the sign-in step fails and nothing is kept.
@@ -538,15 +534,7 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
         name: Some(" svc ".into()),
         ..Changes::default()
     };
-    let err = engine
-        .edit(
-            first.id.as_str(),
-            renamed_to_taken,
-            ProvidedSecrets::default(),
-            &|_| {},
-        )
-        .await
-        .unwrap_err();
+    let err = refused_edit(&engine, first.id.as_str(), renamed_to_taken).await;
     let view = err.view();
     assert_eq!(view.field, Some(InputField::ConnectionName), "{view:?}");
     assert!(
@@ -560,15 +548,7 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
         username: Some("abel.tuter".into()),
         ..Changes::default()
     };
-    let err = engine
-        .edit(
-            first.id.as_str(),
-            other_user,
-            ProvidedSecrets::default(),
-            &|_| {},
-        )
-        .await
-        .unwrap_err();
+    let err = refused_edit(&engine, first.id.as_str(), other_user).await;
     assert!(
         err.to_string().contains("did not accept the credentials"),
         "{err}"
@@ -579,15 +559,7 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
         username: Some("  ".into()),
         ..Changes::default()
     };
-    let err = engine
-        .edit(
-            first.id.as_str(),
-            emptied,
-            ProvidedSecrets::default(),
-            &|_| {},
-        )
-        .await
-        .unwrap_err();
+    let err = refused_edit(&engine, first.id.as_str(), emptied).await;
     assert_eq!(err.view().field, Some(InputField::Username), "{err}");
     assert_eq!((store.load().unwrap(), secrets.values()), before);
 

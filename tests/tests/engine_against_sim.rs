@@ -46,6 +46,17 @@ fn no_browser() -> BrowserSignIn {
     }
 }
 
+/// Connects with no browser and no cancellation (none of these grants needs either).
+async fn connect(
+    engine: &Engine,
+    request: ConnectRequest,
+    provided: ProvidedSecrets,
+) -> Result<snowlink_core::connections::Connection, EngineError> {
+    engine
+        .connect(request, provided, &no_browser(), std::future::pending())
+        .await
+}
+
 /// The demo's service account over the password grant of the demo OAuth app.
 fn password_grant(sim: &RunningSim) -> (ConnectRequest, ProvidedSecrets) {
     let request = ConnectRequest {
@@ -95,10 +106,7 @@ async fn a_password_grant_connect_keeps_the_secrets_and_the_connection() {
     let secrets = Arc::new(MemoryStore::default());
     let (_dir, store, engine) = engine(secrets.clone());
     let (request, provided) = password_grant(&sim);
-    let connection = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let connection = connect(&engine, request, provided).await.unwrap();
     assert_eq!(connection.status.state, ConnectionState::Connected);
     assert_eq!(
         connection.linked_identity.as_ref().unwrap().user_name,
@@ -131,10 +139,7 @@ async fn an_unreadable_connections_file_stops_connect_before_any_sign_in() {
         let (dir, store, engine) = engine(secrets.clone());
         std::fs::write(store.path(), &content).unwrap();
         let (request, provided) = password_grant(&sim);
-        let err = engine
-            .connect(request, provided, &no_browser(), std::future::pending())
-            .await
-            .unwrap_err();
+        let err = connect(&engine, request, provided).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::ConfigError, "{err:?}");
         match &err {
             EngineError::Connections(ConnectionsError::Corrupt { moved_to, .. }) => {
@@ -159,10 +164,7 @@ async fn a_locked_keyring_stops_connect_before_tokens_are_issued() {
     let sim = demo().await;
     let (_dir, store, engine) = engine(Arc::new(FailingStore::new(SecretError::Locked)));
     let (request, provided) = password_grant(&sim);
-    let err = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap_err();
+    let err = connect(&engine, request, provided).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::KeyringLocked);
     assert!(err.hint().contains("Unlock your keyring"), "{}", err.hint());
     assert_eq!(live_tokens(&sim), 0);
@@ -181,10 +183,7 @@ async fn fresh_tokens_are_revoked_when_the_keyring_fails_halfway() {
     ));
     let (_dir, store, engine) = engine(failing.clone());
     let (request, provided) = password_grant(&sim);
-    let err = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap_err();
+    let err = connect(&engine, request, provided).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::KeyringUnavailable, "{err:?}");
     assert_eq!(live_tokens(&sim), 0, "the tokens issued were revoked");
     assert!(
@@ -202,10 +201,7 @@ async fn a_connections_file_that_refuses_the_write_leaves_no_orphan_secret() {
     // The lock beside the file cannot be opened: reading works, writing does not.
     std::fs::create_dir(dir.path().join("connections.json.lock")).unwrap();
     let (request, provided) = password_grant(&sim);
-    let err = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap_err();
+    let err = connect(&engine, request, provided).await.unwrap_err();
     assert!(
         matches!(err, EngineError::Connections(ConnectionsError::Io { .. })),
         "{err:?}"
@@ -225,10 +221,7 @@ async fn what_an_instance_says_about_a_user_is_made_safe() {
         .unwrap();
     let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
     let (request, provided) = basic(&sim, hostile, "Hostile-1!");
-    let connection = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let connection = connect(&engine, request, provided).await.unwrap();
     let name = &connection.linked_identity.as_ref().unwrap().user_name;
     assert!(!name.chars().any(char::is_control), "{name:?}");
     assert!(name.contains("\\u{1b}"), "{name:?}");
@@ -247,10 +240,7 @@ async fn what_an_instance_says_about_a_user_is_made_safe() {
         .unwrap();
     let (mut request, provided) = password_grant(&sim);
     request.username = Some(huge);
-    let connection = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let connection = connect(&engine, request, provided).await.unwrap();
     let name = &connection.linked_identity.unwrap().user_name;
     assert!(
         name.chars().count() <= 101,
@@ -269,10 +259,7 @@ async fn a_user_name_that_looks_like_a_query_is_identified_as_itself() {
         .unwrap();
     let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
     let (request, provided) = basic(&sim, tricky, "Tricky-1!");
-    let connection = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let connection = connect(&engine, request, provided).await.unwrap();
     let identity = connection.linked_identity.unwrap();
     assert_eq!(identity.sys_id.as_str(), created.sys_id);
     assert_eq!(identity.user_name, tricky);
@@ -285,10 +272,7 @@ async fn a_basic_connection_whose_password_is_gone_says_password_missing() {
     let secrets = Arc::new(MemoryStore::default());
     let (_dir, _store, engine) = engine(secrets.clone());
     let (request, provided) = basic(&sim, &admin, &password);
-    let connection = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let connection = connect(&engine, request, provided).await.unwrap();
     secrets
         .delete(&connection.id, SecretKind::Password)
         .await
@@ -317,10 +301,7 @@ async fn a_refused_client_credentials_grant_does_not_blame_a_password() {
         client_secret: Some(ClientSecret::new("wrong")),
         ..ProvidedSecrets::default()
     };
-    let err = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap_err();
+    let err = connect(&engine, request, provided).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::SignInFailed);
     let told = format!("{err} {}", err.hint());
     assert!(!told.contains("password"), "{told}");
@@ -334,10 +315,7 @@ async fn a_missing_input_is_named_before_anything_happens() {
     let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
     let (request, mut provided) = password_grant(&sim);
     provided.client_secret = None;
-    let err = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap_err();
+    let err = connect(&engine, request, provided).await.unwrap_err();
     let view = err.view();
     assert_eq!(view.code, ErrorCode::InvalidInput);
     assert_eq!(view.field, Some(InputField::ClientSecret));
@@ -445,10 +423,7 @@ async fn a_rotated_client_secret_is_tried_before_it_replaces_the_stored_one() {
     let secrets = Arc::new(MemoryStore::default());
     let (_dir, store, engine) = engine(secrets.clone());
     let (request, provided) = password_grant(&sim);
-    let connection = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let connection = connect(&engine, request, provided).await.unwrap();
     let demo_app = format!("client_id={DEMO_CLIENT_ID}");
     snowlink_e2e::rotate_client_secret(&sim, &demo_app, "rotated-secret-2");
     let before = (store.load().unwrap(), secrets.values());
@@ -519,15 +494,9 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
     let secrets = Arc::new(MemoryStore::default());
     let (_dir, store, engine) = engine(secrets.clone());
     let (request, provided) = basic(&sim, &admin, &password);
-    let first = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let first = connect(&engine, request, provided).await.unwrap();
     let (request, provided) = password_grant(&sim);
-    engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    connect(&engine, request, provided).await.unwrap();
     let before = (store.load().unwrap(), secrets.values());
 
     let renamed_to_taken = Changes {
@@ -593,10 +562,7 @@ async fn the_edit_form_shows_saved_values_and_which_secrets_are_kept_but_never_a
     let secrets = Arc::new(MemoryStore::default());
     let (_dir, _store, engine) = engine(secrets.clone());
     let (request, provided) = password_grant(&sim);
-    let connection = engine
-        .connect(request, provided, &no_browser(), std::future::pending())
-        .await
-        .unwrap();
+    let connection = connect(&engine, request, provided).await.unwrap();
     secrets
         .delete(&connection.id, SecretKind::Password)
         .await

@@ -19,7 +19,8 @@ use crate::accounts::Accounts;
 use crate::error::UiError;
 
 /// What to diagnose.
-#[derive(Debug, Deserialize, ts_rs::TS)]
+// No `Debug`: it carries the admin password.
+#[derive(Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename_all = "camelCase")]
 pub struct DiagnoseRequest {

@@ -195,10 +195,14 @@ impl Params {
     /// The parameter `name` (a missing one reads as `null`, which an `Option` accepts).
     fn get<T: DeserializeOwned>(&self, name: &str) -> Result<T, ErrorView> {
         let value = self.0.get(name).cloned().unwrap_or(Value::Null);
-        serde_json::from_value(value).map_err(|err| {
+        // serde's message may quote the value, which can be a secret: only the name is said.
+        serde_json::from_value(value).map_err(|_| {
             ErrorView::new(
                 ErrorCode::Internal,
-                format!("The app sent a request Snowlink cannot read ({name}: {err})."),
+                format!(
+                    "The app sent a request Snowlink cannot read (its {name} is missing or of the \
+                     wrong kind)."
+                ),
                 "Reinstall Snowlink: the app and its engine come from different versions.",
             )
         })

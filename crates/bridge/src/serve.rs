@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use snowlink_core::views::{ErrorCode, ErrorView};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
 use tokio::sync::mpsc;
 
 use crate::{Bridge, Events};
@@ -54,10 +56,10 @@ pub async fn serve(
         if read == 0 {
             break;
         }
-        if line.len() > MAX_LINE {
-            // Skip the rest of the overlong line; nothing in it can be trusted to be whole.
-            let mut rest = Vec::new();
-            input.read_until(b'\n', &mut rest).await?;
+        if line.len() > MAX_LINE && !line.ends_with(b"\n") {
+            // Skip the rest of the overlong line, a buffer at a time: nothing in it can be
+            // trusted to be whole, and none of it is kept.
+            skip_line(&mut input).await?;
             let _ = lines_out.send(unreadable("the request is too long").to_string());
             continue;
         }
@@ -89,6 +91,26 @@ pub async fn serve(
     drop(lines_out);
     let _ = tokio::time::timeout(DRAIN, writer).await;
     Ok(())
+}
+
+/// Reads up to and including the next newline (or the end), keeping nothing.
+async fn skip_line(input: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<()> {
+    loop {
+        let buffer = input.fill_buf().await?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                input.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let read = buffer.len();
+                input.consume(read);
+            }
+        }
+    }
 }
 
 /// The answer to a line that is not a request (it has no id to answer to).

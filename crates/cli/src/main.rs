@@ -6,6 +6,7 @@ mod doctor;
 mod instance;
 mod output;
 mod setup;
+mod sign_in;
 mod sim;
 
 use std::process::ExitCode;

@@ -23,8 +23,8 @@ use snowlink_core::wizard::{
     PersonEvent, Plan, PlannedAction, SetupStore, StepView, WizardAction, WizardView,
 };
 
-use crate::connection::{SignInArgs, sign_in};
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
+use crate::sign_in::{SignInArgs, sign_in};
 
 #[derive(Args)]
 pub struct ProfilesArgs {

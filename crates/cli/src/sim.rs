@@ -39,10 +39,6 @@ pub struct SimArgs {
     /// Load the state from FILE when it exists, and save it there on exit.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
-    /// Stop when standard input closes: the program that started this one ended (the desktop
-    /// app's "Try it on a simulated instance" starts it so, and nothing is left running).
-    #[arg(long)]
-    while_stdin_open: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,14 +132,7 @@ async fn serve(args: SimArgs) -> ExitCode {
     if printed != ExitCode::SUCCESS {
         return printed;
     }
-    if args.while_stdin_open {
-        tokio::select! {
-            () = stop => {}
-            () = stdin_closed() => {}
-        }
-    } else {
-        stop.await;
-    }
+    stop.await;
     match sim.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(
@@ -155,22 +144,6 @@ async fn serve(args: SimArgs) -> ExitCode {
             json,
         ),
     }
-}
-
-/// Standard input reaching its end (or failing).
-async fn stdin_closed() {
-    let (closed, heard) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        use std::io::Read;
-        let mut buffer = [0u8; 256];
-        while let Ok(read) = std::io::stdin().lock().read(&mut buffer) {
-            if read == 0 {
-                break;
-            }
-        }
-        let _ = closed.send(());
-    });
-    let _ = heard.await;
 }
 
 /// Ctrl-C, or SIGTERM where there are signals (a test harness or a service manager stops us

@@ -229,9 +229,9 @@ impl ConnectionView {
             summary,
             last_checked: status.last_checked,
             token_expires_at: status.token_expires_at,
-            refresh_token_ends_at: status.refresh_issued_at.map(|issued| {
-                issued + chrono::Duration::seconds(crate::checks::DEFAULT_REFRESH_LIFESPAN)
-            }),
+            refresh_token_ends_at: status
+                .refresh_issued_at
+                .map(crate::checks::refresh_token_end),
             refresh_token_note: status.refresh_issued_at.map(|_| {
                 match connection.grant {
                     GrantKind::Password => "then renewed with the stored password",

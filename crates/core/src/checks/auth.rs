@@ -528,9 +528,8 @@ async fn saved_browser_sign_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
             signed_in(ctx, tokens, GrantKind::AuthCode).await
         }
         Err(OAuthError::RelinkNeeded) => {
-            let expired = refresh_issued_at.is_some_and(|issued| {
-                issued + chrono::Duration::seconds(super::oauth::DEFAULT_REFRESH_LIFESPAN) <= now
-            });
+            let expired = refresh_issued_at
+                .is_some_and(|issued| super::oauth::refresh_token_end(issued) <= now);
             Err(if expired {
                 Outcome::fail("The saved sign-in expired: its refresh token reached the end of its lifespan.")
                     .detail("ServiceNow does not extend a refresh token when it is used; only signing in again starts a new one.")

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use account::roles_of;
 pub use links::{LinkSpec, LinkedRecords, StateCount, count_linked};
-pub use oauth::{DEFAULT_REFRESH_LIFESPAN, callback_urls};
+pub use oauth::{callback_urls, refresh_token_end};
 pub use runner::{Progress, RUNS_AT_ONCE, RunOptions, run, run_all};
 pub use target::{
     AdminCredentials, Credentials, ENV_ADMIN_USERNAME, KeepTokens, Target, TargetError,

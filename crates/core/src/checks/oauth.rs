@@ -16,6 +16,11 @@ use crate::views::NextStep;
 
 /// ServiceNow's default refresh token lifespan, in seconds (100 days).
 pub const DEFAULT_REFRESH_LIFESPAN: i64 = 8_640_000;
+
+/// When a refresh token first issued at `issued` stops working: ServiceNow never extends it.
+pub fn refresh_token_end(issued: DateTime<Utc>) -> DateTime<Utc> {
+    issued + chrono::Duration::seconds(DEFAULT_REFRESH_LIFESPAN)
+}
 /// A refresh token closer than this to its end is worth a warning.
 const REFRESH_WARNING_DAYS: i64 = 7;
 
@@ -192,8 +197,7 @@ pub async fn token_lifetime(ctx: &Ctx) -> Result<Outcome, Outcome> {
                     "The refresh token works; when it was first issued is not known.",
                 ));
             };
-            let ends = *issued + chrono::Duration::seconds(DEFAULT_REFRESH_LIFESPAN);
-            refresh_outcome(ends, now)
+            refresh_outcome(refresh_token_end(*issued), now)
         }
         Credentials::PasswordGrant { .. } | Credentials::ClientCredentials { .. } => {
             let session = ctx.session()?;

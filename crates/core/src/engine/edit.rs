@@ -13,9 +13,10 @@ use super::steps::{Draft, SignedIn, oauth_client, require_inputs, sign_in_unatte
 use super::{ConnectRequest, Engine, EngineError, ProvidedSecrets, identify, link_spec};
 use crate::api::SnowClient;
 use crate::checks::count_linked;
+use crate::connections::ConnectionId;
 use crate::connections::{Connection, ConnectionState, GrantKind, InputField};
 use crate::oauth::OAuthError;
-use crate::secrets::{ApiKey, ClientSecret, Password, RefreshToken, SecretStoreExt};
+use crate::secrets::{RefreshToken, Secret, SecretStoreExt};
 
 /// What an edit changes; `None` keeps the saved value. Secrets travel separately.
 #[derive(Debug, Clone, Default, Deserialize, ts_rs::TS)]
@@ -68,6 +69,39 @@ pub enum TestStatus {
     Done,
     Failed,
     Skipped,
+}
+
+/// `saved` with the changes applied (trimmed; an empty optional value clears it), under a name
+/// none of the others in `all` has.
+fn changed(
+    saved: &Connection,
+    all: &[Connection],
+    changes: Changes,
+) -> Result<Connection, EngineError> {
+    let mut connection = saved.clone();
+    let cleaned = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    if let Some(name) = changes.name {
+        connection.display_name = name.trim().to_owned();
+    }
+    if let Some(client_id) = changes.client_id {
+        connection.client_id = cleaned(client_id);
+    }
+    if let Some(username) = changes.username {
+        connection.username = cleaned(username);
+    }
+    let taken = all
+        .iter()
+        .any(|c| c.id != saved.id && c.display_name == connection.display_name);
+    if taken {
+        return Err(EngineError::InvalidInput {
+            field: InputField::ConnectionName,
+            reason: format!(
+                "another connection is already called \"{}\"; choose another name",
+                crate::text::untrusted(&connection.display_name, 100)
+            ),
+        });
+    }
+    Ok(connection)
 }
 
 /// One step's news, or its place in the list before it starts.
@@ -196,8 +230,9 @@ impl Engine {
         fresh: ProvidedSecrets,
         progress: Progress<'_>,
     ) -> Result<Connection, EngineError> {
-        let saved = self.find(Some(id))?;
-        let connection = self.changed(&saved, changes)?;
+        let all = self.list()?;
+        let saved = super::find_in(&all, Some(id))?;
+        let connection = changed(&saved, &all, changes)?;
         let secrets = self.with_stored(&connection, fresh).await?;
         require_inputs(&ConnectRequest::of(&connection), &secrets)?;
         let report = Reporter {
@@ -269,36 +304,6 @@ impl Engine {
         Ok(connection)
     }
 
-    /// `saved` with the changes applied (trimmed; an empty optional value clears it), under a
-    /// name no other connection has.
-    fn changed(&self, saved: &Connection, changes: Changes) -> Result<Connection, EngineError> {
-        let mut connection = saved.clone();
-        let cleaned = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
-        if let Some(name) = changes.name {
-            connection.display_name = name.trim().to_owned();
-        }
-        if let Some(client_id) = changes.client_id {
-            connection.client_id = cleaned(client_id);
-        }
-        if let Some(username) = changes.username {
-            connection.username = cleaned(username);
-        }
-        let taken = self
-            .list()?
-            .iter()
-            .any(|c| c.id != saved.id && c.display_name == connection.display_name);
-        if taken {
-            return Err(EngineError::InvalidInput {
-                field: InputField::ConnectionName,
-                reason: format!(
-                    "another connection is already called \"{}\"; choose another name",
-                    crate::text::untrusted(&connection.display_name, 100)
-                ),
-            });
-        }
-        Ok(connection)
-    }
-
     /// The secrets the grant takes: the fresh ones, else what the keyring holds.
     async fn with_stored(
         &self,
@@ -324,26 +329,31 @@ impl Engine {
                 ),
             });
         }
-        let mut secrets = ProvidedSecrets::default();
-        if takes(InputField::ClientSecret) {
-            secrets.client_secret = match fresh.client_secret {
-                Some(secret) => Some(secret),
-                None => self.secrets.load::<ClientSecret>(id).await?,
-            };
-        }
-        if takes(InputField::Password) {
-            secrets.password = match fresh.password {
-                Some(password) => Some(password),
-                None => self.secrets.load::<Password>(id).await?,
-            };
-        }
-        if takes(InputField::ApiKey) {
-            secrets.api_key = match fresh.api_key {
-                Some(key) => Some(key),
-                None => self.secrets.load::<ApiKey>(id).await?,
-            };
-        }
-        Ok(secrets)
+        Ok(ProvidedSecrets {
+            client_secret: self
+                .fresh_or_stored(id, takes(InputField::ClientSecret), fresh.client_secret)
+                .await?,
+            password: self
+                .fresh_or_stored(id, takes(InputField::Password), fresh.password)
+                .await?,
+            api_key: self
+                .fresh_or_stored(id, takes(InputField::ApiKey), fresh.api_key)
+                .await?,
+        })
+    }
+
+    /// `fresh` when given, else the keyring's; nothing for a secret the grant does not take.
+    async fn fresh_or_stored<S: Secret>(
+        &self,
+        id: &ConnectionId,
+        taken: bool,
+        fresh: Option<S>,
+    ) -> Result<Option<S>, EngineError> {
+        Ok(match (taken, fresh) {
+            (false, _) => None,
+            (true, Some(fresh)) => Some(fresh),
+            (true, None) => self.secrets.load::<S>(id).await?,
+        })
     }
 
     /// Signs in with the edited connection: its grant again, or, for a browser sign-in, a
@@ -364,20 +374,17 @@ impl Engine {
             .ok_or(OAuthError::RelinkNeeded)?;
         let client = oauth_client(connection, secrets.client_secret.clone())?;
         let mut tokens = client.refresh(&refresh).await?;
-        let renewed = tokens
-            .refresh_token
-            .as_ref()
-            .is_some_and(|new| new.expose() != refresh.expose());
+        let renewed = tokens.renews(Some(&refresh));
         // A refresh answer without a refresh token leaves the saved one valid: keep it.
         tokens.refresh_token.get_or_insert(refresh);
+        let signed_in = SignedIn::with_new(tokens);
         Ok(SignedIn {
-            auth: crate::api::Auth::Bearer(tokens.access_token.clone()),
-            tokens: Some(tokens),
             refresh_since: if renewed {
-                Some(Utc::now())
+                signed_in.refresh_since
             } else {
                 saved.status.refresh_issued_at
             },
+            ..signed_in
         })
     }
 

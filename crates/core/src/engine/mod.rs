@@ -88,16 +88,7 @@ impl Engine {
 
     /// The connection called `name` (or with that id), or the only one when `name` is `None`.
     pub fn find(&self, name: Option<&str>) -> Result<Connection, EngineError> {
-        let all = self.connections.load()?;
-        match name {
-            Some(name) => all
-                .into_iter()
-                .find(|c| c.display_name == name || c.id.as_str() == name)
-                .ok_or_else(|| EngineError::UnknownConnection(crate::text::untrusted(name, 100))),
-            None if all.is_empty() => Err(EngineError::NoConnections),
-            None if all.len() == 1 => all.into_iter().next().ok_or(EngineError::NoConnections),
-            None => Err(EngineError::AmbiguousConnection),
-        }
+        find_in(&self.connections.load()?, name)
     }
 
     /// Creates or updates the connection `request.name`, signs in with its grant, identifies
@@ -341,6 +332,20 @@ impl Engine {
                 Ok(Auth::Bearer(token))
             }
         }
+    }
+}
+
+/// [`Engine::find`] among connections already read.
+fn find_in(all: &[Connection], name: Option<&str>) -> Result<Connection, EngineError> {
+    match (name, all) {
+        (Some(name), _) => all
+            .iter()
+            .find(|c| c.display_name == name || c.id.as_str() == name)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownConnection(crate::text::untrusted(name, 100))),
+        (None, []) => Err(EngineError::NoConnections),
+        (None, [only]) => Ok(only.clone()),
+        (None, _) => Err(EngineError::AmbiguousConnection),
     }
 }
 

@@ -10,6 +10,16 @@ use crate::connections::{Connection, ConnectionId, ConnectionState, GrantKind};
 use crate::secrets::{AccessToken, Password, RefreshToken, SecretStore, SecretStoreExt};
 
 impl TokenSet {
+    /// Whether these tokens carry a new refresh token, one that starts a new lifespan:
+    /// ServiceNow hands back the same refresh token on refresh, with its first end.
+    pub fn renews(&self, previous: Option<&RefreshToken>) -> bool {
+        match (&self.refresh_token, previous) {
+            (Some(new), Some(old)) => new.expose() != old.expose(),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
     /// Stores the tokens for `connection`. A refresh answer without a refresh token leaves the
     /// stored one in place, since the old one stays valid then.
     pub async fn save(
@@ -91,14 +101,7 @@ pub async fn access_token_for(
     };
     tokens.save(store, &id).await?;
     connection.status.token_expires_at = tokens.expires_at;
-    // ServiceNow hands back the same refresh token on refresh, with its first end; only a new
-    // one starts a new lifespan.
-    let renewed = match (&tokens.refresh_token, &previous) {
-        (Some(new), Some(old)) => new.expose() != old.expose(),
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    if renewed {
+    if tokens.renews(previous.as_ref()) {
         connection.status.refresh_issued_at = Some(now);
     }
     Ok(tokens.access_token)

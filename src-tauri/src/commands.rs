@@ -1,12 +1,8 @@
-//! The commands the window may invoke: a request to the engine, opening a web page in the
-//! system browser, and the start-up report.
+//! The command the window sends its requests through: one request to the engine.
 
 use serde_json::Value;
-use snowlink_core::BrowserUrl;
-use snowlink_core::views::{ErrorCode, ErrorView};
+use tauri::State;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_opener::OpenerExt;
 
 use crate::engine::Engine;
 
@@ -20,28 +16,6 @@ pub async fn engine(
     events: Channel<Value>,
 ) -> Result<Value, Value> {
     engine.call(method, params, events).await
-}
-
-/// Opens an http(s) URL in the system browser (never in the app's own webview).
-#[tauri::command]
-pub fn open_in_browser<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), ErrorView> {
-    let url = BrowserUrl::parse(&url).map_err(|err| {
-        ErrorView::new(
-            ErrorCode::InvalidInput,
-            err.to_string(),
-            "Copy the address into your browser yourself if you trust it.",
-        )
-    })?;
-    app.opener()
-        .open_url(url.as_str(), None::<&str>)
-        .map_err(|detail| {
-            ErrorView::new(
-                ErrorCode::BrowserUnavailable,
-                format!("The system browser could not be opened ({detail})."),
-                "Copy the address and open it in your browser yourself.",
-            )
-            .retryable(true)
-        })
 }
 
 #[cfg(test)]
@@ -94,18 +68,5 @@ mod tests {
                 .contains("could not be started"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn open_in_browser_refuses_non_web_schemes_before_the_opener() {
-        let window = main_window();
-        for url in [
-            "file:///etc/passwd",
-            "javascript:alert(1)",
-            "smb://host/share",
-        ] {
-            let err = invoke(&window, "open_in_browser", json!({ "url": url })).unwrap_err();
-            assert_eq!(err["code"], "invalid_input", "{url}: {err}");
-        }
     }
 }

@@ -5,6 +5,8 @@
 
 mod commands;
 mod engine;
+#[cfg(unix)]
+mod single_instance;
 
 use tauri::{Builder, Manager, Runtime};
 use tauri_plugin_window_state::AppHandleExt;
@@ -12,7 +14,6 @@ use tauri_plugin_window_state::AppHandleExt;
 /// Everything the app registers, on any runtime.
 pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
-        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(engine::Engine::default())
@@ -24,11 +25,7 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::engine,
-            commands::open_in_browser,
-            first_view_shown,
-        ])
+        .invoke_handler(tauri::generate_handler![commands::engine, first_view_shown,])
 }
 
 /// The UI's first screen with data is on view: said on standard output when the start-up
@@ -40,16 +37,28 @@ fn first_view_shown() {
     }
 }
 
-/// One app per connections file: a second launch on the same file brings the first window
-/// forward and exits; another profile (`SNOWLINK_CONFIG_DIR`) gets its own window.
-fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
-    let builder = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| {
-        if let Some(window) = app.get_webview_window("main") {
-            let _ = window.unminimize();
-            let _ = window.show();
-            let _ = window.set_focus();
-        }
-    });
+/// Brings the main window forward, as a second launch asks.
+fn raise<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// The directory one app runs on: the connections file's.
+#[cfg(unix)]
+fn config_dir() -> Option<std::path::PathBuf> {
+    let store = snowlink_core::connections::ConnectionStore::in_config_dir().ok()?;
+    store.path().parent().map(std::path::Path::to_path_buf)
+}
+
+/// One app per connections file on Windows: a second launch on the same file brings the first
+/// window forward and exits; another profile (`SNOWLINK_CONFIG_DIR`) gets its own window.
+#[cfg(windows)]
+fn single_instance<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    let builder =
+        tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| raise(app));
     match snowlink_core::connections::ConnectionStore::in_config_dir() {
         Ok(store) => builder.dbus_id(format!("dev.snowlink.desktop.p{}", store.profile_key())),
         Err(_) => builder,
@@ -57,12 +66,43 @@ fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
     .build()
 }
 
+/// This launch's claim on its directory (Unix): `Err(())` when another app holds it, which
+/// has been asked to come forward.
+#[cfg(unix)]
+fn claim_directory() -> Result<Option<single_instance::Guard>, ()> {
+    let Some(dir) = config_dir() else {
+        return Ok(None);
+    };
+    match single_instance::claim(&dir) {
+        Ok(single_instance::Launch::First(guard)) => Ok(Some(guard)),
+        Ok(single_instance::Launch::Second) => {
+            if let Err(err) = single_instance::knock(&dir) {
+                eprintln!("Snowlink is already running, but its window did not answer ({err}).");
+            }
+            Err(())
+        }
+        Err(err) => {
+            eprintln!(
+                "Snowlink cannot tell whether it already runs ({err}): {} may not be writable.",
+                dir.display()
+            );
+            Ok(None)
+        }
+    }
+}
+
 /// Runs the desktop app until its last window closes. One instance at a time: a second launch
 /// brings the first window forward and exits. The window's size and position are kept after
 /// every move or resize (not only at a clean exit) and restored at start.
 pub fn run() {
-    let app = Builder::default()
-        .plugin(single_instance())
+    #[cfg(unix)]
+    let Ok(guard) = claim_directory() else {
+        return;
+    };
+    let app = Builder::default();
+    #[cfg(windows)]
+    let app = app.plugin(single_instance());
+    let app = app
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .on_window_event(|window, event| {
             if matches!(
@@ -74,9 +114,17 @@ pub fn run() {
                     .save_window_state(tauri_plugin_window_state::StateFlags::all());
             }
         });
-    let result = builder(app).run(tauri::generate_context!());
-    if let Err(err) = result {
-        eprintln!("Snowlink could not start: {err}");
-        std::process::exit(1);
+    let app = match builder(app).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(err) => {
+            eprintln!("Snowlink could not start: {err}");
+            std::process::exit(1);
+        }
+    };
+    #[cfg(unix)]
+    if let Some(guard) = guard {
+        let handle = app.handle().clone();
+        guard.serve(move || raise(&handle));
     }
+    app.run(|_, _| {});
 }

@@ -25,3 +25,45 @@ fn instance_step_normalizes_a_bare_name_and_refuses_credentials() {
     );
     app.screenshot("credentials-refused");
 }
+
+#[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
+fn open_in_browser_hands_the_instance_to_the_system_browser() {
+    use std::os::unix::fs::PermissionsExt;
+
+    // The system browser, as `$BROWSER` names it: here a script that notes what it was given.
+    let dir = tempfile::tempdir().unwrap();
+    let opened = dir.path().join("opened");
+    let browser = dir.path().join("browser");
+    std::fs::write(
+        &browser,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let app = App::launch_with(
+        "instance-open",
+        &[("BROWSER".to_owned(), browser.display().to_string())],
+    );
+
+    app.type_into("instance-input", "acme");
+    app.wait_for_text("instance-url", |text| !text.is_empty());
+    app.click("instance-open");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let handed = loop {
+        let seen = std::fs::read_to_string(&opened).unwrap_or_default();
+        if !seen.is_empty() || std::time::Instant::now() > deadline {
+            break seen;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(handed, "https://acme.service-now.com/\n");
+    assert!(
+        app.text("instance-open-error").is_none(),
+        "no error once the browser took the page"
+    );
+    app.screenshot("opened");
+}

@@ -18,8 +18,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use snowlink_core::InstanceUrlView;
+use snowlink_core::oauth::{Browser, SystemBrowser};
 use snowlink_core::views::{ErrorCode, ErrorView};
+use snowlink_core::{BrowserUrl, InstanceUrlView};
 
 pub use accounts::{Edited, NewSecrets, Removed, Unlinked};
 pub use demo::DemoInstance;
@@ -98,6 +99,7 @@ impl Bridge {
             "parse_instance" => {
                 to_json(InstanceUrlView::parse(&p.get::<String>("text")?).map_err(UiError::from))
             }
+            "open_in_browser" => to_json(open_in_browser(&p.get::<String>("url")?)),
             "list_connections" => to_json(accounts::list_connections(a).await),
             "check_connection" => to_json(accounts::check_connection(a, p.get("id")?).await),
             "link_account" => {
@@ -186,6 +188,29 @@ impl Bridge {
         };
         answer.map_err(|err| err.0)
     }
+}
+
+/// Opens an http(s) page in the system browser (never in the app's own webview), as a sign-in
+/// does: `$BROWSER` first, then the desktop's opener.
+fn open_in_browser(url: &str) -> Result<(), UiError> {
+    let url = BrowserUrl::parse(url).map_err(|err| {
+        UiError(ErrorView::new(
+            ErrorCode::InvalidInput,
+            err.to_string(),
+            "Copy the address into your browser yourself if you trust it.",
+        ))
+    })?;
+    SystemBrowser::from_env().open(&url).map_err(|err| {
+        UiError(
+            ErrorView::new(
+                ErrorCode::BrowserUnavailable,
+                format!("The system browser could not be opened: {err}"),
+                "Copy the address and open it in your browser yourself, or set $BROWSER to your \
+                 browser's command.",
+            )
+            .retryable(true),
+        )
+    })
 }
 
 /// A request's named parameters.

@@ -208,6 +208,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn only_web_pages_are_handed_to_the_browser() {
+        let (_dir, mut requests, mut answers) = served();
+        for (id, url) in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "smb://host/share",
+            "not a url",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let request =
+                json!({ "id": id, "method": "open_in_browser", "params": { "url": url } });
+            requests
+                .write_all(format!("{request}\n").as_bytes())
+                .await
+                .unwrap();
+            let answer = next(&mut answers).await;
+            assert_eq!(answer["id"], id, "{answer}");
+            assert_eq!(answer["error"]["code"], "invalid_input", "{url}: {answer}");
+        }
+    }
+
+    #[tokio::test]
     async fn an_overlong_line_is_refused_and_the_next_request_still_answered() {
         let (_dir, mut requests, mut answers) = served();
         let mut long = vec![b'x'; MAX_LINE + 10];

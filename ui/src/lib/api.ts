@@ -83,7 +83,7 @@ export function firstViewShown(): void {
 
 export const api = {
   parseInstance: (text: string) => engine<InstanceUrlView>('parse_instance', { text }),
-  openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
+  openInBrowser: (url: string) => engine<null>('open_in_browser', { url }),
   listConnections: () => engine<ConnectionView[]>('list_connections'),
   checkConnection: (id: string) => engine<ConnectionView>('check_connection', { id }),
   /** Browser sign-in as the user; `onUrl` receives the sign-in URL to offer for copying. */
@@ -150,7 +150,7 @@ export const setupApi = {
       filters: [{ name: 'Update set (XML)', extensions: ['xml'] }],
     }),
   copyText,
-  openInBrowser: (url: string) => call<null>('open_in_browser', { url }),
+  openInBrowser: (url: string) => engine<null>('open_in_browser', { url }),
   parseInstance: (text: string) => engine<InstanceUrlView>('parse_instance', { text }),
 };
 

@@ -15,7 +15,7 @@ pub async fn engine(
     params: Value,
     events: Channel<Value>,
 ) -> Result<Value, Value> {
-    engine.call(method, params, events).await
+    engine.call(method, params, Some(events)).await
 }
 
 #[cfg(test)]

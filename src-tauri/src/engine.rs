@@ -20,9 +20,10 @@ use tokio::sync::oneshot;
 
 type Answer = Result<Value, Value>;
 
-/// A request waiting for its answer, and where its events go meanwhile.
+/// A request waiting for its answer, and where its events go meanwhile (nowhere for one the
+/// shell asks itself).
 struct Pending {
-    events: Channel<Value>,
+    events: Option<Channel<Value>>,
     answer: oneshot::Sender<Answer>,
 }
 
@@ -60,7 +61,12 @@ impl Engine {
     }
 
     /// Sends `method` with `params` to the engine; its events go to `events`.
-    pub async fn call(&self, method: String, params: Value, events: Channel<Value>) -> Answer {
+    pub async fn call(
+        &self,
+        method: String,
+        params: Value,
+        events: Option<Channel<Value>>,
+    ) -> Answer {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (answer, answered) = oneshot::channel();
         {
@@ -148,8 +154,8 @@ fn route(pending: &PendingMap, text: &str) {
     };
     let mut waiting = lock(pending);
     if let Some(event) = line.event {
-        if let Some(request) = waiting.get(&id) {
-            let _ = request.events.send(event);
+        if let Some(events) = waiting.get(&id).and_then(|request| request.events.as_ref()) {
+            let _ = events.send(event);
         }
         return;
     }

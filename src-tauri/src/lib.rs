@@ -7,6 +7,7 @@ mod commands;
 mod engine;
 #[cfg(unix)]
 mod single_instance;
+mod window;
 
 use tauri::{Builder, Manager, Runtime};
 use tauri_plugin_window_state::AppHandleExt;
@@ -39,7 +40,7 @@ fn first_view_shown() {
 
 /// Brings the main window forward, as a second launch asks.
 fn raise<R: Runtime>(app: &tauri::AppHandle<R>) {
-    if let Some(window) = app.get_webview_window("main") {
+    if let Some(window) = app.get_webview_window(window::MAIN) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
@@ -121,6 +122,10 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    if let Err(err) = window::open_main(app.handle()) {
+        eprintln!("Snowlink could not open its window: {err}");
+        std::process::exit(1);
+    }
     #[cfg(unix)]
     if let Some(guard) = guard {
         let handle = app.handle().clone();

@@ -71,6 +71,21 @@ function engine<T>(method: string, params: Record<string, unknown> = {}, listene
   return call<T>('engine', { method, params, events });
 }
 
+/** The connections as the window opened: read by the shell before it made the window and
+ * handed over with the page (src-tauri/src/window.rs), so the first frame shows them. Taken
+ * once; a reloaded page, or one opened without them, asks the engine. */
+export function firstConnections(): Promise<Result<ConnectionView[]>> {
+  const w = window as { __SNOWLINK_CONNECTIONS__?: { ok?: ConnectionView[]; error?: unknown } };
+  const handed = w.__SNOWLINK_CONNECTIONS__;
+  delete w.__SNOWLINK_CONNECTIONS__;
+  const reloaded = performance.getEntriesByType('navigation').some(
+    (entry) => (entry as PerformanceNavigationTiming).type === 'reload',
+  );
+  if (handed === undefined || reloaded) return api.listConnections();
+  if (Array.isArray(handed.ok)) return Promise.resolve({ ok: true, value: handed.ok });
+  return Promise.resolve({ ok: false, error: toUiError(handed.error) });
+}
+
 let firstViewReported = false;
 
 /** Tells the shell, once, that the first screen with data is on view (after the next frame is

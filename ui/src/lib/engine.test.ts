@@ -8,7 +8,7 @@ vi.mock('@tauri-apps/api/core', () => ({
   },
 }));
 
-const { api } = await import('./api');
+const { api, firstConnections } = await import('./api');
 
 describe('requests to the engine', () => {
   it('name the method, carry the parameters and hand each event to its listener', async () => {
@@ -28,5 +28,37 @@ describe('requests to the engine', () => {
     const error = { code: 'not_found', message: 'There is no connection named "x".', hint: 'h', retryable: false, field: null, next: null };
     invoke.mockRejectedValueOnce(error);
     expect(await api.checkConnection('x')).toEqual({ ok: false, error });
+  });
+});
+
+describe('the connections as the window opened', () => {
+  const w = window as { __SNOWLINK_CONNECTIONS__?: unknown };
+  const card = { id: 'acme', displayName: '<img src=x onerror=alert(1)>' };
+
+  it('are taken from the shell once, without a request; later ones ask the engine', async () => {
+    invoke.mockReset();
+    w.__SNOWLINK_CONNECTIONS__ = { ok: [card] };
+    expect(await firstConnections()).toEqual({ ok: true, value: [card] });
+    expect(invoke).not.toHaveBeenCalled();
+    expect(w.__SNOWLINK_CONNECTIONS__).toBeUndefined();
+    invoke.mockResolvedValueOnce([]);
+    expect(await firstConnections()).toEqual({ ok: true, value: [] });
+    expect(invoke).toHaveBeenCalledWith('engine', expect.objectContaining({ method: 'list_connections' }));
+  });
+
+  it('carry the engine\'s error when the file could not be read', async () => {
+    const error = { code: 'config_error', message: 'm', hint: 'h', retryable: false, field: null, next: null };
+    w.__SNOWLINK_CONNECTIONS__ = { error };
+    expect(await firstConnections()).toEqual({ ok: false, error });
+  });
+
+  it('are asked for again after a reload, when what the shell read may be stale', async () => {
+    invoke.mockReset();
+    w.__SNOWLINK_CONNECTIONS__ = { ok: [card] };
+    const entries = vi.spyOn(performance, 'getEntriesByType').mockReturnValue([{ type: 'reload' } as unknown as PerformanceEntry]);
+    invoke.mockResolvedValueOnce([]);
+    expect(await firstConnections()).toEqual({ ok: true, value: [] });
+    expect(invoke).toHaveBeenCalledTimes(1);
+    entries.mockRestore();
   });
 });

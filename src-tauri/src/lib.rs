@@ -19,14 +19,15 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(engine::Engine::default())
         .setup(|app| {
-            // Started beside the window's own loading, so the first request finds it ready.
+            // Started while the app is built, so the window's first answer (window::open_main)
+            // finds it running.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 handle.state::<engine::Engine>().start().await;
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::engine, first_view_shown,])
+        .invoke_handler(tauri::generate_handler![commands::engine, first_view_shown])
 }
 
 /// The UI's first screen with data is on view: said on standard output when the start-up

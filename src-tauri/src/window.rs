@@ -43,13 +43,17 @@ pub fn open_main<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 
 /// The script that gives the page `answer`, shaped as the engine's answer lines: one JSON
 /// value, which is JavaScript as it stands (every quote and control character in a name from
-/// the file is escaped by the encoder).
+/// the file is escaped by the encoder). Only the app's own page gets it (`tauri://localhost`,
+/// or `http(s)://tauri.localhost` on Windows), never a page the webview was sent to.
 fn hand_over(answer: &Result<Value, Value>) -> String {
     let line = match answer {
         Ok(value) => json!({ "ok": value }),
         Err(error) => json!({ "error": error }),
     };
-    format!("window.{HANDED_OVER} = {line};")
+    format!(
+        "if (location.protocol === 'tauri:' || location.hostname === 'tauri.localhost') \
+         window.{HANDED_OVER} = {line};"
+    )
 }
 
 #[cfg(test)]
@@ -61,10 +65,14 @@ mod tests {
         let hostile = "\"; alert(1); \"</script><img src=x onerror=alert(1)>\u{2028}\n";
         let answer = Ok(json!([{ "displayName": hostile }]));
         let script = hand_over(&answer);
-        let value = script
-            .strip_prefix("window.__SNOWLINK_CONNECTIONS__ = ")
-            .and_then(|rest| rest.strip_suffix(';'))
+        let (guard, value) = script
+            .split_once(" window.__SNOWLINK_CONNECTIONS__ = ")
             .expect("one assignment");
+        assert!(
+            guard.starts_with("if (location.protocol === 'tauri:'"),
+            "{guard}"
+        );
+        let value = value.strip_suffix(';').expect("one statement");
         let parsed: Value = serde_json::from_str(value).unwrap();
         assert_eq!(parsed["ok"][0]["displayName"], hostile);
         assert!(

@@ -52,14 +52,6 @@ struct Line {
 }
 
 impl Engine {
-    /// Starts the engine now rather than at the window's first request.
-    pub async fn start(&self) {
-        let mut running = self.running.lock().await;
-        if let Err(err) = ensure_running(&mut running) {
-            eprintln!("snowlink: {}", err["message"].as_str().unwrap_or_default());
-        }
-    }
-
     /// Sends `method` with `params` to the engine; its events go to `events`.
     pub async fn call(
         &self,

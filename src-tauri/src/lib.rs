@@ -17,16 +17,8 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Started by its first request: the window's first answer (window::open_main).
         .manage(engine::Engine::default())
-        .setup(|app| {
-            // Started while the app is built, so the window's first answer (window::open_main)
-            // finds it running.
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                handle.state::<engine::Engine>().start().await;
-            });
-            Ok(())
-        })
         .invoke_handler(tauri::generate_handler![commands::engine, first_view_shown])
 }
 

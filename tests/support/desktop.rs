@@ -356,7 +356,12 @@ fn wait_until(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) {
     wait_until_some(timeout, what, || ready().then_some(()));
 }
 
-fn wait_until_some<T>(timeout: Duration, what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+/// Polls `found` until it gives a value, failing the test after `timeout`.
+pub fn wait_until_some<T>(
+    timeout: Duration,
+    what: &str,
+    mut found: impl FnMut() -> Option<T>,
+) -> T {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(value) = found() {

@@ -52,14 +52,15 @@ fn open_in_browser_hands_the_instance_to_the_system_browser() {
     app.type_into("instance-input", "acme");
     app.wait_for_text("instance-url", |text| !text.is_empty());
     app.click("instance-open");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let handed = loop {
-        let seen = std::fs::read_to_string(&opened).unwrap_or_default();
-        if !seen.is_empty() || std::time::Instant::now() > deadline {
-            break seen;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let handed = snowlink_e2e::desktop::wait_until_some(
+        std::time::Duration::from_secs(20),
+        "the system browser to be handed the page",
+        || {
+            std::fs::read_to_string(&opened)
+                .ok()
+                .filter(|seen| !seen.is_empty())
+        },
+    );
     assert_eq!(handed, "https://acme.service-now.com/\n");
     assert!(
         app.text("instance-open-error").is_none(),

@@ -165,8 +165,8 @@ export const setupApi = {
       filters: [{ name: 'Update set (XML)', extensions: ['xml'] }],
     }),
   copyText,
-  openInBrowser: (url: string) => engine<null>('open_in_browser', { url }),
-  parseInstance: (text: string) => engine<InstanceUrlView>('parse_instance', { text }),
+  openInBrowser: api.openInBrowser,
+  parseInstance: api.parseInstance,
 };
 
 /** Puts `text` on the clipboard; false when the system refused. */

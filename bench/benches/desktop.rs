@@ -19,10 +19,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use snowlink_core::InstanceUrl;
-use snowlink_core::connections::{
-    Connection, ConnectionId, ConnectionStatus, ConnectionStore, FILE_NAME, GrantKind,
-};
-use snowlink_core::startup::{FIRST_VIEW_LINE, REPORT_ENV};
+use snowlink_core::connections::{Connection, ConnectionStatus, ConnectionStore, FILE_NAME};
+use snowlink_core::env::REPORT_FIRST_VIEW;
+use snowlink_core::grants::GrantKind;
+use snowlink_core::ids::ConnectionId;
+use snowlink_core::startup::FIRST_VIEW_LINE;
 use snowlink_e2e::desktop::{Guard, display, in_own_group};
 use snowlink_e2e::paths;
 
@@ -200,7 +201,7 @@ fn start(binary: &Path, display: &str, config: &Path, home: &Path) -> Start {
         .env("XDG_DATA_HOME", home.join(".local/share"))
         .env("XDG_CACHE_HOME", home.join(".cache"))
         .env("SNOWLINK_CONFIG_DIR", config)
-        .env(REPORT_ENV, "1")
+        .env(REPORT_FIRST_VIEW, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

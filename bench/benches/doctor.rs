@@ -13,11 +13,9 @@ use std::time::{Duration, Instant};
 
 use snowlink_core::InstanceUrl;
 use snowlink_core::api::{Auth, SnowClient};
-use snowlink_core::checks::{
-    CheckId, CheckParams, Credentials, LinkSpec, Report, RunOptions, TableAccess, Target,
-    count_linked,
-};
+use snowlink_core::checks::{CheckId, Credentials, Report, RunOptions, Target, count_linked};
 use snowlink_core::http::{ClientOptions, HttpLog};
+use snowlink_core::profiles::{CheckParams, LinkSpec, TableAccess};
 use snowlink_core::secrets::{ClientSecret, Password};
 use snowlink_sim::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, Fault, Record, RunningSim, Seed, Sim,

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use snowlink_core::InstanceUrl;
-use snowlink_core::connections::ConnectionId;
+use snowlink_core::ids::ConnectionId;
 use snowlink_core::oauth::{LoopbackListener, OAuthClient, OAuthEndpoints};
 use snowlink_core::secrets::{
     AccessToken, ClientSecret, KeyringStore, RefreshToken, SecretKind, SecretStore, SecretStoreExt,

@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use snowlink_core::secrets::SECRET_ENV_VARS;
-use snowlink_core::views::{ErrorCode, ErrorView};
+use snowlink_core::errors::FrontEndError;
 use tauri::ipc::Channel;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -106,7 +105,7 @@ fn spawn() -> Result<Running, Value> {
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
     // The engine reads no secret from its environment: give it none.
-    for name in SECRET_ENV_VARS {
+    for name in snowlink_core::env::secrets_to_withhold() {
         command.env_remove(name);
     }
     let mut child = command
@@ -162,11 +161,6 @@ fn route(pending: &PendingMap, text: &str) {
 
 /// The error a request gets when the engine cannot answer it.
 fn stopped(detail: &str) -> Value {
-    let view = ErrorView::new(
-        ErrorCode::Internal,
-        format!("Snowlink's engine is not answering ({detail})."),
-        "Try again: it is started again. If it keeps happening, reinstall Snowlink.",
-    )
-    .retryable(true);
+    let view = FrontEndError::EngineStopped(detail.to_owned()).view();
     serde_json::to_value(view).unwrap_or(Value::Null)
 }

@@ -31,12 +31,24 @@ fn first_view_shown() {
     }
 }
 
-/// Brings the main window forward, as a second launch asks.
-fn raise<R: Runtime>(app: &tauri::AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(window::MAIN) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
+/// Set once the app starts closing: a second launch then starts itself instead of handing
+/// over to a window that is going away.
+static CLOSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Brings the main window forward, as a second launch asks; `false` when there is no window
+/// to bring (the app is closing).
+fn raise<R: Runtime>(app: &tauri::AppHandle<R>) -> bool {
+    if CLOSING.load(std::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    match app.get_webview_window(window::MAIN) {
+        Some(window) => {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+            true
+        }
+        None => false,
     }
 }
 
@@ -67,12 +79,11 @@ fn claim_directory() -> Result<Option<single_instance::Guard>, ()> {
     let Some(dir) = config_dir() else {
         return Ok(None);
     };
-    match single_instance::claim(&dir) {
+    match single_instance::launch(&dir) {
         Ok(single_instance::Launch::First(guard)) => Ok(Some(guard)),
-        Ok(single_instance::Launch::Second) => {
-            if let Err(err) = single_instance::knock(&dir) {
-                eprintln!("Snowlink is already running, but its window did not answer ({err}).");
-            }
+        Ok(single_instance::Launch::Second) => Err(()),
+        Err(err) if err.kind() != std::io::ErrorKind::PermissionDenied => {
+            eprintln!("Snowlink is already running, but its window did not answer ({err}).");
             Err(())
         }
         Err(err) => {
@@ -99,6 +110,14 @@ pub fn run() {
     let app = app
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .on_window_event(|window, event| {
+            if window.label() == window::MAIN
+                && matches!(
+                    event,
+                    tauri::WindowEvent::CloseRequested { .. } | tauri::WindowEvent::Destroyed
+                )
+            {
+                CLOSING.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             if matches!(
                 event,
                 tauri::WindowEvent::Moved(_) | tauri::WindowEvent::Resized(_)
@@ -124,5 +143,12 @@ pub fn run() {
         let handle = app.handle().clone();
         guard.serve(move || raise(&handle));
     }
-    app.run(|_, _| {});
+    app.run(|_, event| {
+        if matches!(
+            event,
+            tauri::RunEvent::ExitRequested { .. } | tauri::RunEvent::Exit
+        ) {
+            CLOSING.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
 }

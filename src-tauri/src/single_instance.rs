@@ -3,12 +3,14 @@
 //! to hold one bus name). The first launch holds an exclusive lock on `app.lock` beside the
 //! connections file for as long as it runs, and listens on the socket `app.sock` beside it. A
 //! second launch finds the lock taken, knocks on the socket, which brings the first window
-//! forward, and exits. The system drops the lock when the first process ends, however it ends,
-//! so a crash never keeps the app from starting; a socket left behind is replaced. Another
-//! profile (`SNOWLINK_CONFIG_DIR`) has its own directory, so its own window.
+//! forward, and exits. An app that is closing answers the knock so: the second launch then
+//! waits for it to end and starts itself, instead of handing over to a window that is going
+//! away. The system drops the lock when the first process ends, however it ends, so a crash
+//! never keeps the app from starting; a socket left behind is replaced. Another profile
+//! (`SNOWLINK_CONFIG_DIR`) has its own directory, so its own window.
 
 use std::fs::{File, OpenOptions, Permissions, TryLockError};
-use std::io::{self, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -19,6 +21,13 @@ const SOCKET_FILE: &str = "app.sock";
 /// How long a second launch keeps knocking while the first is still opening its socket.
 const KNOCK_TRIES: u32 = 20;
 const KNOCK_PAUSE: Duration = Duration::from_millis(100);
+/// How long a knock waits for the answer.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
+/// How long a launch waits for a closing app to end.
+const END_WAIT: Duration = Duration::from_secs(30);
+const END_POLL: Duration = Duration::from_millis(20);
+const RAISED: &[u8] = b"raised\n";
+const CLOSING: &[u8] = b"closing\n";
 
 /// What this launch is.
 pub enum Launch {
@@ -32,6 +41,48 @@ pub enum Launch {
 pub struct Guard {
     lock: File,
     listener: Option<UnixListener>,
+}
+
+/// What the app holding a directory answered a knock.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Knock {
+    /// Its window came forward.
+    Raised,
+    /// It is closing: it will not show a window again.
+    Closing,
+}
+
+/// Takes `dir` for this launch, or has the app that holds it bring its window forward. When
+/// that app is closing, waits for it to end and takes `dir` then.
+pub fn launch(dir: &Path) -> io::Result<Launch> {
+    match claim(dir)? {
+        Launch::First(guard) => Ok(Launch::First(guard)),
+        Launch::Second => match knock(dir) {
+            Ok(Knock::Raised) => Ok(Launch::Second),
+            Ok(Knock::Closing) => wait_for_end(dir),
+            Err(err) => Err(err),
+        },
+    }
+}
+
+/// Claims `dir` as soon as the app holding it has ended (its lock goes with its process).
+fn wait_for_end(dir: &Path) -> io::Result<Launch> {
+    let deadline = std::time::Instant::now() + END_WAIT;
+    loop {
+        if let Launch::First(guard) = claim(dir)? {
+            return Ok(Launch::First(guard));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "the running Snowlink was closing, but did not end within {} s",
+                    END_WAIT.as_secs()
+                ),
+            ));
+        }
+        std::thread::sleep(END_POLL);
+    }
 }
 
 /// Takes the directory `dir` for this process, or finds it taken.
@@ -68,9 +119,10 @@ pub fn claim(dir: &Path) -> io::Result<Launch> {
 
 impl Guard {
     /// Calls `raise` for each later launch, on a thread of its own, for as long as the process
-    /// runs. What a knock says is not read: anyone who may open the socket may only raise the
-    /// window.
-    pub fn serve(self, raise: impl Fn() + Send + 'static) {
+    /// runs, and answers whether the window came forward (`raise` returns `false` once the app
+    /// is closing). What a knock says is not read: anyone who may open the socket may only
+    /// raise the window.
+    pub fn serve(self, raise: impl Fn() -> bool + Send + 'static) {
         let Guard { lock, listener } = self;
         let Some(listener) = listener else {
             // Held until the process ends, socket or not.
@@ -79,27 +131,40 @@ impl Guard {
         };
         std::thread::spawn(move || {
             let _lock = lock;
-            for knock in listener.incoming() {
-                if knock.is_ok() {
-                    raise();
-                }
+            for mut stream in listener.incoming().flatten() {
+                let answer = if raise() { RAISED } else { CLOSING };
+                let _ = stream.write_all(answer);
             }
         });
     }
 }
 
-/// Asks the app that holds `dir` to bring its window forward.
-pub fn knock(dir: &Path) -> io::Result<()> {
+/// Asks the app that holds `dir` to bring its window forward, and reads what it answered.
+pub fn knock(dir: &Path) -> io::Result<Knock> {
     let socket = socket_path(dir);
     let mut last = None;
     for _ in 0..KNOCK_TRIES {
-        match UnixStream::connect(&socket).and_then(|mut stream| stream.write_all(b"raise\n")) {
-            Ok(()) => return Ok(()),
+        match ask_to_raise(&socket) {
+            Ok(answer) => return Ok(answer),
             Err(err) => last = Some(err),
         }
         std::thread::sleep(KNOCK_PAUSE);
     }
     Err(last.unwrap_or_else(|| io::Error::other("no answer")))
+}
+
+fn ask_to_raise(socket: &Path) -> io::Result<Knock> {
+    let mut stream = UnixStream::connect(socket)?;
+    stream.set_read_timeout(Some(ANSWER_WAIT))?;
+    stream.write_all(b"raise\n")?;
+    let mut answer = Vec::new();
+    BufReader::new(stream).read_until(b'\n', &mut answer)?;
+    match answer.as_slice() {
+        RAISED => Ok(Knock::Raised),
+        // An app whose process is ending may close the socket without a word.
+        CLOSING | b"" => Ok(Knock::Closing),
+        _ => Err(io::Error::other("an unexpected answer")),
+    }
 }
 
 fn socket_path(dir: &Path) -> PathBuf {
@@ -123,9 +188,9 @@ mod tests {
     fn a_second_launch_finds_the_first_and_raises_its_window() {
         let dir = tempfile::tempdir().unwrap();
         let (raised, seen) = mpsc::channel();
-        first(dir.path()).serve(move || raised.send(()).unwrap());
+        first(dir.path()).serve(move || raised.send(()).is_ok());
         assert!(matches!(claim(dir.path()).unwrap(), Launch::Second));
-        knock(dir.path()).unwrap();
+        assert_eq!(knock(dir.path()).unwrap(), Knock::Raised);
         seen.recv_timeout(Duration::from_secs(5))
             .expect("the first app was raised");
         let mode = std::fs::metadata(socket_path(dir.path()))
@@ -144,8 +209,8 @@ mod tests {
         drop(guard);
         assert!(socket_path(dir.path()).exists());
         let (raised, seen) = mpsc::channel();
-        first(dir.path()).serve(move || raised.send(()).unwrap());
-        knock(dir.path()).unwrap();
+        first(dir.path()).serve(move || raised.send(()).is_ok());
+        assert_eq!(knock(dir.path()).unwrap(), Knock::Raised);
         seen.recv_timeout(Duration::from_secs(5))
             .expect("the new socket answers");
     }
@@ -157,5 +222,49 @@ mod tests {
         let _one = first(one.path());
         let _other = first(&other.path().join("not yet made"));
         assert!(knock(&tempfile::tempdir().unwrap().path().join("nobody")).is_err());
+    }
+
+    /// Set in the child process of the test below: the directory its closing app holds.
+    const CLOSING_APP_DIR: &str = "SNOWLINK_TEST_CLOSING_APP_DIR";
+
+    #[test]
+    fn a_launch_that_knocks_on_a_closing_app_waits_for_it_to_end_and_starts() {
+        if let Some(dir) = std::env::var_os(CLOSING_APP_DIR) {
+            // The first app, closing slowly: it still holds the directory and answers knocks,
+            // but its window is gone.
+            first(Path::new(&dir)).serve(|| false);
+            // On its own line: the test harness prints the test's name before it.
+            println!("\nclosing-app-ready");
+            io::stdout().flush().unwrap();
+            std::thread::sleep(Duration::from_millis(1500));
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut closing = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "single_instance::tests::a_launch_that_knocks_on_a_closing_app_waits_for_it_to_end_and_starts",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CLOSING_APP_DIR, dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(closing.stdout.take().unwrap());
+        let mut line = String::new();
+        while line.trim() != "closing-app-ready" {
+            line.clear();
+            assert_ne!(
+                out.read_line(&mut line).unwrap(),
+                0,
+                "the closing app ended early"
+            );
+        }
+        match launch(dir.path()).unwrap() {
+            Launch::First(_) => {}
+            Launch::Second => panic!("handed over to an app that was closing"),
+        }
+        assert!(closing.wait().unwrap().success());
     }
 }

@@ -121,6 +121,48 @@ impl Snowlink {
         self.run(&args).await
     }
 
+    /// `snowlink connect --instance URL --name NAME --grant basic --username USER` and `extra`
+    /// (the password comes from `SNOWLINK_PASSWORD`, as a script gives it).
+    pub async fn connect_basic(&self, url: &str, name: &str, user: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "connect",
+            "--instance",
+            url,
+            "--name",
+            name,
+            "--grant",
+            "basic",
+            "--username",
+            user,
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).await
+    }
+
+    /// `snowlink update-set --profile PROFILE --instance acme --input webhook_url=WEBHOOK -o
+    /// OUT`: an update set written without a setup.
+    pub async fn write_update_set(
+        &self,
+        profile: &str,
+        webhook: &str,
+        out: &std::path::Path,
+    ) -> Run {
+        let input = format!("webhook_url={webhook}");
+        let out = out.to_string_lossy().into_owned();
+        self.run(&[
+            "update-set",
+            "--profile",
+            profile,
+            "--instance",
+            "acme",
+            "--input",
+            &input,
+            "-o",
+            &out,
+        ])
+        .await
+    }
+
     /// `snowlink connect` of the demo instance's service account (`svc.snowlink`) over the
     /// password grant of its OAuth app, as `name`; the secrets come from `demo_secrets`.
     pub async fn connect_demo_service(&self, url: &str, name: &str) -> Run {

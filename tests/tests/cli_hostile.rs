@@ -40,7 +40,7 @@ async fn connect_on_a_corrupt_file_stops_and_keeps_every_other_connection() {
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(!run.stdout.contains("Connected"), "{run:#?}");
     assert!(run.stderr.contains("could not be read"), "{run:#?}");
-    assert!(run.stderr.contains("Nothing was changed"), "{run:#?}");
+    assert!(run.stderr.contains("Nothing was deleted"), "{run:#?}");
     let kept: Vec<_> = std::fs::read_dir(snowlink.config_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -202,4 +202,48 @@ async fn the_browser_inherits_no_secret_from_snowlink_s_environment() {
             "{leaked} reached the browser:\n{env}"
         );
     }
+}
+
+/// Every entry of `dir` with its bytes, to compare before and after.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut entries: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_linked_connections_file_that_is_not_ours_is_never_renamed_or_written() {
+    let home = tempfile::tempdir().unwrap();
+    let notes = home.path().join("notes.txt");
+    std::fs::write(&notes, "Dentist on Tuesday.\n").unwrap();
+    std::fs::write(home.path().join("todo.txt"), "Call Bob.\n").unwrap();
+    let before = snapshot(home.path());
+    let snowlink = Snowlink::new().env("SNOWLINK_PASSWORD", "pw");
+    std::os::unix::fs::symlink(&notes, snowlink.config_dir().join("connections.json")).unwrap();
+
+    let status = snowlink.run(&["status", "--offline"]).await;
+    assert_eq!(status.code, 1, "{status:#?}");
+    assert!(status.stderr.contains("notes.txt"), "{status:#?}");
+    assert!(status.stderr.contains("left"), "{status:#?}");
+    assert!(status.stderr.contains("ln -sf"), "{status:#?}");
+    let connect = snowlink
+        .connect_basic("https://acme.service-now.com", "Acme", "svc", &[])
+        .await;
+    assert_ne!(connect.code, 0, "{connect:#?}");
+    assert!(connect.stderr.contains("notes.txt"), "{connect:#?}");
+    assert_eq!(
+        snapshot(home.path()),
+        before,
+        "the target's name, bytes and neighbours are unchanged"
+    );
 }

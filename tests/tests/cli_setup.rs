@@ -19,7 +19,8 @@ async fn profiles_lists_the_built_in_integrations() {
     let run = Snowlink::new().run(&["profiles", "--json"]).await;
     assert_eq!(run.code, 0, "{run:#?}");
     let listed = run.json();
-    let ids: Vec<&str> = listed
+    assert_eq!(listed["problems"], serde_json::json!([]), "{listed}");
+    let ids: Vec<&str> = listed["profiles"]
         .as_array()
         .unwrap()
         .iter()

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use snowlink_core::checks::{
-    CheckId, CheckParams, CheckStatus, Credentials, OutboundProbe, Report, RunOptions, TableAccess,
-    Target, Verdict,
+    CheckId, CheckStatus, Credentials, Report, RunOptions, Target, Verdict,
 };
+use snowlink_core::profiles::{CheckParams, OutboundProbe, TableAccess};
 use snowlink_core::secrets::{ClientSecret, Password};
 use snowlink_sim::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, Fault, OAuthAppSpec, Record, RunningSim,
@@ -190,7 +190,7 @@ async fn a_self_signed_certificate_and_a_proxy_s_are_told_apart() {
         &["Corp Inspection CA", "TLS-inspecting proxy is likely", "CA"],
     );
     let told = report.check(CheckId::TlsHandshake).unwrap();
-    assert_eq!(told.next, Some(snowlink_core::views::NextStep::TrustCa));
+    assert_eq!(told.next, Some(snowlink_core::errors::NextStep::TrustCa));
 
     // Given the proxy's CA, as `--ca-file` does, the same instance works.
     let options = RunOptions {
@@ -319,7 +319,7 @@ async fn without_admin_credentials_the_causes_are_listed_and_admin_access_sugges
     let check = report.check(CheckId::AuthCredentials).unwrap();
     assert_eq!(
         check.next,
-        Some(snowlink_core::views::NextStep::GiveAdminCredentials)
+        Some(snowlink_core::errors::NextStep::GiveAdminCredentials)
     );
 }
 
@@ -723,7 +723,7 @@ async fn a_refresh_token_past_its_lifespan_means_relink() {
         &["expired", "lifespan", "Link the account again"],
     );
     let check = report.check(CheckId::AuthCredentials).unwrap();
-    assert_eq!(check.next, Some(snowlink_core::views::NextStep::Relink));
+    assert_eq!(check.next, Some(snowlink_core::errors::NextStep::Relink));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,18 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use snowlink_core::InstanceUrl;
-use snowlink_core::connections::{
-    ConnectionState, ConnectionStore, ConnectionsError, FILE_NAME, GrantKind, InputField,
-};
+use snowlink_core::connections::{ConnectionState, ConnectionStore, ConnectionsError, FILE_NAME};
 use snowlink_core::engine::{
     BrowserSignIn, Changes, ConnectRequest, Engine, EngineError, ProvidedSecrets, TestEvent,
     TestStatus, TestStep,
 };
+use snowlink_core::errors::ErrorCode;
+use snowlink_core::errors::InputField;
+use snowlink_core::grants::GrantKind;
 use snowlink_core::secrets::{
     ClientSecret, FailingStore, MemoryStore, Password, SecretError, SecretKind, SecretStore,
     SecretStoreExt,
 };
-use snowlink_core::views::ErrorCode;
 use snowlink_sim::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, RunningSim, Seed, Sim, UserSpec,
 };

@@ -19,9 +19,9 @@ use std::time::Duration;
 
 use snowlink_core::BrowserUrl;
 use snowlink_core::InstanceUrl;
-use snowlink_core::connections::{
-    Connection, ConnectionId, ConnectionStatus, ConnectionStore, GrantKind,
-};
+use snowlink_core::connections::{Connection, ConnectionStatus, ConnectionStore};
+use snowlink_core::grants::GrantKind;
+use snowlink_core::ids::ConnectionId;
 use snowlink_core::oauth::{
     Browser, BrowserError, ListenerError, LoopbackListener, OAuthClient, OAuthEndpoints,
     OAuthError, SystemBrowser, TokenSet,

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use serde_json::json;
 use snowlink_core::checks::AdminCredentials;
-use snowlink_core::connections::{ConnectionState, ConnectionStore, FILE_NAME, GrantKind};
+use snowlink_core::connections::{ConnectionState, ConnectionStore, FILE_NAME};
 use snowlink_core::engine::{BrowserSignIn, Engine};
-use snowlink_core::profiles::{Profile, StepKind, load_all};
+use snowlink_core::grants::GrantKind;
+use snowlink_core::profiles::{Catalog, Profile, StepKind};
 use snowlink_core::secrets::{MemoryStore, Password, SecretStore};
 use snowlink_core::wizard::run::Setup;
 use snowlink_core::wizard::{
@@ -20,12 +21,10 @@ use snowlink_core::wizard::{
 use snowlink_sim::{Fault, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec};
 
 fn profile(id: &str) -> Profile {
-    load_all(None)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.profile)
-        .find(|p| p.id == id)
-        .unwrap_or_else(|| panic!("no built-in profile {id}"))
+    Catalog::load(None)
+        .get(id)
+        .unwrap_or_else(|err| panic!("{err}"))
+        .clone()
 }
 
 /// A password the hand-made service accounts get.
@@ -118,7 +117,7 @@ async fn by_hand(b: &mut Bench) {
                 .create_oauth_app(OAuthAppSpec {
                     name: view.connection_name.clone(),
                     redirect_urls: if grant == GrantKind::AuthCode {
-                        snowlink_core::checks::callback_urls()
+                        snowlink_core::oauth::callback_urls()
                     } else {
                         Vec::new()
                     },

@@ -10,13 +10,14 @@ use crate::Channel;
 use serde::Serialize;
 use snowlink_core::BrowserUrl;
 use snowlink_core::connections::ConnectionStore;
-use snowlink_core::connections::InputField;
 use snowlink_core::engine::{BrowserSignIn, Changes, EditView, Engine, ProvidedSecrets, TestEvent};
+use snowlink_core::errors::FrontEndError;
+use snowlink_core::errors::InputField;
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, Pasted, SystemBrowser};
 use snowlink_core::secrets::KeyringStore;
 use snowlink_core::views::ConnectionView;
 use snowlink_core::views::{
-    ErrorCode, ErrorView, edited_message, removed_message, unrevoked_warning,
+    edited_message, removed_message, signed_in_message, unlinked_message, unrevoked_warning,
 };
 use tokio::sync::oneshot;
 
@@ -59,11 +60,19 @@ impl Accounts {
     }
 }
 
-/// The answer to an unlink: the connection, and a warning when the instance could not confirm
-/// the revocation (the tokens are deleted from this computer either way).
+/// The answer to a link: the connection, and what to say.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Linked {
+    pub connection: ConnectionView,
+    pub message: String,
+}
+
+/// The answer to an unlink: the connection, what to say, and a warning when the instance could
+/// not confirm the revocation (the tokens are deleted from this computer either way).
 #[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Unlinked {
     pub connection: ConnectionView,
+    pub message: String,
     pub warning: Option<String>,
 }
 
@@ -83,7 +92,7 @@ pub async fn link_account(
     accounts: &Accounts,
     id: String,
     url: Channel<String>,
-) -> Result<ConnectionView, UiError> {
+) -> Result<Linked, UiError> {
     let engine = accounts.engine()?;
     let (cancel, cancelled) = oneshot::channel();
     if let Ok(mut slot) = accounts.cancel_sign_in.lock() {
@@ -107,7 +116,10 @@ pub async fn link_account(
         let _ = cancelled.await;
     };
     let linked = engine.link(Some(&id), &sign_in, cancelled).await?;
-    Ok(ConnectionView::of(&linked))
+    Ok(Linked {
+        connection: ConnectionView::of(&linked),
+        message: signed_in_message(&linked, true),
+    })
 }
 
 /// The address the browser ended on, pasted by a person whose browser cannot reach this
@@ -115,36 +127,21 @@ pub async fn link_account(
 /// cannot finish the sign-in (the wait goes on), success that it did.
 pub async fn paste_sign_in(accounts: &Accounts, address: String) -> Result<(), UiError> {
     let sender = accounts.paste.lock().ok().and_then(|slot| slot.clone());
-    let refused = |message: String, hint: String| {
-        UiError(ErrorView::new(ErrorCode::InvalidInput, message, hint))
-    };
     let Some(sender) = sender else {
-        return Err(refused(
-            "No sign-in is waiting for an address.".into(),
-            "Press Link my account first.".into(),
-        ));
+        return Err(UiError(FrontEndError::NoSignInWaiting.view()));
     };
     let (verdict, heard) = oneshot::channel();
-    if sender
-        .send(Pasted {
-            text: address,
-            verdict,
-        })
-        .await
-        .is_err()
-    {
-        return Err(refused(
-            "The sign-in is over.".into(),
-            "Press Link my account to start again.".into(),
-        ));
+    let pasted = Pasted {
+        text: address,
+        verdict,
+    };
+    if sender.send(pasted).await.is_err() {
+        return Err(UiError(FrontEndError::SignInOver.view()));
     }
     match heard.await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(err)) => Err(refused(err.to_string(), err.hint())),
-        Err(_) => Err(refused(
-            "The sign-in ended before the address was read.".into(),
-            "Press Link my account to start again.".into(),
-        )),
+        Ok(Err(err)) => Err(UiError(err.paste_view())),
+        Err(_) => Err(UiError(FrontEndError::SignInOver.view())),
     }
 }
 
@@ -162,6 +159,7 @@ pub async fn unlink_account(accounts: &Accounts, id: String) -> Result<Unlinked,
     let (connection, revoke_error) = accounts.engine()?.unlink(Some(&id)).await?;
     Ok(Unlinked {
         connection: ConnectionView::of(&connection),
+        message: unlinked_message(&connection),
         warning: revoke_error.as_ref().map(unrevoked_warning),
     })
 }

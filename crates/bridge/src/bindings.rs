@@ -8,22 +8,23 @@ mod tests {
 
     use ts_rs::{Config, TS};
 
-    use crate::accounts::{Edited, NewSecrets, Removed, Unlinked};
+    use crate::accounts::{Edited, Linked, NewSecrets, Removed, Unlinked};
     use crate::demo::DemoInstance;
     use crate::diagnose::{DiagnoseRequest, DiagnosisEvent};
+    use crate::request::Request;
     use snowlink_core::InstanceUrlView;
-    use snowlink_core::checks::{
-        Check, CheckId, CheckStatus, Link, LinkedRecords, Report, StateCount, Verdict,
-    };
-    use snowlink_core::connections::{ConnectionState, GrantKind, InputField, LinkedIdentity};
+    use snowlink_core::api::LinkedIdentity;
+    use snowlink_core::checks::{Check, CheckId, CheckStatus, Link, Report, Verdict};
+    use snowlink_core::connections::{ConnectionState, LinkedRecords, StateCount};
     use snowlink_core::engine::{Changes, EditField, EditView, TestEvent, TestStatus, TestStep};
-    use snowlink_core::profiles::ProfileSummary;
-    use snowlink_core::views::{
-        Badge, ConnectionAction, ConnectionView, ErrorCode, ErrorView, NextStep, Tone,
-    };
+    use snowlink_core::errors::{ErrorCode, ErrorView, InputField, NextStep};
+    use snowlink_core::grants::GrantKind;
+    use snowlink_core::profiles::{ProfileList, ProfileProblem, ProfileSummary};
+    use snowlink_core::views::{Badge, ConnectionAction, ConnectionView, Tone};
     use snowlink_core::wizard::{
         InputView, LinkView, PersonEvent, Plan, PlannedAction, PlannedChange, SavedSetup,
-        StepStatus, StepSummary, StepView, ValueView, Verification, WizardAction, WizardView,
+        SavedSetups, StepStatus, StepSummary, StepView, ValueView, Verification, WizardAction,
+        WizardView,
     };
 
     fn bindings_dir() -> PathBuf {
@@ -65,6 +66,8 @@ mod tests {
             check::<GrantKind>(update),
             check::<LinkedIdentity>(update),
             check::<Unlinked>(update),
+            check::<Linked>(update),
+            check::<Request>(update),
             check::<Removed>(update),
             check::<Edited>(update),
             check::<NewSecrets>(update),
@@ -86,7 +89,10 @@ mod tests {
             check::<StateCount>(update),
             check::<DemoInstance>(update),
             check::<ProfileSummary>(update),
+            check::<ProfileList>(update),
+            check::<ProfileProblem>(update),
             check::<SavedSetup>(update),
+            check::<SavedSetups>(update),
             check::<WizardView>(update),
             check::<StepView>(update),
             check::<StepSummary>(update),

@@ -3,7 +3,7 @@
 //! engine, which stops with the app.
 
 use serde::Serialize;
-use snowlink_core::views::{ErrorCode, ErrorView};
+use snowlink_core::errors::FrontEndError;
 use snowlink_sim::{RunningSim, Seed, Sim};
 use tokio::sync::Mutex;
 
@@ -33,16 +33,7 @@ pub async fn start_demo_instance(demo: &Demo) -> Result<DemoInstance, UiError> {
         .seed(Seed::Demo)
         .start()
         .await
-        .map_err(|err| {
-            UiError(
-                ErrorView::new(
-                    ErrorCode::Internal,
-                    format!("The simulated instance could not start ({err})."),
-                    "Run `snowlink sim` in a terminal and type its address instead.",
-                )
-                .retryable(true),
-            )
-        })?;
+        .map_err(|err| UiError(FrontEndError::Simulator(err.to_string()).view()))?;
     let (admin_username, admin_password) = sim.admin();
     let instance = DemoInstance {
         url: sim.url().to_owned(),

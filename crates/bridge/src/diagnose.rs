@@ -12,8 +12,8 @@ use snowlink_core::checks::{
     AdminCredentials, Check, CheckId, Progress, Report, RunOptions, Target, plain_mark,
 };
 use snowlink_core::connections::Connection;
+use snowlink_core::errors::FrontEndError;
 use snowlink_core::http::{Exchange, HttpLog};
-use snowlink_core::views::{ErrorCode, ErrorView};
 
 use crate::accounts::Accounts;
 use crate::error::UiError;
@@ -64,25 +64,13 @@ pub async fn run_diagnosis(
         (Some(id), _) => {
             let engine = accounts.engine()?;
             let connection = engine.find(Some(id))?;
-            engine.diagnosis_target(&connection).await.map_err(|err| {
-                UiError(ErrorView::new(
-                    ErrorCode::KeyringUnavailable,
-                    err.to_string(),
-                    "Unlock the OS keyring, then run the diagnosis again.",
-                ))
-            })?
+            engine
+                .diagnosis_target(&connection)
+                .await
+                .map_err(|err| UiError(err.view()))?
         }
         (None, Some(instance)) => Target::of_instance_as_admin(instance, admin.clone()),
-        (None, None) => {
-            return Err(UiError(
-                ErrorView::new(
-                    ErrorCode::InvalidInput,
-                    "Choose a connection or type an instance to diagnose.",
-                    "Pick a saved connection, or type the instance's address.",
-                )
-                .field(snowlink_core::connections::InputField::Instance),
-            ));
-        }
+        (None, None) => return Err(UiError(FrontEndError::NothingToDiagnose.view())),
     };
     if target.admin.is_none() {
         target.admin = admin;
@@ -115,11 +103,7 @@ pub fn progress_to(events: Channel<DiagnosisEvent>) -> Progress {
 }
 
 fn nothing_yet() -> UiError {
-    UiError(ErrorView::new(
-        ErrorCode::InvalidInput,
-        "There is no diagnosis yet.",
-        "Run a diagnosis first.",
-    ))
+    UiError(FrontEndError::NoDiagnosis.view())
 }
 
 /// The last report as plain text, as `snowlink doctor` prints it.
@@ -141,11 +125,5 @@ pub fn export_bundle(diagnoses: &Diagnoses, path: String) -> Result<(), UiError>
         exchanges: &run.exchanges,
         made_by: "snowlink-app",
     };
-    bundle::write(std::path::Path::new(&path), &contents).map_err(|err| {
-        UiError(ErrorView::new(
-            ErrorCode::ConfigError,
-            err.to_string(),
-            err.hint(),
-        ))
-    })
+    bundle::write(std::path::Path::new(&path), &contents).map_err(|err| UiError(err.view()))
 }

@@ -2,7 +2,7 @@
 //! retryable, field, next }`), whose codes are the closed set the CLI's JSON uses too.
 
 use snowlink_core::engine::EngineError;
-use snowlink_core::views::ErrorView;
+use snowlink_core::errors::ErrorView;
 
 /// What a command returns on failure.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -1,6 +1,7 @@
-//! The desktop app's engine side. The app's window asks for things by name (`list_connections`,
-//! `verify_step`, …) with JSON parameters; [`Bridge::call`] answers each with the core's views,
-//! streaming progress as named events, and every failure as the core's `ErrorView`. The shell
+//! The desktop app's engine side. The app's window asks for things with a [`Request`]
+//! (`list_connections`, `verify_step`, …, one typed enum shared with the UI); [`Bridge::call`]
+//! answers each with the core's views, streaming progress as named events, and every failure as
+//! the core's `ErrorView`. The shell
 //! holds no engine: it starts `snowlink serve` beside itself and relays the window's requests
 //! to it over JSON lines ([`serve`]), so the app's own binary stays a thin Tauri window.
 
@@ -9,6 +10,7 @@ mod bindings;
 mod demo;
 mod diagnose;
 pub mod error;
+mod request;
 mod serve;
 mod setup;
 
@@ -16,16 +18,16 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
+use snowlink_core::errors::{ErrorView, FrontEndError};
 use snowlink_core::oauth::{Browser, SystemBrowser};
-use snowlink_core::views::{ErrorCode, ErrorView};
 use snowlink_core::{BrowserUrl, InstanceUrlView};
 
-pub use accounts::{Edited, NewSecrets, Removed, Unlinked};
+pub use accounts::{Edited, Linked, NewSecrets, Removed, Unlinked};
 pub use demo::DemoInstance;
 pub use diagnose::{DiagnoseRequest, DiagnosisEvent};
 pub use error::UiError;
+pub use request::Request;
 pub use serve::serve;
 
 /// Where a request's events go: `(channel, data)`, for the window to hand to its listener.
@@ -86,77 +88,72 @@ impl Bridge {
         }
     }
 
-    /// Answers the request `method` with `params` (a JSON object of named parameters).
-    pub async fn call(
-        &self,
-        method: &str,
-        params: Value,
-        events: Events,
-    ) -> Result<Value, ErrorView> {
-        let p = Params(params);
+    /// Answers `request`; its events go to `events`.
+    pub async fn call(&self, request: Request, events: Events) -> Result<Value, ErrorView> {
         let a = &self.accounts;
-        let answer = match method {
-            "parse_instance" => {
-                to_json(InstanceUrlView::parse(&p.get::<String>("text")?).map_err(UiError::from))
+        let answer = match request {
+            Request::ParseInstance { text } => {
+                to_json(InstanceUrlView::parse(&text).map_err(UiError::from))
             }
-            "open_in_browser" => to_json(open_in_browser(&p.get::<String>("url")?)),
-            "list_connections" => to_json(accounts::list_connections(a).await),
-            "check_connection" => to_json(accounts::check_connection(a, p.get("id")?).await),
-            "link_account" => {
-                to_json(accounts::link_account(a, p.get("id")?, Channel::new("url", &events)).await)
+            Request::OpenInBrowser { url } => to_json(open_in_browser(&url)),
+            Request::ListConnections {} => to_json(accounts::list_connections(a).await),
+            Request::CheckConnection { id } => to_json(accounts::check_connection(a, id).await),
+            Request::LinkAccount { id } => {
+                to_json(accounts::link_account(a, id, Channel::new("url", &events)).await)
             }
-            "paste_sign_in" => to_json(accounts::paste_sign_in(a, p.get("address")?).await),
-            "cancel_sign_in" => {
+            Request::PasteSignIn { address } => to_json(accounts::paste_sign_in(a, address).await),
+            Request::CancelSignIn {} => {
                 accounts::cancel_sign_in(a);
                 Ok(Value::Null)
             }
-            "unlink_account" => to_json(accounts::unlink_account(a, p.get("id")?).await),
-            "remove_connection" => to_json(accounts::remove_connection(a, p.get("id")?).await),
-            "edit_form" => to_json(accounts::edit_form(a, p.get("id")?).await),
-            "edit_connection" => to_json(
+            Request::UnlinkAccount { id } => to_json(accounts::unlink_account(a, id).await),
+            Request::RemoveConnection { id } => to_json(accounts::remove_connection(a, id).await),
+            Request::EditForm { id } => to_json(accounts::edit_form(a, id).await),
+            Request::EditConnection {
+                id,
+                changes,
+                secrets,
+            } => to_json(
                 accounts::edit_connection(
                     a,
-                    p.get("id")?,
-                    p.get("changes")?,
-                    p.get("secrets")?,
+                    id,
+                    changes,
+                    secrets,
                     Channel::new("progress", &events),
                 )
                 .await,
             ),
-            "run_diagnosis" => to_json(
+            Request::RunDiagnosis { request } => to_json(
                 diagnose::run_diagnosis(
                     a,
                     &self.diagnoses,
-                    p.get("request")?,
+                    request,
                     Channel::new("events", &events),
                 )
                 .await,
             ),
-            "diagnosis_text" => to_json(diagnose::diagnosis_text(&self.diagnoses)),
-            "export_bundle" => to_json(diagnose::export_bundle(&self.diagnoses, p.get("path")?)),
-            "start_demo_instance" => to_json(demo::start_demo_instance(&self.demo).await),
-            "list_profiles" => to_json(setup::list_profiles(a)),
-            "list_saved_setups" => to_json(setup::list_saved_setups(a)),
-            "start_setup" => to_json(
-                setup::start_setup(
-                    a,
-                    &self.setups,
-                    p.get("profile")?,
-                    p.get("instance")?,
-                    p.get("resume")?,
-                )
-                .await,
-            ),
-            "setup_view" => to_json(setup::setup_view(&self.setups).await),
-            "close_setup" => to_json(setup::close_setup(&self.setups).await),
-            "setup_event" => to_json(setup::setup_event(&self.setups, p.get("event")?).await),
-            "setup_secret" => {
-                to_json(setup::setup_secret(&self.setups, p.get("id")?, p.get("value")?).await)
+            Request::DiagnosisText {} => to_json(diagnose::diagnosis_text(&self.diagnoses)),
+            Request::ExportBundle { path } => {
+                to_json(diagnose::export_bundle(&self.diagnoses, path))
             }
-            "setup_admin" => to_json(
-                setup::setup_admin(&self.setups, p.get("username")?, p.get("password")?).await,
-            ),
-            "verify_step" => to_json(
+            Request::StartDemoInstance {} => to_json(demo::start_demo_instance(&self.demo).await),
+            Request::ListProfiles {} => to_json(setup::list_profiles(a)),
+            Request::ListSavedSetups {} => to_json(setup::list_saved_setups(a)),
+            Request::StartSetup {
+                profile,
+                instance,
+                resume,
+            } => to_json(setup::start_setup(a, &self.setups, profile, instance, resume).await),
+            Request::SetupView {} => to_json(setup::setup_view(&self.setups).await),
+            Request::CloseSetup {} => to_json(setup::close_setup(&self.setups).await),
+            Request::SetupEvent { event } => to_json(setup::setup_event(&self.setups, event).await),
+            Request::SetupInputs { values } => {
+                to_json(setup::setup_inputs(&self.setups, values).await)
+            }
+            Request::SetupAdmin { username, password } => {
+                to_json(setup::setup_admin(&self.setups, username, password).await)
+            }
+            Request::VerifyStep {} => to_json(
                 setup::verify_step(
                     &self.setups,
                     Channel::new("events", &events),
@@ -164,8 +161,8 @@ impl Bridge {
                 )
                 .await,
             ),
-            "plan_step" => to_json(setup::plan_step(&self.setups).await),
-            "do_step" => to_json(
+            Request::PlanStep {} => to_json(setup::plan_step(&self.setups).await),
+            Request::DoStep {} => to_json(
                 setup::do_step(
                     &self.setups,
                     Channel::new("events", &events),
@@ -173,18 +170,10 @@ impl Bridge {
                 )
                 .await,
             ),
-            "save_update_set" => {
-                to_json(setup::save_update_set(&self.setups, p.get("path")?).await)
+            Request::SaveUpdateSet { path } => {
+                to_json(setup::save_update_set(&self.setups, path).await)
             }
-            "handoff_text" => to_json(setup::handoff_text(&self.setups).await),
-            other => Err(UiError(ErrorView::new(
-                ErrorCode::Internal,
-                format!(
-                    "The app asked for \"{}\", which this engine does not know.",
-                    snowlink_core::text::untrusted(other, 60)
-                ),
-                "Reinstall Snowlink: the app and its engine come from different versions.",
-            ))),
+            Request::HandoffText {} => to_json(setup::handoff_text(&self.setups).await),
         };
         answer.map_err(|err| err.0)
     }
@@ -193,53 +182,13 @@ impl Bridge {
 /// Opens an http(s) page in the system browser (never in the app's own webview), as a sign-in
 /// does: `$BROWSER` first, then the desktop's opener.
 fn open_in_browser(url: &str) -> Result<(), UiError> {
-    let url = BrowserUrl::parse(url).map_err(|err| {
-        UiError(ErrorView::new(
-            ErrorCode::InvalidInput,
-            err.to_string(),
-            "Copy the address into your browser yourself if you trust it.",
-        ))
-    })?;
-    SystemBrowser::from_env().open(&url).map_err(|err| {
-        UiError(
-            ErrorView::new(
-                ErrorCode::BrowserUnavailable,
-                format!("The system browser could not be opened: {err}"),
-                "Copy the address and open it in your browser yourself, or set $BROWSER to your \
-                 browser's command.",
-            )
-            .retryable(true),
-        )
-    })
-}
-
-/// A request's named parameters.
-struct Params(Value);
-
-impl Params {
-    /// The parameter `name` (a missing one reads as `null`, which an `Option` accepts).
-    fn get<T: DeserializeOwned>(&self, name: &str) -> Result<T, ErrorView> {
-        let value = self.0.get(name).cloned().unwrap_or(Value::Null);
-        // serde's message may quote the value, which can be a secret: only the name is said.
-        serde_json::from_value(value).map_err(|_| {
-            ErrorView::new(
-                ErrorCode::Internal,
-                format!(
-                    "The app sent a request Snowlink cannot read (its {name} is missing or of the \
-                     wrong kind)."
-                ),
-                "Reinstall Snowlink: the app and its engine come from different versions.",
-            )
-        })
-    }
+    let url = BrowserUrl::parse(url).map_err(|err| UiError(err.view()))?;
+    SystemBrowser::from_env()
+        .open(&url)
+        .map_err(|err| UiError(err.view()))
 }
 
 fn to_json<T: Serialize>(answer: Result<T, UiError>) -> Result<Value, UiError> {
-    serde_json::to_value(answer?).map_err(|err| {
-        UiError(ErrorView::new(
-            ErrorCode::Internal,
-            format!("The engine could not encode its answer: {err}"),
-            "Try again; if it keeps happening, export a support bundle and send it to us.",
-        ))
-    })
+    serde_json::to_value(answer?)
+        .map_err(|err| UiError(FrontEndError::Unencodable(err.to_string()).view()))
 }

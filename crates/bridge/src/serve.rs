@@ -3,26 +3,38 @@
 //! `{"id", "event": {"channel", "data"}}` or its answer `{"id", "ok"}` / `{"id", "error"}`.
 //! Requests run at once (a sign-in waits while its paste or cancel comes in), and the events
 //! of a request always come before its answer. The end of the input (the app closed) ends it.
+//! At most [`IN_FLIGHT`] requests are taken at a time, each until its answer is written: a
+//! window that floods requests, or stops reading answers, is slowed down (its writes wait)
+//! instead of making the engine grow.
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use snowlink_core::views::{ErrorCode, ErrorView};
+use snowlink_core::errors::FrontEndError;
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
-use crate::{Bridge, Events};
+use crate::{Bridge, Events, Request};
 
 /// The longest request line read; the app's largest is a pasted address or a typed secret.
 const MAX_LINE: usize = 1 << 20;
 /// How long answers under way may still be written once the input has ended.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+/// Requests taken at once. The window sends a few at a time; a sign-in waiting holds one.
+pub const IN_FLIGHT: usize = 64;
 
+/// A line to write, and the request's place, given back once its answer is out.
+struct Outgoing {
+    line: String,
+    done: Option<OwnedSemaphorePermit>,
+}
+
+/// A request line as read, before its method and parameters are checked.
 #[derive(Deserialize)]
-struct Request {
+struct Line {
     id: u64,
     method: String,
     #[serde(default)]
@@ -36,18 +48,24 @@ pub async fn serve(
     output: impl AsyncWrite + Unpin + Send + 'static,
 ) -> std::io::Result<()> {
     let bridge = Arc::new(bridge);
-    let (lines_out, mut outgoing) = mpsc::unbounded_channel::<String>();
+    let places = Arc::new(Semaphore::new(IN_FLIGHT));
+    let (lines_out, mut outgoing) = mpsc::unbounded_channel::<Outgoing>();
     let writer = tokio::spawn(async move {
         let mut output = output;
-        while let Some(line) = outgoing.recv().await {
+        while let Some(Outgoing { line, done }) = outgoing.recv().await {
             output.write_all(line.as_bytes()).await?;
             output.write_all(b"\n").await?;
             output.flush().await?;
+            drop(done);
         }
         Ok::<_, std::io::Error>(())
     });
     let mut input = BufReader::new(input);
     loop {
+        // A place first: with every place taken, nothing more is read until an answer is out.
+        let Ok(place) = places.clone().acquire_owned().await else {
+            break;
+        };
         let mut line = Vec::new();
         let read = (&mut input)
             .take(MAX_LINE as u64 + 1)
@@ -56,17 +74,23 @@ pub async fn serve(
         if read == 0 {
             break;
         }
+        let refuse = |why: &str, place| {
+            let _ = lines_out.send(Outgoing {
+                line: unreadable(why).to_string(),
+                done: Some(place),
+            });
+        };
         if line.len() > MAX_LINE && !line.ends_with(b"\n") {
             // Skip the rest of the overlong line, a buffer at a time: nothing in it can be
             // trusted to be whole, and none of it is kept.
             skip_line(&mut input).await?;
-            let _ = lines_out.send(unreadable("the request is too long").to_string());
+            refuse("the request is too long", place);
             continue;
         }
-        let request: Request = match serde_json::from_slice(&line) {
+        let request: Line = match serde_json::from_slice(&line) {
             Ok(request) => request,
             Err(err) => {
-                let _ = lines_out.send(unreadable(&err.to_string()).to_string());
+                refuse(&err.to_string(), place);
                 continue;
             }
         };
@@ -77,13 +101,23 @@ pub async fn serve(
             let event_lines = lines_out.clone();
             let events: Events = Arc::new(move |channel, data| {
                 let event = json!({ "id": id, "event": { "channel": channel, "data": data } });
-                let _ = event_lines.send(event.to_string());
+                let _ = event_lines.send(Outgoing {
+                    line: event.to_string(),
+                    done: None,
+                });
             });
-            let answer = match bridge.call(&request.method, request.params, events).await {
+            let answer = match Request::read(&request.method, request.params) {
+                Ok(typed) => bridge.call(typed, events).await,
+                Err(err) => Err(err.view()),
+            };
+            let answer = match answer {
                 Ok(value) => json!({ "id": id, "ok": value }),
                 Err(error) => json!({ "id": id, "error": error }),
             };
-            let _ = lines_out.send(answer.to_string());
+            let _ = lines_out.send(Outgoing {
+                line: answer.to_string(),
+                done: Some(place),
+            });
         });
     }
     // Answers already under way get a moment to be written; a sign-in still waiting does not
@@ -115,11 +149,7 @@ async fn skip_line(input: &mut (impl AsyncBufRead + Unpin)) -> std::io::Result<(
 
 /// The answer to a line that is not a request (it has no id to answer to).
 fn unreadable(why: &str) -> Value {
-    let error = ErrorView::new(
-        ErrorCode::Internal,
-        format!("The engine could not read a request: {why}."),
-        "Reinstall Snowlink: the app and its engine come from different versions.",
-    );
+    let error = FrontEndError::BadRequest(why.to_owned()).view();
     json!({ "id": null, "error": error })
 }
 
@@ -250,6 +280,74 @@ mod tests {
         );
         let answer = next(&mut answers).await;
         assert_eq!(answer, serde_json::json!({ "id": 1, "ok": [] }));
+    }
+
+    /// Input that counts the bytes taken from it.
+    struct Counted {
+        bytes: std::io::Cursor<Vec<u8>>,
+        taken: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl AsyncRead for Counted {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let before = buf.filled().len();
+            let polled = std::pin::Pin::new(&mut self.bytes).poll_read(cx, buf);
+            let added = buf.filled().len() - before;
+            self.taken
+                .fetch_add(added, std::sync::atomic::Ordering::SeqCst);
+            polled
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_window_that_floods_and_never_reads_holds_the_engine_to_a_bounded_intake() {
+        use std::sync::atomic::Ordering;
+        const SENT: usize = 20_000;
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            snowlink_core::connections::ConnectionStore::at(dir.path().join("connections.json"));
+        let line = |id: usize| {
+            format!(
+                "{{\"id\":{id},\"method\":\"parse_instance\",\"params\":{{\"text\":\"acme\"}}}}\n"
+            )
+        };
+        let all: String = (0..SENT).map(line).collect();
+        let line_bytes = line(SENT).len();
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let input = Counted {
+            bytes: std::io::Cursor::new(all.into_bytes()),
+            taken: taken.clone(),
+        };
+        // A small pipe the window never reads: it fills after a few answers.
+        let (engine_out, app_in) = tokio::io::duplex(4096);
+        let served = tokio::spawn(serve(Bridge::over(store), input, engine_out));
+        // Let the engine take all it will; it never needs more than this to stall.
+        let mut last = usize::MAX;
+        while taken.load(Ordering::SeqCst) != last {
+            last = taken.load(Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        // Requests taken: the places, what the pipe and the read buffer hold.
+        let bound = (IN_FLIGHT + 4096 / 40 + 1) * line_bytes + 8192;
+        assert!(
+            last <= bound,
+            "took {last} bytes of {} with nothing read back (bound {bound})",
+            SENT * line_bytes
+        );
+        // Once the window reads again, every request is answered.
+        let mut answers = BufReader::new(app_in).lines();
+        let mut seen = 0;
+        while seen < SENT {
+            let answer: Value =
+                serde_json::from_str(&answers.next_line().await.unwrap().unwrap()).unwrap();
+            assert!(answer["ok"]["url"].is_string(), "{answer}");
+            seen += 1;
+        }
+        served.await.unwrap().unwrap();
     }
 
     #[tokio::test]

@@ -10,12 +10,12 @@ use crate::Channel;
 use snowlink_core::BrowserUrl;
 use snowlink_core::checks::AdminCredentials;
 use snowlink_core::engine::BrowserSignIn;
+use snowlink_core::errors::FrontEndError;
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser};
-use snowlink_core::profiles::{self, Profile, ProfileSummary};
+use snowlink_core::profiles::{Catalog, ProfileList};
 use snowlink_core::secrets::{KeyringStore, SecretStore};
-use snowlink_core::views::{ErrorCode, ErrorView};
-use snowlink_core::wizard::run::{Setup, SetupError};
-use snowlink_core::wizard::{PersonEvent, Plan, SavedSetup, SetupStore, WizardView, saved_setups};
+use snowlink_core::wizard::run::{Opening, Setup, SetupError};
+use snowlink_core::wizard::{PersonEvent, Plan, SavedSetups, SetupStore, WizardView, saved_setups};
 use tokio::sync::Mutex;
 
 use crate::accounts::{Accounts, SIGN_IN_WAIT};
@@ -31,22 +31,11 @@ fn ui(err: SetupError) -> UiError {
 }
 
 fn no_setup() -> UiError {
-    UiError(ErrorView::new(
-        ErrorCode::InvalidInput,
-        "No setup is open.",
-        "Choose an integration and start its setup.",
-    ))
+    UiError(FrontEndError::NoSetupOpen.view())
 }
 
-fn all_profiles(accounts: &Accounts) -> Result<Vec<profiles::Loaded>, UiError> {
-    let engine = accounts.engine()?;
-    profiles::load_all(Some(&profiles::folder(engine.config_file()))).map_err(|err| {
-        UiError(ErrorView::new(
-            ErrorCode::ConfigError,
-            err.to_string(),
-            err.hint(),
-        ))
-    })
+fn catalog(accounts: &Accounts) -> Result<Catalog, UiError> {
+    Ok(Catalog::beside(accounts.engine()?.config_file()))
 }
 
 fn store(accounts: &Accounts) -> Result<SetupStore, UiError> {
@@ -66,19 +55,14 @@ fn browser(url: Channel<String>) -> BrowserSignIn {
     }
 }
 
-pub fn list_profiles(accounts: &Accounts) -> Result<Vec<ProfileSummary>, UiError> {
-    Ok(all_profiles(accounts)?
-        .iter()
-        .map(ProfileSummary::of)
-        .collect())
+/// The integrations, and the profile files that could not be read (shown on the picker).
+pub fn list_profiles(accounts: &Accounts) -> Result<ProfileList, UiError> {
+    Ok(catalog(accounts)?.list())
 }
 
-pub fn list_saved_setups(accounts: &Accounts) -> Result<Vec<SavedSetup>, UiError> {
-    let profiles: Vec<Profile> = all_profiles(accounts)?
-        .into_iter()
-        .map(|l| l.profile)
-        .collect();
-    Ok(saved_setups(&store(accounts)?, &profiles))
+pub fn list_saved_setups(accounts: &Accounts) -> Result<SavedSetups, UiError> {
+    let catalog = catalog(accounts)?;
+    Ok(saved_setups(&store(accounts)?, &catalog))
 }
 
 /// Starts a setup of `profile` on `instance`, or with `resume` goes on with its latest one.
@@ -89,20 +73,25 @@ pub async fn start_setup(
     instance: Option<String>,
     resume: bool,
 ) -> Result<WizardView, UiError> {
-    let chosen = all_profiles(accounts)?
-        .into_iter()
-        .map(|l| l.profile)
-        .find(|p| p.id == profile)
-        .ok_or_else(|| ui(SetupError::UnknownProfile(profile.clone())))?;
     let engine = accounts.engine()?;
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
-    let store = store(accounts)?;
-    let setup = if resume {
-        Setup::resume(chosen, store, engine, secrets).await
-    } else {
-        let instance = instance.unwrap_or_default();
-        Setup::start(chosen, &instance, store, engine, secrets)
-    }
+    let opening = Opening {
+        profile,
+        instance: if resume {
+            None
+        } else {
+            Some(instance.unwrap_or_default())
+        },
+        ..Opening::default()
+    };
+    let setup = Setup::open(
+        &catalog(accounts)?,
+        opening,
+        store(accounts)?,
+        engine,
+        secrets,
+    )
+    .await
     .map_err(ui)?;
     let view = setup.view();
     *setups.0.lock().await = Some(setup);
@@ -126,15 +115,14 @@ pub async fn setup_event(setups: &Setups, event: PersonEvent) -> Result<WizardVi
     setup.event(event).map_err(ui)
 }
 
-/// A secret typed on the current step: to the keyring, never into the saved setup.
-pub async fn setup_secret(
+/// What was typed on the current step: values into the setup, secrets to the keyring.
+pub async fn setup_inputs(
     setups: &Setups,
-    id: String,
-    value: String,
+    values: std::collections::BTreeMap<String, String>,
 ) -> Result<WizardView, UiError> {
     let mut open = setups.0.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
-    setup.give_secret(&id, value).await.map_err(ui)
+    setup.give(values).await.map_err(ui)
 }
 
 /// The admin account for this session (kept in memory, never saved).
@@ -188,21 +176,14 @@ pub async fn do_step(
     Ok(view)
 }
 
-/// Writes the integration's update set to `path` (chosen in the save dialog).
-pub async fn save_update_set(setups: &Setups, path: String) -> Result<(), UiError> {
+/// Writes the integration's update set to `path` (chosen in the save dialog); what to tell the
+/// admin about importing it.
+pub async fn save_update_set(setups: &Setups, path: String) -> Result<String, UiError> {
     let open = setups.0.lock().await;
-    let xml = open
-        .as_ref()
+    open.as_ref()
         .ok_or_else(no_setup)?
-        .update_set_xml()
-        .map_err(ui)?;
-    snowlink_core::files::atomic_write(std::path::Path::new(&path), xml.as_bytes()).map_err(|f| {
-        UiError(ErrorView::new(
-            ErrorCode::ConfigError,
-            format!("Could not {} {}: {}", f.action, f.path.display(), f.error),
-            "Choose a folder you may write to.",
-        ))
-    })
+        .save_update_set(std::path::Path::new(&path))
+        .map_err(ui)
 }
 
 /// The current step as a request for another admin (nothing secret in it).

@@ -9,11 +9,14 @@ use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use snowlink_core::InstanceUrl;
-use snowlink_core::connections::{Connection, ConnectionStore, GrantKind, InputField};
+use snowlink_core::connections::{Connection, ConnectionStore};
 use snowlink_core::engine::{Changes, ConnectRequest, Engine, EngineError, TestEvent, TestStatus};
+use snowlink_core::errors::FrontEndError;
+use snowlink_core::errors::InputField;
 use snowlink_core::grants::GrantInput;
+use snowlink_core::grants::GrantKind;
 use snowlink_core::secrets::KeyringStore;
-use snowlink_core::views::{ConnectionAction, ConnectionView, ErrorView};
+use snowlink_core::views::{ConnectionAction, ConnectionView, signed_in_message, unlinked_message};
 
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
 use crate::sign_in::{SignInArgs, ctrl_c, read_inputs, read_secrets, sign_in};
@@ -165,7 +168,7 @@ pub fn connect(args: ConnectArgs) -> ExitCode {
     run(
         args.json,
         |engine| async move { engine.connect(request, provided, &sign_in, ctrl_c()).await },
-        |connection| describe(connection, "Connected"),
+        |connection| signed_in_message(connection, false),
     )
 }
 
@@ -189,14 +192,11 @@ pub fn edit(args: EditArgs) -> ExitCode {
     };
     if let Some(missing) = rotated.iter().find(|input| !fresh.has(input.field)) {
         let field = missing.field;
-        let view = ErrorView::new(
-            snowlink_core::views::ErrorCode::InvalidInput,
-            format!("No new value for {} was given.", field.label()),
-            format!(
-                "Type it when asked in a terminal, or set {}.",
-                field.env_var().unwrap_or_default()
-            ),
-        )
+        let view = FrontEndError::NoNewValue {
+            label: field.label().to_owned(),
+            variable: field.env_var().unwrap_or_default().to_owned(),
+        }
+        .view()
         .field(field);
         return fail(&view, args.json);
     }
@@ -243,7 +243,7 @@ pub fn link(args: LinkArgs) -> ExitCode {
                 .link(args.connection.as_deref(), &sign_in, ctrl_c())
                 .await
         },
-        |connection| describe(connection, "Linked"),
+        |connection| signed_in_message(connection, true),
     )
 }
 
@@ -265,12 +265,7 @@ pub fn unlink(args: UnlinkArgs) -> ExitCode {
             warn_unrevoked(revoke_error);
             Ok(connection)
         },
-        |connection| {
-            format!(
-                "Unlinked {}: its tokens are deleted from the keyring.",
-                connection.display_name
-            )
-        },
+        unlinked_message,
     )
 }
 
@@ -313,12 +308,7 @@ fn confirmed(yes: bool, json: bool, question: &str) -> Option<ExitCode> {
         return None;
     }
     if !std::io::stdin().is_terminal() {
-        let view = ErrorView::new(
-            snowlink_core::views::ErrorCode::InvalidInput,
-            "This needs a confirmation and there is no terminal to ask on.",
-            "Pass --yes to go ahead without asking.",
-        );
-        fail(&view, json);
+        fail(&FrontEndError::NoTerminal.view(), json);
         return Some(ExitCode::from(USAGE));
     }
     eprint!("{question}");
@@ -410,18 +400,6 @@ fn status_lines(view: &ConnectionView) -> String {
         ));
     }
     lines.join("\n")
-}
-
-fn describe(connection: &Connection, verb: &str) -> String {
-    let who = connection
-        .linked_identity
-        .as_ref()
-        .map(|i| format!(" as {} ({})", i.user_name, i.sys_id))
-        .unwrap_or_default();
-    format!(
-        "{verb} {} to {}{who}.",
-        connection.display_name, connection.instance
-    )
 }
 
 /// Runs one engine flow and prints its connection (JSON or `text`) or its failure.

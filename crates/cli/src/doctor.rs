@@ -17,14 +17,12 @@ use snowlink_core::bundle::{self, BundleContents};
 use snowlink_core::checks::{CheckId, CheckStatus, Report, RunOptions, Target};
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::engine::{Engine, EngineError};
+use snowlink_core::errors::ErrorView;
 use snowlink_core::http::HttpLog;
+use snowlink_core::profiles::Catalog;
 use snowlink_core::secrets::{KeyringStore, SecretStore};
-use snowlink_core::views::{ErrorCode, ErrorView};
 
 use crate::output::{fail, next_step, print_json, print_line, print_prepared};
-
-/// Largest CA file read.
-const MAX_CA_FILE: u64 = 1024 * 1024;
 
 #[derive(Args)]
 pub struct DoctorArgs {
@@ -75,9 +73,9 @@ pub fn run(args: DoctorArgs) -> ExitCode {
         Err(view) => return fail(&view, args.json),
     };
     let ca_pem = match &args.ca_file {
-        Some(path) => match read_ca(path) {
+        Some(path) => match snowlink_core::checks::read_ca_file(path) {
             Ok(pem) => Some(pem),
-            Err(view) => return fail(&view, args.json),
+            Err(err) => return fail(&err.view(), args.json),
         },
         None => None,
     };
@@ -125,7 +123,7 @@ async fn diagnose(args: DoctorArgs, options: RunOptions) -> ExitCode {
             made_by: "snowlink",
         };
         if let Err(err) = bundle::write(path, &contents) {
-            let view = ErrorView::new(ErrorCode::ConfigError, err.to_string(), err.hint());
+            let view = err.view();
             return fail(&view, json);
         }
     }
@@ -164,36 +162,22 @@ async fn targets(
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Vec<Target>, ErrorView> {
     let store = ConnectionStore::in_config_dir().map_err(|err| EngineError::from(err).view())?;
-    let config_file = store.path().to_owned();
+    let catalog = Catalog::beside(store.path());
     let profile = args.profile.clone();
     if let Some(id) = &profile
-        && snowlink_core::profiles::lookup(&config_file, id).is_none()
+        && let Err(err) = catalog.get(id)
     {
-        return Err(ErrorView::new(
-            ErrorCode::NotFound,
-            format!(
-                "There is no integration profile \"{}\".",
-                snowlink_core::text::for_terminal(&snowlink_core::text::untrusted(id, 60))
-            ),
-            "Run `snowlink profiles` to list them.",
-        ));
+        return Err(err.view());
     }
     let finish = |target: Target| {
         match &profile {
-            Some(profile) => target.expect_profile(&config_file, profile),
+            Some(profile) => target.expect_profile(&catalog, profile),
             None => target,
         }
         .with_admin_from(vars)
     };
     if let Some(instance) = &args.instance {
-        let target = Target::of_instance(instance, vars).map_err(|err| {
-            ErrorView::new(
-                ErrorCode::InvalidInput,
-                err.to_string(),
-                "Set SNOWLINK_GRANT and the variables its sign-in needs, or diagnose a saved \
-                 connection with --connection.",
-            )
-        })?;
+        let target = Target::of_instance(instance, vars).map_err(|err| err.view())?;
         return Ok(vec![finish(target)]);
     }
     let engine = Engine::new(store, secrets.clone());
@@ -211,13 +195,10 @@ async fn targets(
     }
     let mut targets = Vec::new();
     for connection in &connections {
-        let target = engine.diagnosis_target(connection).await.map_err(|err| {
-            ErrorView::new(
-                ErrorCode::KeyringUnavailable,
-                err.to_string(),
-                "Unlock or start the OS keyring, then run again.",
-            )
-        })?;
+        let target = engine
+            .diagnosis_target(connection)
+            .await
+            .map_err(|err| err.view())?;
         targets.push(finish(target));
     }
     Ok(targets)
@@ -226,41 +207,8 @@ async fn targets(
 fn parse_checks(names: &[String]) -> Result<Vec<CheckId>, ErrorView> {
     names
         .iter()
-        .map(|name| {
-            CheckId::parse(name).ok_or_else(|| {
-                let ids: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
-                ErrorView::new(
-                    ErrorCode::InvalidInput,
-                    format!(
-                        "There is no check \"{}\".",
-                        snowlink_core::text::untrusted(name, 60)
-                    ),
-                    format!("Use one of: {}.", ids.join(", ")),
-                )
-            })
-        })
+        .map(|name| CheckId::named(name).map_err(|err| err.view()))
         .collect()
-}
-
-fn read_ca(path: &PathBuf) -> Result<Vec<u8>, ErrorView> {
-    let refuse = |detail: String| {
-        ErrorView::new(
-            ErrorCode::InvalidInput,
-            format!("The CA file {} cannot be used: {detail}.", path.display()),
-            "Give the PEM file of the certificate authority (-----BEGIN CERTIFICATE-----).",
-        )
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|err| refuse(err.to_string()))?
-        .len();
-    if size > MAX_CA_FILE {
-        return Err(refuse("it is larger than 1 MiB".into()));
-    }
-    let pem = std::fs::read(path).map_err(|err| refuse(err.to_string()))?;
-    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
-        return Err(refuse("it holds no PEM certificate".into()));
-    }
-    Ok(pem)
 }
 
 fn list_checks(json: bool) -> ExitCode {

@@ -7,9 +7,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use serde::Serialize;
-use snowlink_core::connections::InputField;
+use snowlink_core::errors::InputField;
+use snowlink_core::errors::{ErrorCode, ErrorView, NextStep};
 use snowlink_core::text::for_terminal;
-use snowlink_core::views::{ErrorCode, ErrorView, NextStep};
 
 /// Exit code for bad usage (a missing flag, a refused confirmation), as clap uses.
 pub const USAGE: u8 = 2;
@@ -88,6 +88,7 @@ pub fn next_step(next: NextStep) -> Option<String> {
                 .into()
         }
         NextStep::TrustCa => "pass --ca-file PEM with the proxy's CA certificate".into(),
+        NextStep::Confirm => "pass --yes to go ahead without asking".into(),
     })
 }
 

@@ -12,16 +12,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use snowlink_core::checks::{AdminCredentials, CheckStatus, ENV_ADMIN_USERNAME};
+use snowlink_core::checks::AdminCredentials;
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::engine::{BrowserSignIn, Engine, EngineError};
-use snowlink_core::profiles::{self, Profile};
-use snowlink_core::secrets::{ENV_ADMIN_PASSWORD, KeyringStore, Password, SecretStore};
-use snowlink_core::views::{ErrorCode, ErrorView};
-use snowlink_core::wizard::run::{Setup, SetupError};
-use snowlink_core::wizard::{
-    PersonEvent, Plan, PlannedAction, SetupStore, StepView, WizardAction, WizardView,
+use snowlink_core::env::{
+    ADMIN_PASSWORD as ENV_ADMIN_PASSWORD, ADMIN_USERNAME as ENV_ADMIN_USERNAME,
 };
+use snowlink_core::errors::{ErrorView, FrontEndError};
+use snowlink_core::profiles::Catalog;
+use snowlink_core::secrets::{KeyringStore, Password, SecretStore};
+use snowlink_core::wizard::run::{Opening, Setup, SetupError, export_update_set, input_pair};
+use snowlink_core::wizard::{PersonEvent, Plan, SetupStore, StepView, WizardAction, WizardView};
 
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
 use crate::sign_in::{SignInArgs, sign_in};
@@ -85,31 +86,31 @@ fn config_file() -> Result<PathBuf, ErrorView> {
         .to_owned())
 }
 
-fn all_profiles() -> Result<Vec<profiles::Loaded>, ErrorView> {
-    let folder = profiles::folder(&config_file()?);
-    profiles::load_all(Some(&folder))
-        .map_err(|err| ErrorView::new(ErrorCode::ConfigError, err.to_string(), err.hint()))
+fn catalog() -> Result<Catalog, ErrorView> {
+    Ok(Catalog::beside(&config_file()?))
 }
 
-fn find_profile(id: &str) -> Result<Profile, ErrorView> {
-    all_profiles()?
-        .into_iter()
-        .map(|l| l.profile)
-        .find(|p| p.id == id)
-        .ok_or_else(|| SetupError::UnknownProfile(id.to_owned()).view())
+fn warn_problems(catalog: &Catalog) {
+    for problem in catalog.problems() {
+        eprint_line(&format!(
+            "warning: {problem}\n  fix: {} (the other profiles work)",
+            problem.hint()
+        ));
+    }
 }
 
 pub fn list(args: ProfilesArgs) -> ExitCode {
-    let loaded = match all_profiles() {
-        Ok(loaded) => loaded,
+    let catalog = match catalog() {
+        Ok(catalog) => catalog,
         Err(view) => return fail(&view, args.json),
     };
-    let listed: Vec<profiles::ProfileSummary> =
-        loaded.iter().map(profiles::ProfileSummary::of).collect();
+    let listed = catalog.list();
     if args.json {
         return print_json(&listed);
     }
+    warn_problems(&catalog);
     let lines: Vec<String> = listed
+        .profiles
         .iter()
         .map(|p| {
             format!(
@@ -133,55 +134,24 @@ pub fn list(args: ProfilesArgs) -> ExitCode {
 fn parse_inputs(pairs: &[String]) -> Result<Vec<(String, String)>, ErrorView> {
     pairs
         .iter()
-        .map(|pair| {
-            pair.split_once('=')
-                .map(|(id, value)| (id.trim().to_owned(), value.to_owned()))
-                .ok_or_else(|| {
-                    ErrorView::new(
-                        ErrorCode::InvalidInput,
-                        format!("--input {pair} is not ID=VALUE."),
-                        "Write it as --input service_user=integration.bot.",
-                    )
-                })
-        })
+        .map(|pair| input_pair(pair).map_err(|err| err.view()))
         .collect()
 }
 
 pub fn update_set(args: UpdateSetArgs) -> ExitCode {
-    let result = (|| {
-        let profile = find_profile(&args.profile)?;
-        let mut state = snowlink_core::wizard::WizardState::new(
-            &profile,
+    let written = catalog().and_then(|catalog| {
+        warn_problems(&catalog);
+        export_update_set(
+            &catalog,
+            &args.profile,
             &args.instance,
-            snowlink_core::connections::ConnectionId::random_with_prefix("c")
-                .map_err(ErrorView::internal)?,
-        );
-        for (id, value) in parse_inputs(&args.inputs)? {
-            state = snowlink_core::wizard::apply(
-                &profile,
-                &state,
-                snowlink_core::wizard::Event::SetInput { id, value },
-            )
-            .map_err(|err| SetupError::from(err).view())?;
-        }
-        let xml =
-            snowlink_core::wizard::update_set_xml(&profile, &state).map_err(|err| err.view())?;
-        snowlink_core::files::atomic_write(&args.output, xml.as_bytes()).map_err(|f| {
-            ErrorView::new(
-                ErrorCode::ConfigError,
-                format!("Could not {} {}: {}", f.action, f.path.display(), f.error),
-                "Choose a folder you may write to.",
-            )
-        })?;
-        Ok::<_, ErrorView>(profile)
-    })();
-    match result {
-        Ok(profile) => print_line(&format!(
-            "Wrote the update set \"{}\" to {}: import it in System Update Sets > Retrieved \
-             Update Sets > Import Update Set from XML, then Preview and Commit it.",
-            profile.update_set.as_ref().map_or("", |s| s.name.as_str()),
-            args.output.display()
-        )),
+            parse_inputs(&args.inputs)?,
+            &args.output,
+        )
+        .map_err(|err| err.view())
+    });
+    match written {
+        Ok(message) => print_line(&message),
         Err(view) => fail(&view, false),
     }
 }
@@ -226,28 +196,21 @@ fn env(name: &str) -> Option<String> {
 }
 
 async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
-    let profile = find_profile(&args.profile)?;
     let store = ConnectionStore::in_config_dir().map_err(|err| EngineError::from(err).view())?;
+    let catalog = Catalog::beside(store.path());
+    warn_problems(&catalog);
     let setups = SetupStore::beside(store.path());
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
     let engine = Engine::new(store, secrets.clone());
-    let mut setup = match &args.instance {
-        Some(instance) => Setup::start(profile, instance, setups, engine, secrets),
-        None => Setup::resume(profile, setups, engine, secrets).await,
-    }
-    .map_err(|err| err.view())?;
-    if let Some(name) = &args.name {
-        setup
-            .event(PersonEvent::SetConnectionName {
-                value: name.clone(),
-            })
-            .map_err(|err| err.view())?;
-    }
-    for (id, value) in parse_inputs(&args.inputs)? {
-        setup
-            .event(PersonEvent::SetInput { id, value })
-            .map_err(|err| err.view())?;
-    }
+    let opening = Opening {
+        profile: args.profile.clone(),
+        instance: args.instance.clone(),
+        name: args.name.clone(),
+        inputs: parse_inputs(&args.inputs)?,
+    };
+    let mut setup = Setup::open(&catalog, opening, setups, engine, secrets)
+        .await
+        .map_err(|err| err.view())?;
     if let Some(admin) = env(ENV_ADMIN_USERNAME)
         .zip(env(ENV_ADMIN_PASSWORD))
         .and_then(|(username, password)| AdminCredentials::given(&username, password))
@@ -256,6 +219,9 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
     }
     let browser = sign_in(&args.sign_in);
     let view = setup.view();
+    if let Some(notice) = &view.notice {
+        eprint_line(&format!("warning: {notice}"));
+    }
     print_line(&format!(
         "Setting up {} ({}) on {}: {} steps. The setup is saved after each one; `snowlink setup \
          --profile {} --resume` goes on from where it stops.",
@@ -301,8 +267,7 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             do_it(&mut setup, &browser, args.yes).await?
         } else {
             fill_inputs(&mut setup, &step).await?;
-            if interactive() && needs_hands(&step) && ask("Press Enter when it is done… ").is_none()
-            {
+            if interactive() && step.by_hand && ask("Press Enter when it is done… ").is_none() {
                 return Ok((setup.view(), ExitCode::from(USAGE)));
             }
             setup.verify(&browser, None).await.map(|_| ())
@@ -324,21 +289,7 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             return Ok((after, ExitCode::FAILURE));
         }
     }
-    Err(ErrorView::new(
-        ErrorCode::Internal,
-        "The setup did not finish.",
-        "Run it again with --resume.",
-    ))
-}
-
-/// Whether the admin does something on the instance before this step is checked.
-fn needs_hands(step: &StepView) -> bool {
-    !matches!(
-        step.kind,
-        snowlink_core::profiles::StepKind::Instance
-            | snowlink_core::profiles::StepKind::Prerequisites
-            | snowlink_core::profiles::StepKind::Connect
-    )
+    Err(FrontEndError::Unfinished.view())
 }
 
 /// The step's heading and, when the admin does it (`instructions`), what to do.
@@ -389,50 +340,43 @@ fn admin_account() -> Result<AdminCredentials, ErrorView> {
 }
 
 /// Asks for the step's inputs not given yet: a typed value (the default kept on Enter), a
-/// secret from its environment variable or a prompt without echo.
+/// secret from its environment variable or a prompt without echo; the core takes them all.
 async fn fill_inputs(setup: &mut Setup, step: &StepView) -> Result<(), ErrorView> {
+    let mut typed = std::collections::BTreeMap::new();
     for input in step.inputs.iter().filter(|i| !i.given || !i.secret) {
         if input.secret {
-            let var = input.env_var.clone().unwrap_or_default();
-            let value = match env(&var) {
+            let variable = input.env_var.clone().unwrap_or_default();
+            let value = match env(&variable) {
                 Some(value) => value,
                 None if interactive() => rpassword::prompt_password(format!("{}: ", input.label))
                     .map_err(|err| {
-                    ErrorView::new(
-                        ErrorCode::InvalidInput,
-                        format!("Could not read {} from the terminal: {err}", input.label),
-                        format!("Set {var} instead."),
-                    )
+                    FrontEndError::TerminalRead {
+                        label: input.label.clone(),
+                        variable: variable.clone(),
+                        detail: err.to_string(),
+                    }
+                    .view()
                 })?,
                 None if !input.required => continue,
                 None => {
-                    return Err(ErrorView::new(
-                        ErrorCode::InvalidInput,
-                        format!("{} is needed on \"{}\".", input.label, step.title),
-                        format!("Set {var}, or run the setup in a terminal to type it."),
-                    ));
+                    return Err(FrontEndError::InputNeeded {
+                        label: input.label.clone(),
+                        step: step.title.clone(),
+                        variable,
+                    }
+                    .view());
                 }
             };
-            if value.is_empty() {
-                continue;
-            }
-            setup
-                .give_secret(&input.id, value)
-                .await
-                .map_err(|err| err.view())?;
+            typed.insert(input.id.clone(), value);
         } else if interactive() && !input.given {
             let shown = input.value.clone().unwrap_or_default();
-            let typed = ask(&format!("{} [{shown}]: ", input.label)).unwrap_or_default();
-            if !typed.is_empty() {
-                setup
-                    .event(PersonEvent::SetInput {
-                        id: input.id.clone(),
-                        value: typed,
-                    })
-                    .map_err(|err| err.view())?;
+            let answer = ask(&format!("{} [{shown}]: ", input.label)).unwrap_or_default();
+            if !answer.is_empty() {
+                typed.insert(input.id.clone(), answer);
             }
         }
     }
+    setup.give(typed).await.map_err(|err| err.view())?;
     Ok(())
 }
 
@@ -443,21 +387,13 @@ async fn do_it(
 ) -> Result<Result<(), SetupError>, ErrorView> {
     let plan = setup.plan().await.map_err(|err| err.view())?;
     print_line(&plan_text(&plan));
-    if !plan.is_empty() && !yes {
+    if plan.changes_anything && !yes {
         if !interactive() {
-            return Err(ErrorView::new(
-                ErrorCode::InvalidInput,
-                "Applying these changes needs your confirmation.",
-                "Pass --yes to apply them, or run the setup in a terminal.",
-            ));
+            return Err(FrontEndError::NoTerminal.view());
         }
         let answer = ask("Apply these changes? [y/N] ").unwrap_or_default();
         if !answer.trim().eq_ignore_ascii_case("y") {
-            return Err(ErrorView::new(
-                ErrorCode::InvalidInput,
-                "Nothing was changed.",
-                "Do the step by hand (run without --auto), or answer y.",
-            ));
+            return Err(FrontEndError::Declined.view());
         }
     }
     Ok(setup.do_it(browser, None).await.map(|_| ()))
@@ -467,14 +403,7 @@ fn plan_text(plan: &Plan) -> String {
     let lines: Vec<String> = plan
         .changes
         .iter()
-        .map(|c| {
-            let verb = match c.action {
-                PlannedAction::Create => "create",
-                PlannedAction::Update => "update",
-                PlannedAction::Keep => "keep  ",
-            };
-            format!("  {verb} {} ({})", c.what, c.table)
-        })
+        .map(|c| format!("  {:<6} {} ({})", c.label, c.what, c.table))
         .collect();
     format!("  Snowlink will:\n{}", lines.join("\n"))
 }
@@ -494,7 +423,7 @@ fn report(view: &WizardView, step_id: &str, error: Option<&SetupError>) {
         ));
     } else if let Some(last) = step {
         lines.push(format!("  ✗ {}", last.message));
-        for check in last.checks.iter().filter(|c| c.status == CheckStatus::Fail) {
+        for check in last.checks.iter().filter(|c| c.expanded) {
             if let Some(fix) = check.remedy_admin.as_ref().or(check.remedy_user.as_ref()) {
                 lines.push(format!("    fix: {fix}"));
             }

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use clap::Args;
 use snowlink_core::BrowserUrl;
-use snowlink_core::connections::GrantKind;
 use snowlink_core::engine::{BrowserSignIn, ProvidedSecrets};
+use snowlink_core::errors::{ErrorView, FrontEndError};
 use snowlink_core::grants::GrantInput;
+use snowlink_core::grants::GrantKind;
 use snowlink_core::oauth::{
     Browser, BrowserError, CALLBACK_PORTS, DEFAULT_SIGN_IN_WAIT, SystemBrowser,
 };
-use snowlink_core::views::ErrorView;
 
 use crate::output::eprint_line;
 
@@ -139,14 +139,12 @@ pub fn read_inputs(
             format!("{label} (empty if there is none): ")
         };
         let typed = rpassword::prompt_password(prompt).map_err(|err| {
-            ErrorView::new(
-                snowlink_core::views::ErrorCode::InvalidInput,
-                format!(
-                    "Could not read {} from the terminal: {err}",
-                    input.field.label()
-                ),
-                format!("Set {env} instead."),
-            )
+            FrontEndError::TerminalRead {
+                label: input.field.label().to_owned(),
+                variable: env.to_owned(),
+                detail: err.to_string(),
+            }
+            .view()
             .field(input.field)
         })?;
         if !typed.is_empty() {

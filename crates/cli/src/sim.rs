@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use snowlink_sim::{FAULT_SYNTAX, Fault, Seed, Sim};
 
-use snowlink_core::views::{ErrorCode, ErrorView};
+use snowlink_core::errors::FrontEndError;
 
 use crate::output::{fail, print_json, print_line};
 
@@ -73,14 +73,7 @@ pub fn run(args: SimArgs) -> ExitCode {
         .build()
     {
         Ok(runtime) => runtime,
-        Err(err) => {
-            let failure = ErrorView::new(
-                ErrorCode::Internal,
-                format!("Could not start the async runtime: {err}"),
-                "Check the process limits of this machine.",
-            );
-            return fail(&failure, args.json);
-        }
+        Err(err) => return fail(&FrontEndError::Runtime(err.to_string()).view(), args.json),
     };
     runtime.block_on(serve(args))
 }
@@ -103,14 +96,7 @@ async fn serve(args: SimArgs) -> ExitCode {
     }
     let sim = match builder.start().await {
         Ok(sim) => sim,
-        Err(err) => {
-            let failure = ErrorView::new(
-                ErrorCode::ConfigError,
-                err.to_string(),
-                "Choose another --port, or check the --state file.",
-            );
-            return fail(&failure, json);
-        }
+        Err(err) => return fail(&FrontEndError::Simulator(err.to_string()).view(), json),
     };
     let stop = stop_signals();
     let (user_name, password) = sim.admin();
@@ -135,14 +121,7 @@ async fn serve(args: SimArgs) -> ExitCode {
     stop.await;
     match sim.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => fail(
-            &ErrorView::new(
-                ErrorCode::ConfigError,
-                err.to_string(),
-                "Check the --state path is writable.",
-            ),
-            json,
-        ),
+        Err(err) => fail(&FrontEndError::SimulatorState(err.to_string()).view(), json),
     }
 }
 

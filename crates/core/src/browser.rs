@@ -11,8 +11,6 @@ use std::process::{Command, Stdio};
 
 use url::Url;
 
-use crate::secrets::SECRET_ENV_VARS;
-
 /// A URL checked to be safe to open in the system browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrowserUrl(Url);
@@ -23,6 +21,16 @@ pub enum BrowserUrlError {
     Malformed(String),
     #[error("Only http:// and https:// addresses are opened in the browser, not {0}:.")]
     Scheme(String),
+}
+
+impl BrowserUrlError {
+    pub fn view(&self) -> crate::errors::ErrorView {
+        crate::errors::ErrorView::new(
+            crate::errors::ErrorCode::InvalidInput,
+            self.to_string(),
+            "Copy the address into your browser yourself if you trust it.",
+        )
+    }
 }
 
 impl BrowserUrl {
@@ -57,6 +65,17 @@ impl BrowserError {
         "Open the sign-in address shown above in your browser yourself, or set $BROWSER to \
          your browser's command."
             .into()
+    }
+
+    /// The failure to open a page (not a sign-in) in the system browser.
+    pub fn view(&self) -> crate::errors::ErrorView {
+        crate::errors::ErrorView::new(
+            crate::errors::ErrorCode::BrowserUnavailable,
+            format!("The system browser could not be opened: {self}"),
+            "Copy the address and open it in your browser yourself, or set $BROWSER to your \
+             browser's command.",
+        )
+        .retryable(true)
     }
 }
 
@@ -128,24 +147,11 @@ fn platform_opener(url: &str) -> Vec<String> {
         .collect()
 }
 
-/// The variables among `names` that hold a setup's secret inputs.
-fn secret_inputs_in(names: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    names
-        .filter(|name| {
-            name.to_str()
-                .is_some_and(|n| n.starts_with(crate::wizard::SECRET_INPUT_ENV_PREFIX))
-        })
-        .collect()
-}
-
 /// The browser's process: no secret from Snowlink's own environment (the browser and
 /// everything it starts would inherit it), no terminal.
 fn browser_process(program: &str, args: &[String]) -> Command {
     let mut command = Command::new(program);
-    for name in SECRET_ENV_VARS {
-        command.env_remove(name);
-    }
-    for name in secret_inputs_in(std::env::vars_os().map(|(name, _)| name)) {
+    for name in crate::env::secrets_to_withhold() {
         command.env_remove(name);
     }
     command
@@ -213,20 +219,10 @@ mod tests {
             .filter(|(_, value)| value.is_none())
             .map(|(name, _)| name.to_string_lossy().into_owned())
             .collect();
-        for name in SECRET_ENV_VARS {
+        for name in crate::env::SECRET_VARS {
             assert!(removed.iter().any(|r| r == name), "{name} is inherited");
         }
         assert!(removed.iter().any(|r| r == "SNOWLINK_CLIENT_SECRET"));
-    }
-
-    #[test]
-    fn a_setup_s_secret_inputs_are_kept_from_the_browser_too() {
-        let names = ["PATH", "SNOWLINK_SECRET_SERVICE_PASSWORD", "SNOWLINK_GRANT"]
-            .map(std::ffi::OsString::from);
-        assert_eq!(
-            secret_inputs_in(names.into_iter()),
-            vec![std::ffi::OsString::from("SNOWLINK_SECRET_SERVICE_PASSWORD")]
-        );
     }
 
     #[test]

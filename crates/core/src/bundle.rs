@@ -35,6 +35,14 @@ impl BundleError {
     pub fn hint(&self) -> String {
         "Choose a folder you may write to, with some free space.".into()
     }
+
+    pub fn view(&self) -> crate::errors::ErrorView {
+        crate::errors::ErrorView::new(
+            crate::errors::ErrorCode::ConfigError,
+            self.to_string(),
+            self.hint(),
+        )
+    }
 }
 
 #[derive(Serialize)]

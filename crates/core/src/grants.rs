@@ -1,10 +1,13 @@
 //! How a connection signs in ([`GrantKind`]) and what each way needs from the person
 //! ([`GrantKind::inputs`]): the one table the CLI, the app and the wizard read, so which grant
-//! needs which secret is decided here only. Grant names are spelled here once.
+//! needs which secret is decided here only. Grant names are spelled here once, and so is where
+//! each secret [`InputField`] is kept and which variable gives it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::secrets::{ENV_API_KEY, ENV_CLIENT_SECRET, ENV_PASSWORD, SecretKind};
+use crate::env;
+use crate::errors::InputField;
+use crate::secrets::SecretKind;
 
 /// How a connection signs in to ServiceNow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
@@ -23,52 +26,7 @@ pub enum GrantKind {
     ApiKey,
 }
 
-/// Something a person types to set up or reach a connection. Each front end names it its own
-/// way (a flag, a form label); messages from the core use [`label`](Self::label).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-#[ts(rename_all = "kebab-case")]
-pub enum InputField {
-    Instance,
-    ConnectionName,
-    Connection,
-    Grant,
-    ClientId,
-    ClientSecret,
-    Username,
-    Password,
-    ApiKey,
-}
-
 impl InputField {
-    /// The field's name in a sentence.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Instance => "the instance address",
-            Self::ConnectionName => "the connection name",
-            Self::Connection => "the connection",
-            Self::Grant => "the sign-in method",
-            Self::ClientId => "the client ID",
-            Self::ClientSecret => "the client secret",
-            Self::Username => "the user name",
-            Self::Password => "the password",
-            Self::ApiKey => "the API key",
-        }
-    }
-
-    /// Where the value comes from in ServiceNow, for the fix of a missing one.
-    pub fn source(self) -> &'static str {
-        match self {
-            Self::ClientId | Self::ClientSecret => {
-                "the OAuth application's record (System OAuth > Application Registry)"
-            }
-            Self::Username | Self::Password => "the ServiceNow user the connection acts as",
-            Self::ApiKey => "the API key issued for the integration user",
-            Self::Instance => "your browser's address bar while signed in to ServiceNow",
-            Self::ConnectionName | Self::Connection | Self::Grant => "your admin",
-        }
-    }
-
     /// The keyring entry a secret field is kept in; `None` for fields that are not secret.
     pub fn secret_kind(self) -> Option<SecretKind> {
         match self {
@@ -82,9 +40,9 @@ impl InputField {
     /// The environment variable a secret field may be read from (scripts, support sessions).
     pub fn env_var(self) -> Option<&'static str> {
         match self {
-            Self::ClientSecret => Some(ENV_CLIENT_SECRET),
-            Self::Password => Some(ENV_PASSWORD),
-            Self::ApiKey => Some(ENV_API_KEY),
+            Self::ClientSecret => Some(env::CLIENT_SECRET),
+            Self::Password => Some(env::PASSWORD),
+            Self::ApiKey => Some(env::API_KEY),
             _ => None,
         }
     }

@@ -55,6 +55,13 @@ impl ConnectionId {
         Self::parse(&format!("{prefix}-{}", hex(&bytes)))
     }
 
+    /// The keyring owner of a running setup's secrets: `setup:<draft>`. A parsed id never
+    /// holds a colon, so no connection's entries share it, whatever a hand-edited setup file
+    /// names as its draft.
+    pub fn of_setup(draft: &ConnectionId) -> ConnectionId {
+        Self(format!("setup:{draft}"))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -102,5 +109,11 @@ mod tests {
         let random = ConnectionId::new_random().unwrap();
         assert!(ConnectionId::parse(random.as_str()).is_ok());
         assert_ne!(random, ConnectionId::new_random().unwrap());
+        let setup = ConnectionId::of_setup(&random);
+        assert_ne!(setup, random);
+        assert!(
+            ConnectionId::parse(setup.as_str()).is_err(),
+            "no connection can be it"
+        );
     }
 }

@@ -8,6 +8,8 @@ pub mod bundle;
 pub mod checks;
 pub mod connections;
 pub mod engine;
+pub mod env;
+pub mod errors;
 pub mod files;
 pub mod grants;
 pub mod http;

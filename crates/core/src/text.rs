@@ -59,6 +59,15 @@ fn needs_escape(c: char) -> bool {
             | '\u{fff9}'..='\u{fffb}')
 }
 
+/// `text` with its first letter in upper case, to start a sentence with a label.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// A ServiceNow record id: 32 hexadecimal digits, kept in lower case.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SysId(String);

@@ -23,9 +23,22 @@ pub enum UpdateSetError {
     BadUrl { url: String, reason: &'static str },
     #[error("The update set could not be written: {0}")]
     Xml(String),
+    #[error("The update set cannot carry {0}: it holds a control character.")]
+    ControlCharacter(String),
 }
 
 impl UpdateSetError {
+    pub fn view(&self) -> crate::errors::ErrorView {
+        let code = match self {
+            Self::NoUpdateSet(_) => crate::errors::ErrorCode::NotFound,
+            Self::BadUrl { .. } | Self::ControlCharacter(_) => {
+                crate::errors::ErrorCode::InvalidInput
+            }
+            Self::Xml(_) => crate::errors::ErrorCode::Internal,
+        };
+        crate::errors::ErrorView::new(code, self.to_string(), self.hint())
+    }
+
     pub fn hint(&self) -> String {
         match self {
             Self::NoUpdateSet(_) => "Choose a profile that installs an update set.".into(),
@@ -34,6 +47,9 @@ impl UpdateSetError {
                     .into()
             }
             Self::Xml(_) => "Report this to Snowlink's maintainers.".into(),
+            Self::ControlCharacter(_) => {
+                "Remove the invisible character from the value typed or from the profile.".into()
+            }
         }
     }
 }
@@ -166,6 +182,16 @@ fn element_with(
     attribute: Option<(&str, &str)>,
 ) -> Result<(), UpdateSetError> {
     let xml = |err: std::io::Error| UpdateSetError::Xml(err.to_string());
+    // XML 1.0 has no way to write most control characters, escaped or not: a document holding
+    // one is not well-formed, and the instance refuses it.
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(UpdateSetError::ControlCharacter(format!(
+            "the {name} field"
+        )));
+    }
     let mut start = BytesStart::new(name);
     if let Some(attribute) = attribute {
         start.push_attribute(attribute);
@@ -365,6 +391,18 @@ fn checked_url(url: &str) -> Result<String, UpdateSetError> {
     if !matches!(parsed.scheme(), "https" | "http") {
         return Err(bad("only http:// and https:// addresses can be called"));
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // Said without the address: it would show the password.
+        return Err(UpdateSetError::BadUrl {
+            url: format!(
+                "{}://…@{}",
+                parsed.scheme(),
+                parsed.host_str().unwrap_or("")
+            ),
+            reason: "it carries a user name or password, which would be written into the \
+                     business rule's script for anyone who can read it",
+        });
+    }
     let text = parsed.as_str();
     // The parser turns some of these into others (a backslash into a slash): what was typed
     // is checked too, so what is called is what was meant.
@@ -400,5 +438,110 @@ mod tests {
         ] {
             assert!(checked_url(bad).is_err(), "{bad}");
         }
+        let err = checked_url("https://hook:s3cret-pw@x.example/in").unwrap_err();
+        assert!(err.to_string().contains("user name or password"), "{err}");
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+    }
+
+    /// Every event of `xml` read back, failing on anything that is not well-formed XML 1.0
+    /// (a character outside its Char production included); each payload is read back too.
+    /// Returns how many `sys_update_xml` records it holds.
+    fn read_back(xml: &str) -> usize {
+        use quick_xml::Reader;
+        use quick_xml::events::Event as E;
+        assert!(
+            !xml.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')),
+            "a control character XML 1.0 cannot carry"
+        );
+        let mut reader = Reader::from_str(xml);
+        reader.config_mut().check_end_names = true;
+        let (mut depth, mut records) = (0i32, 0);
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                E::Start(start) => {
+                    depth += 1;
+                    records += usize::from(start.name().as_ref() == b"sys_update_xml");
+                }
+                E::End(_) => depth -= 1,
+                E::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(depth, 0, "every element is closed");
+        let mut rest = xml;
+        while let Some(start) = rest.find("<payload>") {
+            let after = &rest[start + "<payload>".len()..];
+            let end = after.find("</payload>").expect("a closed payload");
+            let inner = quick_xml::escape::unescape(&after[..end]).expect("escaped payload");
+            assert_eq!(read_back(&inner), 0, "a payload holds no update set");
+            rest = &after[end..];
+        }
+        records
+    }
+
+    #[test]
+    fn every_built_in_profile_s_update_set_reads_back_as_xml() {
+        let catalog = crate::profiles::Catalog::load(None);
+        let mut context = TemplateContext::default();
+        context
+            .values
+            .insert("instance".into(), "https://acme.service-now.com".into());
+        context.inputs.insert(
+            "webhook_url".into(),
+            "https://hooks.example.com/in?a=1&b=2".into(),
+        );
+        let mut generated = 0;
+        for profile in catalog.profiles().filter(|p| p.update_set.is_some()) {
+            let xml = generate(profile, &context, "2026-12-02 10:00:00").unwrap();
+            let records = read_back(&xml);
+            assert_eq!(
+                records,
+                changes(profile, profile.update_set.as_ref().unwrap(), &context)
+                    .unwrap()
+                    .len(),
+                "{}",
+                profile.id
+            );
+            generated += 1;
+        }
+        assert!(generated > 0, "a built-in profile installs an update set");
+    }
+
+    #[test]
+    fn hostile_names_never_reach_the_xml() {
+        let catalog = crate::profiles::Catalog::load(None);
+        let original = catalog
+            .profiles()
+            .find(|p| p.update_set.is_some())
+            .unwrap()
+            .clone();
+        let mut context = TemplateContext::default();
+        context
+            .inputs
+            .insert("webhook_url".into(), "https://hooks.example.com/in".into());
+        assert!(generate(&original, &context, "2026-12-02 10:00:00").is_ok());
+        for hostile in ["Set\u{1}", "x\u{1b}[2J", "\u{7f}"] {
+            for field in 0..2 {
+                let mut profile = original.clone();
+                let set = profile.update_set.as_mut().unwrap();
+                match field {
+                    0 => set.name = hostile.into(),
+                    _ => set.description = hostile.into(),
+                }
+                // A profile file holding it is refused when read (validate.rs); should one get
+                // past that, the generator refuses it too.
+                let err = generate(&profile, &context, "2026-12-02 10:00:00").unwrap_err();
+                assert!(
+                    matches!(err, UpdateSetError::ControlCharacter(_)),
+                    "{hostile:?}: {err}"
+                );
+            }
+        }
+        context.inputs.insert(
+            "webhook_url".into(),
+            "https://hooks.example.com/\u{1}".into(),
+        );
+        assert!(generate(&original, &context, "2026-12-02 10:00:00").is_err());
     }
 }

@@ -1,123 +1,13 @@
-//! What the app and the CLI render, decided once here: a connection's card ([`ConnectionView`]:
-//! badge, summary, the actions that apply, whether it is a problem) and every error
-//! ([`ErrorView`]: one code of the closed [`ErrorCode`] set, message, hint, whether a retry may
-//! help, the field at fault and the next step). Hints say what to do in words; each front end
-//! names its own button or flag for the [`NextStep`].
+//! What the app and the CLI render of a connection, decided once here: its card
+//! ([`ConnectionView`]: badge, summary, the actions that apply, whether it is a problem) and what
+//! to say when it was edited, removed, or its tokens could not be revoked.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::connections::{Connection, ConnectionState, GrantKind, InputField, LinkedIdentity};
-
-/// The closed set of error codes the UI and the CLI's JSON share.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// Something the person typed is wrong or missing; `field` names it.
-    InvalidInput,
-    /// The connection (or whatever was named) does not exist.
-    NotFound,
-    /// The connections file could not be read or written.
-    ConfigError,
-    /// The OS keyring is missing or not answering.
-    KeyringUnavailable,
-    /// The OS keyring is locked.
-    KeyringLocked,
-    /// A secret the connection needs is not in the keyring.
-    SecretMissing,
-    /// The system browser could not be started.
-    BrowserUnavailable,
-    /// A sign-in or token request did not succeed (denied, timed out, refused).
-    SignInFailed,
-    /// The person cancelled.
-    Cancelled,
-    /// The saved sign-in stopped working: only linking again helps.
-    RelinkNeeded,
-    /// The instance could not be reached (DNS, refused, TLS, timeout).
-    InstanceUnreachable,
-    /// The instance answered, but refused or did not understand the request.
-    InstanceError,
-    /// A bug or an unexpected state; the message says what to report.
-    Internal,
-}
-
-/// What the person should do next, for each front end to phrase: the CLI names a flag or a
-/// command, the app a button.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-#[ts(tag = "kind", rename_all = "kebab-case")]
-pub enum NextStep {
-    /// Give (or correct) this input.
-    Provide { field: InputField },
-    /// Say which connection is meant.
-    ChooseConnection,
-    /// Create a connection first.
-    CreateConnection,
-    /// Sign in again through the browser.
-    Relink,
-    /// The same request later may work.
-    Retry,
-    /// Give admin credentials, so the diagnosis can read the records that name the cause.
-    GiveAdminCredentials,
-    /// Trust a CA certificate (a TLS-inspecting proxy's) for this instance.
-    TrustCa,
-}
-
-/// An error as the front ends show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(rename_all = "camelCase")]
-pub struct ErrorView {
-    pub code: ErrorCode,
-    pub message: String,
-    pub hint: String,
-    pub retryable: bool,
-    pub field: Option<InputField>,
-    pub next: Option<NextStep>,
-}
-
-impl ErrorView {
-    pub fn new(code: ErrorCode, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            hint: hint.into(),
-            retryable: false,
-            field: None,
-            next: None,
-        }
-    }
-
-    pub fn retryable(mut self, retryable: bool) -> Self {
-        self.retryable = retryable;
-        if retryable && self.next.is_none() {
-            self.next = Some(NextStep::Retry);
-        }
-        self
-    }
-
-    pub fn field(mut self, field: InputField) -> Self {
-        self.field = Some(field);
-        self.next = Some(NextStep::Provide { field });
-        self
-    }
-
-    pub fn next(mut self, next: NextStep) -> Self {
-        self.next = Some(next);
-        self
-    }
-
-    /// A bug or an unexpected state.
-    pub fn internal(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            ErrorCode::Internal,
-            format!("Snowlink hit an unexpected problem: {detail}."),
-            "Try again; if it keeps happening, report it with a support bundle.",
-        )
-        .retryable(true)
-    }
-}
+use crate::api::LinkedIdentity;
+use crate::connections::{Connection, ConnectionState};
+use crate::grants::GrantKind;
 
 /// How a badge looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -188,7 +78,7 @@ pub struct ConnectionView {
     /// Whether the connection needs attention (the CLI exits 1 for it).
     pub problem: bool,
     /// The records linked to the integration, by state, at the last check.
-    pub linked: Option<crate::checks::LinkedRecords>,
+    pub linked: Option<crate::connections::LinkedRecords>,
 }
 
 impl ConnectionView {
@@ -231,7 +121,7 @@ impl ConnectionView {
             token_expires_at: status.token_expires_at,
             refresh_token_ends_at: status
                 .refresh_issued_at
-                .map(crate::checks::refresh_token_end),
+                .map(crate::oauth::refresh_token_end),
             refresh_token_note: status.refresh_issued_at.map(|_| {
                 match connection.grant {
                     GrantKind::Password => "then renewed with the stored password",
@@ -267,6 +157,30 @@ pub fn unrevoked_warning(err: &crate::oauth::OAuthError) -> String {
         "The instance did not confirm that the tokens are revoked ({err}); they were deleted from \
          this computer anyway. {}",
         err.hint()
+    )
+}
+
+/// What to say once a connection signed in and was saved (`Connected …`) or a person linked
+/// their account to it (`Linked …`): who it acts as, on which instance.
+pub fn signed_in_message(connection: &Connection, linked: bool) -> String {
+    let who = connection
+        .linked_identity
+        .as_ref()
+        .map(|i| format!(" as {} ({})", i.user_name, i.sys_id))
+        .unwrap_or_default();
+    format!(
+        "{} {} to {}{who}.",
+        if linked { "Linked" } else { "Connected" },
+        connection.display_name,
+        connection.instance
+    )
+}
+
+/// What to say once a person unlinked their account.
+pub fn unlinked_message(connection: &Connection) -> String {
+    format!(
+        "Unlinked {}: its tokens are deleted from the keyring.",
+        connection.display_name
     )
 }
 
@@ -321,7 +235,8 @@ fn actions(connection: &Connection, state: ConnectionState) -> Vec<ConnectionAct
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connections::{ConnectionId, ConnectionStatus};
+    use crate::connections::ConnectionStatus;
+    use crate::ids::ConnectionId;
     use crate::instance::InstanceUrl;
 
     fn connection(grant: GrantKind, linked: bool, state: ConnectionState) -> Connection {
@@ -451,23 +366,5 @@ mod tests {
             "{}",
             view.summary
         );
-    }
-
-    #[test]
-    fn error_views_serialize_for_the_ui() {
-        let view = ErrorView::new(
-            ErrorCode::InvalidInput,
-            "The client ID is missing.",
-            "Enter it.",
-        )
-        .field(InputField::ClientId);
-        let json = serde_json::to_value(&view).unwrap();
-        assert_eq!(json["code"], "invalid_input");
-        assert_eq!(json["field"], "client-id");
-        assert_eq!(json["next"]["kind"], "provide");
-        assert_eq!(json["next"]["field"], "client-id");
-        let retry = serde_json::to_value(ErrorView::internal("x")).unwrap();
-        assert_eq!(retry["retryable"], true);
-        assert_eq!(retry["next"]["kind"], "retry");
     }
 }

@@ -8,10 +8,13 @@ use std::process::Command;
 
 use chrono::Utc;
 use snowlink_core::InstanceUrl;
+use snowlink_core::api::LinkedIdentity;
 use snowlink_core::connections::{
-    Connection, ConnectionId, ConnectionState, ConnectionStatus, ConnectionStore, ConnectionsError,
-    FILE_NAME, FILE_VERSION, GrantKind, LinkedIdentity, MAX_FILE_BYTES,
+    Connection, ConnectionState, ConnectionStatus, ConnectionStore, ConnectionsError, FILE_NAME,
+    FILE_VERSION, MAX_FILE_BYTES,
 };
+use snowlink_core::grants::GrantKind;
+use snowlink_core::ids::ConnectionId;
 
 fn sample(id: &str) -> Connection {
     Connection {
@@ -119,7 +122,7 @@ fn a_corrupt_file_is_moved_aside_byte_for_byte_and_reported() {
     assert!(detail.contains("line 1"), "{detail}");
     assert!(!err.to_string().contains("hunter2"), "{err}");
     assert!(err.to_string().contains(&moved_to.display().to_string()));
-    assert!(err.hint().contains("Nothing was changed"));
+    assert!(err.hint().contains("Nothing was deleted"), "{}", err.hint());
     let name = moved_to.file_name().unwrap().to_string_lossy();
     assert!(name.starts_with("connections.json.corrupt-"), "{name}");
     assert_eq!(fs::read_to_string(moved_to).unwrap(), original);
@@ -214,6 +217,82 @@ fn a_symlinked_file_keeps_its_link() {
         serde_json::from_str(&fs::read_to_string(&target).unwrap()).unwrap();
     assert_eq!(written["connections"].as_array().unwrap().len(), 2);
     assert_eq!(store.load().unwrap().len(), 2);
+}
+
+/// Every entry of `dir` with its bytes (a folder's entries as `name/`), to compare before and
+/// after.
+#[cfg(unix)]
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut entries: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            match fs::read(e.path()) {
+                Ok(bytes) => (name, bytes),
+                Err(_) => (format!("{name}/"), Vec::new()),
+            }
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_file_that_is_not_ours_leaves_it_exactly_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    fs::create_dir_all(&home).unwrap();
+    let notes = home.join("notes.txt");
+    fs::write(&notes, "groceries: milk, eggs\n").unwrap();
+    fs::write(home.join("other.txt"), "keep me").unwrap();
+    let config = dir.path().join("config");
+    fs::create_dir_all(&config).unwrap();
+    let link = config.join(FILE_NAME);
+    std::os::unix::fs::symlink(&notes, &link).unwrap();
+    let before = snapshot(&home);
+
+    let store = ConnectionStore::at(&link);
+    for attempt in [store.load().map(|_| ()), store.upsert(sample("acme-prod"))] {
+        let err = attempt.unwrap_err();
+        let ConnectionsError::NotOurs { target, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(target, &notes);
+        assert!(err.to_string().contains("notes.txt"), "{err}");
+        assert!(err.to_string().contains("left"), "{err}");
+        assert!(err.hint().contains("ln -sf"), "{}", err.hint());
+    }
+    assert_eq!(
+        snapshot(&home),
+        before,
+        "name, bytes and neighbours unchanged"
+    );
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // The lock is the config folder's.
+    assert!(config.join("connections.json.lock").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_in_place_of_the_file_is_not_waited_on() {
+    let (_dir, store) = store();
+    fs::create_dir_all(store.path().parent().unwrap()).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(store.path())
+            .status()
+            .unwrap()
+            .success()
+    );
+    let err = store.load().unwrap_err();
+    assert!(err.to_string().contains("named pipe"), "{err}");
 }
 
 /// A file as Snowlink 0.1 wrote it (format 1).

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use snowlink_core::connections::ConnectionId;
+use snowlink_core::ids::ConnectionId;
 use snowlink_core::secrets::{
     ClientSecret, KeyringStore, Password, RefreshToken, SecretError, SecretKind, SecretStore,
     SecretStoreExt,

@@ -44,8 +44,37 @@ pub fn to_json(instance: &Instance) -> String {
     serde_json::to_string(&snapshot).unwrap_or_default()
 }
 
+/// Largest state file read: a demo instance takes well under a megabyte.
+const MAX_STATE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The state file's text: only a regular file, opened without waiting on a named pipe, and no
+/// more than [`MAX_STATE_BYTES`] of it.
+fn read_state_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("it is not a regular file (a folder, a named pipe or a device?)".into());
+    }
+    if meta.len() > MAX_STATE_BYTES {
+        return Err("it is larger than 512 MiB".into());
+    }
+    let mut text = String::new();
+    file.take(MAX_STATE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    Ok(text)
+}
+
 pub fn load(path: &Path) -> Result<Instance, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let text = read_state_file(path)?;
     let snapshot: Snapshot =
         serde_json::from_str(&text).map_err(|e| format!("not a saved simulator state: {e}"))?;
     if snapshot.format != FORMAT {

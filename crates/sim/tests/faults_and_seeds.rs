@@ -225,6 +225,23 @@ async fn demo_seed_starts_well_under_a_second() {
     assert_eq!(roles.len(), 1);
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_state_file_that_is_not_a_file_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("sim.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // No writer ever opens the pipe: a blocking read would hang here.
+    let Err(err) = Sim::builder().state_file(&pipe).start().await else {
+        panic!("a named pipe was taken as the state file");
+    };
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}
+
 #[tokio::test]
 async fn state_survives_save_and_load() {
     let dir = tempfile::tempdir().unwrap();

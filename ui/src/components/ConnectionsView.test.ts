@@ -63,7 +63,10 @@ function fakeApi() {
     linkAccount: vi.fn(),
     cancelSignIn: vi.fn(),
     pasteSignIn: vi.fn(async () => ({ ok: true as const, value: null })),
-    unlinkAccount: vi.fn(async () => ({ ok: true as const, value: { connection: notLinked, warning: null } })),
+    unlinkAccount: vi.fn(async () => ({
+      ok: true as const,
+      value: { connection: notLinked, message: 'Unlinked Acme: its tokens are deleted from the keyring.', warning: null },
+    })),
     editForm: vi.fn(async () => ({ ok: true as const, value: form })),
     editConnection: vi.fn(),
     removeConnection: vi.fn(async () => ({

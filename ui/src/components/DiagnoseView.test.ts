@@ -7,7 +7,7 @@ import type { DiagnosisEvent } from '../lib/bindings/DiagnosisEvent';
 import type { Report } from '../lib/bindings/Report';
 
 function check(id: Check['id'], status: Check['status'], summary: string, extra: Partial<Check> = {}): Check {
-  return { id, title: id, status, summary, detail: null, remedyUser: null, remedyAdmin: null, links: [], next: null, elapsedMs: 1, skippedBecause: null, ...extra };
+  return { id, title: id, status, summary, detail: null, remedyUser: null, remedyAdmin: null, links: [], next: null, elapsedMs: 1, skippedBecause: null, expanded: status === 'fail' || status === 'warn', ...extra };
 }
 
 const awake = check('instance.awake', 'fail', 'The instance is hibernating.', {

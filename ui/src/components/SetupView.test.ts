@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import SetupView from './SetupView.svelte';
 import { expectAccessible } from '../test/axe';
 import type { ProfileSummary } from '../lib/bindings/ProfileSummary';
+import type { ProfileProblem } from '../lib/bindings/ProfileProblem';
+import type { SetupScreenApi } from '../lib/api';
 
 const profile: ProfileSummary = {
   id: 'incident-sync',
@@ -18,21 +20,45 @@ const profile: ProfileSummary = {
   origin: 'built-in',
 };
 
-function fakeApi() {
-  const none = async () => ({ ok: true as const, value: null });
+const problem: ProfileProblem = {
+  file: '/home/ann/.config/snowlink/profiles/aa.toml',
+  field: 'line 2',
+  problem: 'string values must be quoted',
+  message: '/home/ann/.config/snowlink/profiles/aa.toml: line 2: string values must be quoted',
+  hint: 'Fix the field named (see the built-in profiles for the format), or remove the file from the profiles folder.',
+};
+
+function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = []) {
+  const ok = <T>(value: T) => ({ ok: true as const, value });
+  const refused = { code: 'not_found' as const, message: 'No saved setup.', hint: 'Start one.', retryable: false, field: null, next: null };
   return {
-    setupView: vi.fn(none),
-    listProfiles: vi.fn(async () => ({ ok: true as const, value: [profile] })),
-    listSavedSetups: vi.fn(async () => ({
-      ok: true as const,
-      value: [{ profile: 'incident-sync', profileName: 'Incident sync', instance: 'https://acme.service-now.com', done: 2, total: 7, updatedAt: '2026-12-01T10:00:00Z' }],
-    })),
-    parseInstance: vi.fn(async (text: string) => ({
-      ok: true as const,
-      value: { url: `https://${text}.service-now.com`, host: `${text}.service-now.com`, instanceName: text, notes: [] },
-    })),
-    resumeSetup: vi.fn(async () => ({ ok: false as const, error: { code: 'not_found', message: 'No saved setup.', hint: 'Start one.', retryable: false, field: null, next: null } })),
-  };
+    setupView: vi.fn(async () => ok(null)),
+    listProfiles: vi.fn(async () => ok({ profiles: [profile], problems })),
+    listSavedSetups: vi.fn(async () =>
+      ok({
+        setups: [{ profile: 'incident-sync', profileName: 'Incident sync', instance: 'https://acme.service-now.com', done: 2, total: 7, updatedAt: '2026-12-01T10:00:00Z' }],
+        unreadable,
+      }),
+    ),
+    parseInstance: vi.fn(async (text: string) =>
+      ok({ url: `https://${text}.service-now.com`, host: `${text}.service-now.com`, instanceName: text, notes: [] }),
+    ),
+    resumeSetup: vi.fn(async (_profile: string) => ({ ok: false as const, error: refused })),
+    startSetup: vi.fn(async () => ({ ok: false as const, error: refused })),
+    startDemoInstance: vi.fn(async () => ({ ok: false as const, error: refused })),
+    closeSetup: vi.fn(async () => ok(null)),
+    inputs: vi.fn(async () => ({ ok: false as const, error: refused })),
+    admin: vi.fn(async () => ({ ok: false as const, error: refused })),
+    event: vi.fn(async () => ({ ok: false as const, error: refused })),
+    verify: vi.fn(async () => ({ ok: false as const, error: refused })),
+    plan: vi.fn(async () => ({ ok: false as const, error: refused })),
+    doIt: vi.fn(async () => ({ ok: false as const, error: refused })),
+    handoffText: vi.fn(async () => ({ ok: false as const, error: refused })),
+    saveUpdateSet: vi.fn(async () => ({ ok: false as const, error: refused })),
+    chooseUpdateSetPath: vi.fn(async () => null),
+    copyText: vi.fn(async () => true),
+    openInBrowser: vi.fn(async () => ok(null)),
+  } satisfies SetupScreenApi;
 }
 
 afterEach(cleanup);
@@ -40,12 +66,24 @@ afterEach(cleanup);
 describe('SetupView', () => {
   it('offers each integration and the unfinished setups, and is accessible', async () => {
     const api = fakeApi();
-    render(SetupView, { api: api as never });
+    render(SetupView, { api });
     const chosen = await screen.findByTestId('profile-incident-sync');
     expect(chosen.textContent).toContain('7 steps, 5 Snowlink can do');
     expect(screen.getByTestId('saved-setups').textContent).toContain('2 of 7 done');
     await expectAccessible();
     await fireEvent.click(screen.getByTestId('resume-incident-sync'));
     await waitFor(() => expect(api.resumeSetup).toHaveBeenCalledWith('incident-sync'));
+    expect(screen.queryByTestId('profile-problems')).toBeNull();
+  });
+
+  it('names a profile file that could not be read and a saved setup set aside, and still offers the rest', async () => {
+    const kept = 'A saved setup could not be read (not a saved setup at line 1, column 9); it is kept as /tmp/c-1.json.unreadable-1. Start that setup again.';
+    render(SetupView, { api: fakeApi([problem], [kept]) });
+    const shown = await screen.findByTestId('profile-problems');
+    expect(shown.textContent).toContain('aa.toml: line 2');
+    expect(shown.textContent).toContain('Fix the field named');
+    expect(screen.getByTestId('profile-incident-sync')).toBeTruthy();
+    expect(screen.getByTestId('setup-unreadable').textContent).toContain('kept as /tmp/c-1.json.unreadable-1');
+    await expectAccessible();
   });
 });

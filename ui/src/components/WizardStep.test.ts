@@ -4,6 +4,8 @@ import WizardStep from './WizardStep.svelte';
 import { expectAccessible } from '../test/axe';
 import type { WizardView } from '../lib/bindings/WizardView';
 import type { StepView } from '../lib/bindings/StepView';
+import type { Plan } from '../lib/bindings/Plan';
+import type { StepApi } from '../lib/api';
 
 function stepView(extra: Partial<StepView> = {}): StepView {
   return {
@@ -25,6 +27,7 @@ function stepView(extra: Partial<StepView> = {}): StepView {
     last: null,
     lockedBy: null,
     asksAdmin: false,
+    byHand: true,
     ...extra,
   };
 }
@@ -42,36 +45,42 @@ function wizard(current: StepView): WizardView {
     steps: [],
     current,
     finished: null,
+    notice: null,
   };
 }
 
 function fakeApi(view: WizardView) {
   const ok = <T>(value: T) => ({ ok: true as const, value });
+  const plan: Plan = {
+    step: 'oauth-app',
+    changes: [{ action: 'create', label: 'Create', table: 'oauth_entity', what: 'OAuth application incident.io' }],
+    changesAnything: true,
+  };
   return {
     event: vi.fn(async () => ok(view)),
-    secret: vi.fn(async () => ok(view)),
+    inputs: vi.fn(async (_values: Record<string, string>) => ok(view)),
     admin: vi.fn(async () => ok(view)),
     verify: vi.fn(async () =>
       ok(wizard(stepView({ status: 'failed', last: { passed: false, message: 'No OAuth application has client ID abc.', checks: [], at: '' } }))),
     ),
-    plan: vi.fn(async () => ok({ step: 'oauth-app', changes: [{ action: 'create' as const, table: 'oauth_entity', what: 'OAuth application incident.io' }] })),
+    plan: vi.fn(async () => ok(plan)),
     doIt: vi.fn(async () => ok(view)),
     handoffText: vi.fn(async () => ok('Hello')),
-    saveUpdateSet: vi.fn(),
-    chooseUpdateSetPath: vi.fn(),
+    saveUpdateSet: vi.fn(async () => ok('Wrote the update set.')),
+    chooseUpdateSetPath: vi.fn(async () => null),
     copyText: vi.fn(async () => true),
     openInBrowser: vi.fn(async () => ok(null)),
-  };
+  } satisfies StepApi;
 }
 
 afterEach(cleanup);
 
 describe('WizardStep', () => {
-  it('sends the typed value as an event and the secret to the keyring, then shows why verification failed', async () => {
+  it('sends what was typed to the core in one go, empties the secret field, then shows why verification failed', async () => {
     const view = wizard(stepView());
     const api = fakeApi(view);
     const onView = vi.fn();
-    render(WizardStep, { api: api as never, view, onView, onError: vi.fn(), onFinished: vi.fn() });
+    render(WizardStep, { api, view, onView, onError: vi.fn(), onFinished: vi.fn() });
     const secret = screen.getByTestId('input-client_secret') as HTMLInputElement;
     expect(secret.type).toBe('password');
     await expectAccessible();
@@ -79,10 +88,10 @@ describe('WizardStep', () => {
     await fireEvent.input(secret, { target: { value: 's3cret' } });
     await fireEvent.click(screen.getByTestId('action-verify'));
     await waitFor(() => expect(api.verify).toHaveBeenCalled());
-    expect(api.event).toHaveBeenCalledWith({ kind: 'set-input', id: 'client_id', value: 'abc' });
-    expect(api.secret).toHaveBeenCalledWith('client_secret', 's3cret');
-    // The secret never travels as an event.
+    expect(api.inputs).toHaveBeenCalledWith({ client_id: 'abc', client_secret: 's3cret' });
+    // The secret never travels as an event, and the field forgets it once sent.
     expect(JSON.stringify(api.event.mock.calls)).not.toContain('s3cret');
+    expect(secret.value).toBe('');
     const failed = onView.mock.calls.at(-1)![0] as WizardView;
     expect(failed.current.last?.message).toContain('No OAuth application');
   });
@@ -90,7 +99,7 @@ describe('WizardStep', () => {
   it('shows the plan and changes nothing until it is accepted', async () => {
     const view = wizard(stepView());
     const api = fakeApi(view);
-    render(WizardStep, { api: api as never, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
     await fireEvent.click(screen.getByTestId('action-do-it'));
     const plan = await screen.findByTestId('plan');
     expect(plan.textContent).toContain('Create OAuth application incident.io');
@@ -104,7 +113,7 @@ describe('WizardStep', () => {
     const view = wizard(
       stepView({ actions: ['acknowledge'], inputs: [], instructions: '<img src=x onerror="window.hacked=1">' }),
     );
-    render(WizardStep, { api: fakeApi(view) as never, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    render(WizardStep, { api: fakeApi(view), view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
     expect(screen.queryByTestId('action-verify')).toBeNull();
     expect(screen.queryByTestId('action-do-it')).toBeNull();
     expect(screen.getByTestId('action-acknowledge')).toBeTruthy();

@@ -5,6 +5,7 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import type { ConnectionView } from './bindings/ConnectionView';
 import type { ErrorView } from './bindings/ErrorView';
 import type { Unlinked } from './bindings/Unlinked';
+import type { Linked } from './bindings/Linked';
 import type { Removed } from './bindings/Removed';
 import type { EditView } from './bindings/EditView';
 import type { Edited } from './bindings/Edited';
@@ -15,12 +16,13 @@ import type { InstanceUrlView } from './bindings/InstanceUrlView';
 import type { DiagnoseRequest } from './bindings/DiagnoseRequest';
 import type { DiagnosisEvent } from './bindings/DiagnosisEvent';
 import type { Report } from './bindings/Report';
-import type { ProfileSummary } from './bindings/ProfileSummary';
-import type { SavedSetup } from './bindings/SavedSetup';
+import type { ProfileList } from './bindings/ProfileList';
+import type { SavedSetups } from './bindings/SavedSetups';
 import type { WizardView } from './bindings/WizardView';
 import type { PersonEvent } from './bindings/PersonEvent';
 import type { Plan } from './bindings/Plan';
 import type { DemoInstance } from './bindings/DemoInstance';
+import type { Request } from './bindings/Request';
 import { save } from '@tauri-apps/plugin-dialog';
 import { writeText } from '@tauri-apps/plugin-clipboard-manager';
 
@@ -64,11 +66,12 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 /** Listeners of a request's named event streams (a sign-in URL, each check, each step). */
 type Listeners = Record<string, (data: never) => void>;
 
-/** Asks Snowlink's engine (beside the app) for `method`; its events go to `listeners` by name. */
-function engine<T>(method: string, params: Record<string, unknown> = {}, listeners: Listeners = {}): Promise<Result<T>> {
+/** Asks Snowlink's engine (beside the app) for `request`, one of the engine's typed requests;
+ * its events go to `listeners` by name. */
+function engine<T>(request: Request, listeners: Listeners = {}): Promise<Result<T>> {
   const events = new Channel<{ channel: string; data: never }>();
   events.onmessage = (event) => listeners[event.channel]?.(event.data);
-  return call<T>('engine', { method, params, events });
+  return call<T>('engine', { method: request.method, params: request.params, events });
 }
 
 /** The connections as the window opened: read by the shell before it made the window and
@@ -97,29 +100,29 @@ export function firstViewShown(): void {
 }
 
 export const api = {
-  parseInstance: (text: string) => engine<InstanceUrlView>('parse_instance', { text }),
-  openInBrowser: (url: string) => engine<null>('open_in_browser', { url }),
-  listConnections: () => engine<ConnectionView[]>('list_connections'),
-  checkConnection: (id: string) => engine<ConnectionView>('check_connection', { id }),
+  parseInstance: (text: string) => engine<InstanceUrlView>({ method: 'parse_instance', params: { text } }),
+  openInBrowser: (url: string) => engine<null>({ method: 'open_in_browser', params: { url } }),
+  listConnections: () => engine<ConnectionView[]>({ method: 'list_connections', params: {} }),
+  checkConnection: (id: string) => engine<ConnectionView>({ method: 'check_connection', params: { id } }),
   /** Browser sign-in as the user; `onUrl` receives the sign-in URL to offer for copying. */
   linkAccount: (id: string, onUrl: (url: string) => void) =>
-    engine<ConnectionView>('link_account', { id }, { url: onUrl }),
-  cancelSignIn: () => engine<null>('cancel_sign_in'),
+    engine<Linked>({ method: 'link_account', params: { id } }, { url: onUrl }),
+  cancelSignIn: () => engine<null>({ method: 'cancel_sign_in', params: {} }),
   /** The address the browser ended on, for a browser that cannot reach this computer. */
-  pasteSignIn: (address: string) => engine<null>('paste_sign_in', { address }),
-  unlinkAccount: (id: string) => engine<Unlinked>('unlink_account', { id }),
+  pasteSignIn: (address: string) => engine<null>({ method: 'paste_sign_in', params: { address } }),
+  unlinkAccount: (id: string) => engine<Unlinked>({ method: 'unlink_account', params: { id } }),
   /** Revokes the connection's tokens, deletes its secrets and forgets it. */
-  removeConnection: (id: string) => engine<Removed>('remove_connection', { id }),
+  removeConnection: (id: string) => engine<Removed>({ method: 'remove_connection', params: { id } }),
   /** The edit form: saved values, which secrets the keyring holds, the steps of a test. */
-  editForm: (id: string) => engine<EditView>('edit_form', { id }),
+  editForm: (id: string) => engine<EditView>({ method: 'edit_form', params: { id } }),
   /** Changes the connection and tests it live; `onStep` hears each step start and end. */
   editConnection: (id: string, changes: Changes, secrets: NewSecrets, onStep: (event: TestEvent) => void) =>
-    engine<Edited>('edit_connection', { id, changes, secrets }, { progress: onStep }),
+    engine<Edited>({ method: 'edit_connection', params: { id, changes, secrets } }, { progress: onStep }),
   /** Runs the checks; `onEvent` hears each one start and finish. */
   runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) =>
-    engine<Report>('run_diagnosis', { request }, { events: onEvent }),
-  diagnosisText: () => engine<string>('diagnosis_text'),
-  exportBundle: (path: string) => engine<null>('export_bundle', { path }),
+    engine<Report>({ method: 'run_diagnosis', params: { request } }, { events: onEvent }),
+  diagnosisText: () => engine<string>({ method: 'diagnosis_text', params: {} }),
+  exportBundle: (path: string) => engine<null>({ method: 'export_bundle', params: { path } }),
   /** The save dialog; `null` when the person cancels. */
   chooseBundlePath: async (): Promise<string | null> =>
     save({
@@ -141,22 +144,26 @@ function channels(listeners: StepListeners): Listeners {
 
 export const setupApi = {
   /** Starts the simulator shipped with the app; its address and admin account. */
-  startDemoInstance: () => engine<DemoInstance>('start_demo_instance'),
-  listProfiles: () => engine<ProfileSummary[]>('list_profiles'),
-  listSavedSetups: () => engine<SavedSetup[]>('list_saved_setups'),
+  startDemoInstance: () => engine<DemoInstance>({ method: 'start_demo_instance', params: {} }),
+  listProfiles: () => engine<ProfileList>({ method: 'list_profiles', params: {} }),
+  listSavedSetups: () => engine<SavedSetups>({ method: 'list_saved_setups', params: {} }),
   startSetup: (profile: string, instance: string) =>
-    engine<WizardView>('start_setup', { profile, instance, resume: false }),
-  resumeSetup: (profile: string) => engine<WizardView>('start_setup', { profile, instance: null, resume: true }),
-  setupView: () => engine<WizardView | null>('setup_view'),
-  closeSetup: () => engine<null>('close_setup'),
-  event: (event: PersonEvent) => engine<WizardView>('setup_event', { event }),
-  secret: (id: string, value: string) => engine<WizardView>('setup_secret', { id, value }),
-  admin: (username: string, password: string) => engine<WizardView>('setup_admin', { username, password }),
-  verify: (listeners: StepListeners) => engine<WizardView>('verify_step', {}, channels(listeners)),
-  plan: () => engine<Plan>('plan_step'),
-  doIt: (listeners: StepListeners) => engine<WizardView>('do_step', {}, channels(listeners)),
-  handoffText: () => engine<string>('handoff_text'),
-  saveUpdateSet: (path: string) => engine<null>('save_update_set', { path }),
+    engine<WizardView>({ method: 'start_setup', params: { profile, instance, resume: false } }),
+  resumeSetup: (profile: string) =>
+    engine<WizardView>({ method: 'start_setup', params: { profile, instance: null, resume: true } }),
+  setupView: () => engine<WizardView | null>({ method: 'setup_view', params: {} }),
+  closeSetup: () => engine<null>({ method: 'close_setup', params: {} }),
+  event: (event: PersonEvent) => engine<WizardView>({ method: 'setup_event', params: { event } }),
+  /** What was typed on the current step, by input id; the core tells values from secrets. */
+  inputs: (values: Record<string, string>) => engine<WizardView>({ method: 'setup_inputs', params: { values } }),
+  admin: (username: string, password: string) =>
+    engine<WizardView>({ method: 'setup_admin', params: { username, password } }),
+  verify: (listeners: StepListeners) => engine<WizardView>({ method: 'verify_step', params: {} }, channels(listeners)),
+  plan: () => engine<Plan>({ method: 'plan_step', params: {} }),
+  doIt: (listeners: StepListeners) => engine<WizardView>({ method: 'do_step', params: {} }, channels(listeners)),
+  handoffText: () => engine<string>({ method: 'handoff_text', params: {} }),
+  /** Writes the update set to `path`; what to tell the admin about importing it. */
+  saveUpdateSet: (path: string) => engine<string>({ method: 'save_update_set', params: { path } }),
   /** The save dialog for the update set; `null` when the person cancels. */
   chooseUpdateSetPath: async (name: string): Promise<string | null> =>
     save({
@@ -181,3 +188,14 @@ export async function copyText(text: string): Promise<boolean> {
 
 export type Api = typeof api;
 export type SetupApi = typeof setupApi;
+/** What one wizard step asks of the engine. */
+export type StepApi = Pick<
+  SetupApi,
+  'inputs' | 'admin' | 'event' | 'verify' | 'plan' | 'doIt' | 'handoffText' | 'saveUpdateSet' | 'chooseUpdateSetPath' | 'copyText' | 'openInBrowser'
+>;
+/** What the setup screen asks of the engine: its own requests, a step's and the instance field's. */
+export type SetupScreenApi = Pick<
+  SetupApi,
+  'setupView' | 'listProfiles' | 'listSavedSetups' | 'startSetup' | 'startDemoInstance' | 'resumeSetup' | 'closeSetup' | 'parseInstance'
+> &
+  StepApi;

@@ -104,7 +104,7 @@ pub async fn acl_table(ctx: &Ctx) -> Result<Outcome, Outcome> {
     if !unchecked.is_empty() {
         return Ok(Outcome::warn(format!("{user} can read {done}; writes were not checked: {}.", unchecked.join(", ")))
             .detail("Checking writes without changing data reads the ACL records, which needs admin credentials.")
-            .next(crate::views::NextStep::GiveAdminCredentials));
+            .next(crate::errors::NextStep::GiveAdminCredentials));
     }
     Ok(Outcome::pass(format!(
         "{user} has the access it needs to {done}."

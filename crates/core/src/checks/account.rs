@@ -3,14 +3,12 @@
 //! interactively, and one unused for 100 days) and its roles (`user.roles`: the ones the
 //! integration needs, inherited ones included; an advisory for an admin-level service account).
 
-use std::collections::BTreeSet;
-
 use chrono::{NaiveDateTime, Utc};
 
 use super::probe::{Outcome, api_failure, ask_admin, record_link};
 use super::runner::Ctx;
-use crate::api::{EncodedQuery, Record, SnowClient, TableQuery, field};
-use crate::connections::GrantKind;
+use crate::api::{Record, field};
+use crate::grants::GrantKind;
 
 /// Days without a sign-in after which an account is worth a look.
 const IDLE_DAYS: i64 = 100;
@@ -27,7 +25,7 @@ async fn user_record(ctx: &Ctx) -> Result<Record, Outcome> {
         .map_err(|err| api_failure(&err, "the user record"))?
         .ok_or_else(|| {
             Outcome::skip("the user's own record cannot be read with these credentials")
-                .next(crate::views::NextStep::GiveAdminCredentials)
+                .next(crate::errors::NextStep::GiveAdminCredentials)
         })?;
     let _ = ctx.user_record.set(record.clone());
     Ok(record)
@@ -99,77 +97,16 @@ fn parse_time(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()
 }
 
-/// The user's roles, inherited ones included: the `sys_user_has_role` rows and whatever the
-/// granted roles include (`includes_roles`).
-pub async fn roles_of(
-    reader: &SnowClient,
-    user_sys_id: &str,
-) -> Result<BTreeSet<String>, crate::api::ApiError> {
-    let query = EncodedQuery::default().eq("user", user_sys_id)?;
-    let grants_query = TableQuery {
-        query: Some(query),
-        fields: vec!["role".into()],
-        limit: Some(1000),
-        ..TableQuery::default()
-    };
-    let roles_query = TableQuery {
-        fields: ["sys_id", "name", "includes_roles"]
-            .map(String::from)
-            .to_vec(),
-        limit: Some(5000),
-        ..TableQuery::default()
-    };
-    // Independent reads: one round trip, not two.
-    let (grants, all_roles) = tokio::join!(
-        reader.query("sys_user_has_role", &grants_query),
-        reader.query("sys_user_role", &roles_query)
-    );
-    let (grants, all_roles) = (grants?, all_roles?);
-    let role_ids: BTreeSet<String> = grants
-        .records
-        .iter()
-        .filter_map(|g| field(g, "role"))
-        .map(str::to_owned)
-        .collect();
-    let mut names: BTreeSet<String> = BTreeSet::new();
-    let mut pending: Vec<String> = all_roles
-        .records
-        .iter()
-        .filter(|r| field(r, "sys_id").is_some_and(|id| role_ids.contains(id)))
-        .filter_map(|r| field(r, "name").map(str::to_owned))
-        .collect();
-    while let Some(role) = pending.pop() {
-        if !names.insert(role.clone()) {
-            continue;
-        }
-        if let Some(record) = all_roles
-            .records
-            .iter()
-            .find(|r| field(r, "name") == Some(&role))
-        {
-            pending.extend(
-                field(record, "includes_roles")
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_owned),
-            );
-        }
-    }
-    Ok(names)
-}
-
 pub async fn user_roles(ctx: &Ctx) -> Result<Outcome, Outcome> {
     let session = ctx.session()?;
     let instance = ctx.instance()?;
     let reader = ctx.reader()?;
     let user = session.identity.user_name.clone();
-    let roles = match roles_of(&reader, session.identity.sys_id.as_str()).await {
+    let roles = match crate::api::roles_of(&reader, session.identity.sys_id.as_str()).await {
         Ok(roles) => roles,
         Err(crate::api::ApiError::Forbidden { .. }) => {
             return Ok(Outcome::skip("reading roles needs admin credentials")
-                .next(crate::views::NextStep::GiveAdminCredentials));
+                .next(crate::errors::NextStep::GiveAdminCredentials));
         }
         Err(err) => return Err(api_failure(&err, "the user's roles")),
     };
@@ -177,7 +114,7 @@ pub async fn user_roles(ctx: &Ctx) -> Result<Outcome, Outcome> {
         // Row ACLs may hide the user's own grants from it: an empty answer proves nothing.
         return Ok(
             Outcome::skip("the user cannot read its own roles; admin credentials can")
-                .next(crate::views::NextStep::GiveAdminCredentials),
+                .next(crate::errors::NextStep::GiveAdminCredentials),
         );
     }
     let _ = ctx.roles.set(roles.clone());

@@ -14,10 +14,10 @@ use super::target::Credentials;
 use crate::api::{
     ApiError, Auth, AuthFailure, EncodedQuery, Record, SnowClient, TableQuery, field,
 };
-use crate::connections::GrantKind;
+use crate::errors::NextStep;
+use crate::grants::GrantKind;
 use crate::oauth::{OAuthClient, OAuthEndpoints, OAuthError, TokenSet, refresh_due};
 use crate::secrets::{ClientSecret, Password};
-use crate::views::NextStep;
 
 /// Grant properties (servicenow.md §1.5).
 pub const ROPC_DISABLED: &str = "glide.oauth.inbound.ropc.grant_type.disabled";
@@ -110,13 +110,13 @@ async fn open(
 /// node switch the same call can pass (servicenow.md, KB2466644), and a real refusal repeats.
 async fn identify_retrying_a_node_switch(
     client: &SnowClient,
-) -> Result<crate::connections::LinkedIdentity, ApiError> {
+) -> Result<crate::api::LinkedIdentity, ApiError> {
     let once = || async {
-        crate::engine::identify_with(client)
+        crate::api::identify_with(client)
             .await
             .map_err(|err| match err {
-                crate::engine::IdentifyError::Api(err) => err,
-                crate::engine::IdentifyError::BadIdentity(err) => ApiError::Malformed {
+                crate::api::IdentifyError::Api(err) => err,
+                crate::api::IdentifyError::BadIdentity(err) => ApiError::Malformed {
                     detail: err.to_string(),
                 },
             })
@@ -198,11 +198,11 @@ async fn password_grant_refused(
         Ok(client) => client,
         Err(outcome) => return outcome,
     };
-    match crate::engine::identify_with(&probe).await {
-        Ok(_) | Err(crate::engine::IdentifyError::Api(ApiError::Forbidden { .. })) => {
+    match crate::api::identify_with(&probe).await {
+        Ok(_) | Err(crate::api::IdentifyError::Api(ApiError::Forbidden { .. })) => {
             app_refused(ctx, client_id, GrantKind::Password).await
         }
-        Err(crate::engine::IdentifyError::Api(ApiError::NotAuthenticated(
+        Err(crate::api::IdentifyError::Api(ApiError::NotAuthenticated(
             AuthFailure::MfaRequired,
         ))) => mfa(username),
         Err(_) => user_refused(ctx, username).await,
@@ -529,7 +529,7 @@ async fn saved_browser_sign_in(ctx: &Ctx) -> Result<Outcome, Outcome> {
         }
         Err(OAuthError::RelinkNeeded) => {
             let expired = refresh_issued_at
-                .is_some_and(|issued| super::oauth::refresh_token_end(issued) <= now);
+                .is_some_and(|issued| crate::oauth::refresh_token_end(issued) <= now);
             Err(if expired {
                 Outcome::fail("The saved sign-in expired: its refresh token reached the end of its lifespan.")
                     .detail("ServiceNow does not extend a refresh token when it is used; only signing in again starts a new one.")

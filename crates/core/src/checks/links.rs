@@ -2,74 +2,11 @@
 //! as linked depends on the integration ([`LinkSpec`]); the count comes from the Aggregate API,
 //! one request grouped by state, never by paging through records (servicenow.md §2.10).
 
-use serde::{Deserialize, Serialize};
-
 use super::probe::{Outcome, api_failure};
 use super::runner::Ctx;
-use crate::api::{ApiError, EncodedQuery, GroupCount, SnowClient};
-
-/// What counts as a record linked to the integration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkSpec {
-    pub table: String,
-    /// Fixed conditions from the profile (an encoded query).
-    #[serde(default)]
-    pub query: String,
-    /// Also only records the connection's user created.
-    #[serde(default)]
-    pub created_by_user: bool,
-    /// The field the chart groups by.
-    #[serde(default = "default_group_by")]
-    pub group_by: String,
-    /// How the records are named ("incidents synced by correlation ID").
-    pub label: String,
-}
-
-fn default_group_by() -> String {
-    "state".into()
-}
-
-impl LinkSpec {
-    /// For a connection with no profile: the records its user created.
-    pub fn created_by_connection() -> Self {
-        Self {
-            table: "task".into(),
-            query: String::new(),
-            created_by_user: true,
-            group_by: default_group_by(),
-            label: "records created by the connection's user".into(),
-        }
-    }
-
-    fn query(&self, user_name: &str) -> Result<EncodedQuery, ApiError> {
-        let mut query = EncodedQuery::from_profile(&self.query)?;
-        if self.created_by_user {
-            query = query.eq("sys_created_by", user_name)?;
-        }
-        Ok(query)
-    }
-}
-
-/// The linked records of a connection, by state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(rename_all = "camelCase")]
-pub struct LinkedRecords {
-    pub label: String,
-    pub table: String,
-    #[ts(type = "number")]
-    pub total: u64,
-    pub by_state: Vec<StateCount>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-pub struct StateCount {
-    /// The state as the instance names it ("In Progress").
-    pub state: String,
-    #[ts(type = "number")]
-    pub count: u64,
-}
+use crate::api::{ApiError, GroupCount, SnowClient};
+use crate::connections::{LinkedRecords, StateCount};
+use crate::profiles::LinkSpec;
 
 /// One Aggregate API request, grouped by the spec's field; the total is their sum.
 pub async fn count_linked(

@@ -21,15 +21,12 @@ mod tls;
 
 use serde::{Deserialize, Serialize};
 
-pub use account::roles_of;
-pub use links::{LinkSpec, LinkedRecords, StateCount, count_linked};
-pub use oauth::{callback_urls, refresh_token_end};
+pub use links::count_linked;
 pub use runner::{Progress, RUNS_AT_ONCE, RunOptions, run, run_all};
-pub use target::{
-    AdminCredentials, Credentials, ENV_ADMIN_USERNAME, KeepTokens, Target, TargetError,
-};
+pub use target::{AdminCredentials, Credentials, KeepTokens, Target, TargetError};
+pub use tls::{CaFileError, MAX_CA_FILE_BYTES, read_ca_file};
 
-use crate::views::NextStep;
+use crate::errors::NextStep;
 
 /// A check's stable id.
 #[derive(
@@ -115,6 +112,11 @@ impl CheckId {
         Self::ALL.into_iter().find(|id| id.as_str() == text)
     }
 
+    /// The check a person named; a name that is none says which there are.
+    pub fn named(text: &str) -> Result<Self, UnknownCheck> {
+        Self::parse(text).ok_or_else(|| UnknownCheck(crate::text::untrusted(text, 60)))
+    }
+
     /// What the check looks at, in a few words (`--list-checks`, the app's tree).
     pub fn title(self) -> &'static str {
         match self {
@@ -135,6 +137,20 @@ impl CheckId {
             Self::RoundtripOutbound => "Outbound round trip",
             Self::LinksCount => "Linked records",
         }
+    }
+
+    /// Whether the check looks for what the integration profile expects (roles, tables, the
+    /// update set, its endpoint and business rule, what counts as linked).
+    pub fn uses_profile(self) -> bool {
+        matches!(
+            self,
+            Self::UserRoles
+                | Self::AclTable
+                | Self::UpdatesetCommitted
+                | Self::RestScripted
+                | Self::RoundtripOutbound
+                | Self::LinksCount
+        )
     }
 
     /// The checks that must pass (or not apply) before this one can tell anything.
@@ -159,6 +175,22 @@ impl CheckId {
 impl std::fmt::Display for CheckId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A check name that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("There is no check \"{0}\".")]
+pub struct UnknownCheck(pub String);
+
+impl UnknownCheck {
+    pub fn view(&self) -> crate::errors::ErrorView {
+        let ids: Vec<&str> = CheckId::ALL.iter().map(|id| id.as_str()).collect();
+        crate::errors::ErrorView::new(
+            crate::errors::ErrorCode::InvalidInput,
+            self.to_string(),
+            format!("Use one of: {}.", ids.join(", ")),
+        )
     }
 }
 
@@ -202,6 +234,9 @@ pub struct Check {
     #[ts(type = "number")]
     pub elapsed_ms: u64,
     pub skipped_because: Option<String>,
+    /// Whether its findings and fixes are shown under it (a failure or an advisory): the one
+    /// rule every front end and the text report follow.
+    pub expanded: bool,
 }
 
 /// The connection's overall state after a run.
@@ -287,7 +322,7 @@ impl Report {
                 check.id.as_str(),
                 safe(&check.summary)
             ));
-            if !matches!(check.status, CheckStatus::Fail | CheckStatus::Warn) {
+            if !check.expanded {
                 continue;
             }
             let mut under = Vec::new();
@@ -374,50 +409,27 @@ async fn dispatch(id: CheckId, ctx: &runner::Ctx) -> probe::Outcome {
         CheckId::RoundtripOutbound => access::roundtrip_outbound(ctx).await,
         CheckId::LinksCount => links::links_count(ctx).await,
     };
-    result.unwrap_or_else(|outcome| outcome)
+    let outcome = result.unwrap_or_else(|outcome| outcome);
+    match &ctx.target.profile_problem {
+        Some(problem) if id.uses_profile() => without_profile(outcome, problem),
+        _ => outcome,
+    }
 }
 
-/// What the integration expects of the instance; the setup profiles give these, so their
-/// steps are verified by the same checks.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CheckParams {
-    /// Roles the user needs, all of them…
-    pub roles: Vec<String>,
-    /// …unless it has one of these (such as `admin`).
-    pub roles_sufficient: Vec<String>,
-    /// Tables and the operations (`read`, `create`, `write`, `delete`) the user needs.
-    pub tables: Vec<TableAccess>,
-    /// The update set that must be committed.
-    pub update_set: Option<String>,
-    /// A scripted REST path that must answer (`/api/snc/oauth_userinfo`).
-    pub endpoint: Option<String>,
-    /// A record to create whose business rule must call out.
-    pub outbound: Option<OutboundProbe>,
-    /// What counts as a record linked to the integration.
-    pub links: Option<LinkSpec>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableAccess {
-    pub table: String,
-    pub operations: Vec<String>,
-}
-
-/// A sample record created to see the business rule's outbound call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutboundProbe {
-    pub table: String,
-    pub fields: serde_json::Map<String, serde_json::Value>,
-    /// How long to wait for the call, in seconds.
-    #[serde(default = "default_outbound_wait")]
-    pub wait_seconds: u64,
-}
-
-fn default_outbound_wait() -> u64 {
-    15
+/// A check that found nothing wrong without the profile's expectations, which could not be
+/// read, says so: a pass or "nothing to check" would hide that what the integration needs was
+/// never looked at.
+fn without_profile(outcome: probe::Outcome, problem: &str) -> probe::Outcome {
+    if !matches!(outcome.status, CheckStatus::Pass | CheckStatus::Skip) {
+        return outcome;
+    }
+    probe::Outcome::warn(format!(
+        "{} The integration profile's expectations were not checked: it could not be read.",
+        outcome.summary.trim_end_matches('.').to_owned() + "."
+    ))
+    .detail(problem.to_owned())
+    .user("Ask whoever set Snowlink up to repair the profile file, or to set the connection up again.")
+    .admin("Fix the profile file named above (or remove it, and set the connection up with a built-in profile).")
 }
 
 #[cfg(test)]
@@ -453,6 +465,7 @@ mod tests {
             next: None,
             elapsed_ms: 0,
             skipped_because: None,
+            expanded: matches!(status, CheckStatus::Fail | CheckStatus::Warn),
         }
     }
 

@@ -164,7 +164,7 @@ pub async fn instance_awake(ctx: &Ctx) -> Result<Outcome, Outcome> {
                 "ServiceNow developer portal",
                 "https://developer.servicenow.com/".into(),
             )
-            .next(crate::views::NextStep::Retry));
+            .next(crate::errors::NextStep::Retry));
         }
         300..=399 => {
             return Err(Outcome::fail(format!(
@@ -179,7 +179,7 @@ pub async fn instance_awake(ctx: &Ctx) -> Result<Outcome, Outcome> {
             return Err(
                 Outcome::fail(format!("The instance answered HTTP {status}."))
                     .fix("The instance reports an internal problem: try again later.")
-                    .next(crate::views::NextStep::Retry),
+                    .next(crate::errors::NextStep::Retry),
             );
         }
         _ if !json => {

@@ -10,27 +10,11 @@ use super::probe::{Outcome, api_failure, ask_admin, record_link};
 use super::runner::Ctx;
 use super::target::Credentials;
 use crate::api::{ApiError, EncodedQuery, Forbidden, TableQuery, field};
-use crate::connections::GrantKind;
-use crate::oauth::CALLBACK_PORTS;
-use crate::views::NextStep;
+use crate::errors::NextStep;
+use crate::grants::GrantKind;
 
-/// ServiceNow's default refresh token lifespan, in seconds (100 days).
-pub const DEFAULT_REFRESH_LIFESPAN: i64 = 8_640_000;
-
-/// When a refresh token first issued at `issued` stops working: ServiceNow never extends it.
-pub fn refresh_token_end(issued: DateTime<Utc>) -> DateTime<Utc> {
-    issued + chrono::Duration::seconds(DEFAULT_REFRESH_LIFESPAN)
-}
 /// A refresh token closer than this to its end is worth a warning.
 const REFRESH_WARNING_DAYS: i64 = 7;
-
-/// Snowlink's callback URLs, each of which the registry record should list.
-pub fn callback_urls() -> Vec<String> {
-    CALLBACK_PORTS
-        .iter()
-        .map(|port| format!("http://127.0.0.1:{port}/callback"))
-        .collect()
-}
 
 pub async fn oauth_redirect(ctx: &Ctx) -> Result<Outcome, Outcome> {
     let Some(client_id) = ctx.target.credentials.client_id() else {
@@ -96,7 +80,7 @@ pub async fn oauth_redirect(ctx: &Ctx) -> Result<Outcome, Outcome> {
         .map(|u| u.trim().trim_end_matches('/').to_owned())
         .filter(|u| !u.is_empty())
         .collect();
-    let wanted = callback_urls();
+    let wanted = crate::oauth::callback_urls();
     let missing: Vec<&String> = wanted.iter().filter(|u| !registered.contains(u)).collect();
     if missing.len() == wanted.len() {
         return Err(Outcome::fail(format!(
@@ -197,7 +181,7 @@ pub async fn token_lifetime(ctx: &Ctx) -> Result<Outcome, Outcome> {
                     "The refresh token works; when it was first issued is not known.",
                 ));
             };
-            refresh_outcome(refresh_token_end(*issued), now)
+            refresh_outcome(crate::oauth::refresh_token_end(*issued), now)
         }
         Credentials::PasswordGrant { .. } | Credentials::ClientCredentials { .. } => {
             let session = ctx.session()?;

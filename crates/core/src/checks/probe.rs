@@ -3,9 +3,9 @@
 //! has a better word for.
 
 use crate::api::{ApiError, Forbidden};
+use crate::errors::NextStep;
 use crate::http::TransportError;
 use crate::instance::InstanceUrl;
-use crate::views::NextStep;
 
 use super::{CheckStatus, Link};
 

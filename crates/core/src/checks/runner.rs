@@ -17,8 +17,8 @@ use futures::stream::FuturesUnordered;
 use super::probe::Outcome;
 use super::target::Target;
 use super::{Check, CheckId, CheckStatus, Report};
+use crate::api::LinkedIdentity;
 use crate::api::{Auth, Record, SnowClient};
-use crate::connections::LinkedIdentity;
 use crate::http::{ClientOptions, HttpLog};
 use crate::instance::InstanceUrl;
 use crate::secrets::Password;
@@ -324,6 +324,7 @@ fn into_check(id: CheckId, outcome: Outcome, elapsed: Duration) -> Check {
         next: outcome.next,
         elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         skipped_because: outcome.skipped_because,
+        expanded: matches!(outcome.status, CheckStatus::Fail | CheckStatus::Warn),
     }
 }
 

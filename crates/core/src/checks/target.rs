@@ -7,18 +7,17 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::CheckParams;
-use crate::connections::{Connection, ConnectionId, GrantKind, InputField};
+use crate::connections::Connection;
+use crate::env;
+use crate::errors::InputField;
+use crate::errors::{ErrorCode, ErrorView};
+use crate::grants::GrantKind;
+use crate::ids::ConnectionId;
+use crate::profiles::CheckParams;
 use crate::secrets::{
     AccessToken, ApiKey, ClientSecret, Password, RefreshToken, SecretError, SecretStore,
     SecretStoreExt,
 };
-
-/// The environment variables a diagnosis reads credentials from.
-pub const ENV_GRANT: &str = "SNOWLINK_GRANT";
-pub const ENV_CLIENT_ID: &str = "SNOWLINK_CLIENT_ID";
-pub const ENV_USERNAME: &str = "SNOWLINK_USERNAME";
-pub const ENV_ADMIN_USERNAME: &str = "SNOWLINK_ADMIN_USERNAME";
 
 /// How the checks sign in.
 #[derive(Debug, Clone)]
@@ -107,24 +106,46 @@ impl AdminCredentials {
 /// Why a target could not be put together.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("{} is required for the {grant} sign-in ({variable}).", capitalized(field.label()))]
+    #[error("{} is required for the {grant} sign-in ({variable}).", crate::text::capitalized(field.label()))]
     MissingVariable {
         field: InputField,
         grant: &'static str,
         variable: &'static str,
     },
-    #[error("{ENV_GRANT} is \"{0}\", which is not a sign-in method.")]
+    #[error("{} is \"{}\", which is not a sign-in method.", env::GRANT, .0)]
     UnknownGrant(String),
     #[error(transparent)]
     Secrets(#[from] SecretError),
 }
 
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+impl TargetError {
+    pub fn view(&self) -> ErrorView {
+        match self {
+            Self::MissingVariable {
+                field, variable, ..
+            } => ErrorView::new(
+                ErrorCode::InvalidInput,
+                self.to_string(),
+                format!(
+                    "Set {variable} to {}: it comes from {}.",
+                    field.label(),
+                    field.source()
+                ),
+            )
+            .field(*field),
+            Self::UnknownGrant(_) => ErrorView::new(
+                ErrorCode::InvalidInput,
+                self.to_string(),
+                format!(
+                    "Set {} to one of: {}.",
+                    env::GRANT,
+                    GrantKind::ALL.map(GrantKind::as_str).join(", ")
+                ),
+            )
+            .field(InputField::Grant),
+            Self::Secrets(err) => err.view(),
+        }
+    }
 }
 
 /// Where a saved connection's tokens go when a check has to refresh them, so the diagnosis
@@ -152,6 +173,9 @@ pub struct Target {
     pub connection: Option<Connection>,
     pub profile: String,
     pub params: CheckParams,
+    /// Why the profile's expectations are missing from `params`, when its file could not be
+    /// read: the checks that would have used them say so instead of finding nothing to check.
+    pub profile_problem: Option<String>,
     pub keep: Option<KeepTokens>,
 }
 
@@ -209,6 +233,7 @@ impl Target {
             connection: Some(connection.clone()),
             profile: connection.profile_id.clone(),
             params: CheckParams::default(),
+            profile_problem: None,
             keep: Some(keep),
         })
     }
@@ -221,7 +246,7 @@ impl Target {
         vars: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, TargetError> {
         let var = |name: &str| vars(name).filter(|v| !v.is_empty());
-        let credentials = match var(ENV_GRANT) {
+        let credentials = match var(env::GRANT) {
             None => Credentials::None,
             Some(name) => {
                 let grant = GrantKind::parse(&name)
@@ -236,6 +261,7 @@ impl Target {
             connection: None,
             profile: "custom".into(),
             params: CheckParams::default(),
+            profile_problem: None,
             keep: None,
         })
     }
@@ -257,21 +283,26 @@ impl Target {
             connection: None,
             profile: "custom".into(),
             params: CheckParams::default(),
+            profile_problem: None,
             keep: None,
         }
     }
 
-    /// Expects what integration profile `id` (found beside `config_file`) sets up.
-    pub fn expect_profile(mut self, config_file: &std::path::Path, id: &str) -> Self {
+    /// Expects what integration profile `id` (among `catalog`) sets up; when that profile
+    /// cannot be read, the checks that need it say why.
+    pub fn expect_profile(mut self, catalog: &crate::profiles::Catalog, id: &str) -> Self {
         self.profile = id.to_owned();
-        self.params = crate::profiles::check_params_of(config_file, id);
+        match catalog.check_params(id) {
+            Ok(params) => self.params = params,
+            Err(err) => self.profile_problem = Some(err.to_string()),
+        }
         self
     }
 
     /// Adds the admin account `SNOWLINK_ADMIN_USERNAME` / `SNOWLINK_ADMIN_PASSWORD` names.
     pub fn with_admin_from(mut self, vars: &dyn Fn(&str) -> Option<String>) -> Self {
-        let given = vars(ENV_ADMIN_USERNAME)
-            .zip(vars(crate::secrets::ENV_ADMIN_PASSWORD))
+        let given = vars(env::ADMIN_USERNAME)
+            .zip(vars(env::ADMIN_PASSWORD))
             .and_then(|(username, password)| AdminCredentials::given(&username, password));
         if given.is_some() {
             self.admin = given;
@@ -288,8 +319,8 @@ fn credentials_from(
     let mut values = std::collections::HashMap::new();
     for input in grant.inputs() {
         let variable = match input.field {
-            InputField::ClientId => ENV_CLIENT_ID,
-            InputField::Username => ENV_USERNAME,
+            InputField::ClientId => env::CLIENT_ID,
+            InputField::Username => env::USERNAME,
             other => other.env_var().unwrap_or_default(),
         };
         match var(variable) {

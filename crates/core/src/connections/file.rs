@@ -1,11 +1,12 @@
 //! The connections file, `connections.json`. It is versioned and migrated from every earlier
 //! version ([`super::migrate`]), capped in size, written atomically (temp file, fsync, rename)
-//! so a crash never leaves half a file, and changed only under an advisory lock so the CLI and
-//! the app never lose each other's writes. A symlinked file keeps its link: the target is
-//! written. A file that cannot be read is moved aside and reported, never overwritten.
+//! so a crash never leaves half a file, and changed only under an advisory lock in the config
+//! folder so the CLI and the app never lose each other's writes. A symlinked file keeps its
+//! link: a valid connections file behind it is written through. A file in the config folder
+//! that cannot be read is moved aside and reported, never overwritten; a link's target that is
+//! not a connections file is left exactly as it is, because it is not Snowlink's.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -14,14 +15,12 @@ use serde::Serialize;
 
 use super::migrate::{self, Loaded};
 use super::{Connection, ConnectionId, ConnectionsError};
-use crate::files::parent_dir;
+use crate::files::{ReadFailure, parent_dir};
 
 /// The file's name inside the config directory.
 pub const FILE_NAME: &str = "connections.json";
 /// The format version this build reads and writes.
 pub const FILE_VERSION: u64 = 3;
-/// Overrides the config directory (tests, portable setups).
-pub const CONFIG_DIR_ENV: &str = "SNOWLINK_CONFIG_DIR";
 /// Largest file read: a few hundred connections take a few hundred KiB.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// How long a change waits for another process's change to finish.
@@ -45,7 +44,7 @@ impl ConnectionStore {
     /// The file in the platform config directory (`~/.config/snowlink/` on Linux; debug builds
     /// use `snowlink-dev`, matching their keyring service), or in `$SNOWLINK_CONFIG_DIR`.
     pub fn in_config_dir() -> Result<Self, ConnectionsError> {
-        if let Some(dir) = std::env::var_os(CONFIG_DIR_ENV).filter(|d| !d.is_empty()) {
+        if let Some(dir) = std::env::var_os(crate::env::CONFIG_DIR).filter(|d| !d.is_empty()) {
             return Ok(Self::at(PathBuf::from(dir).join(FILE_NAME)));
         }
         let dirs = directories::ProjectDirs::from("dev", "snowlink", crate::APP_ID)
@@ -72,9 +71,12 @@ impl ConnectionStore {
         digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// All connections; none when the file does not exist yet. A file that cannot be used is
-    /// moved aside to `connections.json.corrupt-<timestamp>` and reported as
-    /// [`ConnectionsError::Corrupt`]; a newer version's file is left where it is.
+    /// All connections; none when the file does not exist yet (or a link's target does not: the
+    /// first change creates it there, as a dotfiles setup expects). A
+    /// file in the config folder that cannot be used is moved aside to
+    /// `connections.json.corrupt-<timestamp>` and reported as [`ConnectionsError::Corrupt`]; a
+    /// link's target that cannot be used is reported as [`ConnectionsError::NotOurs`] and left
+    /// as it is; a newer version's file is left where it is.
     pub fn load(&self) -> Result<Vec<Connection>, ConnectionsError> {
         let target = self.target()?;
         match self.read(&target)? {
@@ -83,9 +85,9 @@ impl ConnectionStore {
             Found::Unusable(problem) => {
                 // Moving aside changes the directory: do it under the lock, and only if the
                 // file is still the one that was read.
-                let _lock = self.lock(&target)?;
+                let _lock = self.lock()?;
                 match self.read(&target)? {
-                    Found::Unusable(_) => Err(self.move_aside(&target, problem)),
+                    Found::Unusable(_) => Err(self.set_aside(&target, problem)),
                     Found::Missing => Ok(Vec::new()),
                     Found::Loaded(loaded) => Ok(loaded.connections),
                 }
@@ -101,19 +103,20 @@ impl ConnectionStore {
         change: impl FnOnce(&mut Vec<Connection>) -> Result<T, ConnectionsError>,
     ) -> Result<T, ConnectionsError> {
         let target = self.target()?;
-        let _lock = self.lock(&target)?;
+        let _lock = self.lock()?;
         let loaded = match self.read(&target)? {
             Found::Missing => Loaded::current(Vec::new()),
             Found::Loaded(loaded) => loaded,
-            Found::Unusable(problem) => return Err(self.move_aside(&target, problem)),
+            Found::Unusable(problem) => return Err(self.set_aside(&target, problem)),
         };
         let mut connections = loaded.connections;
         let out = change(&mut connections)?;
         if let Some(version) = loaded.migrated_from {
-            // The older file is kept for an older Snowlink, which cannot read the new one.
-            let mut name = target.file_name().unwrap_or_default().to_os_string();
+            // The older file is kept for an older Snowlink, which cannot read the new one: in
+            // the config folder, even when the file itself is a link to elsewhere.
+            let mut name = self.path.file_name().unwrap_or_default().to_os_string();
             name.push(format!(".v{version}"));
-            fs::copy(&target, target.with_file_name(name))
+            fs::copy(&target, self.path.with_file_name(name))
                 .map_err(|err| io("keep a copy of", &target, &err))?;
         }
         self.write(&target, &connections)?;
@@ -164,21 +167,12 @@ impl ConnectionStore {
     }
 
     fn read(&self, target: &Path) -> Result<Found, ConnectionsError> {
-        let file = match fs::File::open(target) {
-            Ok(file) => file,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Missing),
-            Err(err) => return Err(io("read", &self.path, &err)),
+        let bytes = match crate::files::read_capped(target, MAX_FILE_BYTES) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(Found::Missing),
+            Err(ReadFailure::Io(err)) => return Err(io("read", &self.path, &err)),
+            Err(unusable) => return Ok(Found::Unusable(unusable.to_string())),
         };
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|err| io("read", &self.path, &err))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Ok(Found::Unusable(format!(
-                "it is larger than {} MiB",
-                MAX_FILE_BYTES / 1024 / 1024
-            )));
-        }
         match migrate::parse(&bytes) {
             Ok(loaded) => Ok(Found::Loaded(loaded)),
             Err(migrate::Problem::Newer(found)) => Err(ConnectionsError::UnsupportedVersion {
@@ -207,14 +201,15 @@ impl ConnectionStore {
         })
     }
 
-    /// The advisory lock beside the real file (`connections.json.lock`), held until dropped.
-    /// Waits for another process's change, but not forever.
-    fn lock(&self, target: &Path) -> Result<fs::File, ConnectionsError> {
-        let dir = parent_dir(target);
+    /// The advisory lock (`connections.json.lock`) in the config folder, never beside a link's
+    /// target elsewhere, held until dropped. Waits for another process's change, but not
+    /// forever.
+    fn lock(&self) -> Result<fs::File, ConnectionsError> {
+        let dir = parent_dir(&self.path);
         fs::create_dir_all(dir).map_err(|err| io("create", dir, &err))?;
-        let mut name = target.file_name().unwrap_or_default().to_os_string();
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
         name.push(".lock");
-        let path = target.with_file_name(name);
+        let path = self.path.with_file_name(name);
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -239,7 +234,16 @@ impl ConnectionStore {
         }
     }
 
-    fn move_aside(&self, target: &Path, detail: String) -> ConnectionsError {
+    /// A file in the config folder is moved aside, so the next change starts afresh without
+    /// losing it; a link's target is somebody else's file and is left exactly as it is.
+    fn set_aside(&self, target: &Path, detail: String) -> ConnectionsError {
+        if target != self.path {
+            return ConnectionsError::NotOurs {
+                path: self.path.clone(),
+                target: target.to_owned(),
+                detail,
+            };
+        }
         let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let mut name = target.file_name().unwrap_or_default().to_os_string();
         name.push(format!(".corrupt-{stamp}"));

@@ -7,46 +7,32 @@ mod file;
 mod migrate;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-pub use crate::grants::{GrantKind, InputField};
-pub use crate::ids::{ConnectionId, ConnectionIdError};
+use crate::api::LinkedIdentity;
+use crate::grants::GrantKind;
+use crate::ids::{ConnectionId, ConnectionIdError};
 use crate::instance::InstanceUrl;
-use crate::text::{MAX_NAME_CHARS, SysId, SysIdError, untrusted};
-pub use file::{CONFIG_DIR_ENV, ConnectionStore, FILE_NAME, FILE_VERSION, MAX_FILE_BYTES};
+pub use file::{ConnectionStore, FILE_NAME, FILE_VERSION, MAX_FILE_BYTES};
 
-/// The ServiceNow user a connection acts as, once identified. Both values come from the
-/// instance: the name is bounded with its control characters made visible, the sys_id checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+/// The linked records of a connection, by state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename_all = "camelCase")]
-pub struct LinkedIdentity {
-    pub user_name: String,
-    pub sys_id: SysId,
+pub struct LinkedRecords {
+    pub label: String,
+    pub table: String,
+    #[ts(type = "number")]
+    pub total: u64,
+    pub by_state: Vec<StateCount>,
 }
 
-impl LinkedIdentity {
-    /// The identity an instance reported; refuses a sys_id that is not one.
-    pub fn from_instance(user_name: &str, sys_id: &str) -> Result<Self, SysIdError> {
-        Ok(Self {
-            user_name: untrusted(user_name, MAX_NAME_CHARS),
-            sys_id: SysId::parse(sys_id)?,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for LinkedIdentity {
-    /// A file is as untrusted as the instance it was written from.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase", deny_unknown_fields)]
-        struct Raw {
-            user_name: String,
-            sys_id: String,
-        }
-        let raw = Raw::deserialize(deserializer)?;
-        Self::from_instance(&raw.user_name, &raw.sys_id).map_err(serde::de::Error::custom)
-    }
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct StateCount {
+    /// The state as the instance names it ("In Progress").
+    pub state: String,
+    #[ts(type = "number")]
+    pub count: u64,
 }
 
 /// The state shown next to a connection.
@@ -82,7 +68,7 @@ pub struct ConnectionStatus {
     pub reason: Option<String>,
     /// The records linked to the integration at the last check (the Aggregate API's counts).
     #[serde(default)]
-    pub linked: Option<crate::checks::LinkedRecords>,
+    pub linked: Option<LinkedRecords>,
 }
 
 /// A configured connection. Holds no secret by construction: none of its fields can carry one.
@@ -138,6 +124,18 @@ pub enum ConnectionsError {
         detail: String,
     },
     #[error(
+        "The connections file {} is a link to {}, which is not a Snowlink connections file \
+         ({detail}). Snowlink left {} exactly as it is.",
+        path.display(),
+        target.display(),
+        target.display()
+    )]
+    NotOurs {
+        path: std::path::PathBuf,
+        target: std::path::PathBuf,
+        detail: String,
+    },
+    #[error(
         "The connections file {} has format version {found}, newer than this Snowlink reads ({FILE_VERSION}).",
         path.display()
     )]
@@ -160,17 +158,24 @@ impl ConnectionsError {
                 "Use lowercase letters, digits and hyphens, like acme-prod.".into()
             }
             Self::NoConfigDir => format!(
-                "Set the HOME environment variable, or {CONFIG_DIR_ENV} to a directory for \
-                 Snowlink's settings."
+                "Set the HOME environment variable, or {} to a directory for \
+                 Snowlink's settings.",
+                crate::env::CONFIG_DIR
             ),
             Self::Io { path, .. } => format!(
                 "Check that {} exists and that you may read and write it.",
                 path.parent().unwrap_or(path).display()
             ),
             Self::Corrupt { moved_to, path, .. } => format!(
-                "Nothing was changed or deleted: repair {} and move it back to {}, or set the \
-                 connections up again.",
+                "Nothing was deleted: repair {} and move it back to {}, or set the connections \
+                 up again.",
                 moved_to.display(),
+                path.display()
+            ),
+            Self::NotOurs { path, .. } => format!(
+                "Point the link {} at your Snowlink connections file (ln -sf FILE {}), or remove \
+                 the link to start with no connections.",
+                path.display(),
                 path.display()
             ),
             Self::UnsupportedVersion { .. } => {
@@ -186,22 +191,6 @@ impl ConnectionsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identities_from_a_hostile_instance_are_made_safe() {
-        let id = LinkedIdentity::from_instance(
-            "evil\u{1b}[2J\rerror: forged",
-            "62826bf03710200044e0bfc8bcbe5df1",
-        )
-        .unwrap();
-        assert_eq!(id.user_name, "evil\\u{1b}[2J\\u{d}error: forged");
-        let huge = "u".repeat(4 * 1024 * 1024);
-        let id = LinkedIdentity::from_instance(&huge, "62826bf03710200044e0bfc8bcbe5df1").unwrap();
-        assert!(id.user_name.chars().count() <= MAX_NAME_CHARS + 1);
-        assert!(LinkedIdentity::from_instance("bob", "../../etc").is_err());
-        let tampered = serde_json::json!({"userName": "x\u{7}", "sysId": "not-a-sys-id"});
-        assert!(serde_json::from_value::<LinkedIdentity>(tampered).is_err());
-    }
 
     #[test]
     fn the_status_defaults_to_disconnected_when_absent() {

@@ -13,8 +13,10 @@ use super::steps::{Draft, SignedIn, oauth_client, require_inputs, sign_in_unatte
 use super::{ConnectRequest, Engine, EngineError, ProvidedSecrets, identify, link_spec};
 use crate::api::SnowClient;
 use crate::checks::count_linked;
-use crate::connections::ConnectionId;
-use crate::connections::{Connection, ConnectionState, GrantKind, InputField};
+use crate::connections::{Connection, ConnectionState};
+use crate::errors::InputField;
+use crate::grants::GrantKind;
+use crate::ids::ConnectionId;
 use crate::oauth::OAuthError;
 use crate::secrets::{RefreshToken, Secret, SecretStoreExt};
 
@@ -283,7 +285,17 @@ impl Engine {
             .await?;
 
         report.send(TestStep::Count, TestStatus::Running, None);
-        let spec = link_spec(self.connections.path(), &connection);
+        let spec = match link_spec(self.connections.path(), &connection) {
+            Ok(spec) => spec,
+            Err(problem) => {
+                report.send(
+                    TestStep::Count,
+                    TestStatus::Skipped,
+                    Some(problem.to_string()),
+                );
+                return Ok(connection);
+            }
+        };
         let counted = match SnowClient::new(connection.instance.clone(), auth) {
             Ok(client) => count_linked(&client, &spec, &user_name).await,
             Err(err) => Err(err),
@@ -454,7 +466,7 @@ fn event(
 
 /// "the client ID" → "Client ID".
 fn sentence_case(label: &str) -> String {
-    super::error::capitalized(label.trim_start_matches("the "))
+    crate::text::capitalized(label.trim_start_matches("the "))
 }
 
 struct Reporter<'a> {

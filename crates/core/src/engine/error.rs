@@ -2,13 +2,14 @@
 //! that maps every error of the core to the closed set of codes the front ends share.
 
 use crate::api::ApiError;
-use crate::connections::{ConnectionsError, InputField};
+use crate::connections::ConnectionsError;
+use crate::errors::InputField;
+use crate::errors::{ErrorCode, ErrorView, NextStep};
 use crate::http::TransportError;
 use crate::instance::InstanceUrlError;
 use crate::oauth::{ListenerError, OAuthError};
 use crate::secrets::SecretError;
-use crate::text::SysIdError;
-use crate::views::{ErrorCode, ErrorView, NextStep};
+use crate::text::{SysIdError, capitalized};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -46,14 +47,6 @@ pub enum EngineError {
     OAuth(#[from] OAuthError),
     #[error("{0}")]
     Api(#[from] ApiError),
-}
-
-pub(super) fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 impl EngineError {
@@ -96,7 +89,7 @@ impl EngineError {
         match self {
             Self::OAuth(err) => err.is_retryable(),
             Self::Api(err) => err.is_retryable(),
-            Self::Secrets(SecretError::Timeout(_) | SecretError::Locked) => true,
+            Self::Secrets(err) => err.is_retryable(),
             Self::Connections(ConnectionsError::Busy { .. }) => true,
             _ => false,
         }
@@ -116,7 +109,7 @@ impl EngineError {
             }
             Self::Connections(ConnectionsError::InvalidId(_)) => ErrorCode::InvalidInput,
             Self::Connections(_) => ErrorCode::ConfigError,
-            Self::Secrets(err) | Self::OAuth(OAuthError::Secrets(err)) => secret_code(err),
+            Self::Secrets(err) | Self::OAuth(OAuthError::Secrets(err)) => err.code(),
             Self::OAuth(OAuthError::RelinkNeeded) => ErrorCode::RelinkNeeded,
             Self::OAuth(OAuthError::Callback(ListenerError::Cancelled)) => ErrorCode::Cancelled,
             Self::OAuth(OAuthError::Transport { .. }) | Self::Api(ApiError::Transport(_)) => {
@@ -160,13 +153,6 @@ impl EngineError {
             view = view.next(next);
         }
         view
-    }
-}
-
-fn secret_code(err: &SecretError) -> ErrorCode {
-    match err {
-        SecretError::Locked => ErrorCode::KeyringLocked,
-        _ => ErrorCode::KeyringUnavailable,
     }
 }
 

@@ -15,11 +15,12 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::api::{ApiError, Auth, SnowClient};
-use crate::checks::{LinkSpec, count_linked};
-use crate::connections::{
-    Connection, ConnectionState, ConnectionStatus, ConnectionStore, GrantKind, InputField,
-};
+use crate::checks::count_linked;
+use crate::connections::{Connection, ConnectionState, ConnectionStatus, ConnectionStore};
+use crate::errors::InputField;
+use crate::grants::GrantKind;
 use crate::oauth::{OAuthError, access_token_for};
+use crate::profiles::LinkSpec;
 use crate::secrets::{
     ApiKey, ClientSecret, Password, RefreshToken, SecretKind, SecretStore, SecretStoreExt,
 };
@@ -27,10 +28,7 @@ use crate::views::ConnectionView;
 
 pub use edit::{Changes, EditField, EditView, Progress, TestEvent, TestStatus, TestStep};
 pub use error::EngineError;
-pub use steps::{
-    BrowserSignIn, ConnectRequest, Draft, IdentifyError, ShowUrl, SignedIn, USERINFO_PATH,
-    identify, identify_with,
-};
+pub use steps::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, identify};
 
 /// Secrets typed or read from the environment for this sign-in.
 #[derive(Debug, Clone, Default)]
@@ -241,24 +239,33 @@ impl Engine {
         }
         connection.status.last_checked = Some(Utc::now());
         match outcome {
-            Ok((identity, auth)) => {
-                // The counts are extra: an instance that refuses them leaves the connection
-                // connected, with no counts shown.
-                connection.status.linked = match SnowClient::new(connection.instance.clone(), auth)
-                {
-                    Ok(client) => count_linked(
-                        &client,
-                        &link_spec(self.connections.path(), &connection),
-                        &identity.user_name,
-                    )
-                    .await
-                    .ok(),
-                    Err(_) => None,
-                };
-                connection.linked_identity = Some(identity);
-                connection.status.state = ConnectionState::Connected;
-                connection.status.reason = None;
-            }
+            Ok((identity, auth)) => match link_spec(self.connections.path(), &connection) {
+                Ok(spec) => {
+                    // The counts are extra: an instance that refuses them leaves the connection
+                    // connected, with no counts shown.
+                    connection.status.linked =
+                        match SnowClient::new(connection.instance.clone(), auth) {
+                            Ok(client) => {
+                                count_linked(&client, &spec, &identity.user_name).await.ok()
+                            }
+                            Err(_) => None,
+                        };
+                    connection.linked_identity = Some(identity);
+                    connection.status.state = ConnectionState::Connected;
+                    connection.status.reason = None;
+                }
+                Err(problem) => {
+                    // It signs in, but what the integration needs cannot be checked.
+                    connection.status.reason = Some(format!(
+                        "Signed in as {}, but what the integration needs was not checked: {problem} {}",
+                        identity.user_name,
+                        problem.hint()
+                    ));
+                    connection.status.linked = None;
+                    connection.linked_identity = Some(identity);
+                    connection.status.state = ConnectionState::Degraded;
+                }
+            },
             Err(err) => {
                 connection.status.state = state_for(&err, connection.grant);
                 connection.status.reason = Some(format!("{err} {}", err.hint()));
@@ -279,7 +286,10 @@ impl Engine {
         Ok(
             crate::checks::Target::of_connection(connection, self.secrets.clone())
                 .await?
-                .expect_profile(self.connections.path(), &connection.profile_id),
+                .expect_profile(
+                    &crate::profiles::Catalog::beside(self.connections.path()),
+                    &connection.profile_id,
+                ),
         )
     }
 
@@ -293,7 +303,7 @@ impl Engine {
     async fn identify_now(
         &self,
         connection: &mut Connection,
-    ) -> Result<(crate::connections::LinkedIdentity, Auth), EngineError> {
+    ) -> Result<(crate::api::LinkedIdentity, Auth), EngineError> {
         let auth = self.authorized(connection).await?;
         Ok((identify(&connection.instance, &auth).await?, auth))
     }
@@ -350,11 +360,15 @@ fn find_in(all: &[Connection], name: Option<&str>) -> Result<Connection, EngineE
 }
 
 /// What counts as linked for a connection: its profile's definition, or the records its user
-/// made.
-pub fn link_spec(config_file: &std::path::Path, connection: &Connection) -> LinkSpec {
-    crate::profiles::check_params_of(config_file, &connection.profile_id)
+/// made (a connection set up by hand); why not, when its profile cannot be read.
+pub fn link_spec(
+    config_file: &std::path::Path,
+    connection: &Connection,
+) -> Result<LinkSpec, crate::profiles::LookupError> {
+    Ok(crate::profiles::Catalog::beside(config_file)
+        .check_params(&connection.profile_id)?
         .links
-        .unwrap_or_else(LinkSpec::created_by_connection)
+        .unwrap_or_else(LinkSpec::created_by_connection))
 }
 
 /// The state a failed check leaves a connection in.

@@ -11,20 +11,18 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::{Engine, EngineError, ProvidedSecrets};
-use crate::api::{ApiError, Auth, EncodedQuery, SnowClient, TableQuery, field};
+use crate::api::LinkedIdentity;
+use crate::api::{Auth, SnowClient};
 use crate::browser::BrowserUrl;
-use crate::connections::{
-    Connection, ConnectionId, ConnectionState, ConnectionStatus, GrantKind, LinkedIdentity,
-};
+use crate::connections::{Connection, ConnectionState, ConnectionStatus};
+use crate::grants::GrantKind;
+use crate::ids::ConnectionId;
 use crate::instance::InstanceUrl;
 use crate::oauth::{
     Browser, BrowserError, LoopbackListener, OAuthClient, OAuthEndpoints, OAuthError, TokenSet,
     USER_SCOPE,
 };
 use crate::secrets::{ClientSecret, Password, SecretKind, SecretStoreExt};
-
-/// The scripted REST endpoint the integration's update set installs to say who a token is.
-pub const USERINFO_PATH: &str = "/api/snc/oauth_userinfo";
 
 /// What to connect: everything but the secrets.
 #[derive(Debug, Clone)]
@@ -300,12 +298,12 @@ pub(super) fn require_inputs(
 ) -> Result<(), EngineError> {
     if request.name.trim().is_empty() {
         return Err(EngineError::InvalidInput {
-            field: crate::connections::InputField::ConnectionName,
+            field: crate::errors::InputField::ConnectionName,
             reason: "it is empty".into(),
         });
     }
     for input in request.grant.inputs().iter().filter(|i| i.required) {
-        use crate::connections::InputField as F;
+        use crate::errors::InputField as F;
         let present = match input.field {
             F::ClientId => request.client_id.as_deref().is_some_and(|v| !v.is_empty()),
             F::Username => request.username.as_deref().is_some_and(|v| !v.is_empty()),
@@ -327,64 +325,14 @@ pub(super) fn require_inputs(
 /// are checked and made safe before anything keeps them.
 pub async fn identify(instance: &InstanceUrl, auth: &Auth) -> Result<LinkedIdentity, EngineError> {
     let client = SnowClient::new(instance.clone(), auth.clone())?;
-    Ok(identify_with(&client).await?)
+    Ok(crate::api::identify_with(&client).await?)
 }
 
-/// [`identify`] with a client of the caller's (its timeout, its log).
-pub async fn identify_with(client: &SnowClient) -> Result<LinkedIdentity, IdentifyError> {
-    let query = TableQuery {
-        query: Some(EncodedQuery::raw("sys_id=javascript:gs.getUserID()")),
-        fields: vec!["user_name".into(), "sys_id".into()],
-        limit: Some(1),
-        ..TableQuery::default()
-    };
-    // Both asked at once (one round trip on a far instance); the endpoint wins when installed.
-    let (userinfo, page) = tokio::join!(
-        client.get_path(USERINFO_PATH),
-        client.query("sys_user", &query)
-    );
-    match userinfo {
-        Ok(info) => {
-            let text = |key: &str| {
-                info["result"][key]
-                    .as_str()
-                    .or_else(|| info[key].as_str())
-                    .map(str::to_owned)
-            };
-            if let (Some(user_name), Some(sys_id)) = (text("user_name"), text("sys_id")) {
-                return Ok(LinkedIdentity::from_instance(&user_name, &sys_id)?);
-            }
-        }
-        Err(ApiError::PathNotFound { .. } | ApiError::NotFound { .. }) => {}
-        Err(err) => return Err(err.into()),
-    }
-    let page = page?;
-    let record = page.records.first().ok_or(ApiError::NotFound {
-        what: "the signed-in user".into(),
-    })?;
-    match (field(record, "user_name"), field(record, "sys_id")) {
-        (Some(user_name), Some(sys_id)) => Ok(LinkedIdentity::from_instance(user_name, sys_id)?),
-        _ => Err(ApiError::Malformed {
-            detail: "the user record has no user_name or sys_id".into(),
-        }
-        .into()),
-    }
-}
-
-/// Why the instance could not say who a sign-in is.
-#[derive(Debug, thiserror::Error)]
-pub enum IdentifyError {
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    #[error(transparent)]
-    BadIdentity(#[from] crate::text::SysIdError),
-}
-
-impl From<IdentifyError> for EngineError {
-    fn from(err: IdentifyError) -> Self {
+impl From<crate::api::IdentifyError> for EngineError {
+    fn from(err: crate::api::IdentifyError) -> Self {
         match err {
-            IdentifyError::Api(err) => Self::Api(err),
-            IdentifyError::BadIdentity(err) => Self::BadIdentity(err),
+            crate::api::IdentifyError::Api(err) => Self::Api(err),
+            crate::api::IdentifyError::BadIdentity(err) => Self::BadIdentity(err),
         }
     }
 }

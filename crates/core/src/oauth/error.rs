@@ -1,7 +1,7 @@
 //! Why a sign-in, refresh or revocation failed, and what to do about it.
 
 use super::{ListenerError, TokenGrant};
-use crate::connections::GrantKind;
+use crate::grants::GrantKind;
 use crate::http::TransportError;
 use crate::secrets::SecretError;
 

@@ -59,6 +59,15 @@ pub enum ListenerError {
 }
 
 impl ListenerError {
+    /// The refusal of a pasted address (the sign-in goes on waiting).
+    pub fn paste_view(&self) -> crate::errors::ErrorView {
+        crate::errors::ErrorView::new(
+            crate::errors::ErrorCode::InvalidInput,
+            self.to_string(),
+            self.hint(),
+        )
+    }
+
     /// What the person should do about it, in one sentence.
     pub fn hint(&self) -> String {
         match self {

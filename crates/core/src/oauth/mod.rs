@@ -44,6 +44,22 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(120);
 /// The scope a browser sign-in asks for: full access as the user.
 pub const USER_SCOPE: &str = "useraccount";
 
+/// ServiceNow's default refresh token lifespan, in seconds (100 days).
+pub const DEFAULT_REFRESH_LIFESPAN: i64 = 8_640_000;
+
+/// When a refresh token first issued at `issued` stops working: ServiceNow never extends it.
+pub fn refresh_token_end(issued: DateTime<Utc>) -> DateTime<Utc> {
+    issued + chrono::Duration::seconds(DEFAULT_REFRESH_LIFESPAN)
+}
+
+/// Snowlink's callback URLs, each of which the registry record should list.
+pub fn callback_urls() -> Vec<String> {
+    CALLBACK_PORTS
+        .iter()
+        .map(|port| format!("http://127.0.0.1:{port}/callback"))
+        .collect()
+}
+
 /// Where the OAuth server's endpoints are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthEndpoints {

@@ -17,8 +17,10 @@ use url::Url;
 
 use super::*;
 use crate::browser::BrowserUrl;
-use crate::connections::{Connection, ConnectionId, ConnectionState, ConnectionStatus, GrantKind};
+use crate::connections::{Connection, ConnectionState, ConnectionStatus};
+use crate::grants::GrantKind;
 use crate::http::TransportError;
+use crate::ids::ConnectionId;
 use crate::instance::InstanceUrl;
 use crate::secrets::{
     AccessToken, ClientSecret, MemoryStore, Password, RefreshToken, SecretStoreExt,

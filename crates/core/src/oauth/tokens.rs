@@ -6,7 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{OAuthClient, OAuthError, TokenSet, refresh_due};
-use crate::connections::{Connection, ConnectionId, ConnectionState, GrantKind};
+use crate::connections::{Connection, ConnectionState};
+use crate::grants::GrantKind;
+use crate::ids::ConnectionId;
 use crate::secrets::{AccessToken, Password, RefreshToken, SecretStore, SecretStoreExt};
 
 impl TokenSet {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::template::{NAMES, placeholders};
 use super::{Profile, StepKind};
-use crate::connections::InputField;
+use crate::errors::InputField;
 
 /// Why a profile file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,6 +15,9 @@ pub struct ProfileError {
     /// Where in the file (`steps[2].inputs[0].id`), or empty for the whole file.
     pub field: String,
     pub problem: String,
+    /// The profile id the file seems meant to hold, so asking for that id says why it is not
+    /// there instead of calling it unknown.
+    pub claims: Option<String>,
 }
 
 impl ProfileError {
@@ -23,17 +26,32 @@ impl ProfileError {
             file: file.to_owned(),
             field: field.to_owned(),
             problem: problem.to_owned(),
+            claims: None,
         }
     }
 
-    pub fn read(file: &str, err: &std::io::Error) -> Self {
-        Self::invalid(file, "", &format!("it cannot be read ({err})"))
+    pub fn read(file: &str, failure: &crate::files::ReadFailure) -> Self {
+        Self::invalid(file, "", &format!("it cannot be read: {failure}"))
+    }
+
+    /// The same problem, for a file that seems meant to hold profile `id`.
+    pub fn claiming(mut self, id: Option<String>) -> Self {
+        self.claims = id;
+        self
     }
 
     pub fn hint(&self) -> String {
         "Fix the field named (see the built-in profiles for the format), or remove the file \
          from the profiles folder."
             .into()
+    }
+
+    pub fn view(&self) -> crate::errors::ErrorView {
+        crate::errors::ErrorView::new(
+            crate::errors::ErrorCode::ConfigError,
+            self.to_string(),
+            self.hint(),
+        )
     }
 }
 
@@ -54,6 +72,20 @@ pub fn parse(file: &str, text: &str) -> Result<Profile, ProfileError> {
     })?;
     check(file, &profile)?;
     Ok(profile)
+}
+
+/// The id a profile file names, even when the file is not a valid profile (a first line
+/// `id = "…"` is enough), for saying why that id is missing.
+pub fn claimed_id(text: &str) -> Option<String> {
+    if let Ok(table) = toml::from_str::<toml::Table>(text) {
+        return table.get("id")?.as_str().map(str::to_owned);
+    }
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "id")
+            .then(|| value.trim().trim_matches('"').to_owned())
+            .filter(|id| is_id(id))
+    })
 }
 
 fn is_id(text: &str) -> bool {
@@ -265,6 +297,11 @@ fn check(file: &str, profile: &Profile) -> Result<(), ProfileError> {
         }
     }
     if let Some(set) = &profile.update_set {
+        for (field, text) in update_set_texts(set) {
+            if let Some(problem) = unfit_for_update_set(&text) {
+                return fail(&field, problem);
+            }
+        }
         for (i, acl) in set.acls.iter().enumerate() {
             if !is_record_name(&acl.name) || !is_record_name(&acl.role) {
                 return fail(
@@ -289,6 +326,63 @@ fn check(file: &str, profile: &Profile) -> Result<(), ProfileError> {
         }
     }
     Ok(())
+}
+
+/// Every text of the update set that goes into its XML, with where it is in the file.
+fn update_set_texts(set: &super::UpdateSetSpec) -> Vec<(String, String)> {
+    let mut texts = vec![
+        ("update_set.name".to_owned(), set.name.clone()),
+        ("update_set.description".to_owned(), set.description.clone()),
+    ];
+    for (i, role) in set.roles.iter().enumerate() {
+        texts.push((format!("update_set.roles[{i}].name"), role.name.clone()));
+        texts.push((
+            format!("update_set.roles[{i}].description"),
+            role.description.clone(),
+        ));
+    }
+    for (i, rule) in set.business_rules.iter().enumerate() {
+        texts.push((
+            format!("update_set.business_rules[{i}].name"),
+            rule.name.clone(),
+        ));
+        texts.push((
+            format!("update_set.business_rules[{i}].table"),
+            rule.table.clone(),
+        ));
+        texts.push((
+            format!("update_set.business_rules[{i}].url"),
+            rule.url.clone(),
+        ));
+    }
+    for (i, rest) in set.scripted_rest.iter().enumerate() {
+        texts.push((
+            format!("update_set.scripted_rest[{i}].name"),
+            rest.name.clone(),
+        ));
+    }
+    for (i, catalog) in set.catalogs.iter().enumerate() {
+        texts.push((
+            format!("update_set.catalogs[{i}].name"),
+            catalog.name.clone(),
+        ));
+        for (j, item) in catalog.items.iter().enumerate() {
+            texts.push((format!("update_set.catalogs[{i}].items[{j}]"), item.clone()));
+        }
+    }
+    texts
+}
+
+/// Why a text cannot go into an update set's XML: a control character (XML 1.0 has no way to
+/// write most of them, escaped or not), or a name longer than a ServiceNow field holds.
+fn unfit_for_update_set(text: &str) -> Option<&'static str> {
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Some("it holds a control character, which an update set cannot carry");
+    }
+    if text.chars().count() > 1000 {
+        return Some("it is longer than 1000 characters");
+    }
+    None
 }
 
 fn field_name(field: InputField) -> String {
@@ -329,6 +423,30 @@ label = "Password"
 field = "password"
 secret = true
 "#;
+
+    #[test]
+    fn update_set_names_with_control_characters_are_refused() {
+        for (section, field) in [
+            ("[update_set]\nname = \"Set\\u0001\"\n", "update_set.name"),
+            (
+                "[update_set]\nname = \"Set\"\ndescription = \"a\\u001b[2J\"\n",
+                "update_set.description",
+            ),
+            (
+                "[update_set]\nname = \"Set\"\n[[update_set.catalogs]]\nname = \"C\"\nitems = [\"I\\u0007\"]\n",
+                "update_set.catalogs[0].items[0]",
+            ),
+            (
+                "[update_set]\nname = \"Set\"\n[[update_set.roles]]\nname = \"r\"\ndescription = \"\\u0000\"\n",
+                "update_set.roles[0].description",
+            ),
+        ] {
+            let text = MINIMAL.replace("[[steps]]", &format!("{section}[[steps]]"));
+            let err = parse("tiny.toml", &text).unwrap_err();
+            assert_eq!(err.field, field, "{err}");
+            assert!(err.problem.contains("control character"), "{err}");
+        }
+    }
 
     #[test]
     fn a_minimal_profile_is_valid() {
@@ -377,6 +495,7 @@ secret = true
         ];
         for (text, expected) in cases {
             let err = parse("tiny.toml", &text).unwrap_err();
+            assert!(err.claims.is_none(), "parse alone claims nothing");
             assert!(
                 err.to_string().contains(expected),
                 "{expected:?} not in {err}"

@@ -24,19 +24,6 @@ pub use memory::{FailingStore, MemoryStore};
 /// a developer's test runs never touch (or delete) the secrets of the installed app.
 pub const SERVICE_NAME: &str = crate::APP_ID;
 
-/// The environment variables Snowlink reads secrets from (for scripts and support sessions).
-/// Child processes never inherit them.
-pub const ENV_CLIENT_SECRET: &str = "SNOWLINK_CLIENT_SECRET";
-pub const ENV_PASSWORD: &str = "SNOWLINK_PASSWORD";
-pub const ENV_API_KEY: &str = "SNOWLINK_API_KEY";
-pub const ENV_ADMIN_PASSWORD: &str = "SNOWLINK_ADMIN_PASSWORD";
-pub const SECRET_ENV_VARS: [&str; 4] = [
-    ENV_CLIENT_SECRET,
-    ENV_PASSWORD,
-    ENV_API_KEY,
-    ENV_ADMIN_PASSWORD,
-];
-
 /// What the marker entries [`SecretStoreExt::probe`] writes and deletes are called; each probe
 /// has its own, so probes of several processes at once never touch each other's.
 const PROBE_PREFIX: &str = "snowlink-keyring-probe";
@@ -186,6 +173,23 @@ pub enum SecretError {
 }
 
 impl SecretError {
+    /// The code of the closed set: a locked keyring is told apart from a missing one.
+    pub fn code(&self) -> crate::errors::ErrorCode {
+        match self {
+            Self::Locked => crate::errors::ErrorCode::KeyringLocked,
+            _ => crate::errors::ErrorCode::KeyringUnavailable,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::Locked)
+    }
+
+    pub fn view(&self) -> crate::errors::ErrorView {
+        crate::errors::ErrorView::new(self.code(), self.to_string(), self.hint())
+            .retryable(self.is_retryable())
+    }
+
     /// What the person should do about it, in one sentence.
     pub fn hint(&self) -> String {
         match self {

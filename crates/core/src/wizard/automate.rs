@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::api::{ApiError, EncodedQuery, QueryError, Record, SnowClient, TableQuery, field};
-use crate::connections::GrantKind;
+use crate::grants::GrantKind;
 use crate::profiles::{Profile, Step, StepKind, TemplateContext};
 
 /// What a change does.
@@ -25,9 +25,22 @@ pub enum PlannedAction {
     Keep,
 }
 
+impl PlannedAction {
+    /// The verb a plan's line starts with.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Create => "Create",
+            Self::Update => "Update",
+            Self::Keep => "Keep",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct PlannedChange {
     pub action: PlannedAction,
+    /// The action in words ("Create").
+    pub label: String,
     pub table: String,
     /// What the record is, in words: "OAuth application incident.io".
     pub what: String,
@@ -35,15 +48,19 @@ pub struct PlannedChange {
 
 /// What "Do it for me" would change on the instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
 pub struct Plan {
     pub step: String,
     pub changes: Vec<PlannedChange>,
+    /// Whether applying it changes anything (a plan of only "Keep" needs no confirmation).
+    pub changes_anything: bool,
 }
 
 impl Plan {
     /// Whether applying it changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.changes.iter().all(|c| c.action == PlannedAction::Keep)
+        !self.changes_anything
     }
 }
 
@@ -124,6 +141,7 @@ pub async fn work(
     let mut plan = Plan {
         step: step.id.clone(),
         changes: Vec::new(),
+        changes_anything: false,
     };
     let mut learned = Learned::default();
     match step.kind {
@@ -138,8 +156,10 @@ pub async fn work(
 }
 
 fn change(plan: &mut Plan, action: PlannedAction, table: &str, what: String) {
+    plan.changes_anything |= action != PlannedAction::Keep;
     plan.changes.push(PlannedChange {
         action,
+        label: action.label().to_owned(),
         table: table.to_owned(),
         what,
     });
@@ -183,7 +203,7 @@ async fn oauth_app(
 ) -> Result<(), AutomateError> {
     let name = ctx.connection_name;
     let wanted_redirects = if ctx.profile.grant == GrantKind::AuthCode {
-        crate::checks::callback_urls().join(",")
+        crate::oauth::callback_urls().join(",")
     } else {
         String::new()
     };
@@ -271,8 +291,8 @@ async fn oauth_app(
     // (unverified on every release: if it is empty, the step asks for it).
     for input in &step.inputs {
         let source = match input.field {
-            Some(crate::connections::InputField::ClientId) => "client_id",
-            Some(crate::connections::InputField::ClientSecret) => "client_secret",
+            Some(crate::errors::InputField::ClientId) => "client_id",
+            Some(crate::errors::InputField::ClientSecret) => "client_secret",
             _ => continue,
         };
         if let Some(value) = field(&record, source).filter(|v| !v.is_empty()) {
@@ -472,7 +492,7 @@ async fn roles(
     let user_id = sys_id_of(ctx.admin, "sys_user", "user_name", &user)
         .await?
         .ok_or_else(|| AutomateError::NoUser(user.clone()))?;
-    let have = crate::checks::roles_of(ctx.admin, &user_id).await?;
+    let have = crate::api::roles_of(ctx.admin, &user_id).await?;
     if step
         .verify
         .roles_sufficient

@@ -17,29 +17,31 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{Check, CheckStatus};
-use crate::connections::ConnectionId;
+use crate::ids::ConnectionId;
 use crate::profiles::{Profile, StepKind, TemplateContext, render};
 
 pub use automate::{Plan, PlannedAction, PlannedChange};
 pub use handoff::handoff_text;
 pub use run::update_set_xml;
-pub use store::{SetupStore, StoreError};
+pub use store::{SetupStore, StoreError, Unreadable};
 
 /// The state file's format version.
 pub const STATE_VERSION: u32 = 1;
 
-/// Prefix of the environment variables a script gives secret inputs with no connection field
-/// in (`SNOWLINK_SECRET_SERVICE_PASSWORD`); a browser started by Snowlink never sees them.
-pub const SECRET_INPUT_ENV_PREFIX: &str = "SNOWLINK_SECRET_";
-
 /// The environment variable a secret input may be given in: its connection field's
-/// (`SNOWLINK_CLIENT_SECRET`), else [`SECRET_INPUT_ENV_PREFIX`] and its id.
+/// (`SNOWLINK_CLIENT_SECRET`), else [`crate::env::SECRET_INPUT_PREFIX`] and its id.
 pub fn secret_env_var(input: &crate::profiles::Input) -> String {
     input
         .field
-        .and_then(crate::connections::InputField::env_var)
+        .and_then(crate::errors::InputField::env_var)
         .map_or_else(
-            || format!("{SECRET_INPUT_ENV_PREFIX}{}", input.id.to_uppercase()),
+            || {
+                format!(
+                    "{}{}",
+                    crate::env::SECRET_INPUT_PREFIX,
+                    input.id.to_uppercase()
+                )
+            },
             str::to_owned,
         )
 }
@@ -130,7 +132,8 @@ pub struct WizardState {
     /// The id the finished connection gets; its secrets are kept under it meanwhile.
     pub draft: ConnectionId,
     pub profile: String,
-    /// The instance as typed.
+    /// The instance, as Snowlink writes it (`https://acme.service-now.com`): never with a
+    /// user name or password, which the parser refuses.
     pub instance: String,
     pub connection_name: String,
     /// What was typed, but no secret.
@@ -230,11 +233,25 @@ pub enum WizardError {
     NoMove(&'static str),
     #[error("The step is being verified; wait for the answer.")]
     Busy,
+    #[error(transparent)]
+    Instance(#[from] crate::instance::InstanceUrlError),
     #[error("This step is verified against the instance, not acknowledged.")]
     NotInfo,
 }
 
 impl WizardError {
+    pub fn view(&self) -> crate::errors::ErrorView {
+        let view = crate::errors::ErrorView::new(
+            crate::errors::ErrorCode::InvalidInput,
+            self.to_string(),
+            self.hint(),
+        );
+        match self {
+            Self::Instance(_) => view.field(crate::errors::InputField::Instance),
+            _ => view,
+        }
+    }
+
     pub fn hint(&self) -> String {
         match self {
             Self::Locked { needs, .. } => {
@@ -242,6 +259,7 @@ impl WizardError {
             }
             Self::MissingInput(_) => "Fill it in on this step, then verify again.".into(),
             Self::Mandatory(_) => "Do it and verify it; the setup cannot work without it.".into(),
+            Self::Instance(err) => err.hint(),
             _ => "Go on from the step the wizard shows.".into(),
         }
     }
@@ -249,7 +267,11 @@ impl WizardError {
 
 impl WizardState {
     /// A new setup of `profile` on `instance`.
-    pub fn new(profile: &Profile, instance: &str, draft: ConnectionId) -> Self {
+    pub fn new(
+        profile: &Profile,
+        instance: &crate::instance::InstanceUrl,
+        draft: ConnectionId,
+    ) -> Self {
         let mut inputs = BTreeMap::new();
         for step in &profile.steps {
             for input in step.inputs.iter().filter(|i| !i.secret) {
@@ -262,7 +284,7 @@ impl WizardState {
             version: STATE_VERSION,
             draft,
             profile: profile.id.clone(),
-            instance: instance.trim().to_owned(),
+            instance: instance.to_string(),
             connection_name: profile.connection_name.clone(),
             inputs,
             secrets: BTreeSet::new(),
@@ -373,7 +395,7 @@ pub fn apply(
     let busy = state.record(&current.id).running;
     match event {
         Event::SetInstance { value } => {
-            next.instance = value.trim().to_owned();
+            next.instance = crate::instance::InstanceUrl::parse(&value)?.to_string();
             // Everything was checked against the old instance.
             next.steps.clear();
         }
@@ -519,6 +541,8 @@ pub struct StepSummary {
     pub status: StepStatus,
     pub current: bool,
     pub mandatory: bool,
+    /// Whether a person may go to it now (every step it needs is done).
+    pub reachable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -572,6 +596,9 @@ pub struct StepView {
     pub locked_by: Option<String>,
     /// Whether verifying the step needs the admin account this session does not have yet.
     pub asks_admin: bool,
+    /// Whether the admin does something on the instance before the step is verified (a front
+    /// end waits for them to say it is done).
+    pub by_hand: bool,
 }
 
 /// The whole wizard as the front ends render it.
@@ -592,6 +619,8 @@ pub struct WizardView {
     pub current: StepView,
     #[ts(type = "string | null")]
     pub finished: Option<ConnectionId>,
+    /// Something to know about how the setup was opened, shown above the step.
+    pub notice: Option<String>,
 }
 
 /// An unfinished setup as a "resume" list shows it.
@@ -608,13 +637,22 @@ pub struct SavedSetup {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The unfinished setups in `store` whose profile is among `profiles`, the most recent first.
-pub fn saved_setups(store: &SetupStore, profiles: &[Profile]) -> Vec<SavedSetup> {
-    store
-        .unfinished()
+/// The unfinished setups a picker offers to resume, and the saved setups that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct SavedSetups {
+    pub setups: Vec<SavedSetup>,
+    /// One sentence per file that could not be read: why, and where the copy is kept.
+    pub unreadable: Vec<String>,
+}
+
+/// The unfinished setups in `store` whose profile is among `profiles`, the most recent first,
+/// and what could not be read.
+pub fn saved_setups(store: &SetupStore, catalog: &crate::profiles::Catalog) -> SavedSetups {
+    let (found, unreadable) = store.unfinished();
+    let setups = found
         .into_iter()
         .filter_map(|state| {
-            let profile = profiles.iter().find(|p| p.id == state.profile)?;
+            let profile = catalog.get(&state.profile).ok()?;
             let view = view(profile, &state);
             Some(SavedSetup {
                 profile: profile.id.clone(),
@@ -625,12 +663,25 @@ pub fn saved_setups(store: &SetupStore, profiles: &[Profile]) -> Vec<SavedSetup>
                 updated_at: state.updated_at,
             })
         })
-        .collect()
+        .collect();
+    SavedSetups {
+        setups,
+        unreadable: unreadable
+            .iter()
+            .map(|u| {
+                format!(
+                    "A saved setup could not be read ({}); it is kept as {}. Start that setup \
+                     again.",
+                    u.detail, u.moved_to
+                )
+            })
+            .collect(),
+    }
 }
 
 /// The view of `state`.
 pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
-    let callbacks = crate::checks::callback_urls();
+    let callbacks = crate::oauth::callback_urls();
     let context = state.template_context(&callbacks);
     let steps: Vec<StepSummary> = profile
         .steps
@@ -641,6 +692,7 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
             status: state.status(profile, &s.id),
             current: s.id == state.current,
             mandatory: s.mandatory,
+            reachable: state.blocker(profile, &s.id).is_none(),
         })
         .collect();
     let done = steps
@@ -669,10 +721,7 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
             actions.push(WizardAction::DownloadUpdateSet);
         }
         // Another admin can do what is done on the instance; signing in is done here.
-        if !matches!(
-            step.kind,
-            StepKind::Info | StepKind::Instance | StepKind::Connect
-        ) {
+        if step.kind.reads_as_admin() {
             actions.push(WizardAction::HandOff);
         }
         if !step.mandatory && status != StepStatus::Skipped {
@@ -740,6 +789,7 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         last: state.record(&step.id).last,
         locked_by: state.blocker(profile, &step.id),
         asks_admin: false,
+        by_hand: step.kind.changes_the_instance(),
     };
     WizardView {
         draft: state.draft.clone(),
@@ -753,6 +803,7 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         steps,
         current,
         finished: state.finished.clone(),
+        notice: None,
     }
 }
 

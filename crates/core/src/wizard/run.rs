@@ -12,16 +12,17 @@ use super::{
     Event, PersonEvent, SetupStore, StoreError, Verification, WizardError, WizardState, WizardView,
     apply, view,
 };
-use crate::checks::{
-    AdminCredentials, CheckId, CheckParams, Credentials, Progress, RunOptions, Target,
-};
-use crate::connections::{ConnectionId, GrantKind, InputField};
+use crate::checks::{AdminCredentials, CheckId, Credentials, Progress, RunOptions, Target};
 use crate::engine::{BrowserSignIn, ConnectRequest, Engine, EngineError, ProvidedSecrets};
-use crate::profiles::{Profile, ProfileError, Step, StepKind};
+use crate::errors::InputField;
+use crate::errors::{ErrorCode, ErrorView, NextStep};
+use crate::grants::GrantKind;
+use crate::ids::ConnectionId;
+use crate::profiles::CheckParams;
+use crate::profiles::{LookupError, Profile, Step, StepKind};
 use crate::secrets::{
     ApiKey, ClientSecret, Password, SecretError, SecretKind, SecretStore, SecretStoreExt,
 };
-use crate::views::{ErrorCode, ErrorView, NextStep};
 
 /// Why a setup action failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,30 +34,34 @@ pub enum SetupError {
     #[error(transparent)]
     Secrets(#[from] SecretError),
     #[error(transparent)]
-    Profile(#[from] ProfileError),
-    #[error("There is no integration profile \"{0}\".")]
-    UnknownProfile(String),
+    Profile(#[from] LookupError),
     #[error("{0}")]
     Automate(#[from] AutomateError),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("{0} needs your admin account.")]
     NeedsAdmin(String),
+    #[error(transparent)]
+    Write(crate::files::WriteFailure),
+    #[error(
+        "A connection called \"{name}\" already exists, for {instance} ({profile}); this setup \
+         would replace it."
+    )]
+    NameTaken {
+        name: String,
+        instance: String,
+        profile: String,
+    },
 }
 
 impl SetupError {
     pub fn view(&self) -> ErrorView {
         match self {
             Self::Engine(err) => err.view(),
-            Self::Secrets(err) => EngineError::Secrets(err.clone()).view(),
-            Self::Wizard(err) => ErrorView::new(ErrorCode::InvalidInput, err.to_string(), err.hint()),
-            Self::Store(err) => ErrorView::new(ErrorCode::ConfigError, err.to_string(), err.hint()),
-            Self::Profile(err) => ErrorView::new(ErrorCode::ConfigError, err.to_string(), err.hint()),
-            Self::UnknownProfile(_) => ErrorView::new(
-                ErrorCode::NotFound,
-                self.to_string(),
-                "Pick one of the listed integration profiles.",
-            ),
+            Self::Secrets(err) => err.view(),
+            Self::Wizard(err) => err.view(),
+            Self::Store(err) => err.view(),
+            Self::Profile(err) => err.view(),
             Self::Automate(err) => ErrorView::new(ErrorCode::InstanceError, err.to_string(), err.hint()),
             Self::NeedsAdmin(_) => ErrorView::new(
                 ErrorCode::InvalidInput,
@@ -64,6 +69,13 @@ impl SetupError {
                 "Type the user name and password of a ServiceNow admin; they are used for this setup only and never stored.",
             )
             .next(NextStep::GiveAdminCredentials),
+            Self::Write(failure) => failure.view(),
+            Self::NameTaken { .. } => ErrorView::new(
+                ErrorCode::InvalidInput,
+                self.to_string(),
+                "Give this connection another name, or remove the other connection first.",
+            )
+            .field(InputField::ConnectionName),
         }
     }
 }
@@ -80,6 +92,9 @@ pub struct Setup {
     memory: BTreeMap<String, String>,
     admin: Option<AdminCredentials>,
     options: RunOptions,
+    /// Something the person should know about how the setup was opened (a saved setup that
+    /// held a secret, which was dropped).
+    notice: Option<String>,
 }
 
 impl Setup {
@@ -91,16 +106,18 @@ impl Setup {
         engine: Engine,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, SetupError> {
+        let instance = crate::instance::InstanceUrl::parse(instance).map_err(EngineError::from)?;
         let draft = ConnectionId::random_with_prefix("c")
             .map_err(crate::connections::ConnectionsError::from)
             .map_err(EngineError::from)?;
-        let state = WizardState::new(&profile, instance, draft);
+        let state = WizardState::new(&profile, &instance, draft);
         store.save(&state)?;
         Ok(Self::over(profile, state, store, engine, secrets))
     }
 
     /// The latest unfinished setup of `profile`. Secrets that were only in memory are gone:
-    /// their steps ask for them again.
+    /// their steps ask for them again. A secret found among the saved inputs (a hand-edited
+    /// file) is refused: dropped from the file, and said.
     pub async fn resume(
         profile: Profile,
         store: SetupStore,
@@ -109,20 +126,44 @@ impl Setup {
     ) -> Result<Self, SetupError> {
         let mut state = store.latest(&profile.id)?;
         let mut kept = std::collections::BTreeSet::new();
+        let owner = ConnectionId::of_setup(&state.draft);
         for id in &state.secrets {
             let Some(input) = profile.input(id) else {
                 continue;
             };
             if let Some(kind) = input.field.and_then(InputField::secret_kind)
-                && load_secret(secrets.as_ref(), &state.draft, kind)
-                    .await?
-                    .is_some()
+                && load_secret(secrets.as_ref(), &owner, kind).await?.is_some()
             {
                 kept.insert(id.clone());
             }
         }
         state.secrets = kept;
-        Ok(Self::over(profile, state, store, engine, secrets))
+        let refused: Vec<String> = state
+            .inputs
+            .keys()
+            .filter(|id| profile.input(id).is_some_and(|i| i.secret))
+            .cloned()
+            .collect();
+        let notice = (!refused.is_empty()).then(|| {
+            for id in &refused {
+                state.inputs.remove(id);
+            }
+            let labels: Vec<String> = refused
+                .iter()
+                .filter_map(|id| profile.input(id).map(|i| i.label.clone()))
+                .collect();
+            format!(
+                "The saved setup held {} as typed text; secrets belong in the keyring only, so it \
+                 was not used and is removed from the file. Type it again on its step.",
+                labels.join(", ")
+            )
+        });
+        if notice.is_some() {
+            store.save(&state)?;
+        }
+        let mut setup = Self::over(profile, state, store, engine, secrets);
+        setup.notice = notice;
+        Ok(setup)
     }
 
     /// A run over `state`, with nothing in memory yet and default options.
@@ -142,6 +183,7 @@ impl Setup {
             memory: BTreeMap::new(),
             admin: None,
             options: RunOptions::default(),
+            notice: None,
         }
     }
 
@@ -151,7 +193,8 @@ impl Setup {
 
     pub fn view(&self) -> WizardView {
         let mut view = view(&self.profile, &self.state);
-        view.current.asks_admin = self.needs_admin(self.current()) && self.admin.is_none();
+        view.current.asks_admin = self.current().kind.reads_as_admin() && self.admin.is_none();
+        view.notice = self.notice.clone();
         view
     }
 
@@ -171,13 +214,6 @@ impl Setup {
             .unwrap_or(&self.profile.steps[0])
     }
 
-    fn needs_admin(&self, step: &Step) -> bool {
-        !matches!(
-            step.kind,
-            StepKind::Instance | StepKind::Info | StepKind::Connect
-        )
-    }
-
     fn commit(&mut self, event: Event) -> Result<WizardView, SetupError> {
         self.state = apply(&self.profile, &self.state, event)?;
         self.store.save(&self.state)?;
@@ -187,6 +223,34 @@ impl Setup {
     /// What a person did in a front end.
     pub fn event(&mut self, event: PersonEvent) -> Result<WizardView, SetupError> {
         self.commit(event.into())
+    }
+
+    /// What was typed on the current step, by input id: a value that changed becomes an event,
+    /// a secret goes to the keyring (or memory); an empty secret keeps the one given before.
+    /// Sent in one go, so a front end decides nothing about which is which.
+    pub async fn give(
+        &mut self,
+        typed: BTreeMap<String, String>,
+    ) -> Result<WizardView, SetupError> {
+        for (id, value) in typed {
+            let input = self
+                .profile
+                .input(&id)
+                .ok_or_else(|| WizardError::UnknownInput(id.clone()))?;
+            if input.secret {
+                if !value.is_empty() {
+                    self.give_secret(&id, value).await?;
+                }
+            } else if self
+                .state
+                .inputs
+                .get(&id)
+                .map_or(!value.is_empty(), |v| *v != value)
+            {
+                self.commit(Event::SetInput { id, value })?;
+            }
+        }
+        Ok(self.view())
     }
 
     /// A secret input typed: to the keyring under the draft id when it is the connection's,
@@ -199,7 +263,8 @@ impl Setup {
         match input.field.and_then(InputField::secret_kind) {
             Some(kind) => {
                 self.secrets.probe().await?;
-                save_secret(self.secrets.as_ref(), &self.state.draft, kind, value).await?;
+                let owner = ConnectionId::of_setup(&self.state.draft);
+                save_secret(self.secrets.as_ref(), &owner, kind, value).await?;
             }
             None => {
                 self.memory.insert(id.to_owned(), value);
@@ -221,8 +286,11 @@ impl Setup {
             return Ok(None);
         };
         // Once the connection is saved, its secrets are the connection's.
-        let owner = self.state.finished.as_ref().unwrap_or(&self.state.draft);
-        Ok(load_secret(self.secrets.as_ref(), owner, kind).await?)
+        let owner = match &self.state.finished {
+            Some(connection) => connection.clone(),
+            None => ConnectionId::of_setup(&self.state.draft),
+        };
+        Ok(load_secret(self.secrets.as_ref(), &owner, kind).await?)
     }
 
     /// The input filling `field` anywhere in the profile, and its value.
@@ -412,6 +480,16 @@ impl Setup {
     ) -> Result<Verification, SetupError> {
         let instance =
             crate::instance::InstanceUrl::parse(&self.state.instance).map_err(EngineError::from)?;
+        let name = &self.state.connection_name;
+        if let Some(other) = self.engine.list()?.into_iter().find(|c| {
+            &c.display_name == name && (c.instance != instance || c.profile_id != self.profile.id)
+        }) {
+            return Err(SetupError::NameTaken {
+                name: name.clone(),
+                instance: other.instance.to_string(),
+                profile: other.profile_id,
+            });
+        }
         let request = ConnectRequest {
             name: self.state.connection_name.clone(),
             instance,
@@ -513,7 +591,10 @@ impl Setup {
                     connection: connection.id.clone(),
                 },
             )?;
-            let _ = self.secrets.delete_all(&self.state.draft).await;
+            let _ = self
+                .secrets
+                .delete_all(&ConnectionId::of_setup(&self.state.draft))
+                .await;
         }
         Ok(verification)
     }
@@ -571,7 +652,7 @@ impl Setup {
             Some(input) => self.secret(&input.id).await?,
             None => None,
         };
-        let templates = self.state.template_context(&crate::checks::callback_urls());
+        let templates = self.state.template_context(&crate::oauth::callback_urls());
         let context = automate::Context {
             admin: &client,
             profile: &self.profile,
@@ -594,9 +675,93 @@ impl Setup {
     }
 }
 
+/// How a setup is opened: a new one of `profile` on `instance`, or (`instance` none) the latest
+/// unfinished one of `profile`, with the connection's name and inputs given up front.
+#[derive(Debug, Clone, Default)]
+pub struct Opening {
+    pub profile: String,
+    pub instance: Option<String>,
+    pub name: Option<String>,
+    /// Non-secret inputs, as `ID=VALUE` pairs already split.
+    pub inputs: Vec<(String, String)>,
+}
+
+/// An input given as `ID=VALUE` (a command line's), split.
+pub fn input_pair(text: &str) -> Result<(String, String), crate::errors::FrontEndError> {
+    text.split_once('=')
+        .map(|(id, value)| (id.trim().to_owned(), value.to_owned()))
+        .ok_or_else(|| crate::errors::FrontEndError::NotAPair(crate::text::untrusted(text, 80)))
+}
+
+impl Setup {
+    /// Opens the setup `opening` names, its profile found among `catalog`.
+    pub async fn open(
+        catalog: &crate::profiles::Catalog,
+        opening: Opening,
+        store: SetupStore,
+        engine: Engine,
+        secrets: Arc<dyn SecretStore>,
+    ) -> Result<Self, SetupError> {
+        let profile = catalog.get(&opening.profile)?.clone();
+        let mut setup = match &opening.instance {
+            Some(instance) => Self::start(profile, instance, store, engine, secrets)?,
+            None => Self::resume(profile, store, engine, secrets).await?,
+        };
+        if let Some(name) = opening.name {
+            setup.commit(Event::SetConnectionName { value: name })?;
+        }
+        for (id, value) in opening.inputs {
+            setup.commit(Event::SetInput { id, value })?;
+        }
+        Ok(setup)
+    }
+
+    /// Writes the update set to `path`; what to tell the admin about importing it.
+    pub fn save_update_set(&self, path: &std::path::Path) -> Result<String, SetupError> {
+        write_update_set(&self.profile, &self.state, path)
+    }
+}
+
+/// Writes the update set of profile `id` (among `catalog`) for `instance`, its templates filled
+/// from `inputs`, to `path`, without a setup; what to tell the admin.
+pub fn export_update_set(
+    catalog: &crate::profiles::Catalog,
+    id: &str,
+    instance: &str,
+    inputs: Vec<(String, String)>,
+    path: &std::path::Path,
+) -> Result<String, SetupError> {
+    let profile = catalog.get(id)?;
+    let instance = crate::instance::InstanceUrl::parse(instance).map_err(EngineError::from)?;
+    let draft = ConnectionId::random_with_prefix("c")
+        .map_err(crate::connections::ConnectionsError::from)
+        .map_err(EngineError::from)?;
+    let mut state = WizardState::new(profile, &instance, draft);
+    for (id, value) in inputs {
+        state = apply(profile, &state, Event::SetInput { id, value })?;
+    }
+    write_update_set(profile, &state, path)
+}
+
+/// Writes `profile`'s update set with `state`'s values to `path`; what to tell the admin.
+pub fn write_update_set(
+    profile: &Profile,
+    state: &WizardState,
+    path: &std::path::Path,
+) -> Result<String, SetupError> {
+    let xml = update_set_xml(profile, state)?;
+    crate::files::atomic_write(path, xml.as_bytes()).map_err(SetupError::Write)?;
+    Ok(format!(
+        "Wrote the update set \"{}\" to {}: import it in System Update Sets > Retrieved Update \
+         Sets > Import Update Set from XML, then preview and commit it, and verify the step.",
+        profile.update_set.as_ref().map_or("", |s| s.name.as_str()),
+        path.display()
+    ))
+}
+
 /// The update set of `profile` with `state`'s values, dated now: the file an admin imports.
 pub fn update_set_xml(profile: &Profile, state: &WizardState) -> Result<String, SetupError> {
-    let templates = state.template_context(&crate::checks::callback_urls());
+    let templates = state.template_context(&crate::oauth::callback_urls());
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
     crate::updateset::generate(profile, &templates, &date)
         .map_err(|err| AutomateError::UpdateSet(err).into())

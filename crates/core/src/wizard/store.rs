@@ -1,11 +1,11 @@
 //! The saved setups: one file per setup in the config folder's `setups/`, written atomically
-//! after every event, holding no secret. A file that cannot be read is set aside and reported,
-//! never overwritten.
+//! after every event, holding no secret. A file that cannot be read is set aside (in the same
+//! folder) and reported with where it went, never overwritten.
 
 use std::path::{Path, PathBuf};
 
 use super::{STATE_VERSION, WizardState};
-use crate::connections::ConnectionId;
+use crate::ids::ConnectionId;
 
 /// Largest state file read.
 const MAX_STATE_BYTES: u64 = 1024 * 1024;
@@ -26,9 +26,37 @@ pub enum StoreError {
     },
     #[error("There is no saved setup of {0} to resume.")]
     NothingToResume(String),
+    #[error(
+        "No saved setup of {profile} could be resumed: {} saved setup(s) could not be read ({}); \
+         {} kept aside as {}.",
+        unreadable.len(),
+        unreadable.iter().map(|u| u.detail.as_str()).collect::<Vec<_>>().join("; "),
+        if unreadable.len() == 1 { "it is" } else { "they are" },
+        unreadable.iter().map(|u| u.moved_to.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    ResumeUnreadable {
+        profile: String,
+        unreadable: Vec<Unreadable>,
+    },
+}
+
+/// A saved setup that could not be read, and where it was set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub path: String,
+    pub moved_to: String,
+    pub detail: String,
 }
 
 impl StoreError {
+    pub fn view(&self) -> crate::errors::ErrorView {
+        let code = match self {
+            Self::NothingToResume(_) => crate::errors::ErrorCode::NotFound,
+            _ => crate::errors::ErrorCode::ConfigError,
+        };
+        crate::errors::ErrorView::new(code, self.to_string(), self.hint())
+    }
+
     pub fn hint(&self) -> String {
         match self {
             Self::Io { .. } => {
@@ -36,6 +64,11 @@ impl StoreError {
             }
             Self::Unreadable { .. } => "Start the setup again; nothing else was changed.".into(),
             Self::NothingToResume(_) => "Start the setup without resuming.".into(),
+            Self::ResumeUnreadable { .. } => {
+                "Start the setup again; nothing else was changed, and the kept copy can be \
+                 deleted once you no longer need it."
+                    .into()
+            }
         }
     }
 }
@@ -76,29 +109,53 @@ impl SetupStore {
         read(&self.path(draft))
     }
 
-    /// Every unfinished setup, the most recent first. A file that cannot be read is set
-    /// aside (see [`read`]) and left out.
-    pub fn unfinished(&self) -> Vec<WizardState> {
+    /// Every unfinished setup, the most recent first, and the files that could not be read
+    /// (each set aside by [`read`]).
+    pub fn unfinished(&self) -> (Vec<WizardState>, Vec<Unreadable>) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
-        let mut found: Vec<WizardState> = entries
+        let mut found = Vec::new();
+        let mut unreadable = Vec::new();
+        for path in entries
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .filter_map(|p| read(&p).ok())
-            .filter(|s| s.finished.is_none())
-            .collect();
+        {
+            match read(&path) {
+                Ok(state) if state.finished.is_none() => found.push(state),
+                Ok(_) => {}
+                Err(StoreError::Unreadable {
+                    path,
+                    moved_to,
+                    detail,
+                }) => unreadable.push(Unreadable {
+                    path,
+                    moved_to,
+                    detail,
+                }),
+                Err(_) => {}
+            }
+        }
         found.sort_by_key(|s| std::cmp::Reverse(s.updated_at));
-        found
+        (found, unreadable)
     }
 
-    /// The most recent unfinished setup of `profile`.
+    /// The most recent unfinished setup of `profile`. When there is none, but some saved setup
+    /// could not be read, that is said, with where the copy is kept.
     pub fn latest(&self, profile: &str) -> Result<WizardState, StoreError> {
-        self.unfinished()
-            .into_iter()
-            .find(|s| s.profile == profile)
-            .ok_or_else(|| StoreError::NothingToResume(profile.to_owned()))
+        let (found, unreadable) = self.unfinished();
+        if let Some(state) = found.into_iter().find(|s| s.profile == profile) {
+            return Ok(state);
+        }
+        if unreadable.is_empty() {
+            Err(StoreError::NothingToResume(profile.to_owned()))
+        } else {
+            Err(StoreError::ResumeUnreadable {
+                profile: profile.to_owned(),
+                unreadable,
+            })
+        }
     }
 
     /// Forgets a finished setup.
@@ -109,38 +166,47 @@ impl SetupStore {
 
 fn read(path: &Path) -> Result<WizardState, StoreError> {
     let shown = path.display().to_string();
-    let size = std::fs::metadata(path)
-        .map_err(|err| StoreError::Io {
-            action: "read",
-            path: shown.clone(),
-            detail: err.to_string(),
-        })?
-        .len();
-    let parsed = if size > MAX_STATE_BYTES {
-        Err("it is larger than 1 MiB".to_owned())
-    } else {
-        std::fs::read(path)
-            .map_err(|err| err.to_string())
-            .and_then(|bytes| {
-                serde_json::from_slice::<WizardState>(&bytes).map_err(|err| {
-                    format!(
-                        "not a saved setup at line {}, column {}",
-                        err.line(),
-                        err.column()
-                    )
-                })
-            })
-            .and_then(|state| {
-                if state.version == STATE_VERSION {
-                    Ok(state)
-                } else {
-                    Err(format!(
-                        "format version {} is not {STATE_VERSION}",
-                        state.version
-                    ))
-                }
-            })
+    let parsed = match crate::files::read_capped(path, MAX_STATE_BYTES) {
+        Err(crate::files::ReadFailure::Io(err)) => {
+            return Err(StoreError::Io {
+                action: "read",
+                path: shown,
+                detail: err.to_string(),
+            });
+        }
+        Ok(None) => {
+            return Err(StoreError::Io {
+                action: "read",
+                path: shown,
+                detail: "it was removed while being read".into(),
+            });
+        }
+        Err(unusable) => Err(unusable.to_string()),
+        Ok(Some(bytes)) => Ok(bytes),
     };
+    let parsed = parsed
+        .and_then(|bytes| {
+            serde_json::from_slice::<WizardState>(&bytes).map_err(|err| {
+                format!(
+                    "not a saved setup at line {}, column {}",
+                    err.line(),
+                    err.column()
+                )
+            })
+        })
+        .and_then(|state| {
+            if state.version != STATE_VERSION {
+                Err(format!(
+                    "format version {} is not {STATE_VERSION}",
+                    state.version
+                ))
+            } else if crate::instance::InstanceUrl::parse(&state.instance).is_err() {
+                // Said without the address: it may carry a password.
+                Err("its instance address is not one Snowlink can use".into())
+            } else {
+                Ok(state)
+            }
+        });
     parsed.map_err(|detail| {
         let moved_to = path.with_extension(format!(
             "json.unreadable-{}",

@@ -1,345 +1,532 @@
-//! The state machine on the built-in incident.io profile: what each event does to each kind of
-//! step, and what the view offers.
+//! The state machine as tables: from a state reached by some events, what one more event does
+//! (the step it lands on and each step's status, or the refusal), and what the view offers. The
+//! profile is a fixture of this file, so the tables stay true whatever the built-in profiles say.
 
 use super::*;
-use crate::profiles::load_all;
+use crate::instance::InstanceUrl;
 
-fn profile(id: &str) -> Profile {
-    load_all(None)
-        .unwrap()
-        .into_iter()
-        .map(|l| l.profile)
-        .find(|p| p.id == id)
-        .unwrap()
+const FIXTURE: &str = r#"
+id = "fixture"
+name = "Fixture"
+vendor = "Test"
+summary = "The wizard's own test profile."
+source = "none"
+vendor_actions = 9
+grant = "password"
+connection_name = "Fixture"
+[links]
+table = "incident"
+label = "incidents"
+[[steps]]
+id = "prerequisites"
+title = "Before you start"
+kind = "prerequisites"
+instructions = "You need an admin."
+[[steps]]
+id = "instance"
+title = "Your instance"
+kind = "instance"
+requires = ["prerequisites"]
+instructions = "This is {instance}."
+[[steps]]
+id = "oauth-app"
+title = "Create the OAuth application"
+kind = "oauth-app"
+requires = ["instance"]
+automation = true
+instructions = "Name it {connection_name}."
+[[steps.values]]
+label = "Name"
+value = "{connection_name}"
+[[steps.links]]
+label = "New OAuth API endpoint"
+target = "oauth_entity.do?sys_id=-1"
+[[steps.inputs]]
+id = "client_id"
+label = "Client ID"
+field = "client-id"
+[[steps.inputs]]
+id = "client_secret"
+label = "Client Secret"
+field = "client-secret"
+secret = true
+[[steps]]
+id = "service-user"
+title = "Create the user"
+kind = "service-user"
+requires = ["instance"]
+automation = true
+instructions = "Create {input:service_user}."
+[[steps.values]]
+label = "User ID"
+value = "{input:service_user}"
+[[steps.inputs]]
+id = "service_user"
+label = "User ID"
+field = "username"
+default = "svc.fixture"
+[[steps.inputs]]
+id = "service_password"
+label = "Password"
+field = "password"
+secret = true
+[[steps]]
+id = "roles"
+title = "Give the user its roles"
+kind = "roles"
+requires = ["service-user"]
+instructions = "Add itil."
+[steps.verify]
+roles = ["itil"]
+[[steps]]
+id = "notes"
+title = "Optional notes"
+kind = "info"
+mandatory = false
+requires = ["instance"]
+instructions = "Read this."
+[[steps]]
+id = "connect"
+title = "Connect and test"
+kind = "connect"
+requires = ["oauth-app", "roles"]
+instructions = "Snowlink signs in."
+"#;
+
+use StepStatus::{Failed, Locked, Running, Skipped, Todo, Verified};
+
+fn profile() -> Profile {
+    crate::profiles::parse("fixture.toml", FIXTURE).unwrap()
 }
 
-fn start() -> (Profile, WizardState) {
-    let profile = profile("incident-sync");
+fn start() -> WizardState {
     let draft = ConnectionId::random_with_prefix("c").unwrap();
-    let state = WizardState::new(&profile, " https://acme.service-now.com ", draft);
-    (profile, state)
+    WizardState::new(
+        &profile(),
+        &InstanceUrl::parse(" https://acme.service-now.com ").unwrap(),
+        draft,
+    )
 }
 
-fn verified(message: &str) -> Event {
+fn passed() -> Event {
     Event::VerifyFinished {
-        verification: Verification::from_checks(Vec::new(), message),
+        verification: Verification::from_checks(Vec::new(), "ok"),
     }
 }
 
-fn failed(message: &str) -> Event {
+fn failed() -> Event {
     Event::VerifyFinished {
-        verification: Verification::refused(message),
+        verification: Verification::refused("asleep"),
     }
 }
 
-/// Applies each event in turn, failing the test on a refused one.
-fn run(profile: &Profile, state: WizardState, events: Vec<Event>) -> WizardState {
-    events.into_iter().fold(state, |state, event| {
-        let label = format!("{event:?}");
-        apply(profile, &state, event).unwrap_or_else(|err| panic!("{label}: {err}"))
+fn set(id: &str, value: &str) -> Event {
+    Event::SetInput {
+        id: id.into(),
+        value: value.into(),
+    }
+}
+
+fn given(id: &str) -> Event {
+    Event::SecretGiven { id: id.into() }
+}
+
+fn goto(step: &str) -> Event {
+    Event::Goto { step: step.into() }
+}
+
+/// Events that verify the current step.
+fn pass() -> [Event; 2] {
+    [Event::VerifyStarted, passed()]
+}
+
+/// The events that reach the OAuth application step with the first two steps verified.
+fn to_oauth_app() -> Vec<Event> {
+    [pass(), pass()].concat()
+}
+
+/// The events that also verify the service user and its roles.
+fn to_roles_done() -> Vec<Event> {
+    let mut events = to_oauth_app();
+    events.extend([goto("service-user"), given("service_password")]);
+    events.extend(pass());
+    events.extend(pass());
+    events
+}
+
+/// The state after `events`, failing the test on a refused one.
+fn after(events: &[Event]) -> WizardState {
+    let profile = profile();
+    events.iter().fold(start(), |state, event| {
+        apply(&profile, &state, event.clone()).unwrap_or_else(|err| panic!("{event:?}: {err}"))
     })
 }
 
-/// Verifies the current step, as a passing check would.
-fn pass_current() -> Vec<Event> {
-    vec![Event::VerifyStarted, verified("ok")]
+/// What an event is expected to do.
+enum Then {
+    /// It lands on `current` with these steps in these states.
+    Lands {
+        current: &'static str,
+        statuses: &'static [(&'static str, StepStatus)],
+    },
+    Refused(WizardError),
+}
+
+struct Case {
+    name: &'static str,
+    before: Vec<Event>,
+    event: Event,
+    then: Then,
 }
 
 #[test]
-fn a_new_setup_starts_on_the_first_step_with_the_rest_locked_and_defaults_filled() {
-    let (profile, state) = start();
-    assert_eq!(state.current, "prerequisites");
+fn each_event_lands_where_the_table_says_or_is_refused_with_why() {
+    let cases = vec![
+        Case {
+            name: "a new setup is on its first step, the rest locked",
+            before: vec![],
+            event: Event::SetConnectionName {
+                value: "Fixture".into(),
+            },
+            then: Then::Lands {
+                current: "prerequisites",
+                statuses: &[
+                    ("prerequisites", Todo),
+                    ("instance", Locked),
+                    ("oauth-app", Locked),
+                    ("connect", Locked),
+                ],
+            },
+        },
+        Case {
+            name: "a mandatory step cannot be skipped",
+            before: vec![],
+            event: Event::Skip,
+            then: Then::Refused(WizardError::Mandatory("Before you start".into())),
+        },
+        Case {
+            name: "next names the step it waits for",
+            before: vec![],
+            event: Event::Next,
+            then: Then::Refused(WizardError::Locked {
+                step: "instance".into(),
+                needs: "prerequisites".into(),
+            }),
+        },
+        Case {
+            name: "a locked step cannot be gone to",
+            before: vec![],
+            event: goto("connect"),
+            then: Then::Refused(WizardError::Locked {
+                step: "connect".into(),
+                needs: "oauth-app".into(),
+            }),
+        },
+        Case {
+            name: "a passed verification moves on",
+            before: vec![Event::VerifyStarted],
+            event: passed(),
+            then: Then::Lands {
+                current: "instance",
+                statuses: &[("prerequisites", Verified), ("instance", Todo)],
+            },
+        },
+        Case {
+            name: "a failed verification stays",
+            before: vec![Event::VerifyStarted, passed(), Event::VerifyStarted],
+            event: failed(),
+            then: Then::Lands {
+                current: "instance",
+                statuses: &[("prerequisites", Verified), ("instance", Failed)],
+            },
+        },
+        Case {
+            name: "a step is not verified twice at once",
+            before: vec![Event::VerifyStarted],
+            event: Event::VerifyStarted,
+            then: Then::Refused(WizardError::Busy),
+        },
+        Case {
+            name: "a step being verified shows as running",
+            before: vec![],
+            event: Event::VerifyStarted,
+            then: Then::Lands {
+                current: "prerequisites",
+                statuses: &[("prerequisites", Running)],
+            },
+        },
+        Case {
+            name: "verifying needs every required input",
+            before: to_oauth_app(),
+            event: Event::VerifyStarted,
+            then: Then::Refused(WizardError::MissingInput("Client ID".into())),
+        },
+        Case {
+            name: "a secret counts only once given",
+            before: [to_oauth_app(), vec![set("client_id", "abc")]].concat(),
+            event: Event::VerifyStarted,
+            then: Then::Refused(WizardError::MissingInput("Client Secret".into())),
+        },
+        Case {
+            name: "with every input, verifying starts",
+            before: [
+                to_oauth_app(),
+                vec![set("client_id", "abc"), given("client_secret")],
+            ]
+            .concat(),
+            event: Event::VerifyStarted,
+            then: Then::Lands {
+                current: "oauth-app",
+                statuses: &[("oauth-app", Running)],
+            },
+        },
+        Case {
+            name: "a secret never enters the state",
+            before: to_oauth_app(),
+            event: set("client_secret", "s3cret"),
+            then: Then::Refused(WizardError::SecretInState("client_secret".into())),
+        },
+        Case {
+            name: "an unknown input is refused",
+            before: vec![],
+            event: set("nonsense", "x"),
+            then: Then::Refused(WizardError::UnknownInput("nonsense".into())),
+        },
+        Case {
+            name: "only an info step is acknowledged",
+            before: vec![],
+            event: Event::Acknowledge,
+            then: Then::Refused(WizardError::NotInfo),
+        },
+        Case {
+            name: "an optional step is skipped; a locked next step is not entered",
+            before: [to_oauth_app(), vec![goto("notes")]].concat(),
+            event: Event::Skip,
+            then: Then::Lands {
+                current: "notes",
+                statuses: &[("notes", Skipped), ("connect", Locked)],
+            },
+        },
+        Case {
+            name: "changing an input reopens its step and every step after it",
+            before: to_roles_done(),
+            event: set("service_user", "someone.else"),
+            then: Then::Lands {
+                current: "notes",
+                statuses: &[
+                    ("prerequisites", Verified),
+                    ("instance", Verified),
+                    ("service-user", Todo),
+                    ("roles", Locked),
+                    ("connect", Locked),
+                ],
+            },
+        },
+        Case {
+            name: "typing the same value again changes nothing",
+            before: [to_roles_done(), vec![set("service_user", "other")]].concat(),
+            event: set("service_user", "other"),
+            then: Then::Lands {
+                current: "notes",
+                statuses: &[("service-user", Todo), ("roles", Locked)],
+            },
+        },
+        Case {
+            name: "changing the instance forgets every verification",
+            before: to_oauth_app(),
+            event: Event::SetInstance {
+                value: "https://other.service-now.com".into(),
+            },
+            then: Then::Lands {
+                current: "oauth-app",
+                statuses: &[("prerequisites", Todo), ("instance", Locked)],
+            },
+        },
+        Case {
+            name: "back from the first step is refused",
+            before: vec![],
+            event: Event::Back,
+            then: Then::Refused(WizardError::NoMove("first")),
+        },
+    ];
+    let profile = profile();
+    for case in cases {
+        let before = after(&case.before);
+        let result = apply(&profile, &before, case.event);
+        match (result, case.then) {
+            (Ok(state), Then::Lands { current, statuses }) => {
+                assert_eq!(state.current, current, "{}", case.name);
+                for (step, status) in statuses {
+                    assert_eq!(
+                        state.status(&profile, step),
+                        *status,
+                        "{}: {step}",
+                        case.name
+                    );
+                }
+            }
+            (Err(err), Then::Refused(expected)) => assert_eq!(err, expected, "{}", case.name),
+            (Ok(state), Then::Refused(expected)) => {
+                panic!(
+                    "{}: expected {expected:?}, landed on {}",
+                    case.name, state.current
+                )
+            }
+            (Err(err), Then::Lands { current, .. }) => {
+                panic!(
+                    "{}: expected to land on {current}, refused: {err}",
+                    case.name
+                )
+            }
+        }
+    }
+}
+
+#[test]
+fn an_instance_with_a_password_in_it_is_refused_without_echoing_it() {
+    let state = after(&to_oauth_app());
+    let err = apply(
+        &profile(),
+        &state,
+        Event::SetInstance {
+            value: "https://admin:Hunter2-pw@acme.service-now.com".into(),
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, WizardError::Instance(_)), "{err}");
+    assert!(!err.to_string().contains("Hunter2"), "{err}");
+    assert!(!err.hint().contains("Hunter2"), "{}", err.hint());
+}
+
+#[test]
+fn a_new_setup_keeps_the_instance_as_written_and_fills_defaults() {
+    let state = start();
     assert_eq!(state.instance, "https://acme.service-now.com");
     assert_eq!(
         state.inputs.get("service_user").map(String::as_str),
-        Some("incident.io")
+        Some("svc.fixture")
     );
-    assert_eq!(state.status(&profile, "prerequisites"), StepStatus::Todo);
-    for step in ["instance", "oauth-app", "roles", "connect"] {
-        assert_eq!(state.status(&profile, step), StepStatus::Locked, "{step}");
-    }
+    assert!(state.secrets.is_empty());
 }
 
 #[test]
-fn a_locked_step_names_the_step_it_waits_for() {
-    let (profile, state) = start();
-    let err = apply(&profile, &state, Event::Next).unwrap_err();
-    assert_eq!(
-        err,
-        WizardError::Locked {
-            step: "instance".into(),
-            needs: "prerequisites".into()
-        }
-    );
-    let err = apply(
-        &profile,
-        &state,
-        Event::Goto {
-            step: "connect".into(),
-        },
-    )
-    .unwrap_err();
-    assert!(matches!(err, WizardError::Locked { .. }), "{err:?}");
-}
-
-#[test]
-fn a_passed_verification_marks_the_step_and_moves_on_a_failed_one_stays() {
-    let (profile, state) = start();
-    let state = run(&profile, state, pass_current());
-    assert_eq!(
-        state.status(&profile, "prerequisites"),
-        StepStatus::Verified
-    );
-    assert_eq!(state.current, "instance");
-    let state = run(
-        &profile,
-        state,
-        vec![Event::VerifyStarted, failed("asleep")],
-    );
-    assert_eq!(state.current, "instance");
-    assert_eq!(state.status(&profile, "instance"), StepStatus::Failed);
-    let view = view(&profile, &state);
-    assert_eq!(
-        view.current.last.as_ref().map(|l| l.message.as_str()),
-        Some("asleep")
-    );
-    assert_eq!(view.done, 1);
-}
-
-#[test]
-fn a_step_is_not_verified_twice_at_once() {
-    let (profile, state) = start();
-    let state = run(&profile, state, vec![Event::VerifyStarted]);
-    assert_eq!(state.status(&profile, "prerequisites"), StepStatus::Running);
-    assert_eq!(
-        apply(&profile, &state, Event::VerifyStarted).unwrap_err(),
-        WizardError::Busy
-    );
-    let running = view(&profile, &state);
-    assert!(!running.current.actions.contains(&WizardAction::Verify));
-}
-
-fn at_oauth_app() -> (Profile, WizardState) {
-    let (profile, state) = start();
-    let mut events = pass_current();
-    events.extend(pass_current());
-    let state = run(&profile, state, events);
-    assert_eq!(state.current, "oauth-app");
-    (profile, state)
-}
-
-#[test]
-fn verifying_needs_every_required_input_a_secret_only_as_given() {
-    let (profile, state) = at_oauth_app();
-    assert_eq!(
-        apply(&profile, &state, Event::VerifyStarted).unwrap_err(),
-        WizardError::MissingInput("Client ID".into())
-    );
-    let state = run(
-        &profile,
-        state,
-        vec![Event::SetInput {
-            id: "client_id".into(),
-            value: "abc".into(),
-        }],
-    );
-    assert_eq!(
-        apply(&profile, &state, Event::VerifyStarted).unwrap_err(),
-        WizardError::MissingInput("Client Secret".into())
-    );
-    let state = run(
-        &profile,
-        state,
-        vec![Event::SecretGiven {
-            id: "client_secret".into(),
-        }],
-    );
-    assert!(apply(&profile, &state, Event::VerifyStarted).is_ok());
-}
-
-#[test]
-fn a_secret_never_enters_the_state() {
-    let (profile, state) = at_oauth_app();
-    let err = apply(
-        &profile,
-        &state,
-        Event::SetInput {
-            id: "client_secret".into(),
-            value: "s3cret".into(),
-        },
-    )
-    .unwrap_err();
-    assert_eq!(err, WizardError::SecretInState("client_secret".into()));
-    let view = view(
-        &profile,
-        &run(
-            &profile,
-            state,
-            vec![Event::SecretGiven {
-                id: "client_secret".into(),
-            }],
+fn the_view_offers_what_each_step_allows() {
+    use WizardAction::*;
+    // (events before, actions offered, actions not offered)
+    let cases: Vec<(Vec<Event>, Vec<WizardAction>, Vec<WizardAction>)> = vec![
+        (
+            vec![],
+            vec![Verify, HandOff],
+            vec![Back, Next, Skip, DoItForMe],
         ),
-    );
-    let secret = view.current.inputs.iter().find(|i| i.secret).unwrap();
-    assert!(secret.given);
-    assert_eq!(secret.value, None);
-}
-
-#[test]
-fn changing_an_input_reopens_its_step_and_every_step_after_it() {
-    let (profile, state) = at_oauth_app();
-    // Service user, roles and ACLs verified.
-    let mut events = vec![Event::Goto {
-        step: "service-user".into(),
-    }];
-    events.push(Event::SecretGiven {
-        id: "service_password".into(),
-    });
-    for _ in 0..3 {
-        events.extend(pass_current());
+        (
+            to_oauth_app(),
+            vec![Verify, DoItForMe, HandOff, Back, Next],
+            vec![Skip, DownloadUpdateSet, Acknowledge],
+        ),
+        (vec![Event::VerifyStarted], vec![], vec![Verify, Skip]),
+        (
+            [to_oauth_app(), vec![goto("notes")]].concat(),
+            vec![Acknowledge, Skip, Back],
+            vec![Verify, HandOff, DoItForMe],
+        ),
+    ];
+    let profile = profile();
+    for (events, offered, withheld) in cases {
+        let shown = view(&profile, &after(&events));
+        for action in offered {
+            assert!(
+                shown.current.actions.contains(&action),
+                "{action:?} on {}",
+                shown.current.id
+            );
+        }
+        for action in withheld {
+            assert!(
+                !shown.current.actions.contains(&action),
+                "{action:?} on {}",
+                shown.current.id
+            );
+        }
     }
-    let state = run(&profile, state, events);
-    assert_eq!(state.status(&profile, "acls"), StepStatus::Verified);
-    let state = run(
-        &profile,
-        state,
-        vec![Event::SetInput {
-            id: "service_user".into(),
-            value: "someone.else".into(),
-        }],
-    );
-    assert_eq!(state.status(&profile, "service-user"), StepStatus::Todo);
-    for step in ["roles", "acls", "connect"] {
-        assert_eq!(state.status(&profile, step), StepStatus::Locked, "{step}");
-    }
-    // The OAuth application does not depend on the user: it stays as it was.
+}
+
+#[test]
+fn the_view_fills_in_values_links_and_what_was_typed() {
+    let profile = profile();
+    let shown = view(&profile, &after(&to_oauth_app()));
+    assert_eq!(shown.current.number, 3);
+    assert_eq!(shown.total, profile.steps.len());
+    assert_eq!(shown.current.values[0].value, "Fixture");
     assert_eq!(
-        state.status(&profile, "prerequisites"),
-        StepStatus::Verified
-    );
-    // Typing the same value again changes nothing.
-    let same = run(
-        &profile,
-        state.clone(),
-        vec![Event::SetInput {
-            id: "service_user".into(),
-            value: "someone.else".into(),
-        }],
-    );
-    assert_eq!(same.steps, state.steps);
-}
-
-#[test]
-fn a_mandatory_step_cannot_be_skipped() {
-    let (profile, state) = start();
-    assert!(profile.steps[0].mandatory);
-    assert_eq!(
-        apply(&profile, &state, Event::Skip).unwrap_err(),
-        WizardError::Mandatory("Before you start".into())
-    );
-}
-
-#[test]
-fn an_optional_step_is_skipped_and_its_dependents_open() {
-    let mut profile = profile("incident-sync");
-    profile.steps[0].mandatory = false;
-    let draft = ConnectionId::random_with_prefix("c").unwrap();
-    let state = WizardState::new(&profile, "acme", draft);
-    let state = run(&profile, state, vec![Event::Skip]);
-    assert_eq!(state.status(&profile, "prerequisites"), StepStatus::Skipped);
-    assert_eq!(state.current, "instance");
-    assert_eq!(state.status(&profile, "instance"), StepStatus::Todo);
-}
-
-#[test]
-fn changing_the_instance_forgets_every_verification() {
-    let (profile, state) = at_oauth_app();
-    let state = run(
-        &profile,
-        state,
-        vec![Event::SetInstance {
-            value: "https://other.service-now.com".into(),
-        }],
-    );
-    assert!(state.steps.is_empty());
-    assert_eq!(state.status(&profile, "instance"), StepStatus::Locked);
-}
-
-#[test]
-fn only_an_info_step_is_acknowledged() {
-    let (profile, state) = start();
-    assert_eq!(
-        apply(&profile, &state, Event::Acknowledge).unwrap_err(),
-        WizardError::NotInfo
-    );
-}
-
-#[test]
-fn the_view_fills_in_values_links_and_the_actions_the_step_offers() {
-    let (profile, state) = at_oauth_app();
-    let view = view(&profile, &state);
-    assert_eq!(view.current.number, 3);
-    assert_eq!(view.total, profile.steps.len());
-    let name = view
-        .current
-        .values
-        .iter()
-        .find(|v| v.label == "Name")
-        .unwrap();
-    assert_eq!(name.value, "incident.io");
-    let new_app = view
-        .current
-        .links
-        .iter()
-        .find(|l| l.label == "New OAuth API endpoint")
-        .unwrap();
-    assert_eq!(
-        new_app.url,
+        shown.current.links[0].url,
         "https://acme.service-now.com/now/nav/ui/classic/params/target/oauth_entity.do%3Fsys_id%3D-1"
     );
-    for action in [
-        WizardAction::Verify,
-        WizardAction::DoItForMe,
-        WizardAction::HandOff,
-        WizardAction::Back,
-    ] {
-        assert!(view.current.actions.contains(&action), "{action:?}");
-    }
-    assert!(!view.current.actions.contains(&WizardAction::Skip));
     assert!(
-        !view
-            .current
-            .actions
-            .contains(&WizardAction::DownloadUpdateSet)
+        shown.current.by_hand,
+        "the admin creates it on the instance"
     );
-    // The step after is open (it requires only the instance), so Next is offered.
-    assert!(view.current.actions.contains(&WizardAction::Next));
-    let locked = view.steps.iter().find(|s| s.id == "connect").unwrap();
-    assert_eq!(locked.status, StepStatus::Locked);
+    let connect = shown.steps.iter().find(|s| s.id == "connect").unwrap();
+    assert_eq!(connect.status, Locked);
+    assert!(!connect.reachable);
+    assert!(
+        shown
+            .steps
+            .iter()
+            .any(|s| s.id == "service-user" && s.reachable)
+    );
+
+    let shown = view(
+        &profile,
+        &after(
+            &[
+                to_oauth_app(),
+                vec![goto("service-user"), set("service_user", "svc.io")],
+            ]
+            .concat(),
+        ),
+    );
+    assert_eq!(shown.current.values[0].value, "svc.io");
+    assert_eq!(shown.current.instructions, "Create svc.io.");
+    let secret = shown.current.inputs.iter().find(|i| i.secret).unwrap();
+    assert!(!secret.given);
+    assert_eq!(secret.value, None);
+    assert_eq!(secret.env_var.as_deref(), Some("SNOWLINK_PASSWORD"));
+    let secret_given = view(
+        &profile,
+        &after(
+            &[
+                to_oauth_app(),
+                vec![goto("service-user"), given("service_password")],
+            ]
+            .concat(),
+        ),
+    );
+    let secret = secret_given
+        .current
+        .inputs
+        .iter()
+        .find(|i| i.secret)
+        .unwrap();
+    assert!(secret.given);
+    assert_eq!(secret.value, None, "a secret's value is never in the view");
 }
 
 #[test]
-fn a_typed_value_in_the_instructions_is_the_value_typed() {
-    let (profile, state) = at_oauth_app();
-    let state = run(
+fn a_failed_verification_is_in_the_view_and_counts_nothing_done() {
+    let profile = profile();
+    let shown = view(
         &profile,
-        state,
-        vec![
-            Event::Goto {
-                step: "service-user".into(),
-            },
-            Event::SetInput {
-                id: "service_user".into(),
-                value: "svc.io".into(),
-            },
-        ],
+        &after(&[
+            Event::VerifyStarted,
+            passed(),
+            Event::VerifyStarted,
+            failed(),
+        ]),
     );
-    let view = view(&profile, &state);
-    let user = view
-        .current
-        .values
-        .iter()
-        .find(|v| v.label == "User ID")
-        .unwrap();
-    assert_eq!(user.value, "svc.io");
+    assert_eq!(
+        shown.current.last.as_ref().map(|l| l.message.as_str()),
+        Some("asleep")
+    );
+    assert_eq!(shown.done, 1);
 }

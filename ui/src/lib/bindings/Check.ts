@@ -23,4 +23,9 @@ remedyAdmin: string | null, links: Array<Link>,
 /**
  * What to do next, for each front end to phrase (a flag, a button).
  */
-next: NextStep | null, elapsedMs: number, skippedBecause: string | null, };
+next: NextStep | null, elapsedMs: number, skippedBecause: string | null, 
+/**
+ * Whether its findings and fixes are shown under it (a failure or an advisory): the one
+ * rule every front end and the text report follow.
+ */
+expanded: boolean, };

@@ -5,4 +5,4 @@ import type { InputField } from "./InputField";
  * What the person should do next, for each front end to phrase: the CLI names a flag or a
  * command, the app a button.
  */
-export type NextStep = { "kind": "provide", field: InputField, } | { "kind": "choose-connection" } | { "kind": "create-connection" } | { "kind": "relink" } | { "kind": "retry" } | { "kind": "give-admin-credentials" } | { "kind": "trust-ca" };
+export type NextStep = { "kind": "provide", field: InputField, } | { "kind": "choose-connection" } | { "kind": "create-connection" } | { "kind": "relink" } | { "kind": "retry" } | { "kind": "give-admin-credentials" } | { "kind": "trust-ca" } | { "kind": "confirm" };

@@ -4,4 +4,8 @@ import type { PlannedChange } from "./PlannedChange";
 /**
  * What "Do it for me" would change on the instance.
  */
-export type Plan = { step: string, changes: Array<PlannedChange>, };
+export type Plan = { step: string, changes: Array<PlannedChange>, 
+/**
+ * Whether applying it changes anything (a plan of only "Keep" needs no confirmation).
+ */
+changesAnything: boolean, };

@@ -14,4 +14,9 @@ lockedBy: string | null,
 /**
  * Whether verifying the step needs the admin account this session does not have yet.
  */
-asksAdmin: boolean, };
+asksAdmin: boolean, 
+/**
+ * Whether the admin does something on the instance before the step is verified (a front
+ * end waits for them to say it is done).
+ */
+byHand: boolean, };

@@ -2,7 +2,7 @@
 import type { ConnectionView } from "./ConnectionView";
 
 /**
- * The answer to an unlink: the connection, and a warning when the instance could not confirm
- * the revocation (the tokens are deleted from this computer either way).
+ * The answer to an unlink: the connection, what to say, and a warning when the instance could
+ * not confirm the revocation (the tokens are deleted from this computer either way).
  */
-export type Unlinked = { connection: ConnectionView, warning: string | null, };
+export type Unlinked = { connection: ConnectionView, message: string, warning: string | null, };

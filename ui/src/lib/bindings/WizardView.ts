@@ -5,4 +5,8 @@ import type { StepView } from "./StepView";
 /**
  * The whole wizard as the front ends render it.
  */
-export type WizardView = { draft: string, profile: string, profileName: string, vendor: string, instance: string, connectionName: string, done: number, total: number, steps: Array<StepSummary>, current: StepView, finished: string | null, };
+export type WizardView = { draft: string, profile: string, profileName: string, vendor: string, instance: string, connectionName: string, done: number, total: number, steps: Array<StepSummary>, current: StepView, finished: string | null, 
+/**
+ * Something to know about how the setup was opened, shown above the step.
+ */
+notice: string | null, };

@@ -1,7 +1,7 @@
 //! Declares the app's own commands so that capability files can grant them per window.
 
 fn main() {
-    let commands = &["engine", "first_view_shown"];
+    let commands = &["relay", "first_view_shown"];
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(commands)),

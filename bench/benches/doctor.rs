@@ -67,7 +67,7 @@ fn critical_path(report: &Report) -> f64 {
         .map(|c| (c.id, c.elapsed_ms as f64))
         .collect();
     let mut longest: HashMap<CheckId, f64> = HashMap::new();
-    for id in CheckId::ALL {
+    for &id in CheckId::ALL {
         let before = id
             .prerequisites()
             .iter()

@@ -1,16 +1,17 @@
-//! The command the window sends its requests through: one request to the engine.
+//! The command the window sends its requests through: `relay`, which hands one request to the
+//! engine beside the app and brings back its events and its answer.
 
 use serde_json::Value;
 use tauri::State;
 use tauri::ipc::Channel;
 
-use crate::engine::Engine;
+use crate::engine::EngineProcess;
 
 /// Asks the engine for `method` with `params`; its events (a sign-in URL, each check, each
 /// step) arrive on `events` as `{ channel, data }`, its failure as the core's `ErrorView`.
 #[tauri::command]
-pub async fn engine(
-    engine: State<'_, Engine>,
+pub async fn relay(
+    engine: State<'_, EngineProcess>,
     method: String,
     params: Value,
     events: Channel<Value>,
@@ -55,7 +56,7 @@ mod tests {
         let window = main_window();
         let err = invoke(
             &window,
-            "engine",
+            "relay",
             json!({ "method": "list_connections", "params": {}, "events": "__CHANNEL__:7" }),
         )
         .unwrap_err();

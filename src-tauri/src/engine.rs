@@ -36,7 +36,7 @@ struct Running {
 
 /// The engine process and the requests it is answering.
 #[derive(Default)]
-pub struct Engine {
+pub struct EngineProcess {
     running: tokio::sync::Mutex<Option<Running>>,
     next_id: AtomicU64,
 }
@@ -50,7 +50,7 @@ struct Line {
     error: Option<Value>,
 }
 
-impl Engine {
+impl EngineProcess {
     /// Sends `method` with `params` to the engine; its events go to `events`.
     pub async fn call(
         &self,

@@ -18,8 +18,8 @@ pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         // Started by its first request: the window's first answer (window::open_main).
-        .manage(engine::Engine::default())
-        .invoke_handler(tauri::generate_handler![commands::engine, first_view_shown])
+        .manage(engine::EngineProcess::default())
+        .invoke_handler(tauri::generate_handler![commands::relay, first_view_shown])
 }
 
 /// The UI's first screen with data is on view: said on standard output when the start-up

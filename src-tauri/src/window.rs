@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tauri::{AppHandle, Manager, Runtime, WebviewWindowBuilder};
 
-use crate::engine::Engine;
+use crate::engine::EngineProcess;
 
 /// The window's label in `tauri.conf.json` (where it is marked not to be made at start).
 pub const MAIN: &str = "main";
@@ -28,7 +28,7 @@ pub fn open_main<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .find(|window| window.label == MAIN)
         .cloned()
         .ok_or_else(|| tauri::Error::WindowNotFound)?;
-    let engine = app.state::<Engine>();
+    let engine = app.state::<EngineProcess>();
     let answer = tauri::async_runtime::block_on(async {
         let asked = engine.call("list_connections".into(), json!({}), None);
         tokio::time::timeout(FIRST_ANSWER_WAIT, asked).await

@@ -22,7 +22,7 @@ const CORE: &[&[&str]] = &[
     &["oauth", "profiles"],
     &["updateset", "checks"],
     &["views"],
-    &["bundle", "engine"],
+    &["bundle", "flows"],
     &["wizard"],
 ];
 

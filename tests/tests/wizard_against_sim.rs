@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use snowlink_core::checks::AdminCredentials;
 use snowlink_core::connections::{ConnectionState, ConnectionStore, FILE_NAME};
-use snowlink_core::engine::{BrowserSignIn, Engine};
+use snowlink_core::flows::{BrowserSignIn, Flows};
 use snowlink_core::grants::GrantKind;
 use snowlink_core::profiles::{Catalog, Profile, StepKind};
 use snowlink_core::secrets::{MemoryStore, Password, SecretStore};
@@ -45,12 +45,12 @@ async fn bench(profile_id: &str, browser: BrowserSignIn) -> Bench {
     let store = ConnectionStore::at(dir.path().join(FILE_NAME));
     let secrets = Arc::new(MemoryStore::default());
     let shared: Arc<dyn SecretStore> = secrets.clone();
-    let engine = Engine::new(store.clone(), shared.clone());
+    let flows = Flows::new(store.clone(), shared.clone());
     let mut setup = Setup::start(
         profile(profile_id),
         sim.url(),
         SetupStore::beside(store.path()),
-        engine,
+        flows,
         shared,
     )
     .unwrap();

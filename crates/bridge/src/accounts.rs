@@ -1,5 +1,5 @@
 //! Commands over the connection engine: list and check connections, link and unlink the
-//! user's own account. Each is a few lines over `snowlink_core::engine` and returns the core's
+//! user's own account. Each is a few lines over `snowlink_core::flows` and returns the core's
 //! views; the browser sign-in happens in the system browser (RFC 8252), its URL is streamed to
 //! the UI for manual copy, and the UI can cancel the wait.
 
@@ -10,9 +10,9 @@ use crate::Channel;
 use serde::Serialize;
 use snowlink_core::BrowserUrl;
 use snowlink_core::connections::ConnectionStore;
-use snowlink_core::engine::{BrowserSignIn, Changes, EditView, Engine, ProvidedSecrets, TestEvent};
 use snowlink_core::errors::FrontEndError;
 use snowlink_core::errors::InputField;
+use snowlink_core::flows::{BrowserSignIn, Changes, EditView, Flows, ProvidedSecrets, TestEvent};
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, Pasted, SystemBrowser};
 use snowlink_core::secrets::KeyringStore;
 use snowlink_core::views::ConnectionView;
@@ -29,7 +29,7 @@ pub const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
 /// What the connection commands share: the engine (or why it could not start) and the
 /// cancellation of the browser sign-in in progress.
 pub struct Accounts {
-    engine: Result<Engine, UiError>,
+    flows: Result<Flows, UiError>,
     cancel_sign_in: Mutex<Option<oneshot::Sender<()>>>,
     /// Where an address pasted during the sign-in in progress goes.
     paste: Mutex<Option<tokio::sync::mpsc::Sender<Pasted>>>,
@@ -49,14 +49,14 @@ impl Accounts {
 
     fn starting(store: Result<ConnectionStore, UiError>) -> Self {
         Self {
-            engine: store.map(|store| Engine::new(store, Arc::new(KeyringStore::new()))),
+            flows: store.map(|store| Flows::new(store, Arc::new(KeyringStore::new()))),
             cancel_sign_in: Mutex::new(None),
             paste: Mutex::new(None),
         }
     }
 
-    pub fn engine(&self) -> Result<Engine, UiError> {
-        self.engine.clone()
+    pub fn flows(&self) -> Result<Flows, UiError> {
+        self.flows.clone()
     }
 }
 
@@ -77,13 +77,13 @@ pub struct Unlinked {
 }
 
 pub async fn list_connections(accounts: &Accounts) -> Result<Vec<ConnectionView>, UiError> {
-    Ok(accounts.engine()?.views()?)
+    Ok(accounts.flows()?.views()?)
 }
 
 pub async fn check_connection(accounts: &Accounts, id: String) -> Result<ConnectionView, UiError> {
-    let engine = accounts.engine()?;
-    let connection = engine.find(Some(&id))?;
-    Ok(ConnectionView::of(&engine.check(&connection).await?))
+    let flows = accounts.flows()?;
+    let connection = flows.find(Some(&id))?;
+    Ok(ConnectionView::of(&flows.check(&connection).await?))
 }
 
 /// Links the user's own account: opens the system browser on the instance's sign-in page and
@@ -93,7 +93,7 @@ pub async fn link_account(
     id: String,
     url: Channel<String>,
 ) -> Result<Linked, UiError> {
-    let engine = accounts.engine()?;
+    let flows = accounts.flows()?;
     let (cancel, cancelled) = oneshot::channel();
     if let Ok(mut slot) = accounts.cancel_sign_in.lock() {
         *slot = Some(cancel);
@@ -115,7 +115,7 @@ pub async fn link_account(
     let cancelled = async {
         let _ = cancelled.await;
     };
-    let linked = engine.link(Some(&id), &sign_in, cancelled).await?;
+    let linked = flows.link(Some(&id), &sign_in, cancelled).await?;
     Ok(Linked {
         connection: ConnectionView::of(&linked),
         message: signed_in_message(&linked, true),
@@ -156,7 +156,7 @@ pub fn cancel_sign_in(accounts: &Accounts) {
 
 /// Unlinks the user's account (the UI has asked for confirmation).
 pub async fn unlink_account(accounts: &Accounts, id: String) -> Result<Unlinked, UiError> {
-    let (connection, revoke_error) = accounts.engine()?.unlink(Some(&id)).await?;
+    let (connection, revoke_error) = accounts.flows()?.unlink(Some(&id)).await?;
     Ok(Unlinked {
         connection: ConnectionView::of(&connection),
         message: unlinked_message(&connection),
@@ -176,7 +176,7 @@ pub struct Removed {
 /// Removes a connection: revokes its tokens on the instance, deletes every secret it has from
 /// the keyring, then forgets it.
 pub async fn remove_connection(accounts: &Accounts, id: String) -> Result<Removed, UiError> {
-    let (connection, revoke_error) = accounts.engine()?.remove(&id).await?;
+    let (connection, revoke_error) = accounts.flows()?.remove(&id).await?;
     Ok(Removed {
         id: connection.id.as_str().to_owned(),
         message: removed_message(&connection),
@@ -186,7 +186,7 @@ pub async fn remove_connection(accounts: &Accounts, id: String) -> Result<Remove
 
 /// The edit form of a connection: saved values, which secrets the keyring holds, the steps.
 pub async fn edit_form(accounts: &Accounts, id: String) -> Result<EditView, UiError> {
-    Ok(accounts.engine()?.edit_form(&id).await?)
+    Ok(accounts.flows()?.edit_form(&id).await?)
 }
 
 /// New secrets typed in the edit form; an absent or empty one keeps the stored secret. No
@@ -236,7 +236,7 @@ pub async fn edit_connection(
         let _ = progress.send(event);
     };
     let connection = accounts
-        .engine()?
+        .flows()?
         .edit(&id, changes, secrets.provided(), &report)
         .await?;
     Ok(Edited {

@@ -16,8 +16,8 @@ mod tests {
     use snowlink_core::api::LinkedIdentity;
     use snowlink_core::checks::{Check, CheckId, CheckStatus, Link, Report, Verdict};
     use snowlink_core::connections::{ConnectionState, LinkedRecords, StateCount};
-    use snowlink_core::engine::{Changes, EditField, EditView, TestEvent, TestStatus, TestStep};
     use snowlink_core::errors::{ErrorCode, ErrorView, InputField, NextStep};
+    use snowlink_core::flows::{Changes, EditField, EditView, TestEvent, TestStatus, TestStep};
     use snowlink_core::grants::GrantKind;
     use snowlink_core::profiles::{ProfileList, ProfileProblem, ProfileSummary};
     use snowlink_core::views::{Badge, ConnectionAction, ConnectionView, Tone};

@@ -62,9 +62,9 @@ pub async fn run_diagnosis(
         .and_then(|(username, password)| AdminCredentials::given(&username, password));
     let mut target = match (&request.connection_id, &request.instance) {
         (Some(id), _) => {
-            let engine = accounts.engine()?;
-            let connection = engine.find(Some(id))?;
-            engine
+            let flows = accounts.flows()?;
+            let connection = flows.find(Some(id))?;
+            flows
                 .diagnosis_target(&connection)
                 .await
                 .map_err(|err| UiError(err.view()))?

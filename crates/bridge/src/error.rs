@@ -1,15 +1,15 @@
 //! Errors as the UI receives them: the core's [`ErrorView`] (`{ code, message, hint,
 //! retryable, field, next }`), whose codes are the closed set the CLI's JSON uses too.
 
-use snowlink_core::engine::EngineError;
 use snowlink_core::errors::ErrorView;
+use snowlink_core::flows::FlowError;
 
 /// What a command returns on failure.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
 pub struct UiError(pub ErrorView);
 
-impl<E: Into<EngineError>> From<E> for UiError {
+impl<E: Into<FlowError>> From<E> for UiError {
     fn from(err: E) -> Self {
         Self(err.into().view())
     }

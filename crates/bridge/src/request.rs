@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use snowlink_core::engine::Changes;
 use snowlink_core::errors::FrontEndError;
+use snowlink_core::flows::Changes;
 use snowlink_core::wizard::PersonEvent;
 
 use crate::accounts::NewSecrets;

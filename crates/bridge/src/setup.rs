@@ -9,8 +9,8 @@ use std::sync::Arc;
 use crate::Channel;
 use snowlink_core::BrowserUrl;
 use snowlink_core::checks::AdminCredentials;
-use snowlink_core::engine::BrowserSignIn;
 use snowlink_core::errors::FrontEndError;
+use snowlink_core::flows::BrowserSignIn;
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser};
 use snowlink_core::profiles::{Catalog, ProfileList};
 use snowlink_core::secrets::{KeyringStore, SecretStore};
@@ -35,11 +35,11 @@ fn no_setup() -> UiError {
 }
 
 fn catalog(accounts: &Accounts) -> Result<Catalog, UiError> {
-    Ok(Catalog::beside(accounts.engine()?.config_file()))
+    Ok(Catalog::beside(accounts.flows()?.config_file()))
 }
 
 fn store(accounts: &Accounts) -> Result<SetupStore, UiError> {
-    Ok(SetupStore::beside(accounts.engine()?.config_file()))
+    Ok(SetupStore::beside(accounts.flows()?.config_file()))
 }
 
 /// The browser sign-in of a connect step: the system browser, its URL sent over `url`.
@@ -73,7 +73,7 @@ pub async fn start_setup(
     instance: Option<String>,
     resume: bool,
 ) -> Result<WizardView, UiError> {
-    let engine = accounts.engine()?;
+    let flows = accounts.flows()?;
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
     let opening = Opening {
         profile,
@@ -88,7 +88,7 @@ pub async fn start_setup(
         &catalog(accounts)?,
         opening,
         store(accounts)?,
-        engine,
+        flows,
         secrets,
     )
     .await

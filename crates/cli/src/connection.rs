@@ -10,9 +10,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use snowlink_core::InstanceUrl;
 use snowlink_core::connections::{Connection, ConnectionStore};
-use snowlink_core::engine::{Changes, ConnectRequest, Engine, EngineError, TestEvent, TestStatus};
 use snowlink_core::errors::FrontEndError;
 use snowlink_core::errors::InputField;
+use snowlink_core::flows::{Changes, ConnectRequest, FlowError, Flows, TestEvent, TestStatus};
 use snowlink_core::grants::GrantInput;
 use snowlink_core::grants::GrantKind;
 use snowlink_core::secrets::KeyringStore;
@@ -137,7 +137,7 @@ pub struct StatusArgs {
 pub fn connect(args: ConnectArgs) -> ExitCode {
     let instance = match InstanceUrl::parse(&args.instance) {
         Ok(instance) => instance,
-        Err(err) => return fail(&EngineError::from(err).view(), args.json),
+        Err(err) => return fail(&FlowError::from(err).view(), args.json),
     };
     let grant = args.grant.0;
     let provided = match read_secrets(grant) {
@@ -155,7 +155,7 @@ pub fn connect(args: ConnectArgs) -> ExitCode {
     if args.link_later {
         return run(
             args.json,
-            |engine| async move { engine.register(request, provided).await },
+            |flows| async move { flows.register(request, provided).await },
             |connection| {
                 format!(
                     "Saved {} for {}: each user links their own account with `snowlink link`.",
@@ -167,7 +167,7 @@ pub fn connect(args: ConnectArgs) -> ExitCode {
     let sign_in = sign_in(&args.sign_in);
     run(
         args.json,
-        |engine| async move { engine.connect(request, provided, &sign_in, ctrl_c()).await },
+        |flows| async move { flows.connect(request, provided, &sign_in, ctrl_c()).await },
         |connection| signed_in_message(connection, false),
     )
 }
@@ -225,8 +225,8 @@ pub fn edit(args: EditArgs) -> ExitCode {
     };
     run(
         json,
-        |engine| async move {
-            engine
+        |flows| async move {
+            flows
                 .edit(&args.connection, changes, fresh, &progress)
                 .await
         },
@@ -238,8 +238,8 @@ pub fn link(args: LinkArgs) -> ExitCode {
     let sign_in = sign_in(&args.sign_in);
     run(
         args.json,
-        |engine| async move {
-            engine
+        |flows| async move {
+            flows
                 .link(args.connection.as_deref(), &sign_in, ctrl_c())
                 .await
         },
@@ -260,8 +260,8 @@ pub fn unlink(args: UnlinkArgs) -> ExitCode {
     }
     run(
         args.json,
-        |engine| async move {
-            let (connection, revoke_error) = engine.unlink(args.connection.as_deref()).await?;
+        |flows| async move {
+            let (connection, revoke_error) = flows.unlink(args.connection.as_deref()).await?;
             warn_unrevoked(revoke_error);
             Ok(connection)
         },
@@ -283,8 +283,8 @@ pub fn remove(args: RemoveArgs) -> ExitCode {
     }
     run(
         args.json,
-        |engine| async move {
-            let (connection, revoke_error) = engine.remove(&args.connection).await?;
+        |flows| async move {
+            let (connection, revoke_error) = flows.remove(&args.connection).await?;
             warn_unrevoked(revoke_error);
             Ok(connection)
         },
@@ -331,13 +331,13 @@ struct StatusReport {
 
 pub fn status(args: StatusArgs) -> ExitCode {
     let json = args.json;
-    let result = with_engine(|engine| async move {
+    let result = with_engine(|flows| async move {
         if args.offline {
-            return engine.views();
+            return flows.views();
         }
         let mut checked = Vec::new();
-        for connection in engine.list()? {
-            checked.push(ConnectionView::of(&engine.check(&connection).await?));
+        for connection in flows.list()? {
+            checked.push(ConnectionView::of(&flows.check(&connection).await?));
         }
         Ok(checked)
     });
@@ -405,8 +405,8 @@ fn status_lines(view: &ConnectionView) -> String {
 /// Runs one engine flow and prints its connection (JSON or `text`) or its failure.
 fn run<F, Fut>(json: bool, flow: F, text: impl Fn(&Connection) -> String) -> ExitCode
 where
-    F: FnOnce(Engine) -> Fut,
-    Fut: Future<Output = Result<Connection, EngineError>>,
+    F: FnOnce(Flows) -> Fut,
+    Fut: Future<Output = Result<Connection, FlowError>>,
 {
     match with_engine(flow) {
         Ok(connection) if json => print_json(&ConnectionView::of(&connection)),
@@ -415,22 +415,22 @@ where
     }
 }
 
-fn with_engine<T, F, Fut>(flow: F) -> Result<T, EngineError>
+fn with_engine<T, F, Fut>(flow: F) -> Result<T, FlowError>
 where
-    F: FnOnce(Engine) -> Fut,
-    Fut: Future<Output = Result<T, EngineError>>,
+    F: FnOnce(Flows) -> Fut,
+    Fut: Future<Output = Result<T, FlowError>>,
 {
     let store = ConnectionStore::in_config_dir()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|err| {
-            EngineError::Api(
+            FlowError::Api(
                 snowlink_core::http::TransportError::Setup {
                     detail: format!("could not start the async runtime: {err}"),
                 }
                 .into(),
             )
         })?;
-    runtime.block_on(flow(Engine::new(store, Arc::new(KeyringStore::new()))))
+    runtime.block_on(flow(Flows::new(store, Arc::new(KeyringStore::new()))))
 }

@@ -16,8 +16,8 @@ use serde::Serialize;
 use snowlink_core::bundle::{self, BundleContents};
 use snowlink_core::checks::{CheckId, CheckStatus, Report, RunOptions, Target};
 use snowlink_core::connections::ConnectionStore;
-use snowlink_core::engine::{Engine, EngineError};
 use snowlink_core::errors::ErrorView;
+use snowlink_core::flows::{FlowError, Flows};
 use snowlink_core::http::HttpLog;
 use snowlink_core::profiles::Catalog;
 use snowlink_core::secrets::{KeyringStore, SecretStore};
@@ -161,7 +161,7 @@ async fn targets(
     vars: &dyn Fn(&str) -> Option<String>,
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Vec<Target>, ErrorView> {
-    let store = ConnectionStore::in_config_dir().map_err(|err| EngineError::from(err).view())?;
+    let store = ConnectionStore::in_config_dir().map_err(|err| FlowError::from(err).view())?;
     let catalog = Catalog::beside(store.path());
     let profile = args.profile.clone();
     if let Some(id) = &profile
@@ -180,22 +180,22 @@ async fn targets(
         let target = Target::of_instance(instance, vars).map_err(|err| err.view())?;
         return Ok(vec![finish(target)]);
     }
-    let engine = Engine::new(store, secrets.clone());
+    let flows = Flows::new(store, secrets.clone());
     let connections = if args.all {
-        engine.list().map_err(|err| err.view())?
+        flows.list().map_err(|err| err.view())?
     } else {
         vec![
-            engine
+            flows
                 .find(args.connection.as_deref())
                 .map_err(|err| err.view())?,
         ]
     };
     if connections.is_empty() {
-        return Err(EngineError::NoConnections.view());
+        return Err(FlowError::NoConnections.view());
     }
     let mut targets = Vec::new();
     for connection in &connections {
-        let target = engine
+        let target = flows
             .diagnosis_target(connection)
             .await
             .map_err(|err| err.view())?;

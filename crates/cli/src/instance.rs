@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use snowlink_core::InstanceUrlView;
-use snowlink_core::engine::EngineError;
+use snowlink_core::flows::FlowError;
 
 use crate::output::{fail, print_json, print_line};
 
@@ -26,7 +26,7 @@ pub fn run(command: InstanceCommand) -> ExitCode {
         InstanceCommand::Parse { text, json } => match InstanceUrlView::parse(&text) {
             Ok(view) if json => print_json(&view),
             Ok(view) => print_line(&view.url),
-            Err(err) => fail(&EngineError::from(err).view(), json),
+            Err(err) => fail(&FlowError::from(err).view(), json),
         },
     }
 }

@@ -14,11 +14,11 @@ use std::sync::Arc;
 use clap::Args;
 use snowlink_core::checks::AdminCredentials;
 use snowlink_core::connections::ConnectionStore;
-use snowlink_core::engine::{BrowserSignIn, Engine, EngineError};
 use snowlink_core::env::{
     ADMIN_PASSWORD as ENV_ADMIN_PASSWORD, ADMIN_USERNAME as ENV_ADMIN_USERNAME,
 };
 use snowlink_core::errors::{ErrorView, FrontEndError};
+use snowlink_core::flows::{BrowserSignIn, FlowError, Flows};
 use snowlink_core::profiles::Catalog;
 use snowlink_core::secrets::{KeyringStore, Password, SecretStore};
 use snowlink_core::wizard::run::{Opening, Setup, SetupError, export_update_set, input_pair};
@@ -81,7 +81,7 @@ pub struct UpdateSetArgs {
 
 fn config_file() -> Result<PathBuf, ErrorView> {
     Ok(ConnectionStore::in_config_dir()
-        .map_err(|err| EngineError::from(err).view())?
+        .map_err(|err| FlowError::from(err).view())?
         .path()
         .to_owned())
 }
@@ -196,19 +196,19 @@ fn env(name: &str) -> Option<String> {
 }
 
 async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
-    let store = ConnectionStore::in_config_dir().map_err(|err| EngineError::from(err).view())?;
+    let store = ConnectionStore::in_config_dir().map_err(|err| FlowError::from(err).view())?;
     let catalog = Catalog::beside(store.path());
     warn_problems(&catalog);
     let setups = SetupStore::beside(store.path());
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
-    let engine = Engine::new(store, secrets.clone());
+    let flows = Flows::new(store, secrets.clone());
     let opening = Opening {
         profile: args.profile.clone(),
         instance: args.instance.clone(),
         name: args.name.clone(),
         inputs: parse_inputs(&args.inputs)?,
     };
-    let mut setup = Setup::open(&catalog, opening, setups, engine, secrets)
+    let mut setup = Setup::open(&catalog, opening, setups, flows, secrets)
         .await
         .map_err(|err| err.view())?;
     if let Some(admin) = env(ENV_ADMIN_USERNAME)

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::Args;
 use snowlink_core::BrowserUrl;
-use snowlink_core::engine::{BrowserSignIn, ProvidedSecrets};
 use snowlink_core::errors::{ErrorView, FrontEndError};
+use snowlink_core::flows::{BrowserSignIn, ProvidedSecrets};
 use snowlink_core::grants::GrantInput;
 use snowlink_core::grants::GrantKind;
 use snowlink_core::oauth::{

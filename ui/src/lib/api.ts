@@ -71,7 +71,7 @@ type Listeners = Record<string, (data: never) => void>;
 function engine<T>(request: Request, listeners: Listeners = {}): Promise<Result<T>> {
   const events = new Channel<{ channel: string; data: never }>();
   events.onmessage = (event) => listeners[event.channel]?.(event.data);
-  return call<T>('engine', { method: request.method, params: request.params, events });
+  return call<T>('relay', { method: request.method, params: request.params, events });
 }
 
 /** The connections as the window opened: read by the shell before it made the window and

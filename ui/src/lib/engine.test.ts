@@ -20,7 +20,7 @@ describe('requests to the engine', () => {
     const urls: string[] = [];
     const answer = await api.linkAccount('c-1', (url) => urls.push(url));
     expect(answer).toEqual({ ok: true, value: { id: 'c-1' } });
-    expect(invoke).toHaveBeenCalledWith('engine', expect.objectContaining({ method: 'link_account', params: { id: 'c-1' } }));
+    expect(invoke).toHaveBeenCalledWith('relay', expect.objectContaining({ method: 'link_account', params: { id: 'c-1' } }));
     expect(urls).toEqual(['https://acme.service-now.com/oauth_auth.do?x=1']);
   });
 
@@ -43,7 +43,7 @@ describe('the connections as the window opened', () => {
     expect(w.__SNOWLINK_CONNECTIONS__).toBeUndefined();
     invoke.mockResolvedValueOnce([]);
     expect(await firstConnections()).toEqual({ ok: true, value: [] });
-    expect(invoke).toHaveBeenCalledWith('engine', expect.objectContaining({ method: 'list_connections' }));
+    expect(invoke).toHaveBeenCalledWith('relay', expect.objectContaining({ method: 'list_connections' }));
   });
 
   it('carry the engine\'s error when the file could not be read', async () => {

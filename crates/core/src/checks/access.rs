@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::probe::{Outcome, api_failure, ask_admin, list_link, record_link};
+use super::outcome::{Outcome, api_failure, ask_admin, list_link, record_link};
 use super::runner::Ctx;
 use crate::api::{ApiError, EncodedQuery, SnowClient, TableQuery, field};
 

@@ -5,7 +5,7 @@
 
 use chrono::{NaiveDateTime, Utc};
 
-use super::probe::{Outcome, api_failure, ask_admin, record_link};
+use super::outcome::{Outcome, api_failure, ask_admin, record_link};
 use super::runner::Ctx;
 use crate::api::{Record, field};
 use crate::grants::GrantKind;

@@ -8,7 +8,7 @@
 
 use chrono::Utc;
 
-use super::probe::{Outcome, api_failure, ask_admin, record_link};
+use super::outcome::{Outcome, api_failure, ask_admin, record_link};
 use super::runner::{Ctx, Session};
 use super::target::Credentials;
 use crate::api::{
@@ -386,7 +386,7 @@ async fn app_refused(ctx: &Ctx, client_id: &str, grant: GrantKind) -> Outcome {
         ))
         .link(
             "System property",
-            super::probe::list_link(
+            super::outcome::list_link(
                 &instance,
                 "sys_properties",
                 &format!("name={ROPC_DISABLED}"),
@@ -406,7 +406,7 @@ async fn app_refused(ctx: &Ctx, client_id: &str, grant: GrantKind) -> Outcome {
             ))
             .link(
                 "System property",
-                super::probe::list_link(
+                super::outcome::list_link(
                     &instance,
                     "sys_properties",
                     &format!("name={CLIENT_CREDENTIALS_ENABLED}"),

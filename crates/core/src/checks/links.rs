@@ -2,7 +2,7 @@
 //! as linked depends on the integration ([`LinkSpec`]); the count comes from the Aggregate API,
 //! one request grouped by state, never by paging through records (servicenow.md §2.10).
 
-use super::probe::{Outcome, api_failure};
+use super::outcome::{Outcome, api_failure};
 use super::runner::Ctx;
 use crate::api::{ApiError, GroupCount, SnowClient};
 use crate::connections::{LinkedRecords, StateCount};

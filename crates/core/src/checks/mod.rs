@@ -14,7 +14,7 @@ mod auth;
 mod links;
 mod network;
 mod oauth;
-mod probe;
+mod outcome;
 mod runner;
 mod target;
 mod tls;
@@ -28,115 +28,81 @@ pub use tls::{CaFileError, MAX_CA_FILE_BYTES, read_ca_file};
 
 use crate::errors::NextStep;
 
-/// A check's stable id.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
-)]
-pub enum CheckId {
-    #[serde(rename = "url.parse")]
-    UrlParse,
-    #[serde(rename = "dns.resolve")]
-    DnsResolve,
-    #[serde(rename = "tcp.connect")]
-    TcpConnect,
-    #[serde(rename = "tls.handshake")]
-    TlsHandshake,
-    #[serde(rename = "instance.awake")]
-    InstanceAwake,
-    #[serde(rename = "auth.credentials")]
-    AuthCredentials,
-    #[serde(rename = "user.account")]
-    UserAccount,
-    #[serde(rename = "user.roles")]
-    UserRoles,
-    #[serde(rename = "acl.table")]
-    AclTable,
-    #[serde(rename = "oauth.redirect")]
-    OauthRedirect,
-    #[serde(rename = "oauth.scope")]
-    OauthScope,
-    #[serde(rename = "token.lifetime")]
-    TokenLifetime,
-    #[serde(rename = "updateset.committed")]
-    UpdatesetCommitted,
-    #[serde(rename = "rest.scripted")]
-    RestScripted,
-    #[serde(rename = "roundtrip.outbound")]
-    RoundtripOutbound,
-    #[serde(rename = "links.count")]
-    LinksCount,
+/// Declares every check once: its variant, its stable id, its title, the checks it needs, and
+/// the function that runs it. The enum, `ALL`, the names, the prerequisites and the dispatch
+/// all come from this one table, so a check cannot be half declared.
+macro_rules! checks {
+    ($($variant:ident = $id:literal, $title:literal, [$($needs:ident),*], $run:path;)*) => {
+        /// A check's stable id.
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            ts_rs::TS,
+        )]
+        pub enum CheckId {
+            $(#[serde(rename = $id)] $variant,)*
+        }
+
+        impl CheckId {
+            /// Every check, prerequisites before what needs them.
+            pub const ALL: &'static [CheckId] = &[$(Self::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $id,)*
+                }
+            }
+
+            /// What the check looks at, in a few words (`--list-checks`, the app's tree).
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $title,)*
+                }
+            }
+
+            /// The checks that must pass (or not apply) before this one can tell anything.
+            pub fn prerequisites(self) -> &'static [CheckId] {
+                match self {
+                    $(Self::$variant => &[$(Self::$needs),*],)*
+                }
+            }
+        }
+
+        /// Runs one check.
+        async fn run_one(id: CheckId, ctx: &runner::Ctx) -> Result<outcome::Outcome, outcome::Outcome> {
+            match id {
+                $(CheckId::$variant => $run(ctx).await,)*
+            }
+        }
+    };
+}
+
+checks! {
+    UrlParse = "url.parse", "Instance address", [], network::url_parse;
+    DnsResolve = "dns.resolve", "Host name resolves", [UrlParse], network::dns_resolve;
+    TcpConnect = "tcp.connect", "Network connection", [DnsResolve], network::tcp_connect;
+    TlsHandshake = "tls.handshake", "TLS certificate", [TcpConnect], tls::tls_handshake;
+    InstanceAwake = "instance.awake", "Instance is awake", [TlsHandshake], network::instance_awake;
+    AuthCredentials = "auth.credentials", "Credentials accepted", [InstanceAwake], auth::auth_credentials;
+    UserAccount = "user.account", "User account", [AuthCredentials], account::user_account;
+    UserRoles = "user.roles", "User roles", [AuthCredentials], account::user_roles;
+    AclTable = "acl.table", "Table access (ACLs)", [UserRoles], access::acl_table;
+    OauthRedirect = "oauth.redirect", "OAuth application", [InstanceAwake], oauth::oauth_redirect;
+    OauthScope = "oauth.scope", "OAuth scope", [AuthCredentials], oauth::oauth_scope;
+    TokenLifetime = "token.lifetime", "Token lifetime", [AuthCredentials], oauth::token_lifetime;
+    UpdatesetCommitted = "updateset.committed", "Update set committed", [AuthCredentials], access::updateset_committed;
+    RestScripted = "rest.scripted", "Scripted REST endpoint", [AuthCredentials], access::rest_scripted;
+    RoundtripOutbound = "roundtrip.outbound", "Outbound round trip", [AclTable, UpdatesetCommitted], access::roundtrip_outbound;
+    LinksCount = "links.count", "Linked records", [AuthCredentials], links::links_count;
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 16] = [
-        Self::UrlParse,
-        Self::DnsResolve,
-        Self::TcpConnect,
-        Self::TlsHandshake,
-        Self::InstanceAwake,
-        Self::AuthCredentials,
-        Self::UserAccount,
-        Self::UserRoles,
-        Self::AclTable,
-        Self::OauthRedirect,
-        Self::OauthScope,
-        Self::TokenLifetime,
-        Self::UpdatesetCommitted,
-        Self::RestScripted,
-        Self::RoundtripOutbound,
-        Self::LinksCount,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UrlParse => "url.parse",
-            Self::DnsResolve => "dns.resolve",
-            Self::TcpConnect => "tcp.connect",
-            Self::TlsHandshake => "tls.handshake",
-            Self::InstanceAwake => "instance.awake",
-            Self::AuthCredentials => "auth.credentials",
-            Self::UserAccount => "user.account",
-            Self::UserRoles => "user.roles",
-            Self::AclTable => "acl.table",
-            Self::OauthRedirect => "oauth.redirect",
-            Self::OauthScope => "oauth.scope",
-            Self::TokenLifetime => "token.lifetime",
-            Self::UpdatesetCommitted => "updateset.committed",
-            Self::RestScripted => "rest.scripted",
-            Self::RoundtripOutbound => "roundtrip.outbound",
-            Self::LinksCount => "links.count",
-        }
-    }
-
     pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|id| id.as_str() == text)
+        Self::ALL.iter().copied().find(|id| id.as_str() == text)
     }
 
     /// The check a person named; a name that is none says which there are.
     pub fn named(text: &str) -> Result<Self, UnknownCheck> {
         Self::parse(text).ok_or_else(|| UnknownCheck(crate::text::untrusted(text, 60)))
-    }
-
-    /// What the check looks at, in a few words (`--list-checks`, the app's tree).
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::UrlParse => "Instance address",
-            Self::DnsResolve => "Host name resolves",
-            Self::TcpConnect => "Network connection",
-            Self::TlsHandshake => "TLS certificate",
-            Self::InstanceAwake => "Instance is awake",
-            Self::AuthCredentials => "Credentials accepted",
-            Self::UserAccount => "User account",
-            Self::UserRoles => "User roles",
-            Self::AclTable => "Table access (ACLs)",
-            Self::OauthRedirect => "OAuth application",
-            Self::OauthScope => "OAuth scope",
-            Self::TokenLifetime => "Token lifetime",
-            Self::UpdatesetCommitted => "Update set committed",
-            Self::RestScripted => "Scripted REST endpoint",
-            Self::RoundtripOutbound => "Outbound round trip",
-            Self::LinksCount => "Linked records",
-        }
     }
 
     /// Whether the check looks for what the integration profile expects (roles, tables, the
@@ -151,24 +117,6 @@ impl CheckId {
                 | Self::RoundtripOutbound
                 | Self::LinksCount
         )
-    }
-
-    /// The checks that must pass (or not apply) before this one can tell anything.
-    pub fn prerequisites(self) -> &'static [CheckId] {
-        use CheckId::*;
-        match self {
-            UrlParse => &[],
-            DnsResolve => &[UrlParse],
-            TcpConnect => &[DnsResolve],
-            TlsHandshake => &[TcpConnect],
-            InstanceAwake => &[TlsHandshake],
-            AuthCredentials => &[InstanceAwake],
-            OauthRedirect => &[InstanceAwake],
-            UserAccount | UserRoles | OauthScope | TokenLifetime | UpdatesetCommitted
-            | RestScripted | LinksCount => &[AuthCredentials],
-            AclTable => &[UserRoles],
-            RoundtripOutbound => &[AclTable, UpdatesetCommitted],
-        }
     }
 }
 
@@ -389,26 +337,9 @@ fn verdict(checks: &[Check]) -> Verdict {
     }
 }
 
-/// Runs one check.
-async fn dispatch(id: CheckId, ctx: &runner::Ctx) -> probe::Outcome {
-    let result = match id {
-        CheckId::UrlParse => network::url_parse(ctx).await,
-        CheckId::DnsResolve => network::dns_resolve(ctx).await,
-        CheckId::TcpConnect => network::tcp_connect(ctx).await,
-        CheckId::TlsHandshake => tls::tls_handshake(ctx).await,
-        CheckId::InstanceAwake => network::instance_awake(ctx).await,
-        CheckId::AuthCredentials => auth::auth_credentials(ctx).await,
-        CheckId::UserAccount => account::user_account(ctx).await,
-        CheckId::UserRoles => account::user_roles(ctx).await,
-        CheckId::AclTable => access::acl_table(ctx).await,
-        CheckId::OauthRedirect => oauth::oauth_redirect(ctx).await,
-        CheckId::OauthScope => oauth::oauth_scope(ctx).await,
-        CheckId::TokenLifetime => oauth::token_lifetime(ctx).await,
-        CheckId::UpdatesetCommitted => access::updateset_committed(ctx).await,
-        CheckId::RestScripted => access::rest_scripted(ctx).await,
-        CheckId::RoundtripOutbound => access::roundtrip_outbound(ctx).await,
-        CheckId::LinksCount => links::links_count(ctx).await,
-    };
+/// Runs one check, with what the profile's absence means for it.
+async fn dispatch(id: CheckId, ctx: &runner::Ctx) -> outcome::Outcome {
+    let result = run_one(id, ctx).await;
     let outcome = result.unwrap_or_else(|outcome| outcome);
     match &ctx.target.profile_problem {
         Some(problem) if id.uses_profile() => without_profile(outcome, problem),
@@ -419,11 +350,11 @@ async fn dispatch(id: CheckId, ctx: &runner::Ctx) -> probe::Outcome {
 /// A check that found nothing wrong without the profile's expectations, which could not be
 /// read, says so: a pass or "nothing to check" would hide that what the integration needs was
 /// never looked at.
-fn without_profile(outcome: probe::Outcome, problem: &str) -> probe::Outcome {
+fn without_profile(outcome: outcome::Outcome, problem: &str) -> outcome::Outcome {
     if !matches!(outcome.status, CheckStatus::Pass | CheckStatus::Skip) {
         return outcome;
     }
-    probe::Outcome::warn(format!(
+    outcome::Outcome::warn(format!(
         "{} The integration profile's expectations were not checked: it could not be read.",
         outcome.summary.trim_end_matches('.').to_owned() + "."
     ))
@@ -438,7 +369,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_prerequisites_come_first() {
-        for (index, id) in CheckId::ALL.into_iter().enumerate() {
+        for (index, &id) in CheckId::ALL.iter().enumerate() {
             assert_eq!(CheckId::parse(id.as_str()), Some(id));
             assert_eq!(
                 serde_json::to_value(id).unwrap(),

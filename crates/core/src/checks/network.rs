@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::probe::{Outcome, ask_admin};
+use super::outcome::{Outcome, ask_admin};
 use super::runner::Ctx;
 use crate::instance::{InstanceUrl, InstanceUrlView};
 
@@ -120,7 +120,7 @@ pub async fn instance_awake(ctx: &Ctx) -> Result<Outcome, Outcome> {
             if let Some(log) = &ctx.options.log {
                 log.record("GET", &url, Err(&cause), started.elapsed());
             }
-            return Err(super::probe::transport_failure(&cause));
+            return Err(super::outcome::transport_failure(&cause));
         }
     };
     let status = response.status().as_u16();

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::probe::{Outcome, api_failure, ask_admin, record_link};
+use super::outcome::{Outcome, api_failure, ask_admin, record_link};
 use super::runner::Ctx;
 use super::target::Credentials;
 use crate::api::{ApiError, EncodedQuery, Forbidden, TableQuery, field};

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use super::probe::Outcome;
+use super::outcome::Outcome;
 use super::target::Target;
 use super::{Check, CheckId, CheckStatus, Report};
 use crate::api::LinkedIdentity;
@@ -294,7 +294,8 @@ fn wanted(only: &[CheckId]) -> Vec<CheckId> {
         }
     }
     CheckId::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|id| needed.contains(id))
         .collect()
 }

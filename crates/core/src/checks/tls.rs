@@ -12,7 +12,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::network::port_of;
-use super::probe::{Outcome, ask_admin};
+use super::outcome::{Outcome, ask_admin};
 use super::runner::Ctx;
 use crate::errors::NextStep;
 use crate::http::CertificateProblem;

@@ -13,9 +13,9 @@ use super::{
     apply, view,
 };
 use crate::checks::{AdminCredentials, CheckId, Credentials, Progress, RunOptions, Target};
-use crate::engine::{BrowserSignIn, ConnectRequest, Engine, EngineError, ProvidedSecrets};
 use crate::errors::InputField;
 use crate::errors::{ErrorCode, ErrorView, NextStep};
+use crate::flows::{BrowserSignIn, ConnectRequest, FlowError, Flows, ProvidedSecrets};
 use crate::grants::GrantKind;
 use crate::ids::ConnectionId;
 use crate::profiles::CheckParams;
@@ -38,7 +38,7 @@ pub enum SetupError {
     #[error("{0}")]
     Automate(#[from] AutomateError),
     #[error(transparent)]
-    Engine(#[from] EngineError),
+    Flows(#[from] FlowError),
     #[error("{0} needs your admin account.")]
     NeedsAdmin(String),
     #[error(transparent)]
@@ -57,7 +57,7 @@ pub enum SetupError {
 impl SetupError {
     pub fn view(&self) -> ErrorView {
         match self {
-            Self::Engine(err) => err.view(),
+            Self::Flows(err) => err.view(),
             Self::Secrets(err) => err.view(),
             Self::Wizard(err) => err.view(),
             Self::Store(err) => err.view(),
@@ -85,7 +85,7 @@ pub struct Setup {
     pub profile: Profile,
     state: WizardState,
     store: SetupStore,
-    engine: Engine,
+    flows: Flows,
     secrets: Arc<dyn SecretStore>,
     /// Secret inputs that are not the connection's (a service user's password for a browser
     /// sign-in integration): kept for this session only.
@@ -103,16 +103,16 @@ impl Setup {
         profile: Profile,
         instance: &str,
         store: SetupStore,
-        engine: Engine,
+        flows: Flows,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, SetupError> {
-        let instance = crate::instance::InstanceUrl::parse(instance).map_err(EngineError::from)?;
+        let instance = crate::instance::InstanceUrl::parse(instance).map_err(FlowError::from)?;
         let draft = ConnectionId::random_with_prefix("c")
             .map_err(crate::connections::ConnectionsError::from)
-            .map_err(EngineError::from)?;
+            .map_err(FlowError::from)?;
         let state = WizardState::new(&profile, &instance, draft);
         store.save(&state)?;
-        Ok(Self::over(profile, state, store, engine, secrets))
+        Ok(Self::over(profile, state, store, flows, secrets))
     }
 
     /// The latest unfinished setup of `profile`. Secrets that were only in memory are gone:
@@ -121,7 +121,7 @@ impl Setup {
     pub async fn resume(
         profile: Profile,
         store: SetupStore,
-        engine: Engine,
+        flows: Flows,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, SetupError> {
         let mut state = store.latest(&profile.id)?;
@@ -161,7 +161,7 @@ impl Setup {
         if notice.is_some() {
             store.save(&state)?;
         }
-        let mut setup = Self::over(profile, state, store, engine, secrets);
+        let mut setup = Self::over(profile, state, store, flows, secrets);
         setup.notice = notice;
         Ok(setup)
     }
@@ -171,14 +171,14 @@ impl Setup {
         profile: Profile,
         state: WizardState,
         store: SetupStore,
-        engine: Engine,
+        flows: Flows,
         secrets: Arc<dyn SecretStore>,
     ) -> Self {
         Self {
             profile,
             state,
             store,
-            engine,
+            flows,
             secrets,
             memory: BTreeMap::new(),
             admin: None,
@@ -479,9 +479,9 @@ impl Setup {
         progress: Option<Progress>,
     ) -> Result<Verification, SetupError> {
         let instance =
-            crate::instance::InstanceUrl::parse(&self.state.instance).map_err(EngineError::from)?;
+            crate::instance::InstanceUrl::parse(&self.state.instance).map_err(FlowError::from)?;
         let name = &self.state.connection_name;
-        if let Some(other) = self.engine.list()?.into_iter().find(|c| {
+        if let Some(other) = self.flows.list()?.into_iter().find(|c| {
             &c.display_name == name && (c.instance != instance || c.profile_id != self.profile.id)
         }) {
             return Err(SetupError::NameTaken {
@@ -516,7 +516,7 @@ impl Setup {
         }
         let typed = typed_credentials(&request, &provided);
         let connection = match self
-            .engine
+            .flows
             .connect(request, provided, browser, std::future::pending())
             .await
         {
@@ -550,7 +550,7 @@ impl Setup {
             .await
             .map_err(|err| match err {
                 crate::checks::TargetError::Secrets(err) => SetupError::Secrets(err),
-                other => SetupError::Engine(EngineError::InvalidInput {
+                other => SetupError::Flows(FlowError::InvalidInput {
                     field: InputField::Connection,
                     reason: other.to_string(),
                 }),
@@ -565,7 +565,7 @@ impl Setup {
         let checks = self
             .run(target, self.profile.check_params(), only, progress)
             .await;
-        let checked = self.engine.check(&connection).await?;
+        let checked = self.flows.check(&connection).await?;
         let linked = checked
             .status
             .linked
@@ -631,7 +631,7 @@ impl Setup {
             .clone()
             .ok_or_else(|| SetupError::NeedsAdmin(format!("Doing \"{}\" for you", step.title)))?;
         let instance =
-            crate::instance::InstanceUrl::parse(&self.state.instance).map_err(EngineError::from)?;
+            crate::instance::InstanceUrl::parse(&self.state.instance).map_err(FlowError::from)?;
         let client = crate::api::SnowClient::new(
             instance,
             crate::api::Auth::Basic {
@@ -639,7 +639,7 @@ impl Setup {
                 password: admin.password,
             },
         )
-        .map_err(EngineError::from)?;
+        .map_err(FlowError::from)?;
         let service = self
             .profile
             .steps
@@ -699,13 +699,13 @@ impl Setup {
         catalog: &crate::profiles::Catalog,
         opening: Opening,
         store: SetupStore,
-        engine: Engine,
+        flows: Flows,
         secrets: Arc<dyn SecretStore>,
     ) -> Result<Self, SetupError> {
         let profile = catalog.get(&opening.profile)?.clone();
         let mut setup = match &opening.instance {
-            Some(instance) => Self::start(profile, instance, store, engine, secrets)?,
-            None => Self::resume(profile, store, engine, secrets).await?,
+            Some(instance) => Self::start(profile, instance, store, flows, secrets)?,
+            None => Self::resume(profile, store, flows, secrets).await?,
         };
         if let Some(name) = opening.name {
             setup.commit(Event::SetConnectionName { value: name })?;
@@ -732,10 +732,10 @@ pub fn export_update_set(
     path: &std::path::Path,
 ) -> Result<String, SetupError> {
     let profile = catalog.get(id)?;
-    let instance = crate::instance::InstanceUrl::parse(instance).map_err(EngineError::from)?;
+    let instance = crate::instance::InstanceUrl::parse(instance).map_err(FlowError::from)?;
     let draft = ConnectionId::random_with_prefix("c")
         .map_err(crate::connections::ConnectionsError::from)
-        .map_err(EngineError::from)?;
+        .map_err(FlowError::from)?;
     let mut state = WizardState::new(profile, &instance, draft);
     for (id, value) in inputs {
         state = apply(profile, &state, Event::SetInput { id, value })?;

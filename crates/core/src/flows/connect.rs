@@ -1,7 +1,7 @@
 //! The steps a connection is made of, which the wizard can also take one at a time: draft it
-//! from what was typed ([`Engine::draft`]), sign in without storing anything
-//! ([`Engine::sign_in`]), ask the instance who that is ([`identify`]), and keep it
-//! ([`Engine::save`]): secrets to the keyring, then the connection to the file. If keeping
+//! from what was typed ([`Flows::draft`]), sign in without storing anything
+//! ([`Flows::sign_in`]), ask the instance who that is ([`identify`]), and keep it
+//! ([`Flows::save`]): secrets to the keyring, then the connection to the file. If keeping
 //! fails after a sign-in, the fresh tokens are revoked, so none stays valid unseen.
 
 use std::future::Future;
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::{Engine, EngineError, ProvidedSecrets};
+use super::{FlowError, Flows, ProvidedSecrets};
 use crate::api::LinkedIdentity;
 use crate::api::{Auth, SnowClient};
 use crate::browser::BrowserUrl;
@@ -81,14 +81,14 @@ impl SignedIn {
     }
 }
 
-impl Engine {
+impl Flows {
     /// Checks the request has what its grant needs and reads the connections file, so a file
     /// that cannot be read stops the flow before anything is signed in or stored.
     pub fn draft(
         &self,
         request: &ConnectRequest,
         provided: &ProvidedSecrets,
-    ) -> Result<Draft, EngineError> {
+    ) -> Result<Draft, FlowError> {
         require_inputs(request, provided)?;
         let saved = self.connections.load()?;
         let existing = saved.iter().find(|c| c.display_name == request.name);
@@ -122,7 +122,7 @@ impl Engine {
         secrets: &ProvidedSecrets,
         browser: &BrowserSignIn,
         cancel: impl Future<Output = ()> + Send,
-    ) -> Result<SignedIn, EngineError> {
+    ) -> Result<SignedIn, FlowError> {
         self.secrets.probe().await?;
         if connection.grant != GrantKind::AuthCode {
             return sign_in_unattended(connection, secrets).await;
@@ -155,7 +155,7 @@ impl Engine {
         to_store: &ProvidedSecrets,
         signed_in: SignedIn,
         identity: LinkedIdentity,
-    ) -> Result<Connection, EngineError> {
+    ) -> Result<Connection, FlowError> {
         let Draft {
             mut connection,
             replaces,
@@ -173,7 +173,7 @@ impl Engine {
         let kept = async {
             self.store_secrets(&connection.id, to_store, tokens).await?;
             self.connections.upsert(connection.clone())?;
-            Ok::<_, EngineError>(())
+            Ok::<_, FlowError>(())
         };
         match kept.await {
             Ok(()) => Ok(connection),
@@ -197,7 +197,7 @@ impl Engine {
         id: &ConnectionId,
         provided: &ProvidedSecrets,
         tokens: Option<&TokenSet>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), FlowError> {
         let mut written = Vec::new();
         if let Some(secret) = &provided.client_secret {
             self.secrets.save(id, secret).await?;
@@ -250,7 +250,7 @@ impl Engine {
 pub(super) async fn sign_in_unattended(
     connection: &Connection,
     secrets: &ProvidedSecrets,
-) -> Result<SignedIn, EngineError> {
+) -> Result<SignedIn, FlowError> {
     let username = connection.username.clone().unwrap_or_default();
     let oauth = || oauth_client(connection, secrets.client_secret.clone());
     let tokens = match connection.grant {
@@ -276,7 +276,7 @@ pub(super) async fn sign_in_unattended(
         }
         GrantKind::ClientCredentials => oauth()?.client_credentials(&[]).await?,
         GrantKind::AuthCode => {
-            return Err(EngineError::OAuth(OAuthError::RelinkNeeded));
+            return Err(FlowError::OAuth(OAuthError::RelinkNeeded));
         }
     };
     Ok(SignedIn::with_new(tokens))
@@ -285,7 +285,7 @@ pub(super) async fn sign_in_unattended(
 pub(super) fn oauth_client(
     connection: &Connection,
     secret: Option<ClientSecret>,
-) -> Result<OAuthClient, EngineError> {
+) -> Result<OAuthClient, FlowError> {
     let endpoints = OAuthEndpoints::service_now(&connection.instance)?;
     let client_id = connection.client_id.clone().unwrap_or_default();
     Ok(OAuthClient::new(endpoints, client_id, secret)?)
@@ -295,9 +295,9 @@ pub(super) fn oauth_client(
 pub(super) fn require_inputs(
     request: &ConnectRequest,
     provided: &ProvidedSecrets,
-) -> Result<(), EngineError> {
+) -> Result<(), FlowError> {
     if request.name.trim().is_empty() {
-        return Err(EngineError::InvalidInput {
+        return Err(FlowError::InvalidInput {
             field: crate::errors::InputField::ConnectionName,
             reason: "it is empty".into(),
         });
@@ -310,7 +310,7 @@ pub(super) fn require_inputs(
             secret => provided.has(secret),
         };
         if !present {
-            return Err(EngineError::MissingInput {
+            return Err(FlowError::MissingInput {
                 field: input.field,
                 grant: request.grant.as_str(),
             });
@@ -323,12 +323,12 @@ pub(super) fn require_inputs(
 /// caller's own `sys_user` record (ServiceNow evaluates `javascript:gs.getUserID()` in an
 /// encoded query as the caller's sys_id, so no typed name goes into the query). Both values
 /// are checked and made safe before anything keeps them.
-pub async fn identify(instance: &InstanceUrl, auth: &Auth) -> Result<LinkedIdentity, EngineError> {
+pub async fn identify(instance: &InstanceUrl, auth: &Auth) -> Result<LinkedIdentity, FlowError> {
     let client = SnowClient::new(instance.clone(), auth.clone())?;
     Ok(crate::api::identify_with(&client).await?)
 }
 
-impl From<crate::api::IdentifyError> for EngineError {
+impl From<crate::api::IdentifyError> for FlowError {
     fn from(err: crate::api::IdentifyError) -> Self {
         match err {
             crate::api::IdentifyError::Api(err) => Self::Api(err),

@@ -5,9 +5,9 @@
 //! keyring before it asks the instance for tokens, stores secrets before it writes the file,
 //! and never writes a secret anywhere else (see [`steps`] for the single steps).
 
+mod connect;
 mod edit;
 mod error;
-mod steps;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,9 +26,9 @@ use crate::secrets::{
 };
 use crate::views::ConnectionView;
 
+pub use connect::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, identify};
 pub use edit::{Changes, EditField, EditView, Progress, TestEvent, TestStatus, TestStep};
-pub use error::EngineError;
-pub use steps::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, identify};
+pub use error::FlowError;
 
 /// Secrets typed or read from the environment for this sign-in.
 #[derive(Debug, Clone, Default)]
@@ -61,12 +61,12 @@ impl ProvidedSecrets {
 
 /// The flows, over a connections file and a secret store.
 #[derive(Clone)]
-pub struct Engine {
+pub struct Flows {
     connections: ConnectionStore,
     secrets: Arc<dyn SecretStore>,
 }
 
-impl Engine {
+impl Flows {
     pub fn new(connections: ConnectionStore, secrets: Arc<dyn SecretStore>) -> Self {
         Self {
             connections,
@@ -75,17 +75,17 @@ impl Engine {
     }
 
     /// All connections, as last saved.
-    pub fn list(&self) -> Result<Vec<Connection>, EngineError> {
+    pub fn list(&self) -> Result<Vec<Connection>, FlowError> {
         Ok(self.connections.load()?)
     }
 
     /// All connections as the front ends show them.
-    pub fn views(&self) -> Result<Vec<ConnectionView>, EngineError> {
+    pub fn views(&self) -> Result<Vec<ConnectionView>, FlowError> {
         Ok(self.list()?.iter().map(ConnectionView::of).collect())
     }
 
     /// The connection called `name` (or with that id), or the only one when `name` is `None`.
-    pub fn find(&self, name: Option<&str>) -> Result<Connection, EngineError> {
+    pub fn find(&self, name: Option<&str>) -> Result<Connection, FlowError> {
         find_in(&self.connections.load()?, name)
     }
 
@@ -97,7 +97,7 @@ impl Engine {
         provided: ProvidedSecrets,
         browser: &BrowserSignIn,
         cancel: impl Future<Output = ()> + Send,
-    ) -> Result<Connection, EngineError> {
+    ) -> Result<Connection, FlowError> {
         let draft = self.draft(&request, &provided)?;
         let signed_in = self
             .sign_in(&draft.connection, &provided, browser, cancel)
@@ -112,9 +112,9 @@ impl Engine {
         &self,
         request: ConnectRequest,
         provided: ProvidedSecrets,
-    ) -> Result<Connection, EngineError> {
+    ) -> Result<Connection, FlowError> {
         if request.grant != GrantKind::AuthCode {
-            return Err(EngineError::NotLinkable {
+            return Err(FlowError::NotLinkable {
                 name: request.name,
                 grant: request.grant.as_str(),
             });
@@ -134,10 +134,10 @@ impl Engine {
         name: Option<&str>,
         browser: &BrowserSignIn,
         cancel: impl Future<Output = ()> + Send,
-    ) -> Result<Connection, EngineError> {
+    ) -> Result<Connection, FlowError> {
         let connection = self.find(name)?;
         if connection.grant != GrantKind::AuthCode {
-            return Err(EngineError::NotLinkable {
+            return Err(FlowError::NotLinkable {
                 name: connection.display_name,
                 grant: connection.grant.as_str(),
             });
@@ -161,7 +161,7 @@ impl Engine {
     pub async fn unlink(
         &self,
         name: Option<&str>,
-    ) -> Result<(Connection, Option<OAuthError>), EngineError> {
+    ) -> Result<(Connection, Option<OAuthError>), FlowError> {
         let mut connection = self.find(name)?;
         let revoke_error = self.revoke_tokens(&connection).await?;
         self.secrets
@@ -187,10 +187,7 @@ impl Engine {
 
     /// Removes a connection: revokes its tokens (best effort), deletes every secret it had,
     /// then its entry in the file.
-    pub async fn remove(
-        &self,
-        name: &str,
-    ) -> Result<(Connection, Option<OAuthError>), EngineError> {
+    pub async fn remove(&self, name: &str) -> Result<(Connection, Option<OAuthError>), FlowError> {
         let connection = self.find(Some(name))?;
         let revoke_error = self.revoke_tokens(&connection).await?;
         self.secrets.delete_all(&connection.id).await?;
@@ -203,18 +200,18 @@ impl Engine {
     async fn revoke_tokens(
         &self,
         connection: &Connection,
-    ) -> Result<Option<OAuthError>, EngineError> {
+    ) -> Result<Option<OAuthError>, FlowError> {
         let Some(refresh) = self.secrets.load::<RefreshToken>(&connection.id).await? else {
             return Ok(None);
         };
         let secret = self.secrets.load::<ClientSecret>(&connection.id).await?;
-        let client = steps::oauth_client(connection, secret)?;
+        let client = connect::oauth_client(connection, secret)?;
         Ok(client.revoke(&refresh).await.err())
     }
 
     /// Checks a connection live: refreshes its token when due, asks the instance who the
     /// connection is, and saves the resulting status.
-    pub async fn check(&self, connection: &Connection) -> Result<Connection, EngineError> {
+    pub async fn check(&self, connection: &Connection) -> Result<Connection, FlowError> {
         let mut connection = connection.clone();
         if connection.awaits_link() {
             // Nothing to check until someone links an account; not a failure.
@@ -227,10 +224,8 @@ impl Engine {
             return Ok(connection);
         }
         let mut outcome = self.identify_now(&mut connection).await;
-        if matches!(
-            outcome,
-            Err(EngineError::Api(ApiError::NotAuthenticated(_)))
-        ) && connection.grant.is_oauth()
+        if matches!(outcome, Err(FlowError::Api(ApiError::NotAuthenticated(_))))
+            && connection.grant.is_oauth()
         {
             // The instance no longer takes the stored access token (revoked, or the user's
             // password changed): forget its expiry so the next attempt refreshes it, once.
@@ -303,13 +298,13 @@ impl Engine {
     async fn identify_now(
         &self,
         connection: &mut Connection,
-    ) -> Result<(crate::api::LinkedIdentity, Auth), EngineError> {
+    ) -> Result<(crate::api::LinkedIdentity, Auth), FlowError> {
         let auth = self.authorized(connection).await?;
         Ok((identify(&connection.instance, &auth).await?, auth))
     }
 
     /// Credentials to call the API with, refreshing or re-requesting the token when due.
-    async fn authorized(&self, connection: &mut Connection) -> Result<Auth, EngineError> {
+    async fn authorized(&self, connection: &mut Connection) -> Result<Auth, FlowError> {
         let id = connection.id.clone();
         match connection.grant {
             GrantKind::Basic | GrantKind::ApiKey => {
@@ -326,7 +321,7 @@ impl Engine {
                         self.secrets.load::<Password>(&id).await?,
                     ),
                 };
-                let password = password.ok_or_else(|| EngineError::MissingSecret {
+                let password = password.ok_or_else(|| FlowError::MissingSecret {
                     field,
                     connection: connection.display_name.clone(),
                 })?;
@@ -335,7 +330,7 @@ impl Engine {
             }
             GrantKind::AuthCode | GrantKind::Password | GrantKind::ClientCredentials => {
                 let secret = self.secrets.load::<ClientSecret>(&id).await?;
-                let client = steps::oauth_client(connection, secret)?;
+                let client = connect::oauth_client(connection, secret)?;
                 let token =
                     access_token_for(&client, self.secrets.as_ref(), connection, &[], Utc::now())
                         .await?;
@@ -345,17 +340,17 @@ impl Engine {
     }
 }
 
-/// [`Engine::find`] among connections already read.
-fn find_in(all: &[Connection], name: Option<&str>) -> Result<Connection, EngineError> {
+/// [`Flows::find`] among connections already read.
+fn find_in(all: &[Connection], name: Option<&str>) -> Result<Connection, FlowError> {
     match (name, all) {
         (Some(name), _) => all
             .iter()
             .find(|c| c.display_name == name || c.id.as_str() == name)
             .cloned()
-            .ok_or_else(|| EngineError::UnknownConnection(crate::text::untrusted(name, 100))),
-        (None, []) => Err(EngineError::NoConnections),
+            .ok_or_else(|| FlowError::UnknownConnection(crate::text::untrusted(name, 100))),
+        (None, []) => Err(FlowError::NoConnections),
         (None, [only]) => Ok(only.clone()),
-        (None, _) => Err(EngineError::AmbiguousConnection),
+        (None, _) => Err(FlowError::AmbiguousConnection),
     }
 }
 
@@ -372,14 +367,14 @@ pub fn link_spec(
 }
 
 /// The state a failed check leaves a connection in.
-fn state_for(err: &EngineError, grant: GrantKind) -> ConnectionState {
+fn state_for(err: &FlowError, grant: GrantKind) -> ConnectionState {
     match err {
-        EngineError::OAuth(OAuthError::RelinkNeeded) => ConnectionState::RelinkNeeded,
+        FlowError::OAuth(OAuthError::RelinkNeeded) => ConnectionState::RelinkNeeded,
         // A browser sign-in's token refused after a refresh: only the person can sign in again.
-        EngineError::Api(ApiError::NotAuthenticated(_)) if grant == GrantKind::AuthCode => {
+        FlowError::Api(ApiError::NotAuthenticated(_)) if grant == GrantKind::AuthCode => {
             ConnectionState::RelinkNeeded
         }
-        EngineError::Api(
+        FlowError::Api(
             ApiError::Forbidden { .. }
             | ApiError::InvalidTable { .. }
             | ApiError::PathNotFound { .. }

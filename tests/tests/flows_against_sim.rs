@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use snowlink_core::InstanceUrl;
 use snowlink_core::connections::{ConnectionState, ConnectionStore, ConnectionsError, FILE_NAME};
-use snowlink_core::engine::{
-    BrowserSignIn, Changes, ConnectRequest, Engine, EngineError, ProvidedSecrets, TestEvent,
-    TestStatus, TestStep,
-};
 use snowlink_core::errors::ErrorCode;
 use snowlink_core::errors::InputField;
+use snowlink_core::flows::{
+    BrowserSignIn, Changes, ConnectRequest, FlowError, Flows, ProvidedSecrets, TestEvent,
+    TestStatus, TestStep,
+};
 use snowlink_core::grants::GrantKind;
 use snowlink_core::secrets::{
     ClientSecret, FailingStore, MemoryStore, Password, SecretError, SecretKind, SecretStore,
@@ -28,11 +28,11 @@ async fn demo() -> RunningSim {
 }
 
 /// A connections file in a fresh directory, and the engine over it and `secrets`.
-fn engine(secrets: Arc<dyn SecretStore>) -> (tempfile::TempDir, ConnectionStore, Engine) {
+fn flows(secrets: Arc<dyn SecretStore>) -> (tempfile::TempDir, ConnectionStore, Flows) {
     let dir = tempfile::tempdir().unwrap();
     let store = ConnectionStore::at(dir.path().join(FILE_NAME));
-    let engine = Engine::new(store.clone(), secrets);
-    (dir, store, engine)
+    let flows = Flows::new(store.clone(), secrets);
+    (dir, store, flows)
 }
 
 /// No browser at all: none of these flows opens one.
@@ -48,11 +48,11 @@ fn no_browser() -> BrowserSignIn {
 
 /// Connects with no browser and no cancellation (none of these grants needs either).
 async fn connect(
-    engine: &Engine,
+    flows: &Flows,
     request: ConnectRequest,
     provided: ProvidedSecrets,
-) -> Result<snowlink_core::connections::Connection, EngineError> {
-    engine
+) -> Result<snowlink_core::connections::Connection, FlowError> {
+    flows
         .connect(request, provided, &no_browser(), std::future::pending())
         .await
 }
@@ -104,9 +104,9 @@ fn live_tokens(sim: &RunningSim) -> usize {
 async fn a_password_grant_connect_keeps_the_secrets_and_the_connection() {
     let sim = demo().await;
     let secrets = Arc::new(MemoryStore::default());
-    let (_dir, store, engine) = engine(secrets.clone());
+    let (_dir, store, flows) = flows(secrets.clone());
     let (request, provided) = password_grant(&sim);
-    let connection = connect(&engine, request, provided).await.unwrap();
+    let connection = connect(&flows, request, provided).await.unwrap();
     assert_eq!(connection.status.state, ConnectionState::Connected);
     assert_eq!(
         connection.linked_identity.as_ref().unwrap().user_name,
@@ -136,18 +136,18 @@ async fn an_unreadable_connections_file_stops_connect_before_any_sign_in() {
         (b"{\"version\":99,\"connections\":[]}".to_vec(), true),
     ] {
         let secrets = Arc::new(MemoryStore::default());
-        let (dir, store, engine) = engine(secrets.clone());
+        let (dir, store, flows) = flows(secrets.clone());
         std::fs::write(store.path(), &content).unwrap();
         let (request, provided) = password_grant(&sim);
-        let err = connect(&engine, request, provided).await.unwrap_err();
+        let err = connect(&flows, request, provided).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::ConfigError, "{err:?}");
         match &err {
-            EngineError::Connections(ConnectionsError::Corrupt { moved_to, .. }) => {
+            FlowError::Connections(ConnectionsError::Corrupt { moved_to, .. }) => {
                 assert!(!newer);
                 assert_eq!(std::fs::read(moved_to).unwrap(), content, "kept as it was");
                 assert!(err.to_string().contains(&moved_to.display().to_string()));
             }
-            EngineError::Connections(ConnectionsError::UnsupportedVersion { .. }) => {
+            FlowError::Connections(ConnectionsError::UnsupportedVersion { .. }) => {
                 assert!(newer);
                 assert_eq!(std::fs::read(store.path()).unwrap(), content, "untouched");
             }
@@ -162,9 +162,9 @@ async fn an_unreadable_connections_file_stops_connect_before_any_sign_in() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_keyring_stops_connect_before_tokens_are_issued() {
     let sim = demo().await;
-    let (_dir, store, engine) = engine(Arc::new(FailingStore::new(SecretError::Locked)));
+    let (_dir, store, flows) = flows(Arc::new(FailingStore::new(SecretError::Locked)));
     let (request, provided) = password_grant(&sim);
-    let err = connect(&engine, request, provided).await.unwrap_err();
+    let err = connect(&flows, request, provided).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::KeyringLocked);
     assert!(err.hint().contains("Unlock your keyring"), "{}", err.hint());
     assert_eq!(live_tokens(&sim), 0);
@@ -181,9 +181,9 @@ async fn fresh_tokens_are_revoked_when_the_keyring_fails_halfway() {
         },
         3,
     ));
-    let (_dir, store, engine) = engine(failing.clone());
+    let (_dir, store, flows) = flows(failing.clone());
     let (request, provided) = password_grant(&sim);
-    let err = connect(&engine, request, provided).await.unwrap_err();
+    let err = connect(&flows, request, provided).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::KeyringUnavailable, "{err:?}");
     assert_eq!(live_tokens(&sim), 0, "the tokens issued were revoked");
     assert!(
@@ -197,13 +197,13 @@ async fn fresh_tokens_are_revoked_when_the_keyring_fails_halfway() {
 async fn a_connections_file_that_refuses_the_write_leaves_no_orphan_secret() {
     let sim = demo().await;
     let secrets = Arc::new(MemoryStore::default());
-    let (dir, store, engine) = engine(secrets.clone());
+    let (dir, store, flows) = flows(secrets.clone());
     // The lock beside the file cannot be opened: reading works, writing does not.
     std::fs::create_dir(dir.path().join("connections.json.lock")).unwrap();
     let (request, provided) = password_grant(&sim);
-    let err = connect(&engine, request, provided).await.unwrap_err();
+    let err = connect(&flows, request, provided).await.unwrap_err();
     assert!(
-        matches!(err, EngineError::Connections(ConnectionsError::Io { .. })),
+        matches!(err, FlowError::Connections(ConnectionsError::Io { .. })),
         "{err:?}"
     );
     assert!(secrets.is_empty(), "{:?}", secrets.values().len());
@@ -219,9 +219,9 @@ async fn what_an_instance_says_about_a_user_is_made_safe() {
     sim.state()
         .create_user(UserSpec::new(hostile, "Hostile-1!"))
         .unwrap();
-    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (_dir, _store, flows) = flows(Arc::new(MemoryStore::default()));
     let (request, provided) = basic(&sim, hostile, "Hostile-1!");
-    let connection = connect(&engine, request, provided).await.unwrap();
+    let connection = connect(&flows, request, provided).await.unwrap();
     let name = &connection.linked_identity.as_ref().unwrap().user_name;
     assert!(!name.chars().any(char::is_control), "{name:?}");
     assert!(name.contains("\\u{1b}"), "{name:?}");
@@ -240,7 +240,7 @@ async fn what_an_instance_says_about_a_user_is_made_safe() {
         .unwrap();
     let (mut request, provided) = password_grant(&sim);
     request.username = Some(huge);
-    let connection = connect(&engine, request, provided).await.unwrap();
+    let connection = connect(&flows, request, provided).await.unwrap();
     let name = &connection.linked_identity.unwrap().user_name;
     assert!(
         name.chars().count() <= 101,
@@ -257,9 +257,9 @@ async fn a_user_name_that_looks_like_a_query_is_identified_as_itself() {
         .state()
         .create_user(UserSpec::new(tricky, "Tricky-1!"))
         .unwrap();
-    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (_dir, _store, flows) = flows(Arc::new(MemoryStore::default()));
     let (request, provided) = basic(&sim, tricky, "Tricky-1!");
-    let connection = connect(&engine, request, provided).await.unwrap();
+    let connection = connect(&flows, request, provided).await.unwrap();
     let identity = connection.linked_identity.unwrap();
     assert_eq!(identity.sys_id.as_str(), created.sys_id);
     assert_eq!(identity.user_name, tricky);
@@ -270,14 +270,14 @@ async fn a_basic_connection_whose_password_is_gone_says_password_missing() {
     let sim = demo().await;
     let (admin, password) = sim.admin();
     let secrets = Arc::new(MemoryStore::default());
-    let (_dir, _store, engine) = engine(secrets.clone());
+    let (_dir, _store, flows) = flows(secrets.clone());
     let (request, provided) = basic(&sim, &admin, &password);
-    let connection = connect(&engine, request, provided).await.unwrap();
+    let connection = connect(&flows, request, provided).await.unwrap();
     secrets
         .delete(&connection.id, SecretKind::Password)
         .await
         .unwrap();
-    let checked = engine.check(&connection).await.unwrap();
+    let checked = flows.check(&connection).await.unwrap();
     assert_eq!(checked.status.state, ConnectionState::Disconnected);
     let reason = checked.status.reason.unwrap();
     assert!(reason.contains("The password"), "{reason}");
@@ -288,7 +288,7 @@ async fn a_basic_connection_whose_password_is_gone_says_password_missing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_client_credentials_grant_does_not_blame_a_password() {
     let sim = demo().await;
-    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (_dir, _store, flows) = flows(Arc::new(MemoryStore::default()));
     let request = ConnectRequest {
         name: "pipeline".into(),
         instance: InstanceUrl::parse(sim.url()).unwrap(),
@@ -301,7 +301,7 @@ async fn a_refused_client_credentials_grant_does_not_blame_a_password() {
         client_secret: Some(ClientSecret::new("wrong")),
         ..ProvidedSecrets::default()
     };
-    let err = connect(&engine, request, provided).await.unwrap_err();
+    let err = connect(&flows, request, provided).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::SignInFailed);
     let told = format!("{err} {}", err.hint());
     assert!(!told.contains("password"), "{told}");
@@ -312,10 +312,10 @@ async fn a_refused_client_credentials_grant_does_not_blame_a_password() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_input_is_named_before_anything_happens() {
     let sim = demo().await;
-    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (_dir, _store, flows) = flows(Arc::new(MemoryStore::default()));
     let (request, mut provided) = password_grant(&sim);
     provided.client_secret = None;
-    let err = connect(&engine, request, provided).await.unwrap_err();
+    let err = connect(&flows, request, provided).await.unwrap_err();
     let view = err.view();
     assert_eq!(view.code, ErrorCode::InvalidInput);
     assert_eq!(view.field, Some(InputField::ClientSecret));
@@ -326,7 +326,7 @@ async fn a_missing_input_is_named_before_anything_happens() {
 async fn register_saves_a_connection_to_link_later_and_it_is_not_a_problem() {
     let sim = demo().await;
     let secrets = Arc::new(MemoryStore::default());
-    let (_dir, _store, engine) = engine(secrets.clone());
+    let (_dir, _store, flows) = flows(secrets.clone());
     let request = ConnectRequest {
         name: "your account".into(),
         instance: InstanceUrl::parse(sim.url()).unwrap(),
@@ -339,13 +339,13 @@ async fn register_saves_a_connection_to_link_later_and_it_is_not_a_problem() {
         client_secret: Some(ClientSecret::new(DEMO_CLIENT_SECRET)),
         ..ProvidedSecrets::default()
     };
-    let connection = engine.register(request, provided).await.unwrap();
+    let connection = flows.register(request, provided).await.unwrap();
     assert_eq!(connection.status.state, ConnectionState::NotLinked);
     assert_eq!(
         secrets.kinds(&connection.id),
         vec![SecretKind::ClientSecret]
     );
-    let checked = engine.check(&connection).await.unwrap();
+    let checked = flows.check(&connection).await.unwrap();
     let view = snowlink_core::views::ConnectionView::of(&checked);
     assert!(!view.problem);
     assert_eq!(view.badge.label, "Not linked");
@@ -355,7 +355,7 @@ async fn register_saves_a_connection_to_link_later_and_it_is_not_a_problem() {
 #[test]
 fn the_flows_can_run_on_any_thread() {
     fn spawnable<F: std::future::Future + Send>(_: &F) {}
-    let (_dir, _store, engine) = engine(Arc::new(MemoryStore::default()));
+    let (_dir, _store, flows) = flows(Arc::new(MemoryStore::default()));
     let browser = no_browser();
     let instance = InstanceUrl::parse("acme").unwrap();
     let request = ConnectRequest {
@@ -366,21 +366,21 @@ fn the_flows_can_run_on_any_thread() {
         username: Some("u".into()),
         profile_id: "custom".into(),
     };
-    spawnable(&engine.connect(
+    spawnable(&flows.connect(
         request.clone(),
         ProvidedSecrets::default(),
         &browser,
         std::future::pending(),
     ));
-    spawnable(&engine.link(None, &browser, std::future::pending()));
-    spawnable(&engine.unlink(None));
-    spawnable(&engine.remove("x"));
-    spawnable(&engine.register(request, ProvidedSecrets::default()));
+    spawnable(&flows.link(None, &browser, std::future::pending()));
+    spawnable(&flows.unlink(None));
+    spawnable(&flows.remove("x"));
+    spawnable(&flows.register(request, ProvidedSecrets::default()));
 }
 
 /// An edit of `id` that must be refused, with no new secret.
-async fn refused_edit(engine: &Engine, id: &str, changes: Changes) -> EngineError {
-    engine
+async fn refused_edit(flows: &Flows, id: &str, changes: Changes) -> FlowError {
+    flows
         .edit(id, changes, ProvidedSecrets::default(), &|_| {})
         .await
         .unwrap_err()
@@ -421,16 +421,16 @@ async fn a_rotated_client_secret_is_tried_before_it_replaces_the_stored_one() {
     use TestStep::*;
     let sim = demo().await;
     let secrets = Arc::new(MemoryStore::default());
-    let (_dir, store, engine) = engine(secrets.clone());
+    let (_dir, store, flows) = flows(secrets.clone());
     let (request, provided) = password_grant(&sim);
-    let connection = connect(&engine, request, provided).await.unwrap();
+    let connection = connect(&flows, request, provided).await.unwrap();
     let demo_app = format!("client_id={DEMO_CLIENT_ID}");
     snowlink_e2e::rotate_client_secret(&sim, &demo_app, "rotated-secret-2");
     let before = (store.load().unwrap(), secrets.values());
 
     // A mistyped new secret: the sign-in step fails and nothing is kept.
     let heard = Heard::default();
-    let err = engine
+    let err = flows
         .edit(
             connection.id.as_str(),
             Changes::default(),
@@ -453,7 +453,7 @@ async fn a_rotated_client_secret_is_tried_before_it_replaces_the_stored_one() {
 
     // The right one: signed in, identified, kept, counted.
     let heard = Heard::default();
-    let edited = engine
+    let edited = flows
         .edit(
             connection.id.as_str(),
             Changes::default(),
@@ -478,7 +478,7 @@ async fn a_rotated_client_secret_is_tried_before_it_replaces_the_stored_one() {
     // The check afterwards renews with the new secret.
     let mut due = edited.clone();
     due.status.token_expires_at = None;
-    let checked = engine.check(&due).await.unwrap();
+    let checked = flows.check(&due).await.unwrap();
     assert_eq!(
         checked.status.state,
         ConnectionState::Connected,
@@ -492,18 +492,18 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
     let sim = demo().await;
     let (admin, password) = sim.admin();
     let secrets = Arc::new(MemoryStore::default());
-    let (_dir, store, engine) = engine(secrets.clone());
+    let (_dir, store, flows) = flows(secrets.clone());
     let (request, provided) = basic(&sim, &admin, &password);
-    let first = connect(&engine, request, provided).await.unwrap();
+    let first = connect(&flows, request, provided).await.unwrap();
     let (request, provided) = password_grant(&sim);
-    connect(&engine, request, provided).await.unwrap();
+    connect(&flows, request, provided).await.unwrap();
     let before = (store.load().unwrap(), secrets.values());
 
     let renamed_to_taken = Changes {
         name: Some(" svc ".into()),
         ..Changes::default()
     };
-    let err = refused_edit(&engine, first.id.as_str(), renamed_to_taken).await;
+    let err = refused_edit(&flows, first.id.as_str(), renamed_to_taken).await;
     let view = err.view();
     assert_eq!(view.field, Some(InputField::ConnectionName), "{view:?}");
     assert!(
@@ -517,7 +517,7 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
         username: Some("abel.tuter".into()),
         ..Changes::default()
     };
-    let err = refused_edit(&engine, first.id.as_str(), other_user).await;
+    let err = refused_edit(&flows, first.id.as_str(), other_user).await;
     assert!(
         err.to_string().contains("did not accept the credentials"),
         "{err}"
@@ -528,12 +528,12 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
         username: Some("  ".into()),
         ..Changes::default()
     };
-    let err = refused_edit(&engine, first.id.as_str(), emptied).await;
+    let err = refused_edit(&flows, first.id.as_str(), emptied).await;
     assert_eq!(err.view().field, Some(InputField::Username), "{err}");
     assert_eq!((store.load().unwrap(), secrets.values()), before);
 
     // A rename alone keeps the id, the secrets and the other connection.
-    let renamed = engine
+    let renamed = flows
         .edit(
             first.id.as_str(),
             Changes {
@@ -560,14 +560,14 @@ async fn an_edit_that_cannot_sign_in_changes_nothing_and_names_the_field() {
 async fn the_edit_form_shows_saved_values_and_which_secrets_are_kept_but_never_a_secret() {
     let sim = demo().await;
     let secrets = Arc::new(MemoryStore::default());
-    let (_dir, _store, engine) = engine(secrets.clone());
+    let (_dir, _store, flows) = flows(secrets.clone());
     let (request, provided) = password_grant(&sim);
-    let connection = connect(&engine, request, provided).await.unwrap();
+    let connection = connect(&flows, request, provided).await.unwrap();
     secrets
         .delete(&connection.id, SecretKind::Password)
         .await
         .unwrap();
-    let form = engine.edit_form(connection.id.as_str()).await.unwrap();
+    let form = flows.edit_form(connection.id.as_str()).await.unwrap();
     let fields: Vec<(InputField, &str, bool)> = form
         .fields
         .iter()

@@ -12,7 +12,7 @@ use crate::secrets::SecretError;
 use crate::text::{SysIdError, capitalized};
 
 #[derive(Debug, thiserror::Error)]
-pub enum EngineError {
+pub enum FlowError {
     #[error("{} is required for the {grant} sign-in.", capitalized(field.label()))]
     MissingInput {
         field: InputField,
@@ -49,7 +49,7 @@ pub enum EngineError {
     Api(#[from] ApiError),
 }
 
-impl EngineError {
+impl FlowError {
     /// What to do about it, in words; no front end's flag or button.
     pub fn hint(&self) -> String {
         match self {
@@ -156,7 +156,7 @@ impl EngineError {
     }
 }
 
-impl From<TransportError> for EngineError {
+impl From<TransportError> for FlowError {
     fn from(err: TransportError) -> Self {
         Self::Api(ApiError::Transport(err))
     }
@@ -168,15 +168,15 @@ mod tests {
 
     #[test]
     fn every_kind_of_failure_has_its_code() {
-        let cases: Vec<(EngineError, ErrorCode)> = vec![
+        let cases: Vec<(FlowError, ErrorCode)> = vec![
             (
-                EngineError::MissingInput {
+                FlowError::MissingInput {
                     field: InputField::ClientId,
                     grant: "password",
                 },
                 ErrorCode::InvalidInput,
             ),
-            (EngineError::NoConnections, ErrorCode::NotFound),
+            (FlowError::NoConnections, ErrorCode::NotFound),
             (SecretError::Locked.into(), ErrorCode::KeyringLocked),
             (
                 SecretError::Unavailable { detail: "x".into() }.into(),
@@ -193,7 +193,7 @@ mod tests {
             ),
             (ApiError::Hibernating.into(), ErrorCode::InstanceError),
             (
-                EngineError::MissingSecret {
+                FlowError::MissingSecret {
                     field: InputField::Password,
                     connection: "svc".into(),
                 },
@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn missing_inputs_name_the_field_and_no_flag() {
-        let err = EngineError::MissingInput {
+        let err = FlowError::MissingInput {
             field: InputField::ClientSecret,
             grant: "client-credentials",
         };

@@ -9,8 +9,8 @@ use std::future::Future;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::steps::{Draft, SignedIn, oauth_client, require_inputs, sign_in_unattended};
-use super::{ConnectRequest, Engine, EngineError, ProvidedSecrets, identify, link_spec};
+use super::connect::{Draft, SignedIn, oauth_client, require_inputs, sign_in_unattended};
+use super::{ConnectRequest, FlowError, Flows, ProvidedSecrets, identify, link_spec};
 use crate::api::SnowClient;
 use crate::checks::count_linked;
 use crate::connections::{Connection, ConnectionState};
@@ -79,7 +79,7 @@ fn changed(
     saved: &Connection,
     all: &[Connection],
     changes: Changes,
-) -> Result<Connection, EngineError> {
+) -> Result<Connection, FlowError> {
     let mut connection = saved.clone();
     let cleaned = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
     if let Some(name) = changes.name {
@@ -95,7 +95,7 @@ fn changed(
         .iter()
         .any(|c| c.id != saved.id && c.display_name == connection.display_name);
     if taken {
-        return Err(EngineError::InvalidInput {
+        return Err(FlowError::InvalidInput {
             field: InputField::ConnectionName,
             reason: format!(
                 "another connection is already called \"{}\"; choose another name",
@@ -152,9 +152,9 @@ pub struct EditView {
     pub steps: Vec<TestEvent>,
 }
 
-impl Engine {
+impl Flows {
     /// The edit form of the connection `id`: saved values, and which secrets the keyring holds.
-    pub async fn edit_form(&self, id: &str) -> Result<EditView, EngineError> {
+    pub async fn edit_form(&self, id: &str) -> Result<EditView, FlowError> {
         let connection = self.find(Some(id))?;
         let grant = connection.grant;
         let mut fields = vec![EditField {
@@ -231,7 +231,7 @@ impl Engine {
         changes: Changes,
         fresh: ProvidedSecrets,
         progress: Progress<'_>,
-    ) -> Result<Connection, EngineError> {
+    ) -> Result<Connection, FlowError> {
         let all = self.list()?;
         let saved = super::find_in(&all, Some(id))?;
         let connection = changed(&saved, &all, changes)?;
@@ -321,7 +321,7 @@ impl Engine {
         &self,
         connection: &Connection,
         fresh: ProvidedSecrets,
-    ) -> Result<ProvidedSecrets, EngineError> {
+    ) -> Result<ProvidedSecrets, FlowError> {
         let id = &connection.id;
         let takes = |field| connection.grant.takes(field);
         let secret_fields = [
@@ -333,7 +333,7 @@ impl Engine {
             .into_iter()
             .find(|&field| fresh.has(field) && !takes(field))
         {
-            return Err(EngineError::InvalidInput {
+            return Err(FlowError::InvalidInput {
                 field,
                 reason: format!(
                     "the {} sign-in of \"{}\" takes none",
@@ -360,7 +360,7 @@ impl Engine {
         id: &ConnectionId,
         taken: bool,
         fresh: Option<S>,
-    ) -> Result<Option<S>, EngineError> {
+    ) -> Result<Option<S>, FlowError> {
         Ok(match (taken, fresh) {
             (false, _) => None,
             (true, Some(fresh)) => Some(fresh),
@@ -375,7 +375,7 @@ impl Engine {
         saved: &Connection,
         connection: &Connection,
         secrets: &ProvidedSecrets,
-    ) -> Result<SignedIn, EngineError> {
+    ) -> Result<SignedIn, FlowError> {
         if connection.grant != GrantKind::AuthCode {
             return sign_in_unattended(connection, secrets).await;
         }
@@ -408,7 +408,7 @@ impl Engine {
         mut connection: Connection,
         secrets: &ProvidedSecrets,
         report: &Reporter<'_>,
-    ) -> Result<Connection, EngineError> {
+    ) -> Result<Connection, FlowError> {
         let why = if saved.linked_identity.is_some() {
             "The client ID changed: the account is unlinked and each person links again."
         } else {
@@ -483,9 +483,9 @@ impl Reporter<'_> {
     async fn run<T>(
         &self,
         step: TestStep,
-        work: impl Future<Output = Result<T, EngineError>>,
+        work: impl Future<Output = Result<T, FlowError>>,
         done: impl FnOnce(&T) -> Option<String>,
-    ) -> Result<T, EngineError> {
+    ) -> Result<T, FlowError> {
         self.send(step, TestStatus::Running, None);
         match work.await {
             Ok(value) => {

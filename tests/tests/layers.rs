@@ -26,6 +26,18 @@ const CORE: &[&[&str]] = &[
     &["wizard"],
 ];
 
+/// The simulator's layers, lowest first.
+const SIM: &[&[&str]] = &[
+    &["tls", "faults", "html"],
+    &["db"],
+    &["platform"],
+    &["app"],
+    &["rest", "handle"],
+    &["web"],
+    &["oauth"],
+    &["server"],
+];
+
 /// The top-level modules of the crate whose sources are in `src` (a folder or a file each).
 fn modules(src: &Path) -> BTreeMap<String, PathBuf> {
     std::fs::read_dir(src)
@@ -67,31 +79,40 @@ fn code_of(path: &Path) -> Vec<(PathBuf, String)> {
 
 /// The top-level modules each module names through `crate::…`, each with a file that does.
 fn imports(src: &Path) -> BTreeMap<String, BTreeMap<String, PathBuf>> {
-    let modules = modules(src);
+    imports_among(&modules(src), &["crate::"])
+}
+
+/// The modules of `modules` each one names through one of `prefixes`, each with a file that does.
+fn imports_among(
+    modules: &BTreeMap<String, PathBuf>,
+    prefixes: &[&str],
+) -> BTreeMap<String, BTreeMap<String, PathBuf>> {
     let mut graph = BTreeMap::new();
-    for (name, path) in &modules {
+    for (name, path) in modules {
         let mut used = BTreeMap::new();
         for (file, code) in code_of(path) {
-            let mut rest = code.as_str();
-            while let Some(at) = rest.find("crate::") {
-                rest = &rest[at + "crate::".len()..];
-                let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
-                    let end = group.find('}').unwrap_or(group.len());
-                    group[..end]
-                        .split(',')
-                        .map(|part| part.trim().split("::").next().unwrap_or_default())
-                        .collect()
-                } else {
-                    vec![
-                        rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .next()
-                            .unwrap_or_default(),
-                    ]
-                };
-                for used_name in names {
-                    if used_name != name && modules.contains_key(used_name) {
-                        used.entry(used_name.to_owned())
-                            .or_insert_with(|| file.clone());
+            for prefix in prefixes {
+                let mut rest = code.as_str();
+                while let Some(at) = rest.find(prefix) {
+                    rest = &rest[at + prefix.len()..];
+                    let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+                        let end = group.find('}').unwrap_or(group.len());
+                        group[..end]
+                            .split(',')
+                            .map(|part| part.trim().split("::").next().unwrap_or_default())
+                            .collect()
+                    } else {
+                        vec![
+                            rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                                .next()
+                                .unwrap_or_default(),
+                        ]
+                    };
+                    for used_name in names {
+                        if used_name != name && modules.contains_key(used_name) {
+                            used.entry(used_name.to_owned())
+                                .or_insert_with(|| file.clone());
+                        }
                     }
                 }
             }
@@ -127,7 +148,22 @@ fn breaches(src: &Path, layers: &[&[&str]]) -> Vec<String> {
 
 /// Modules that import each other, directly or through others: what must never be.
 fn cycles(src: &Path) -> Vec<BTreeSet<String>> {
-    let graph = imports(src);
+    cycles_in(&imports(src))
+}
+
+/// The same inside each folder module (`checks/`, `db/`…): among its own modules, named as
+/// `crate::<folder>::…` or `super::…`.
+fn cycles_inside_groups(src: &Path) -> Vec<(String, BTreeSet<String>)> {
+    let mut found = Vec::new();
+    for (group, path) in modules(src).into_iter().filter(|(_, p)| p.is_dir()) {
+        let crate_prefix = format!("crate::{group}::");
+        let graph = imports_among(&modules(&path), &[&crate_prefix, "super::"]);
+        found.extend(cycles_in(&graph).into_iter().map(|c| (group.clone(), c)));
+    }
+    found
+}
+
+fn cycles_in(graph: &BTreeMap<String, BTreeMap<String, PathBuf>>) -> Vec<BTreeSet<String>> {
     let reaches = |from: &str| {
         let mut seen = BTreeSet::new();
         let mut pending = vec![from.to_owned()];
@@ -162,6 +198,15 @@ fn no_module_of_the_core_imports_one_that_imports_it_back() {
     let src = workspace_root().join("crates/core/src");
     assert_eq!(cycles(&src), Vec::<BTreeSet<String>>::new());
     assert_eq!(breaches(&src, CORE), Vec::<String>::new());
+    assert_eq!(cycles_inside_groups(&src), Vec::new());
+}
+
+#[test]
+fn no_module_of_the_simulator_imports_one_that_imports_it_back() {
+    let src = workspace_root().join("crates/sim/src");
+    assert_eq!(cycles(&src), Vec::<BTreeSet<String>>::new());
+    assert_eq!(breaches(&src, SIM), Vec::<String>::new());
+    assert_eq!(cycles_inside_groups(&src), Vec::new());
 }
 
 #[test]

@@ -1,26 +1,16 @@
-//! The state shared by every request handler: the instance behind a `std` mutex (held only for
-//! short synchronous sections, never across `.await`), the active faults, and the HTTP client
-//! business rules call out with. Authentication of API requests lives here because every API
-//! does it the same way: Basic or Bearer, then the REST API ACL.
+//! What every request handler shares: the instance behind a `std` mutex (held only for short
+//! synchronous sections, never across `.await`), the faults that are on, and the HTTP client
+//! business rules call out with (each call logged as the instance logs it).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use axum::http::{HeaderMap, header};
-use base64::Engine;
 use chrono::Utc;
 
-use crate::acl::Acls;
-use crate::errors::ApiError;
-use crate::faults::Faults;
-use crate::identity::{Caller, LoginRefusal};
-use crate::instance::{Instance, now_text};
-use crate::rules::OutboundCall;
-use crate::store::Record;
-
-/// Property that makes Basic auth fail for interactive (non web-service) users with the plain
-/// 401, as instances that restrict API basic auth do. Off by default; *unverified* name.
-pub const DENY_INTERACTIVE_BASIC_AUTH: &str = "snowlink.sim.deny_basic_auth_for_interactive_users";
+use crate::db::store::Record;
+use crate::faults::{Fault, Faults};
+use crate::platform::instance::Instance;
+use crate::platform::instance::OutboundCall;
 
 pub struct App {
     instance: Mutex<Instance>,
@@ -89,105 +79,49 @@ impl App {
         ]);
         let _ = self.lock().insert("sys_outbound_http_log", log, "system");
     }
+}
 
-    /// Authenticates an API request (Basic or Bearer) and applies the REST API ACL of `api`.
-    pub fn api_caller(&self, headers: &HeaderMap, api: &str) -> Result<Caller, ApiError> {
-        api_access(&self.lock(), headers, api).map(|(caller, _)| caller)
+/// Name of the `sys_rate_limit_rules` record the rate-limit fault answers for.
+const RATE_LIMIT_RULE: &str = "Snowlink simulator rate limit";
+
+impl App {
+    /// Turns `fault` on. On a real instance a rate limit is a rule record, so the rule is
+    /// written first (before the faults lock is taken: the two locks are never held together).
+    pub fn switch_on(&self, fault: Fault) {
+        let rule_id = matches!(fault, Fault::RateLimit { .. })
+            .then(|| write_rate_limit_rule(&mut self.lock(), true));
+        self.faults().switch_on(fault, rule_id);
+    }
+
+    /// Turns every fault off; the rate-limit rule record, if any, stays but is made inactive so
+    /// that what the instance's tables say matches how it answers.
+    pub fn switch_off_all(&self) {
+        if self.faults().clear() {
+            write_rate_limit_rule(&mut self.lock(), false);
+        }
     }
 }
 
-/// [`App::api_caller`] under a lock the caller already holds, also handing back the ACLs it
-/// loaded so the request can check its records against them without loading them again.
-pub fn api_access(
-    instance: &Instance,
-    headers: &HeaderMap,
-    api: &str,
-) -> Result<(Caller, Acls), ApiError> {
-    let caller = authenticate(instance, headers)?;
-    let acls = Acls::load(instance, &caller);
-    if !acls.api_allows(&caller, api) {
-        return Err(ApiError::ApiAclFailed);
-    }
-    if let Some(scopes) = &caller.scopes {
-        let missing = instance
-            .query("sys_api_access_policy", "active=true")
-            .iter()
-            .filter(|p| p.get("api").is_some_and(|a| a == api || a == "*"))
-            .filter_map(|p| p.get("required_scope").filter(|s| !s.is_empty()))
-            .any(|required| !scopes.contains(required));
-        if missing {
-            return Err(ApiError::MissingScope);
-        }
-    }
-    Ok((caller, acls))
-}
-
-/// Who sent `headers`, or the single 401.
-pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let refused = ApiError::NotAuthenticated { mfa: false };
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(refused.clone())?;
-    let user_id = if let Some(encoded) = strip_scheme(value, "basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .map_err(|_| refused.clone())?;
-        let text = String::from_utf8(decoded).map_err(|_| refused.clone())?;
-        let (user_name, password) = text.split_once(':').ok_or(refused.clone())?;
-        let user_id = instance
-            .check_password(user_name, password)
-            .map_err(|refusal| ApiError::NotAuthenticated {
-                mfa: refusal == LoginRefusal::MfaCodeMissing,
-            })?;
-        if instance.property_is_true(DENY_INTERACTIVE_BASIC_AUTH) {
-            let user = instance.get("sys_user", &user_id).unwrap_or_default();
-            if user
-                .get("web_service_access_only")
-                .is_none_or(|v| v != "true")
-            {
-                return Err(refused);
-            }
-        }
-        user_id
-    } else if let Some(token) = strip_scheme(value, "bearer") {
-        let (user_id, scopes) = bearer_user(instance, token.trim()).ok_or(refused.clone())?;
-        let mut caller = instance.caller(&user_id).ok_or(refused)?;
-        caller.scopes = Some(scopes);
-        return Ok(caller);
-    } else {
-        return Err(refused);
+/// Creates or updates the simulator's rate-limit rule with `active`, and returns its sys_id.
+fn write_rate_limit_rule(instance: &mut Instance, active: bool) -> String {
+    const TABLE: &str = "sys_rate_limit_rules";
+    let fields = Record::from([
+        ("name".into(), RATE_LIMIT_RULE.into()),
+        ("active".into(), active.to_string()),
+    ]);
+    let existing = instance
+        .find_by(TABLE, "name", RATE_LIMIT_RULE)
+        .and_then(|rule| rule.get("sys_id").cloned());
+    let written = match existing {
+        Some(sys_id) => instance.update(TABLE, &sys_id, fields, "system"),
+        None => instance.insert(TABLE, fields, "system"),
     };
-    instance.caller(&user_id).ok_or(refused)
-}
-
-/// The user behind a live access token whose user may still log in, and the token's scopes.
-pub fn bearer_user(instance: &Instance, token: &str) -> Option<(String, Vec<String>)> {
-    if token.is_empty() {
-        return None;
-    }
-    let credential = instance.find_by("oauth_credential", "token", token)?;
-    if credential.get("type").map(String::as_str) != Some("access_token") {
-        return None;
-    }
-    let expires = credential.get("expires").map(String::as_str).unwrap_or("");
-    if expires <= now_text().as_str() {
-        return None;
-    }
-    let user_id = credential.get("user").cloned()?;
-    let user = instance.get("sys_user", &user_id)?;
-    let alive = user.get("active").is_some_and(|v| v == "true")
-        && user.get("locked_out").is_none_or(|v| v != "true");
-    let scopes = credential
-        .get("scopes")
-        .map(|s| s.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
-    alive.then_some((user_id, scopes))
-}
-
-fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
-    let (given, rest) = value.split_once(' ')?;
-    given.eq_ignore_ascii_case(scheme).then_some(rest)
+    // The table is built in; were the write to fail anyway, a well-formed sys_id still lets
+    // clients read the header as they would on a real instance.
+    written
+        .ok()
+        .and_then(|rule| rule.get("sys_id").cloned())
+        .unwrap_or_else(|| crate::platform::instance::random_hex(16))
 }
 
 /// Seconds since the epoch, for rate-limit headers.

@@ -1,24 +1,11 @@
 //! Fault injection: the conditions users hit on real instances (servicenow.md, "What users hit
 //! when connecting" and "More failure modes") reproduced on demand, from the command line
-//! (`--fault`) or from tests at run time. TLS with an untrusted certificate is a listener choice
-//! (see `server` and `tls`), the rest are applied here to every request or connection.
+//! (`--fault`) or from tests at run time. This is which faults are on and what each does to a
+//! request; the server applies them (`server::faults`). TLS with an untrusted certificate is a
+//! listener choice (see `server` and `tls`).
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
-use serde_json::Value;
-
-use crate::app::App;
-use crate::errors::ApiError;
-use crate::instance::{Instance, random_hex};
-use crate::store::Record;
 
 /// One injectable fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +125,7 @@ impl RateLimitRule {
 }
 
 /// Why the fault layer answers an API request itself instead of the instance.
-enum Refusal {
+pub enum Refusal {
     QueueFull,
     RateLimited {
         retry_after: u64,
@@ -172,223 +159,61 @@ impl Faults {
     }
 }
 
-/// Name of the `sys_rate_limit_rules` record the rate-limit fault answers for.
-const RATE_LIMIT_RULE: &str = "Snowlink simulator rate limit";
-
-/// Turns `fault` on. On a real instance a rate limit is a rule record, so the rule is written
-/// first (before the faults lock is taken: the two locks are never held together).
-pub fn switch_on(app: &App, fault: Fault) {
-    let rule_id = matches!(fault, Fault::RateLimit { .. })
-        .then(|| write_rate_limit_rule(&mut app.lock(), true));
-    let mut faults = app.faults();
-    match fault {
-        Fault::Hibernate => faults.hibernate = true,
-        Fault::Latency(delay) => faults.latency = Some(delay),
-        Fault::RateLimit { limit, window } => {
-            faults.rate_limit = Some(RateLimitRule {
-                limit,
-                window,
-                rule_id: rule_id.unwrap_or_default(),
-                window_start: None,
-                window_count: 0,
-            });
+impl Faults {
+    /// Turns `fault` on; a rate limit answers for the rule record `rule_id`.
+    pub fn switch_on(&mut self, fault: Fault, rule_id: Option<String>) {
+        match fault {
+            Fault::Hibernate => self.hibernate = true,
+            Fault::Latency(delay) => self.latency = Some(delay),
+            Fault::RateLimit { limit, window } => {
+                self.rate_limit = Some(RateLimitRule {
+                    limit,
+                    window,
+                    rule_id: rule_id.unwrap_or_default(),
+                    window_start: None,
+                    window_count: 0,
+                });
+            }
+            Fault::QueueFull => self.queue_full = true,
+            Fault::QuotaCancelled => self.quota_cancelled = true,
+            Fault::FlakyAcl(requests) => self.flaky_acl_left = requests,
+            Fault::DropConnections => self.drop_connections = true,
+            Fault::SlowBody(pause) => self.slow_body = Some(pause),
         }
-        Fault::QueueFull => faults.queue_full = true,
-        Fault::QuotaCancelled => faults.quota_cancelled = true,
-        Fault::FlakyAcl(requests) => faults.flaky_acl_left = requests,
-        Fault::DropConnections => faults.drop_connections = true,
-        Fault::SlowBody(pause) => faults.slow_body = Some(pause),
     }
-}
 
-/// Turns every fault off; the rate-limit rule record, if any, stays but is made inactive so
-/// that what the instance's tables say matches how it answers.
-pub fn switch_off_all(app: &App) {
-    let had_rule = std::mem::take(&mut *app.faults()).rate_limit.is_some();
-    if had_rule {
-        write_rate_limit_rule(&mut app.lock(), false);
+    /// Turns every fault off; whether a rate-limit rule was on.
+    pub fn clear(&mut self) -> bool {
+        std::mem::take(self).rate_limit.is_some()
     }
-}
 
-/// Creates or updates the simulator's rate-limit rule with `active`, and returns its sys_id.
-fn write_rate_limit_rule(instance: &mut Instance, active: bool) -> String {
-    const TABLE: &str = "sys_rate_limit_rules";
-    let fields = Record::from([
-        ("name".into(), RATE_LIMIT_RULE.into()),
-        ("active".into(), active.to_string()),
-    ]);
-    let existing = instance
-        .find_by(TABLE, "name", RATE_LIMIT_RULE)
-        .and_then(|rule| rule.get("sys_id").cloned());
-    let written = match existing {
-        Some(sys_id) => instance.update(TABLE, &sys_id, fields, "system"),
-        None => instance.insert(TABLE, fields, "system"),
-    };
-    // The table is built in; were the write to fail anyway, a well-formed sys_id still lets
-    // clients read the header as they would on a real instance.
-    written
-        .ok()
-        .and_then(|rule| rule.get("sys_id").cloned())
-        .unwrap_or_else(|| random_hex(16))
-}
-
-/// Middleware applying hibernation, latency, the refusing faults, quota cancellation and slow
-/// bodies, in that order.
-pub async fn apply(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let is_api = path.starts_with("/api/");
-    let watched = quota_watched(request.method(), path);
-    let (hibernate, latency, slow, refusal, cancel) = {
-        let mut faults = app.faults();
+    /// What the faults do to one request: counted against the refusing faults when it is an API
+    /// request (`is_api`), cancelled partway when quota rules watch it (`watched`).
+    pub fn for_request(&mut self, is_api: bool, watched: bool) -> RequestFaults {
         // A hibernating instance answers before any API logic, so it uses up no counter.
-        let refusal = if is_api && !faults.hibernate {
-            faults.refusal()
+        let refusal = if is_api && !self.hibernate {
+            self.refusal()
         } else {
             None
         };
-        (
-            faults.hibernate,
-            faults.latency,
-            faults.slow_body,
+        RequestFaults {
+            hibernate: self.hibernate,
+            latency: self.latency,
+            slow_body: self.slow_body,
             refusal,
-            faults.quota_cancelled && watched,
-        )
-    };
-    if let Some(delay) = latency {
-        tokio::time::sleep(delay).await;
-    }
-    let response = if hibernate {
-        hibernating_page()
-    } else if let Some(refusal) = refusal {
-        refused(refusal)
-    } else if cancel {
-        cancelled_partway(next.run(request).await).await
-    } else {
-        next.run(request).await
-    };
-    match slow {
-        Some(pause) => trickle(response, pause).await,
-        None => response,
-    }
-}
-
-fn hibernating_page() -> Response {
-    let page = "<!DOCTYPE html><html><head><title>Instance Hibernating page</title></head><body>\
-                <h1>Your instance is hibernating</h1><p>Sign in to the developer portal to wake it up.</p>\
-                </body></html>";
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/html;charset=UTF-8")],
-        page,
-    )
-        .into_response()
-}
-
-fn refused(refusal: Refusal) -> Response {
-    match refusal {
-        // No rule is involved, so nothing tells the client when to come back (item 15).
-        Refusal::QueueFull => ApiError::QueueFull.into_response(),
-        Refusal::RateLimited {
-            retry_after,
-            limit,
-            rule_id,
-        } => rate_limited(retry_after, limit, &rule_id),
-        // Item 17: the same body as a lasting API ACL refusal; only a retry tells them apart.
-        Refusal::FlakyAcl => ApiError::ApiAclFailed.into_response(),
-    }
-}
-
-/// A rate-limit rule's 429 with the headers that name the rule and its window (item 15).
-fn rate_limited(retry_after: u64, limit: u32, rule_id: &str) -> Response {
-    let reset = crate::app::epoch_seconds() + i64::try_from(retry_after).unwrap_or(60);
-    let mut response = ApiError::RateLimitExceeded.into_response();
-    let headers = response.headers_mut();
-    for (name, value) in [
-        ("retry-after", retry_after.to_string()),
-        ("x-ratelimit-limit", limit.to_string()),
-        ("x-ratelimit-reset", reset.to_string()),
-        ("x-ratelimit-rule", rule_id.to_owned()),
-    ] {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
+            cancel: self.quota_cancelled && watched,
         }
     }
-    response
 }
 
-/// Whether quota rules watch this request: item 14 names Table API and Aggregate API reads of a
-/// whole table (`/api/now[/vN]/table|stats/{table}`), not single-record reads.
-fn quota_watched(method: &Method, path: &str) -> bool {
-    let segments: Vec<&str> = path.split('/').collect();
-    let api = match segments.as_slice() {
-        ["", "api", "now", api, _table] => *api,
-        ["", "api", "now", version, api, _table] if version.starts_with('v') => *api,
-        _ => return false,
-    };
-    method == Method::GET && matches!(api, "table" | "stats")
-}
-
-/// What a quota rule cancelling the transaction after the first rows went out looks like (item
-/// 14, KB1297438): still HTTP 200 `application/json`, the partial result, then the error
-/// envelope. Errors the instance answered anyway pass unchanged.
-async fn cancelled_partway(response: Response) -> Response {
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
-    if response.status() != StatusCode::OK || !is_json {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let bytes = whole(body).await;
-    let Ok(complete) = serde_json::from_slice::<Value>(&bytes) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let text = format!(
-        "{}{}",
-        written_before_cancel(&complete),
-        ApiError::TransactionCancelled.envelope()
-    );
-    Response::from_parts(parts, Body::from(text))
-}
-
-/// The part of a result already written when the transaction was cancelled: the envelope's
-/// opening and, for a list, its first row and the comma after it (the instance streams rows as
-/// it reads them); for an object such as the Aggregate API's, all but its closing brace.
-fn written_before_cancel(complete: &Value) -> String {
-    let result = match complete.get("result") {
-        Some(Value::Array(rows)) => rows
-            .first()
-            .map_or_else(|| "[".to_owned(), |row| format!("[{row},")),
-        Some(object) => {
-            let text = object.to_string();
-            text.strip_suffix('}').unwrap_or(&text).to_owned()
-        }
-        None => String::new(),
-    };
-    format!("{{\"result\":{result}")
-}
-
-/// A whole response body; a body that fails midway is cut where it failed.
-async fn whole(body: Body) -> Bytes {
-    axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default()
-}
-
-/// Re-sends the body in 64-byte chunks with `pause` between them.
-async fn trickle(response: Response, pause: Duration) -> Response {
-    let (mut parts, body) = response.into_parts();
-    let bytes = whole(body).await;
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let chunks: Vec<Bytes> = bytes.chunks(64).map(Bytes::copy_from_slice).collect();
-    let stream = futures::stream::iter(chunks).then(move |chunk| async move {
-        tokio::time::sleep(pause).await;
-        Ok::<_, std::convert::Infallible>(chunk)
-    });
-    Response::from_parts(parts, Body::from_stream(stream))
+/// What the faults do to one request.
+pub struct RequestFaults {
+    pub hibernate: bool,
+    pub latency: Option<Duration>,
+    pub slow_body: Option<Duration>,
+    pub refusal: Option<Refusal>,
+    /// A quota rule cancels it after the first rows.
+    pub cancel: bool,
 }
 
 #[cfg(test)]
@@ -439,32 +264,5 @@ mod tests {
                 .replace("=N", "=1");
             assert!(example.parse::<Fault>().is_ok(), "{spelling}");
         }
-    }
-
-    #[test]
-    fn quota_rules_watch_table_lists_and_aggregates_only() {
-        for path in [
-            "/api/now/table/incident",
-            "/api/now/v2/table/incident",
-            "/api/now/stats/incident",
-            "/api/now/v1/stats/incident",
-        ] {
-            assert!(quota_watched(&Method::GET, path), "{path}");
-        }
-        assert!(!quota_watched(&Method::POST, "/api/now/table/incident"));
-        assert!(!quota_watched(&Method::GET, "/api/now/table/incident/abc"));
-        assert!(!quota_watched(&Method::GET, "/api/x_acme/ops/ping"));
-        assert!(!quota_watched(&Method::GET, "/oauth_token.do"));
-    }
-
-    #[test]
-    fn a_cancelled_read_keeps_one_row_and_is_not_json() {
-        let list = serde_json::json!({ "result": [{ "n": "1" }, { "n": "2" }] });
-        assert_eq!(written_before_cancel(&list), r#"{"result":[{"n":"1"},"#);
-        let stats = serde_json::json!({ "result": { "stats": { "count": "2" } } });
-        assert_eq!(
-            written_before_cancel(&stats),
-            r#"{"result":{"stats":{"count":"2"}"#
-        );
     }
 }

@@ -5,36 +5,17 @@
 //! the other. Start one with [`Sim::builder`]; read and change its state with
 //! [`RunningSim::state`].
 
-mod acl;
-mod admin;
 mod app;
-mod catalog;
-mod cicd_api;
-mod dictionary_xml;
-mod errors;
+mod db;
 mod faults;
+mod handle;
 mod html;
-mod identity;
-mod instance;
-mod oauth_authorize;
-mod oauth_token;
-mod persist;
-mod query;
-mod render;
-mod rules;
-mod schema;
-mod scripted;
-mod search;
-mod seed;
+mod oauth;
+mod platform;
+mod rest;
 mod server;
-mod session;
-mod state;
-mod stats_api;
-mod store;
-mod table_api;
 mod tls;
-mod updateset;
-mod updateset_api;
+mod web;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -44,16 +25,16 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use app::DENY_INTERACTIVE_BASIC_AUTH;
+pub use db::store::Record;
 pub use faults::{FAULT_SYNTAX, Fault};
-pub use instance::StoreError;
-pub use seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URLS};
-pub use state::{CreatedUser, OAuthApp, OAuthAppSpec, StateHandle, UserSpec};
-pub use store::Record;
+pub use handle::{CreatedUser, OAuthApp, OAuthAppSpec, StateHandle, UserSpec};
+pub use platform::identity::DENY_INTERACTIVE_BASIC_AUTH;
+pub use platform::instance::StoreError;
+pub use platform::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URLS};
 
 use crate::app::App;
 use crate::faults::Faults;
-use crate::instance::Instance;
+use crate::platform::instance::Instance;
 use crate::tls::ServerTls;
 
 /// What the instance holds at start.
@@ -178,32 +159,32 @@ impl SimBuilder {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://127.0.0.1:{}", address.port());
         let saved = match &self.state_file {
-            Some(path) if path.exists() => {
-                Some(persist::load(path).map_err(|reason| SimError::State {
+            Some(path) if path.exists() => Some(platform::persist::load(path).map_err(
+                |reason| SimError::State {
                     path: path.clone(),
                     reason,
-                })?)
-            }
+                },
+            )?),
             _ => None,
         };
         let (instance, admin) = match saved {
             Some(mut instance) => {
                 instance.base_url.clone_from(&url);
-                let admin = seed::saved_admin(&instance);
+                let admin = platform::seed::saved_admin(&instance);
                 (instance, admin)
             }
             None => {
                 let mut instance = Instance::new(url.clone());
-                let admin = seed::base(&mut instance);
+                let admin = platform::seed::base(&mut instance);
                 if self.seed == Seed::Demo {
-                    seed::demo(&mut instance);
+                    platform::seed::demo(&mut instance);
                 }
                 (instance, admin)
             }
         };
         let app = Arc::new(App::new(instance, Faults::default()));
         for fault in self.faults {
-            faults::switch_on(&app, fault);
+            app.switch_on(fault);
         }
         let (shutdown, receiver) = watch::channel(false);
         let config = tls.as_ref().map(|t| Arc::clone(&t.config));
@@ -250,12 +231,12 @@ impl RunningSim {
 
     /// Turns a fault on from the next request (or connection) on.
     pub fn set_fault(&self, fault: Fault) {
-        faults::switch_on(&self.app, fault);
+        self.app.switch_on(fault);
     }
 
     /// Turns every fault off.
     pub fn clear_faults(&self) {
-        faults::switch_off_all(&self.app);
+        self.app.switch_off_all();
     }
 
     /// Direct access to the instance's records, users, apps and settings.

@@ -18,13 +18,14 @@ mod outcome;
 mod runner;
 mod target;
 mod tls;
+mod trust;
 
 use serde::{Deserialize, Serialize};
 
 pub use links::count_linked;
 pub use runner::{Progress, RUNS_AT_ONCE, RunOptions, run, run_all};
 pub use target::{AdminCredentials, Credentials, KeepTokens, Target, TargetError};
-pub use tls::{CaFileError, MAX_CA_FILE_BYTES, read_ca_file};
+pub use trust::{CaFileError, MAX_CA_FILE_BYTES, read_ca_file};
 
 use crate::errors::NextStep;
 

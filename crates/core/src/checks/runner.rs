@@ -91,7 +91,7 @@ impl Ctx {
     pub fn new(target: Target, options: &RunOptions) -> Self {
         let pem = options.ca_pem.clone().unwrap_or_default();
         let extra_roots = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
-        let extra_roots_der = super::tls::certificates_from_pem(&pem);
+        let extra_roots_der = super::trust::certificates_from_pem(&pem);
         let client_options = ClientOptions {
             timeout: options.check_timeout,
             extra_roots,

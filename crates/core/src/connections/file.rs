@@ -13,14 +13,12 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde::Serialize;
 
-use super::migrate::{self, Loaded};
+use super::migrate::{self, FILE_VERSION, Loaded};
 use super::{Connection, ConnectionId, ConnectionsError};
 use crate::files::{ReadFailure, parent_dir};
 
 /// The file's name inside the config directory.
 pub const FILE_NAME: &str = "connections.json";
-/// The format version this build reads and writes.
-pub const FILE_VERSION: u64 = 3;
 /// Largest file read: a few hundred connections take a few hundred KiB.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// How long a change waits for another process's change to finish.

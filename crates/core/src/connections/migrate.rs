@@ -12,8 +12,10 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::file::FILE_VERSION;
 use super::{Connection, ConnectionId};
+
+/// The format version this build reads and writes.
+pub const FILE_VERSION: u64 = 3;
 
 /// A parsed file, and the version it was migrated from when it was older.
 #[derive(Debug)]

@@ -13,7 +13,8 @@ use crate::api::LinkedIdentity;
 use crate::grants::GrantKind;
 use crate::ids::{ConnectionId, ConnectionIdError};
 use crate::instance::InstanceUrl;
-pub use file::{ConnectionStore, FILE_NAME, FILE_VERSION, MAX_FILE_BYTES};
+pub use file::{ConnectionStore, FILE_NAME, MAX_FILE_BYTES};
+pub use migrate::FILE_VERSION;
 
 /// The linked records of a connection, by state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]

@@ -1,0 +1,8 @@
+//! The database: the tables' dictionary and their rows ([`schema`], [`store`]), encoded queries
+//! ([`query`]) and their evaluation over a table and the tables that extend it ([`database`]).
+
+pub mod database;
+pub mod query;
+pub mod schema;
+pub mod store;
+pub mod values;

@@ -1,0 +1,111 @@
+//! Who an API request is: Basic or Bearer, checked the way the instance checks them, then the
+//! REST API ACL of the API asked for and the token's API access scopes. Every REST API
+//! authenticates this way; a refusal is the instance's own 401 or 403.
+
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+
+use crate::app::App;
+use crate::platform::acl::Acls;
+use crate::platform::identity::{Caller, DENY_INTERACTIVE_BASIC_AUTH, LoginRefusal};
+use crate::platform::instance::{Instance, now_text};
+use crate::rest::errors::ApiError;
+
+/// Authenticates an API request (Basic or Bearer) and applies the REST API ACL of `api`.
+pub fn caller(app: &App, headers: &HeaderMap, api: &str) -> Result<Caller, ApiError> {
+    api_access(&app.lock(), headers, api).map(|(caller, _)| caller)
+}
+
+/// [`caller`] under a lock the caller already holds, also handing back the ACLs it
+/// loaded so the request can check its records against them without loading them again.
+pub fn api_access(
+    instance: &Instance,
+    headers: &HeaderMap,
+    api: &str,
+) -> Result<(Caller, Acls), ApiError> {
+    let caller = authenticate(instance, headers)?;
+    let acls = Acls::load(instance, &caller);
+    if !acls.api_allows(&caller, api) {
+        return Err(ApiError::ApiAclFailed);
+    }
+    if let Some(scopes) = &caller.scopes {
+        let missing = instance
+            .query("sys_api_access_policy", "active=true")
+            .iter()
+            .filter(|p| p.get("api").is_some_and(|a| a == api || a == "*"))
+            .filter_map(|p| p.get("required_scope").filter(|s| !s.is_empty()))
+            .any(|required| !scopes.contains(required));
+        if missing {
+            return Err(ApiError::MissingScope);
+        }
+    }
+    Ok((caller, acls))
+}
+
+/// Who sent `headers`, or the single 401.
+pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let refused = ApiError::NotAuthenticated { mfa: false };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(refused.clone())?;
+    let user_id = if let Some(encoded) = strip_scheme(value, "basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| refused.clone())?;
+        let text = String::from_utf8(decoded).map_err(|_| refused.clone())?;
+        let (user_name, password) = text.split_once(':').ok_or(refused.clone())?;
+        let user_id = instance
+            .check_password(user_name, password)
+            .map_err(|refusal| ApiError::NotAuthenticated {
+                mfa: refusal == LoginRefusal::MfaCodeMissing,
+            })?;
+        if instance.property_is_true(DENY_INTERACTIVE_BASIC_AUTH) {
+            let user = instance.get("sys_user", &user_id).unwrap_or_default();
+            if user
+                .get("web_service_access_only")
+                .is_none_or(|v| v != "true")
+            {
+                return Err(refused);
+            }
+        }
+        user_id
+    } else if let Some(token) = strip_scheme(value, "bearer") {
+        let (user_id, scopes) = bearer_user(instance, token.trim()).ok_or(refused.clone())?;
+        let mut caller = instance.caller(&user_id).ok_or(refused)?;
+        caller.scopes = Some(scopes);
+        return Ok(caller);
+    } else {
+        return Err(refused);
+    };
+    instance.caller(&user_id).ok_or(refused)
+}
+
+/// The user behind a live access token whose user may still log in, and the token's scopes.
+pub fn bearer_user(instance: &Instance, token: &str) -> Option<(String, Vec<String>)> {
+    if token.is_empty() {
+        return None;
+    }
+    let credential = instance.find_by("oauth_credential", "token", token)?;
+    if credential.get("type").map(String::as_str) != Some("access_token") {
+        return None;
+    }
+    let expires = credential.get("expires").map(String::as_str).unwrap_or("");
+    if expires <= now_text().as_str() {
+        return None;
+    }
+    let user_id = credential.get("user").cloned()?;
+    let user = instance.get("sys_user", &user_id)?;
+    let alive = user.get("active").is_some_and(|v| v == "true")
+        && user.get("locked_out").is_none_or(|v| v != "true");
+    let scopes = credential
+        .get("scopes")
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    alive.then_some((user_id, scopes))
+}
+
+fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then_some(rest)
+}

@@ -1,0 +1,13 @@
+//! The REST APIs a client calls: the Table API ([`table`]), the Aggregate API ([`stats`]), the
+//! Service Catalog ([`catalog`]), scripted REST ([`scripted`]), the CI/CD API ([`cicd`]), with the
+//! instance's own error bodies ([`errors`]) and rendering of records ([`render`]).
+
+pub mod auth;
+pub mod catalog;
+pub mod cicd;
+pub mod errors;
+pub mod render;
+pub mod scripted;
+pub mod stats;
+pub mod table;
+pub mod update_set_api;

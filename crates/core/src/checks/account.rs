@@ -20,7 +20,7 @@ async fn user_record(ctx: &Ctx) -> Result<Record, Outcome> {
     }
     let session = ctx.session()?;
     let reader = ctx.reader()?;
-    let record = super::auth::user_named(&reader, &session.identity.user_name)
+    let record = super::causes::user_named(&reader, &session.identity.user_name)
         .await
         .map_err(|err| api_failure(&err, "the user record"))?
         .ok_or_else(|| {

@@ -11,6 +11,7 @@
 mod access;
 mod account;
 mod auth;
+mod causes;
 mod links;
 mod network;
 mod oauth;

@@ -4,12 +4,11 @@
 //! stored one, so rotating a client secret is typing the new one. Each step is reported as it
 //! starts and ends, for the app's progress list and the CLI's lines.
 
-use std::future::Future;
-
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::connect::{Draft, SignedIn, oauth_client, require_inputs, sign_in_unattended};
+use super::progress::{Progress, Reporter, TestEvent, TestStatus, TestStep, event};
 use super::{ConnectRequest, FlowError, Flows, ProvidedSecrets, identify, link_spec};
 use crate::api::SnowClient;
 use crate::checks::count_linked;
@@ -28,49 +27,6 @@ pub struct Changes {
     pub name: Option<String>,
     pub client_id: Option<String>,
     pub username: Option<String>,
-}
-
-/// The steps of "Save and test", in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum TestStep {
-    Keyring,
-    SignIn,
-    Identify,
-    Save,
-    Count,
-}
-
-impl TestStep {
-    pub const ALL: [TestStep; 5] = [
-        Self::Keyring,
-        Self::SignIn,
-        Self::Identify,
-        Self::Save,
-        Self::Count,
-    ];
-
-    pub fn label(self, grant: GrantKind) -> &'static str {
-        match (self, grant) {
-            (Self::Keyring, _) => "Open the OS keyring",
-            (Self::SignIn, GrantKind::AuthCode) => "Refresh the linked account's token",
-            (Self::SignIn, GrantKind::Basic | GrantKind::ApiKey) => "Sign in",
-            (Self::SignIn, _) => "Get a token",
-            (Self::Identify, _) => "Ask the instance who this is",
-            (Self::Save, _) => "Keep the settings and secrets",
-            (Self::Count, _) => "Count the linked records",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "kebab-case")]
-pub enum TestStatus {
-    Pending,
-    Running,
-    Done,
-    Failed,
-    Skipped,
 }
 
 /// `saved` with the changes applied (trimmed; an empty optional value clears it), under a name
@@ -105,20 +61,6 @@ fn changed(
     }
     Ok(connection)
 }
-
-/// One step's news, or its place in the list before it starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(rename_all = "camelCase")]
-pub struct TestEvent {
-    pub step: TestStep,
-    pub label: String,
-    pub status: TestStatus,
-    pub detail: Option<String>,
-}
-
-/// Where the steps' news goes.
-pub type Progress<'a> = &'a (dyn Fn(TestEvent) + Send + Sync);
 
 /// One field of the edit form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -450,56 +392,7 @@ impl ConnectRequest {
     }
 }
 
-fn event(
-    step: TestStep,
-    grant: GrantKind,
-    status: TestStatus,
-    detail: Option<String>,
-) -> TestEvent {
-    TestEvent {
-        step,
-        label: step.label(grant).into(),
-        status,
-        detail,
-    }
-}
-
 /// "the client ID" → "Client ID".
 fn sentence_case(label: &str) -> String {
     crate::text::capitalized(label.trim_start_matches("the "))
-}
-
-struct Reporter<'a> {
-    progress: Progress<'a>,
-    grant: GrantKind,
-}
-
-impl Reporter<'_> {
-    fn send(&self, step: TestStep, status: TestStatus, detail: Option<String>) {
-        (self.progress)(event(step, self.grant, status, detail));
-    }
-
-    /// Runs one step, saying when it starts and how it ended (`done` words its success).
-    async fn run<T>(
-        &self,
-        step: TestStep,
-        work: impl Future<Output = Result<T, FlowError>>,
-        done: impl FnOnce(&T) -> Option<String>,
-    ) -> Result<T, FlowError> {
-        self.send(step, TestStatus::Running, None);
-        match work.await {
-            Ok(value) => {
-                self.send(step, TestStatus::Done, done(&value));
-                Ok(value)
-            }
-            Err(err) => {
-                self.send(
-                    step,
-                    TestStatus::Failed,
-                    Some(format!("{err} {}", err.hint())),
-                );
-                Err(err)
-            }
-        }
-    }
 }

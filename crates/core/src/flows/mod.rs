@@ -8,6 +8,7 @@
 mod connect;
 mod edit;
 mod error;
+mod progress;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,8 +28,9 @@ use crate::secrets::{
 use crate::views::ConnectionView;
 
 pub use connect::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, identify};
-pub use edit::{Changes, EditField, EditView, Progress, TestEvent, TestStatus, TestStep};
+pub use edit::{Changes, EditField, EditView};
 pub use error::FlowError;
+pub use progress::{Progress, TestEvent, TestStatus, TestStep};
 
 /// Secrets typed or read from the environment for this sign-in.
 #[derive(Debug, Clone, Default)]

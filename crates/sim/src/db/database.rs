@@ -5,57 +5,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, TimeDelta, Utc};
-
-use crate::db::query::{Op, Order, Query, Term, text_matches};
+use crate::db::compiled::{Compiled, Condition, Matcher};
+pub use crate::db::context::QueryContext;
+use crate::db::query::{Op, Order, Query, Term};
 use crate::db::schema::{FieldKind, Schemas};
 use crate::db::store::{Record, Table};
-use crate::db::values::format_time;
-
-/// Who is asking, for `javascript:gs.getUserID()` / `gs.getUserName()` in query values and ACL
-/// conditions.
-#[derive(Debug, Clone, Default)]
-pub struct QueryContext {
-    pub user_id: String,
-    pub user_name: String,
-}
-
-impl QueryContext {
-    /// Resolves the `javascript:` calls the instance evaluates in queries: the caller's
-    /// `gs.getUserID()` / `gs.getUserName()`, and the relative dates the list filters write,
-    /// `gs.daysAgo(N)`, `gs.daysAgoStart(N)` and `gs.daysAgoEnd(N)`. Any other script is kept
-    /// as text and so matches nothing, since there is no JavaScript engine here.
-    fn resolve(&self, value: &str) -> String {
-        match value.strip_prefix("javascript:").map(str::trim) {
-            Some(script) if script.starts_with("gs.getUserID()") => self.user_id.clone(),
-            Some(script) if script.starts_with("gs.getUserName()") => self.user_name.clone(),
-            Some(script) => days_ago(script, Utc::now()).unwrap_or_else(|| value.to_owned()),
-            None => value.to_owned(),
-        }
-    }
-}
-
-/// `gs.daysAgo(N)`: the date-time N days before `now` (after it for a negative N);
-/// `gs.daysAgoStart(N)` / `gs.daysAgoEnd(N)`: the start (00:00:00) / end (23:59:59) of that
-/// day. Written as the instance stores dates ("2026-01-31 00:00:00", UTC here), so `>=` and `<`
-/// compare them as text. `None` for any other script or an argument out of range.
-fn days_ago(script: &str, now: DateTime<Utc>) -> Option<String> {
-    let (function, rest) = script.split_once('(')?;
-    let (argument, after) = rest.split_once(')')?;
-    if !after.trim().trim_end_matches(';').is_empty() {
-        return None;
-    }
-    let days: i64 = argument.trim().parse().ok()?;
-    let then = now.checked_sub_signed(TimeDelta::try_days(days)?)?;
-    let day = then.date_naive();
-    let time = match function.trim() {
-        "gs.daysAgo" => return Some(format_time(then)),
-        "gs.daysAgoStart" => day.and_hms_opt(0, 0, 0)?,
-        "gs.daysAgoEnd" => day.and_hms_opt(23, 59, 59)?,
-        _ => return None,
-    };
-    Some(format_time(time.and_utc()))
-}
 
 /// How many text terms of one query get a per-value memo (each is one byte per distinct value
 /// of the table).
@@ -89,72 +43,6 @@ pub struct Db {
 /// The physical tables a query on some table covers, in a stable order.
 pub struct Family {
     pub names: Vec<String>,
-}
-
-enum Matcher {
-    Always,
-    Never,
-    /// The value id equals one of these (negated for `!=` / `NOT IN`).
-    Ids {
-        ids: HashSet<u32>,
-        negate: bool,
-    },
-    One {
-        id: u32,
-        negate: bool,
-    },
-    /// A text test, memoised per value id: `memo[id]` is 0 unknown, 1 true, 2 false.
-    Text {
-        op: Op,
-        operand: String,
-        memo: Vec<u8>,
-    },
-}
-
-struct Condition {
-    col: Option<usize>,
-    matcher: Matcher,
-}
-
-impl Condition {
-    fn matches(&mut self, table: &Table, row: usize) -> bool {
-        let id = self.col.map_or(0, |col| table.id_at(row, col));
-        match &mut self.matcher {
-            Matcher::Always => true,
-            Matcher::Never => false,
-            Matcher::One { id: want, negate } => (id == *want) != *negate,
-            Matcher::Ids { ids, negate } => ids.contains(&id) != *negate,
-            Matcher::Text { op, operand, memo } => match memo.get(id as usize) {
-                Some(1) => true,
-                Some(2) => false,
-                _ => {
-                    let result = text_matches(*op, table.dict.text(id), operand);
-                    if let Some(slot) = memo.get_mut(id as usize) {
-                        *slot = if result { 1 } else { 2 };
-                    }
-                    result
-                }
-            },
-        }
-    }
-}
-
-/// A query compiled against one physical table.
-struct Compiled {
-    alternatives: Vec<Vec<Vec<Condition>>>,
-}
-
-impl Compiled {
-    fn matches(&mut self, table: &Table, row: usize) -> bool {
-        if self.alternatives.is_empty() {
-            return true;
-        }
-        self.alternatives.iter_mut().any(|clauses| {
-            clauses
-                .iter_mut()
-                .all(|clause| clause.iter_mut().any(|c| c.matches(table, row)))
-        })
-    }
 }
 
 impl Db {
@@ -668,7 +556,7 @@ mod tests {
         ];
         for (script, expected) in cases {
             assert_eq!(
-                super::days_ago(script, now).as_deref(),
+                crate::db::context::days_ago(script, now).as_deref(),
                 expected,
                 "{script}"
             );

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::database::{Db, QueryContext};
 use crate::db::query::{Op, Query, Term};
-use crate::db::schema::Schemas;
 use crate::db::store::Record;
 
 /// A failed record operation, mapped to the Table API's error bodies by the caller.
@@ -91,7 +90,7 @@ impl Instance {
     pub fn new(base_url: String) -> Self {
         Self {
             db: Db {
-                schemas: Schemas::builtin(),
+                schemas: crate::db::tables::builtin_schemas(),
                 tables: BTreeMap::new(),
             },
             credentials: BTreeMap::new(),

@@ -18,10 +18,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use oauth2::AuthorizationCode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{AbortHandle, JoinSet};
 use url::Url;
+
+mod page;
+mod paste;
+mod request;
+
+use page::{Page, respond};
+use paste::next_paste;
+pub use paste::{PasteBack, Pasted, judge_pasted};
+use request::{HeadError, Judgement, judge, read_head};
 
 /// The ports an admin registers as redirect URLs (`http://127.0.0.1:<port>/callback`), tried in
 /// order. Three, so that two other programs holding a port still leave one.
@@ -124,45 +133,6 @@ impl PendingReply {
         if let Some(mut stream) = self.stream {
             respond(&mut stream, 200, "OK", page).await;
         }
-    }
-}
-
-/// The address a person pasted because their browser could not reach the loopback port
-/// (a remote desktop, WSL, a locked-down browser), and where the verdict on it goes: `Ok`
-/// when it finishes the sign-in, the reason otherwise (the wait goes on).
-#[derive(Debug)]
-pub struct Pasted {
-    pub text: String,
-    pub verdict: tokio::sync::oneshot::Sender<Result<(), ListenerError>>,
-}
-
-/// Where a sign-in hears pasted addresses from.
-pub type PasteBack = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Pasted>>>;
-
-/// A pasted address judged against the sign-in's `state`: the callback, a terminal failure
-/// (Deny, an authorization error), or why it cannot be the answer ([`ListenerError::BadPaste`]).
-pub fn judge_pasted(text: &str, expected_state: &str) -> Result<Callback, ListenerError> {
-    let bad = |reason| ListenerError::BadPaste { reason };
-    let url = Url::parse(text.trim()).map_err(|_| bad("it is not a web address"))?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost"));
-    if url.scheme() != "http" || !loopback || url.path() != CALLBACK_PATH {
-        return Err(bad("it is not Snowlink's callback address"));
-    }
-    match read_query(&url, expected_state) {
-        QueryVerdict::Callback(callback) => Ok(callback),
-        QueryVerdict::Failure(failure) => Err(failure),
-        QueryVerdict::WrongState => Err(bad("it belongs to another sign-in")),
-        QueryVerdict::NoCode => Err(bad("it carries no authorization code")),
-    }
-}
-
-/// The next pasted address, or never when there is no paste-back (or it was closed).
-async fn next_paste(
-    pasted: &mut Option<tokio::sync::MutexGuard<'_, tokio::sync::mpsc::Receiver<Pasted>>>,
-) -> Option<Pasted> {
-    match pasted.as_mut() {
-        Some(receiver) => receiver.recv().await,
-        None => std::future::pending().await,
     }
 }
 
@@ -371,205 +341,11 @@ async fn drain(stream: &mut TcpStream) {
     .await;
 }
 
-enum HeadError {
-    TooLarge,
-    Closed,
-}
-
-/// Reads up to the blank line that ends the request head, looking for it only in what just
-/// arrived; a GET callback has no body.
-async fn read_head(stream: &mut TcpStream) -> Result<String, HeadError> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    loop {
-        let n = stream
-            .read(&mut chunk)
-            .await
-            .map_err(|_| HeadError::Closed)?;
-        if n == 0 {
-            return Err(HeadError::Closed);
-        }
-        // The terminator may straddle two reads: look from three bytes back.
-        let from = buf.len().saturating_sub(3);
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf[from..].windows(4).position(|w| w == b"\r\n\r\n") {
-            buf.truncate(from + end);
-            return String::from_utf8(buf).map_err(|_| HeadError::Closed);
-        }
-        if buf.len() > MAX_REQUEST_BYTES {
-            return Err(HeadError::TooLarge);
-        }
-    }
-}
-
-/// What to do with one request head.
-enum Judgement {
-    /// Answer and keep waiting.
-    Answer(u16, &'static str, Page),
-    /// Answer, and end the sign-in with this failure.
-    Ended(u16, &'static str, Page, ListenerError),
-    /// The callback: answered once the code exchange is decided.
-    Callback(Callback),
-}
-
-/// Decides the answer to one request head.
-fn judge(head: &str, expected_state: &str, expected_host: &str) -> Judgement {
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (method, target) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or("/"),
-    );
-    // RFC 8252 §8.3 and DNS rebinding: a page on another origin whose name was made to resolve
-    // to 127.0.0.1 sends its own Host; only the address we bound is ours.
-    let hosts: Vec<&str> = lines
-        .filter_map(|line| line.split_once(':'))
-        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("host"))
-        .map(|(_, value)| value.trim())
-        .collect();
-    if hosts.as_slice() != [expected_host] {
-        return Judgement::Answer(400, "Bad Request", Page::Rejected);
-    }
-    let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
-        return Judgement::Answer(400, "Bad Request", Page::Rejected);
-    };
-    if url.path() != CALLBACK_PATH {
-        return Judgement::Answer(404, "Not Found", Page::Rejected);
-    }
-    if method != "GET" {
-        return Judgement::Answer(405, "Method Not Allowed", Page::Rejected);
-    }
-    match read_query(&url, expected_state) {
-        QueryVerdict::WrongState => Judgement::Answer(400, "Bad Request", Page::WrongState),
-        QueryVerdict::Failure(failure) => Judgement::Ended(200, "OK", Page::Failed, failure),
-        QueryVerdict::Callback(callback) => Judgement::Callback(callback),
-        QueryVerdict::NoCode => Judgement::Answer(400, "Bad Request", Page::Rejected),
-    }
-}
-
-/// What a callback URL's query says.
-enum QueryVerdict {
-    WrongState,
-    NoCode,
-    Failure(ListenerError),
-    Callback(Callback),
-}
-
-fn read_query(url: &Url, expected_state: &str) -> QueryVerdict {
-    let single = |name: &str| {
-        let mut values = url.query_pairs().filter(|(key, _)| key == name);
-        match (values.next(), values.next()) {
-            (Some((_, value)), None) => Some(value.into_owned()),
-            _ => None,
-        }
-    };
-    // Without the state we sent, the request is not the answer to our sign-in: a forged or a
-    // stale redirect. Refuse it and keep waiting for the real one.
-    if !single("state").is_some_and(|state| same_secret(&state, expected_state)) {
-        return QueryVerdict::WrongState;
-    }
-    if let Some(error) = single("error") {
-        return QueryVerdict::Failure(if error == "access_denied" {
-            ListenerError::Denied
-        } else {
-            ListenerError::AuthorizationFailed {
-                error: error_code(&error),
-            }
-        });
-    }
-    match single("code").filter(|code| !code.is_empty()) {
-        Some(code) => QueryVerdict::Callback(Callback {
-            code: AuthorizationCode::new(code),
-            iss: single("iss"),
-        }),
-        None => QueryVerdict::NoCode,
-    }
-}
-
-/// An error code from the query, reduced to the characters RFC 6749 §4.1.2.1 allows and a sane
-/// length, so a crafted URL cannot put arbitrary text into our messages.
-fn error_code(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(64)
-        .collect()
-}
-
-/// Compares without stopping at the first difference, so response timing says nothing about
-/// how much of a guessed state was right.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-#[derive(Clone, Copy)]
-enum Page {
-    Success,
-    Failed,
-    ExchangeFailed,
-    WrongState,
-    Rejected,
-}
-
-impl Page {
-    fn text(self) -> (&'static str, &'static str) {
-        match self {
-            Self::Success => (
-                "Signed in",
-                "Snowlink is connected. You can close this tab and return to Snowlink.",
-            ),
-            Self::Failed => (
-                "Sign-in not completed",
-                "No access was granted. Return to Snowlink to see why and try again.",
-            ),
-            Self::ExchangeFailed => (
-                "Sign-in failed",
-                "The instance did not accept the sign-in. Return to Snowlink to see why and \
-                 try again.",
-            ),
-            Self::WrongState => (
-                "Unexpected sign-in link",
-                "This link does not belong to the sign-in Snowlink is waiting for. Start the \
-                 sign-in from Snowlink again if you meant to connect.",
-            ),
-            Self::Rejected => ("Not found", "Nothing to see here."),
-        }
-    }
-}
-
-/// Writes a small self-contained page (no scripts, no external resources) and closes.
-async fn respond(stream: &mut TcpStream, status: u16, reason: &str, page: Page) {
-    let (title, message) = page.text();
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} - \
-         Snowlink</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;\
-         margin:4rem auto;padding:0 1rem;color:#1b1f24}}h1{{font-size:1.4rem}}</style></head>\
-         <body><h1>{title}</h1><p>{message}</p></body></html>"
-    );
-    let allow = if status == 405 { "Allow: GET\r\n" } else { "" };
-    // no-referrer: the callback URL carries the code; no-store: keep it out of caches.
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
-         Content-Length: {}\r\n{allow}Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
-         Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    // The browser may already be gone; the outcome does not depend on it hearing back.
-    let write = async {
-        stream.write_all(response.as_bytes()).await?;
-        stream.shutdown().await
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(5), write).await;
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
+
+    use tokio::io::AsyncWriteExt;
 
     use super::*;
 

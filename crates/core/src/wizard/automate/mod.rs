@@ -1,0 +1,203 @@
+//! "Do it for me": a step's records created or fixed over the Table API with the admin's
+//! rights. First a [`Plan`] lists exactly what would be created or changed, read from the
+//! instance as it is; applying it does just that, so a second run finds nothing to change. An
+//! update set is loaded by inserting its `sys_remote_update_set` and `sys_update_xml` records,
+//! then previewed and committed through the CI/CD API — what a real instance offers.
+
+mod acls;
+mod oauth_app;
+mod roles;
+mod service_user;
+mod update_set;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::api::{ApiError, EncodedQuery, QueryError, Record, SnowClient, TableQuery};
+use crate::profiles::{Profile, Step, StepKind, TemplateContext};
+
+/// What a change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(rename_all = "kebab-case")]
+pub enum PlannedAction {
+    Create,
+    Update,
+    /// Already as it should be: nothing changes.
+    Keep,
+}
+
+impl PlannedAction {
+    /// The verb a plan's line starts with.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Create => "Create",
+            Self::Update => "Update",
+            Self::Keep => "Keep",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PlannedChange {
+    pub action: PlannedAction,
+    /// The action in words ("Create").
+    pub label: String,
+    pub table: String,
+    /// What the record is, in words: "OAuth application incident.io".
+    pub what: String,
+}
+
+/// What "Do it for me" would change on the instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct Plan {
+    pub step: String,
+    pub changes: Vec<PlannedChange>,
+    /// Whether applying it changes anything (a plan of only "Keep" needs no confirmation).
+    pub changes_anything: bool,
+}
+
+impl Plan {
+    /// Whether applying it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        !self.changes_anything
+    }
+}
+
+/// What applying a plan found out that the setup needs: inputs (a generated client ID) and
+/// secrets (a generated client secret or password).
+#[derive(Debug, Default)]
+pub struct Learned {
+    pub inputs: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, String>,
+}
+
+/// Why a step could not be done for the admin.
+#[derive(Debug, thiserror::Error)]
+pub enum AutomateError {
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Query(#[from] QueryError),
+    #[error("The role {0} does not exist on this instance.")]
+    NoRole(String),
+    #[error("The user {0} does not exist yet.")]
+    NoUser(String),
+    #[error("The update set could not be made: {0}")]
+    UpdateSet(#[from] crate::updateset::UpdateSetError),
+    #[error("The update set's preview found {count} problem(s): {first}.")]
+    PreviewProblems { count: u64, first: String },
+    #[error("The instance's CI/CD API reported: {0}.")]
+    Cicd(String),
+    #[error("This step has nothing Snowlink can do for you.")]
+    NotAutomated,
+}
+
+impl AutomateError {
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Api(ApiError::Forbidden { .. }) => {
+                "Your admin account lacks the right: ACLs and update sets need the security_admin \
+                 role (elevate to it, or give the account the role), the rest admin."
+                    .into()
+            }
+            Self::Api(err) => err.hint(),
+            Self::Query(err) => err.hint(),
+            Self::NoRole(_) => "Commit the integration's update set or install its store app, \
+                                which create the role, then try again."
+                .into(),
+            Self::NoUser(_) => "Do the service user step first.".into(),
+            Self::UpdateSet(err) => err.hint(),
+            Self::PreviewProblems { .. } => "Open the update set in System Update Sets > \
+                                             Retrieved Update Sets, resolve the problems, and \
+                                             commit it."
+                .into(),
+            Self::Cicd(_) => "Retry; if it keeps failing, commit the update set by hand.".into(),
+            Self::NotAutomated => "Follow the step's instructions instead.".into(),
+        }
+    }
+}
+
+/// What the work needs to know.
+pub struct Context<'a> {
+    pub admin: &'a SnowClient,
+    pub profile: &'a Profile,
+    pub templates: &'a TemplateContext,
+    pub connection_name: &'a str,
+    /// The service user's name, from the service-user step.
+    pub service_user: Option<String>,
+    /// The service user's password, when the admin typed one: a created user gets it, an
+    /// existing one keeps its own.
+    pub service_password: Option<String>,
+}
+
+/// The plan for `step` (`apply = false`) or its execution (`apply = true`): one function, so
+/// what is shown is what is done.
+pub async fn work(
+    ctx: &Context<'_>,
+    step: &Step,
+    apply: bool,
+) -> Result<(Plan, Learned), AutomateError> {
+    let mut plan = Plan {
+        step: step.id.clone(),
+        changes: Vec::new(),
+        changes_anything: false,
+    };
+    let mut learned = Learned::default();
+    match step.kind {
+        StepKind::OauthApp => oauth_app::work(ctx, step, apply, &mut plan, &mut learned).await?,
+        StepKind::ServiceUser => {
+            service_user::work(ctx, step, apply, &mut plan, &mut learned).await?
+        }
+        StepKind::Roles => roles::work(ctx, step, apply, &mut plan).await?,
+        StepKind::Acls => acls::work(ctx, step, apply, &mut plan).await?,
+        StepKind::UpdateSet => update_set::work(ctx, apply, &mut plan).await?,
+        _ => return Err(AutomateError::NotAutomated),
+    }
+    Ok((plan, learned))
+}
+
+pub(super) fn change(plan: &mut Plan, action: PlannedAction, table: &str, what: String) {
+    plan.changes_anything |= action != PlannedAction::Keep;
+    plan.changes.push(PlannedChange {
+        action,
+        label: action.label().to_owned(),
+        table: table.to_owned(),
+        what,
+    });
+}
+
+pub(super) async fn find(
+    client: &SnowClient,
+    table: &str,
+    query: EncodedQuery,
+    fields: &[&str],
+) -> Result<Option<Record>, ApiError> {
+    let page = client
+        .query(
+            table,
+            &TableQuery {
+                query: Some(query),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+                limit: Some(1),
+                ..TableQuery::default()
+            },
+        )
+        .await?;
+    Ok(page.records.into_iter().next())
+}
+
+pub(super) fn object(fields: &[(&str, String)]) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+            .collect::<Map<String, Value>>(),
+    )
+}
+
+pub use service_user::service_inputs;

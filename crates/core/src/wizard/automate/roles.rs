@@ -1,0 +1,87 @@
+//! The service user's roles, granted where missing.
+
+use serde_json::json;
+
+use super::{AutomateError, Context, Plan, PlannedAction, change, find};
+use crate::api::{ApiError, EncodedQuery, SnowClient, field};
+use crate::profiles::Step;
+
+async fn sys_id_of(
+    client: &SnowClient,
+    table: &str,
+    key: &'static str,
+    value: &str,
+) -> Result<Option<String>, ApiError> {
+    Ok(find(
+        client,
+        table,
+        EncodedQuery::default().eq(key, value)?,
+        &["sys_id"],
+    )
+    .await?
+    .and_then(|r| field(&r, "sys_id").map(str::to_owned)))
+}
+
+pub(super) async fn work(
+    ctx: &Context<'_>,
+    step: &Step,
+    apply: bool,
+    plan: &mut Plan,
+) -> Result<(), AutomateError> {
+    let user = ctx
+        .service_user
+        .clone()
+        .ok_or_else(|| AutomateError::NoUser("(no name yet)".into()))?;
+    let user_id = sys_id_of(ctx.admin, "sys_user", "user_name", &user)
+        .await?
+        .ok_or_else(|| AutomateError::NoUser(user.clone()))?;
+    let have = crate::api::roles_of(ctx.admin, &user_id).await?;
+    if step
+        .verify
+        .roles_sufficient
+        .iter()
+        .any(|r| have.contains(r))
+    {
+        change(
+            plan,
+            PlannedAction::Keep,
+            "sys_user_has_role",
+            format!("{user} has {}", step.verify.roles_sufficient.join(" or ")),
+        );
+        return Ok(());
+    }
+    for role in &step.verify.roles {
+        if have.contains(role) {
+            change(
+                plan,
+                PlannedAction::Keep,
+                "sys_user_has_role",
+                format!("{user} has {role}"),
+            );
+            continue;
+        }
+        let role_id = role_id(ctx, role).await?;
+        change(
+            plan,
+            PlannedAction::Create,
+            "sys_user_has_role",
+            format!("Role {role} for {user}"),
+        );
+        if apply {
+            ctx.admin
+                .create(
+                    "sys_user_has_role",
+                    &json!({ "user": user_id, "role": role_id }),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The sys_id of the role called `role`; a role the instance lacks is an error.
+pub(super) async fn role_id(ctx: &Context<'_>, role: &str) -> Result<String, AutomateError> {
+    sys_id_of(ctx.admin, "sys_user_role", "name", role)
+        .await?
+        .ok_or_else(|| AutomateError::NoRole(role.to_owned()))
+}

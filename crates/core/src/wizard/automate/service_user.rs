@@ -1,0 +1,163 @@
+//! The integration's service user, created or set right.
+
+use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find, object};
+use crate::api::{EncodedQuery, field};
+use crate::grants::GrantKind;
+use crate::profiles::Step;
+
+/// A password for a generated service user: 24 characters of letters, digits and symbols.
+fn generated_password() -> Result<String, AutomateError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%+-=?@";
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|err| AutomateError::Cicd(format!("no randomness: {err}")))?;
+    // Guarantee each class once; the rest at random.
+    let mut password: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    password.push_str("Aa7!");
+    Ok(password)
+}
+
+/// The user-name and password inputs of the service-user step.
+pub fn service_inputs(
+    step: &Step,
+) -> (
+    Option<&crate::profiles::Input>,
+    Option<&crate::profiles::Input>,
+) {
+    (
+        step.inputs.iter().find(|i| !i.secret),
+        step.inputs.iter().find(|i| i.secret),
+    )
+}
+
+pub(super) async fn work(
+    ctx: &Context<'_>,
+    step: &Step,
+    apply: bool,
+    plan: &mut Plan,
+    learned: &mut Learned,
+) -> Result<(), AutomateError> {
+    let user = ctx
+        .service_user
+        .clone()
+        .ok_or_else(|| AutomateError::NoUser("(no name yet)".into()))?;
+    let (_, password_input) = service_inputs(step);
+    // An account that signs in in the browser (an authorization-code integration) must be
+    // allowed the UI; any other is kept to web services.
+    let web_only = if ctx.profile.grant == GrantKind::AuthCode {
+        "false"
+    } else {
+        "true"
+    };
+    let wanted = [
+        ("active", "true"),
+        ("locked_out", "false"),
+        ("password_needs_reset", "false"),
+        ("web_service_access_only", web_only),
+    ];
+    let existing = find(
+        ctx.admin,
+        "sys_user",
+        EncodedQuery::default().eq("user_name", &user)?,
+        &[
+            "sys_id",
+            "active",
+            "locked_out",
+            "password_needs_reset",
+            "web_service_access_only",
+        ],
+    )
+    .await?;
+    let new_password = ctx.service_password.is_none();
+    match existing {
+        Some(record) => {
+            let wrong: Vec<(&str, String)> = wanted
+                .iter()
+                .filter(|(f, v)| field(&record, f) != Some(*v))
+                .map(|(f, v)| (*f, (*v).to_owned()))
+                .collect();
+            let mut fields = wrong.clone();
+            let mut what: Vec<String> = wrong.iter().map(|(f, v)| format!("{f} = {v}")).collect();
+            if new_password {
+                what.push("a new generated password".into());
+            }
+            if what.is_empty() {
+                change(
+                    plan,
+                    PlannedAction::Keep,
+                    "sys_user",
+                    format!("User {user}"),
+                );
+                return Ok(());
+            }
+            change(
+                plan,
+                PlannedAction::Update,
+                "sys_user",
+                format!("User {user}: {}", what.join(", ")),
+            );
+            if apply {
+                if new_password {
+                    let password = generated_password()?;
+                    fields.push(("user_password", password.clone()));
+                    if let Some(input) = password_input {
+                        learned.secrets.insert(input.id.clone(), password);
+                    }
+                }
+                let id = field(&record, "sys_id").unwrap_or_default().to_owned();
+                ctx.admin.update("sys_user", &id, &object(&fields)).await?;
+            }
+        }
+        None => {
+            change(
+                plan,
+                PlannedAction::Create,
+                "sys_user",
+                format!(
+                    "User {user}: {}, {}",
+                    if web_only == "true" {
+                        "web service access only, identity type Machine"
+                    } else {
+                        "identity type Human (it signs in in the browser)"
+                    },
+                    if new_password {
+                        "a generated password"
+                    } else {
+                        "the password you typed"
+                    }
+                ),
+            );
+            if apply {
+                let password = match &ctx.service_password {
+                    Some(typed) => typed.clone(),
+                    None => generated_password()?,
+                };
+                let mut fields: Vec<(&str, String)> =
+                    wanted.iter().map(|(f, v)| (*f, (*v).to_owned())).collect();
+                fields.extend([
+                    ("user_name", user.clone()),
+                    ("first_name", ctx.connection_name.to_owned()),
+                    ("last_name", "Integration".to_owned()),
+                    (
+                        "identity_type",
+                        if web_only == "true" {
+                            "Machine"
+                        } else {
+                            "Human"
+                        }
+                        .to_owned(),
+                    ),
+                    ("user_password", password.clone()),
+                ]);
+                ctx.admin.create("sys_user", &object(&fields)).await?;
+                if let Some(input) = password_input {
+                    learned.secrets.insert(input.id.clone(), password);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,418 @@
+//! The tables a fresh instance has, with their fields, references, parents, display fields,
+//! number prefixes and choice lists: the data of the dictionary, apart from how it is used.
+
+use std::collections::BTreeMap;
+
+use super::schema::{FieldKind, Schemas, TableSchema};
+
+const STATE_CHOICES: &[(&str, &str)] = &[
+    ("1", "New"),
+    ("2", "In Progress"),
+    ("3", "On Hold"),
+    ("6", "Resolved"),
+    ("7", "Closed"),
+    ("8", "Canceled"),
+];
+const PRIORITY_CHOICES: &[(&str, &str)] = &[
+    ("1", "1 - Critical"),
+    ("2", "2 - High"),
+    ("3", "3 - Moderate"),
+    ("4", "4 - Low"),
+    ("5", "5 - Planning"),
+];
+const IMPACT_CHOICES: &[(&str, &str)] = &[("1", "1 - High"), ("2", "2 - Medium"), ("3", "3 - Low")];
+
+/// Short constructor for the built-in definitions below.
+fn table(
+    name: &str,
+    parent: Option<&str>,
+    display_field: &str,
+    number_prefix: Option<&str>,
+    text: &[&str],
+    references: &[(&str, &str)],
+) -> TableSchema {
+    let mut fields: BTreeMap<String, FieldKind> = text
+        .iter()
+        .map(|f| ((*f).to_owned(), FieldKind::Text))
+        .collect();
+    for (field, target) in references {
+        fields.insert(
+            (*field).to_owned(),
+            FieldKind::Reference((*target).to_owned()),
+        );
+    }
+    TableSchema {
+        name: name.to_owned(),
+        parent: parent.map(str::to_owned),
+        fields,
+        number_prefix: number_prefix.map(str::to_owned),
+        display_field: display_field.to_owned(),
+    }
+}
+
+/// The dictionary of a fresh instance.
+pub fn builtin_schemas() -> Schemas {
+    Schemas::of(builtin())
+}
+
+/// The tables a fresh instance has: the ones the setup checks read (issue 3, item 1).
+fn builtin() -> Vec<TableSchema> {
+    let mut task = table(
+        "task",
+        None,
+        "number",
+        Some("TASK"),
+        &[
+            "number",
+            "short_description",
+            "description",
+            "active",
+            "correlation_id",
+            "correlation_display",
+            "sys_class_name",
+            "work_notes",
+        ],
+        &[("assigned_to", "sys_user"), ("opened_by", "sys_user")],
+    );
+    task.fields
+        .insert("state".into(), FieldKind::Choice(STATE_CHOICES));
+    task.fields
+        .insert("priority".into(), FieldKind::Choice(PRIORITY_CHOICES));
+    task.fields
+        .insert("impact".into(), FieldKind::Choice(IMPACT_CHOICES));
+    task.fields
+        .insert("urgency".into(), FieldKind::Choice(IMPACT_CHOICES));
+    let all = vec![
+        table(
+            "sys_user",
+            None,
+            "name",
+            None,
+            &[
+                "user_name",
+                "first_name",
+                "last_name",
+                "name",
+                "email",
+                "title",
+                "active",
+                "locked_out",
+                "password_needs_reset",
+                "web_service_access_only",
+                "internal_integration_user",
+                "identity_type",
+                "enable_multifactor_authn",
+                "sso_source",
+            ],
+            &[("manager", "sys_user")],
+        ),
+        table(
+            "sys_user_role",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "description",
+                "elevated_privilege",
+                "includes_roles",
+            ],
+            &[],
+        ),
+        table(
+            "sys_user_has_role",
+            None,
+            "role",
+            None,
+            &["inherited", "state"],
+            &[("user", "sys_user"), ("role", "sys_user_role")],
+        ),
+        table(
+            "sys_security_acl",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "operation",
+                "type",
+                "active",
+                "admin_overrides",
+                "decision_type",
+                "condition",
+                "script",
+                "description",
+            ],
+            &[],
+        ),
+        table(
+            "sys_security_acl_role",
+            None,
+            "sys_user_role",
+            None,
+            &[],
+            &[
+                ("sys_security_acl", "sys_security_acl"),
+                ("sys_user_role", "sys_user_role"),
+            ],
+        ),
+        table(
+            "oauth_entity",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "client_id",
+                "client_secret",
+                "redirect_url",
+                "logo_url",
+                "active",
+                "public_client",
+                "code_challenge_method",
+                "access_token_lifespan",
+                "refresh_token_lifespan",
+                "default_grant_type",
+                "type",
+            ],
+            &[("oauth_application_user", "sys_user")],
+        ),
+        table(
+            "oauth_credential",
+            None,
+            "type",
+            None,
+            &["type", "token", "expires", "scopes", "client_id"],
+            &[
+                ("peer", "oauth_entity"),
+                ("user", "sys_user"),
+                ("parent", "oauth_credential"),
+            ],
+        ),
+        table(
+            "sys_remote_update_set",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "state",
+                "remote_sys_id",
+                "commit_date",
+                "description",
+                "application",
+            ],
+            &[],
+        ),
+        table(
+            "sys_update_xml",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "action",
+                "category",
+                "payload",
+                "table",
+                "target_name",
+                "type",
+                "update_guid",
+            ],
+            &[("remote_update_set", "sys_remote_update_set")],
+        ),
+        table(
+            "sys_update_preview_problem",
+            None,
+            "description",
+            None,
+            &["type", "description", "status"],
+            &[
+                ("remote_update_set", "sys_remote_update_set"),
+                ("remote_update", "sys_update_xml"),
+            ],
+        ),
+        table(
+            "sys_script",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "collection",
+                "when",
+                "order",
+                "active",
+                "action_insert",
+                "action_update",
+                "action_delete",
+                "condition",
+                "filter_condition",
+                "script",
+            ],
+            &[],
+        ),
+        table(
+            "sys_ws_definition",
+            None,
+            "name",
+            None,
+            &["name", "namespace", "service_id", "base_uri", "active"],
+            &[],
+        ),
+        table(
+            "sys_ws_operation",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "http_method",
+                "relative_path",
+                "operation_uri",
+                "operation_script",
+                "requires_authentication",
+                "active",
+            ],
+            &[("web_service_definition", "sys_ws_definition")],
+        ),
+        table(
+            "sc_catalog",
+            None,
+            "title",
+            None,
+            &["title", "description", "active"],
+            &[],
+        ),
+        table(
+            "sc_cat_item",
+            None,
+            "name",
+            None,
+            &[
+                "name",
+                "short_description",
+                "description",
+                "active",
+                "price",
+            ],
+            &[("sc_catalogs", "sc_catalog")],
+        ),
+        task,
+        table(
+            "incident",
+            Some("task"),
+            "number",
+            Some("INC"),
+            &["category", "subcategory"],
+            &[("caller_id", "sys_user")],
+        ),
+        table(
+            "change_request",
+            Some("task"),
+            "number",
+            Some("CHG"),
+            &["type", "risk"],
+            &[],
+        ),
+        table(
+            "sc_request",
+            Some("task"),
+            "number",
+            Some("REQ"),
+            &["request_state"],
+            &[("requested_for", "sys_user")],
+        ),
+        table(
+            "sc_req_item",
+            Some("task"),
+            "number",
+            Some("RITM"),
+            &["quantity"],
+            &[("cat_item", "sc_cat_item"), ("request", "sc_request")],
+        ),
+        table(
+            "sys_audit",
+            None,
+            "documentkey",
+            None,
+            &[
+                "tablename",
+                "documentkey",
+                "fieldname",
+                "oldvalue",
+                "newvalue",
+                "user",
+                "record_checkpoint",
+            ],
+            &[],
+        ),
+        table(
+            "sys_properties",
+            None,
+            "name",
+            None,
+            &["name", "value", "type", "description"],
+            &[],
+        ),
+        // REST API Access Policies, reduced to "this API needs this OAuth scope".
+        table(
+            "sys_api_access_policy",
+            None,
+            "name",
+            None,
+            &["name", "api", "required_scope", "active"],
+            &[],
+        ),
+        // Rate-limit rules: the Rate limit fault answers in the name of one of these
+        // (`X-RateLimit-Rule`, servicenow.md item 15). Only the columns it sets.
+        table(
+            "sys_rate_limit_rules",
+            None,
+            "name",
+            None,
+            &["name", "active"],
+            &[],
+        ),
+        table(
+            "sys_outbound_http_log",
+            None,
+            "url",
+            None,
+            &[
+                "url",
+                "method",
+                "response_status",
+                "duration",
+                "source_table",
+                "source_record",
+                "error",
+            ],
+            &[("business_rule", "sys_script")],
+        ),
+        table(
+            "sys_db_object",
+            None,
+            "name",
+            None,
+            &["name", "label", "super_class", "number_prefix"],
+            &[],
+        ),
+        table(
+            "sys_dictionary",
+            None,
+            "element",
+            None,
+            &[
+                "name",
+                "element",
+                "internal_type",
+                "reference",
+                "max_length",
+                "column_label",
+            ],
+            &[],
+        ),
+    ];
+    all
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use snowlink_core::checks::AdminCredentials;
+use snowlink_core::checks::{AdminCredentials, RunOptions};
 use snowlink_core::connections::{ConnectionState, ConnectionStore, FILE_NAME};
 use snowlink_core::flows::{BrowserSignIn, Flows};
 use snowlink_core::grants::GrantKind;
@@ -67,6 +67,57 @@ async fn bench(profile_id: &str, browser: BrowserSignIn) -> Bench {
         setup,
         browser,
     }
+}
+
+#[tokio::test]
+async fn the_steps_are_checked_through_a_proxy_whose_ca_is_given() {
+    // The instance behind a TLS-inspecting proxy: a certificate no system trusts.
+    let sim = Sim::builder()
+        .seed(Seed::Demo)
+        .tls_ca("Corp Inspection CA")
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = ConnectionStore::at(dir.path().join(FILE_NAME));
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    let start = || {
+        let mut setup = Setup::start(
+            profile("incident-sync"),
+            sim.url(),
+            SetupStore::beside(store.path()),
+            Flows::new(store.clone(), secrets.clone()),
+            secrets.clone(),
+        )
+        .unwrap();
+        let (username, password) = sim.admin();
+        setup.set_admin(Some(AdminCredentials {
+            username,
+            password: Password::new(password),
+        }));
+        setup
+    };
+    let mut untrusting = start();
+    untrusting.verify(&no_browser(), None).await.unwrap();
+    let refused = untrusting.view().steps[0].status;
+    assert_eq!(
+        refused,
+        StepStatus::Failed,
+        "the proxy's certificate is refused"
+    );
+
+    let mut trusting = start();
+    trusting.set_options(RunOptions {
+        ca_pem: Some(sim.certificate_pem().unwrap().as_bytes().to_vec()),
+        ..RunOptions::default()
+    });
+    let view = trusting.verify(&no_browser(), None).await.unwrap();
+    assert_eq!(
+        view.steps[0].status,
+        StepStatus::Verified,
+        "{:?}",
+        view.current.last
+    );
 }
 
 /// No browser: only the browser sign-in profile opens one, and it gets a real one.

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use snowlink_core::checks::AdminCredentials;
+use snowlink_core::checks::{AdminCredentials, RunOptions, read_ca_file};
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::env::{
     ADMIN_PASSWORD as ENV_ADMIN_PASSWORD, ADMIN_USERNAME as ENV_ADMIN_USERNAME,
@@ -56,6 +56,10 @@ pub struct SetupArgs {
     /// Apply `--auto`'s changes without asking.
     #[arg(long, requires = "auto")]
     yes: bool,
+    /// Trust this CA certificate (PEM) too when checking the steps, such as a TLS-inspecting
+    /// proxy's.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
     #[command(flatten)]
     sign_in: SignInArgs,
     /// Print the final state of the setup as JSON.
@@ -211,6 +215,13 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
     let mut setup = Setup::open(&catalog, opening, setups, flows, secrets)
         .await
         .map_err(|err| err.view())?;
+    if let Some(path) = &args.ca_file {
+        let ca_pem = read_ca_file(path).map_err(|err| err.view())?;
+        setup.set_options(RunOptions {
+            ca_pem: Some(ca_pem),
+            ..RunOptions::default()
+        });
+    }
     if let Some(admin) = env(ENV_ADMIN_USERNAME)
         .zip(env(ENV_ADMIN_PASSWORD))
         .and_then(|(username, password)| AdminCredentials::given(&username, password))

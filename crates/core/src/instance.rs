@@ -6,10 +6,9 @@
 //! and password in it. Only the origin matters to Snowlink; credentials in a URL are refused
 //! outright because they would end up in config files and logs.
 
-use std::fmt;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Serialize;
 use url::{Host, Url};
 
 /// ServiceNow's own domain: a bare name `acme` means `acme.service-now.com`.
@@ -26,7 +25,6 @@ const MAX_HOST_LEN: usize = 253;
 pub struct InstanceUrl {
     origin: String,
     host: String,
-    loopback: bool,
 }
 
 /// Why a typed instance address was refused. `Display` is the message; [`hint`] is the fix.
@@ -196,17 +194,18 @@ impl InstanceUrl {
             Some(port) => format!("{scheme}://{host}:{port}"),
             None => format!("{scheme}://{host}"),
         };
-        Ok((
-            Self {
-                origin,
-                host,
-                loopback,
-            },
-            notes,
-        ))
+        Ok((Self { origin, host }, notes))
     }
 
     /// The origin without a trailing slash, e.g. `https://acme.service-now.com`.
+    /// A page of the instance's own UI, from a classic UI target such as
+    /// `sys_user.do?sys_id=…` or `oauth_entity_list.do?sysparm_query=…`: opened through
+    /// `nav_to.do`, which every release redirects to the UI it uses, signing the person in first.
+    pub fn ui_link(&self, target: &str) -> String {
+        let encoded: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        format!("{}/nav_to.do?uri={encoded}", self.origin)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.origin
     }
@@ -214,11 +213,6 @@ impl InstanceUrl {
     /// The host name (IPv6 addresses in brackets), without the port.
     pub fn host(&self) -> &str {
         &self.host
-    }
-
-    /// True for `localhost` and loopback addresses, where the simulator runs.
-    pub fn is_loopback(&self) -> bool {
-        self.loopback
     }
 
     /// The instance name for `*.service-now.com` hosts (`acme`), `None` for custom domains.
@@ -262,18 +256,6 @@ impl InstanceUrlView {
     }
 }
 
-impl fmt::Display for InstanceUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.origin)
-    }
-}
-
-impl fmt::Debug for InstanceUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "InstanceUrl({})", self.origin)
-    }
-}
-
 impl std::str::FromStr for InstanceUrl {
     type Err = InstanceUrlError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -281,29 +263,7 @@ impl std::str::FromStr for InstanceUrl {
     }
 }
 
-impl Serialize for InstanceUrl {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.origin)
-    }
-}
-
-impl<'de> Deserialize<'de> for InstanceUrl {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl ts_rs::TS for InstanceUrl {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-    fn name(_: &ts_rs::Config) -> String {
-        "string".into()
-    }
-    fn inline(_: &ts_rs::Config) -> String {
-        "string".into()
-    }
-}
+crate::text::checked_text!(InstanceUrl);
 
 /// The authority as typed: everything between an optional scheme and the first `/`, `\`, `?`
 /// or `#` (the URL standard treats `\` like `/` in http(s) URLs).
@@ -587,20 +547,22 @@ mod tests {
         let acme = InstanceUrl::parse("acme").unwrap();
         assert_eq!(acme.instance_name(), Some("acme"));
         assert_eq!(acme.host(), "acme.service-now.com");
-        assert!(!acme.is_loopback());
         let custom = InstanceUrl::parse("itsm.example.com").unwrap();
         assert_eq!(custom.instance_name(), None);
         let deep = InstanceUrl::parse("a.b.service-now.com").unwrap();
         assert_eq!(deep.instance_name(), None);
-        assert!(
-            InstanceUrl::parse("http://localhost:1")
-                .unwrap()
-                .is_loopback()
-        );
-        assert!(
-            InstanceUrl::parse("http://127.0.0.2:1")
-                .unwrap()
-                .is_loopback()
+        // Plain http is kept only where the simulator runs: loopback addresses.
+        for local in ["http://localhost:1", "http://127.0.0.2:1"] {
+            let url = InstanceUrl::parse(local).unwrap();
+            assert!(url.as_str().starts_with("http://"), "{local}");
+        }
+        assert!(matches!(
+            InstanceUrl::parse("http://acme.service-now.com"),
+            Err(InstanceUrlError::InsecureHttp { .. })
+        ));
+        assert_eq!(
+            acme.ui_link("sys_user.do?sys_id=-1"),
+            "https://acme.service-now.com/nav_to.do?uri=sys_user.do%3Fsys_id%3D-1"
         );
         assert_eq!(
             acme.endpoint("/api/now/table/incident").unwrap().as_str(),
@@ -635,7 +597,9 @@ mod tests {
         ) {
             if let Ok(url) = InstanceUrl::parse(&input) {
                 let text = url.as_str();
-                prop_assert!(text.starts_with("https://") || (text.starts_with("http://") && url.is_loopback()));
+                let plain = text.starts_with("http://")
+                    && is_loopback(&Url::parse(text).expect("a URL"));
+                prop_assert!(text.starts_with("https://") || plain);
                 prop_assert!(!text.contains('@'));
                 prop_assert!(!text.ends_with('/'));
                 prop_assert_eq!(InstanceUrl::parse(text), Ok(url.clone()));

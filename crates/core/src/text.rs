@@ -5,10 +5,6 @@
 //! made visible as `\u{…}`. [`for_terminal`] is the last line of defence in the CLI, and
 //! [`SysId`] checks a record id is the 32 hexadecimal digits ServiceNow issues.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Longest name kept from an instance (ServiceNow's `user_name` holds 40 characters at most).
 pub const MAX_NAME_CHARS: usize = 100;
 /// Longest message kept from an instance.
@@ -68,6 +64,52 @@ pub fn capitalized(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Implements what a type of checked text needs, from its `parse` and `as_str`: `Display` (the
+/// text), `Debug` (`Name(text)`), `Serialize` (the text), `Deserialize` (checked again by
+/// `parse`: a file is as untrusted as what it was written from) and `ts_rs::TS` (a string).
+macro_rules! checked_text {
+    ($name:ident) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                Self::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+
+            fn name(_: &ts_rs::Config) -> String {
+                "string".into()
+            }
+
+            fn inline(_: &ts_rs::Config) -> String {
+                "string".into()
+            }
+        }
+    };
+}
+pub(crate) use checked_text;
+
 /// A ServiceNow record id: 32 hexadecimal digits, kept in lower case.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SysId(String);
@@ -95,43 +137,7 @@ impl SysId {
     }
 }
 
-impl fmt::Display for SysId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for SysId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SysId({})", self.0)
-    }
-}
-
-impl Serialize for SysId {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SysId {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl ts_rs::TS for SysId {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-
-    fn name(_: &ts_rs::Config) -> String {
-        "string".into()
-    }
-
-    fn inline(_: &ts_rs::Config) -> String {
-        "string".into()
-    }
-}
+checked_text!(SysId);
 
 #[cfg(test)]
 mod tests {

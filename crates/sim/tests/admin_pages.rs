@@ -367,3 +367,25 @@ async fn web_service_only_users_cannot_sign_in_to_the_interface() {
     assert_eq!(response.status(), 401);
     assert!(common::session_cookie(&response).is_none());
 }
+
+#[tokio::test]
+async fn nav_to_links_open_the_instance_s_own_pages_only() {
+    let sim = start(Seed::Empty).await;
+    for (uri, expected) in [
+        ("sys_user.do%3Fsys_id%3D-1", "/sys_user.do?sys_id=-1"),
+        (
+            "oauth_entity_list.do%3Fsysparm_query%3Dclient_id%3Dabc",
+            "/oauth_entity_list.do?sysparm_query=client_id=abc",
+        ),
+        ("https%3A%2F%2Fevil.example%2F", "/navpage.do"),
+        ("%2F%2Fevil.example%2F", "/navpage.do"),
+    ] {
+        let response = client()
+            .get(format!("{}/nav_to.do?uri={uri}", sim.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 302, "{uri}");
+        assert_eq!(location(&response), expected, "{uri}");
+    }
+}

@@ -17,7 +17,7 @@ function stepView(extra: Partial<StepView> = {}): StepView {
     instructions: 'Go to System OAuth > Application Registry.',
     menu: 'System OAuth > Application Registry',
     values: [{ label: 'Name', value: 'incident.io' }],
-    links: [{ label: 'Application Registry', url: 'https://acme.service-now.com/now/nav/ui/classic/params/target/oauth_entity_list.do' }],
+    links: [{ label: 'Application Registry', url: 'https://acme.service-now.com/nav_to.do?uri=oauth_entity_list.do' }],
     inputs: [
       { id: 'client_id', label: 'Client ID', secret: false, required: true, value: null, given: false, help: null, envVar: null },
       { id: 'client_secret', label: 'Client Secret', secret: true, required: true, value: null, given: false, help: null, envVar: 'SNOWLINK_CLIENT_SECRET' },

@@ -72,11 +72,6 @@ impl EncodedQuery {
         self.condition(field, "IN", &values.join(","))
     }
 
-    /// Adds `field>=value` with AND (dates, numbers).
-    pub fn at_least(self, field: &'static str, value: &str) -> Result<Self, QueryError> {
-        self.condition(field, ">=", value)
-    }
-
     fn condition(
         mut self,
         field: &'static str,
@@ -162,9 +157,5 @@ mod tests {
                 .is_in("name", &["a,b".into()])
                 .is_err()
         );
-        let dated = EncodedQuery::default()
-            .at_least("sys_created_on", "2026-10-01 00:00:00")
-            .unwrap();
-        assert_eq!(dated.as_str(), "sys_created_on>=2026-10-01 00:00:00");
     }
 }

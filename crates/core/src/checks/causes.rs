@@ -182,9 +182,8 @@ pub(super) async fn app_refused(ctx: &Ctx, client_id: &str, grant: GrantKind) ->
             return generic.detail(format!("The OAuth application could not be read: {err}."));
         }
     };
-    let registry = format!(
-        "{instance}/nav_to.do?uri=oauth_entity_list.do%3Fsysparm_query%3Dclient_id%3D{client_id}"
-    );
+    let registry =
+        super::outcome::list_link(&instance, "oauth_entity", &format!("client_id={client_id}"));
     let app = match apps.as_slice() {
         [] => {
             return Outcome::fail(format!("No OAuth application has client ID {client_id} on this instance."))

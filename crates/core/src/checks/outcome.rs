@@ -121,22 +121,12 @@ pub fn ask_admin(what: &str) -> String {
 
 /// A form of one record, as the classic UI opens it from a link.
 pub fn record_link(instance: &InstanceUrl, table: &str, sys_id: &str) -> String {
-    format!(
-        "{instance}/nav_to.do?uri={}",
-        encode(&format!("{table}.do?sys_id={sys_id}"))
-    )
+    instance.ui_link(&format!("{table}.do?sys_id={sys_id}"))
 }
 
 /// A list of records matching `query`.
 pub fn list_link(instance: &InstanceUrl, table: &str, query: &str) -> String {
-    format!(
-        "{instance}/nav_to.do?uri={}",
-        encode(&format!("{table}_list.do?sysparm_query={query}"))
-    )
-}
-
-fn encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    instance.ui_link(&format!("{table}_list.do?sysparm_query={query}"))
 }
 
 /// A failure below HTTP, said as a sentence with its fix.

@@ -151,7 +151,7 @@ pub struct PasteValue {
 pub struct InstanceLink {
     pub label: String,
     /// A classic UI target (`oauth_entity_list.do`, `sys_user.do?sys_id=-1`); opened as
-    /// `{instance}/now/nav/ui/classic/params/target/<target>`. Templates allowed.
+    /// `{instance}/nav_to.do?uri=<target>`. Templates allowed.
     pub target: String,
 }
 

@@ -460,7 +460,7 @@ fn the_view_fills_in_values_links_and_what_was_typed() {
     assert_eq!(shown.current.values[0].value, "Fixture");
     assert_eq!(
         shown.current.links[0].url,
-        "https://acme.service-now.com/now/nav/ui/classic/params/target/oauth_entity.do%3Fsys_id%3D-1"
+        "https://acme.service-now.com/nav_to.do?uri=oauth_entity.do%3Fsys_id%3D-1"
     );
     assert!(
         shown.current.by_hand,

@@ -217,7 +217,6 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         .unwrap_or(0);
     let step = &profile.steps[position];
     let status = state.status(profile, &step.id);
-    let instance_base = context.values.get("instance").cloned().unwrap_or_default();
     let mut actions = Vec::new();
     if status != StepStatus::Locked && status != StepStatus::Running {
         actions.push(if step.kind == StepKind::Info {
@@ -263,18 +262,17 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
                 value: render(&v.value, &context),
             })
             .collect(),
-        links: step
-            .links
-            .iter()
-            .map(|l| LinkView {
-                label: l.label.clone(),
-                url: format!(
-                    "{instance_base}/now/nav/ui/classic/params/target/{}",
-                    url::form_urlencoded::byte_serialize(render(&l.target, &context).as_bytes())
-                        .collect::<String>()
-                ),
+        links: crate::instance::InstanceUrl::parse(&state.instance)
+            .map(|instance| {
+                step.links
+                    .iter()
+                    .map(|l| LinkView {
+                        label: l.label.clone(),
+                        url: instance.ui_link(&render(&l.target, &context)),
+                    })
+                    .collect()
             })
-            .collect(),
+            .unwrap_or_default(),
         inputs: step
             .inputs
             .iter()

@@ -21,6 +21,25 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/login.do", get(login_page).post(login))
         .route("/logout.do", get(logout))
+        .route("/nav_to.do", get(nav_to))
+}
+
+/// `/nav_to.do?uri=<classic UI target>`: the link form every release understands. The target
+/// is a page of this instance (`sys_user.do?sys_id=…`); anything else goes to the home page,
+/// so the link cannot send a person elsewhere. The page itself asks for a sign-in if needed.
+async fn nav_to(RawQuery(query): RawQuery) -> Response {
+    let target = crate::rest::table::params(query.as_deref())
+        .into_iter()
+        .find(|(name, _)| name == "uri")
+        .map(|(_, value)| value)
+        .unwrap_or_default();
+    // Only a page of this instance: a scheme or a second slash would leave it.
+    let path = if target.contains("://") || target.starts_with("//") {
+        String::new()
+    } else {
+        format!("/{}", target.trim_start_matches('/'))
+    };
+    found(safe_return(&path))
 }
 
 /// The session id and session of the request's cookie, if it names a live session.

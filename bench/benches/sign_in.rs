@@ -16,6 +16,8 @@ use snowlink_core::oauth::{LoopbackListener, OAuthClient, OAuthEndpoints};
 use snowlink_core::secrets::{
     AccessToken, ClientSecret, KeyringStore, RefreshToken, SecretKind, SecretStore, SecretStoreExt,
 };
+use snowlink_e2e::free_port;
+use snowlink_sim::testing::{form_inputs, location};
 use snowlink_sim::{OAuthAppSpec, RunningSim, Seed, Sim};
 
 const WARM_UPS: usize = 3;
@@ -33,58 +35,6 @@ struct Setup<'a> {
     port: u16,
     user: String,
     password: String,
-}
-
-/// A free loopback port, picked once and registered as the app's redirect URL.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
-/// The `name`/`value` pairs of the `<input>` elements of the form with `id="{form_id}"`, as a
-/// browser would submit them (buttons excluded).
-fn form_inputs(html: &str, form_id: &str) -> Vec<(String, String)> {
-    let start = html
-        .find(&format!("id=\"{form_id}\""))
-        .unwrap_or_else(|| panic!("no form {form_id} in the page: {html}"));
-    let end = html[start..]
-        .find("</form>")
-        .map_or(html.len(), |e| start + e);
-    html[start..end]
-        .split("<input")
-        .skip(1)
-        .filter_map(|tag| {
-            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-            Some((
-                attribute(tag, "name")?,
-                attribute(tag, "value").unwrap_or_default(),
-            ))
-        })
-        .collect()
-}
-
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-    let end = tag[start..].find('"')? + start;
-    Some(
-        tag[start..end]
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("no Location in a {} answer", response.status()))
-        .to_owned()
 }
 
 /// Plays the browser from the authorize URL to the consent page's redirect: the login form

@@ -4,7 +4,6 @@
 //! screenshots under `target/e2e-artifacts/`. Everything started is stopped on drop.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -93,8 +92,8 @@ impl App {
             std::fs::create_dir_all(home.path().join(dir)).expect("HOME's folders");
         }
         let (display, display_guard) = display();
-        let port = free_port();
-        let native_port = free_port();
+        let port = crate::free_port();
+        let native_port = crate::free_port();
         let driver = in_own_group(&mut Command::new(paths::tauri_driver()))
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
@@ -370,11 +369,6 @@ pub fn wait_until_some<T>(
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
-    listener.local_addr().expect("bound address").port()
 }
 
 /// Starts Xvfb on the first free display; it reports the display number on `-displayfd`.

@@ -7,6 +7,36 @@ pub mod desktop;
 pub mod paths;
 pub mod receiver;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use snowlink_core::flows::BrowserSignIn;
+use snowlink_sim::{RunningSim, Seed, Sim};
+
+/// A simulator holding the demo company.
+pub async fn demo() -> RunningSim {
+    Sim::builder().seed(Seed::Demo).start().await.unwrap()
+}
+
+/// A free loopback port, as an admin picks for a redirect URL.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// Browser sign-in with no browser at all, for the flows that never open one.
+pub fn no_browser() -> BrowserSignIn {
+    BrowserSignIn {
+        ports: vec![0],
+        browser: None,
+        wait: Duration::from_secs(5),
+        show_url: Arc::new(|_, _| {}),
+        paste: None,
+    }
+}
+
 /// Gives the OAuth application(s) matching `query` (an encoded query on `oauth_entity`) a new
 /// client secret on the simulated instance, as an admin rotating it in the Application
 /// Registry does.

@@ -2,26 +2,17 @@
 //! simulator, with the real keyring and, for browser sign-ins, a real headless Chromium as
 //! `$BROWSER`. Run through `scripts/with-keyring` (as `./dev test` does).
 
-use std::net::TcpListener;
-
 use snowlink_e2e::cli::{Run, Snowlink};
 use snowlink_e2e::rotate_client_secret;
+use snowlink_e2e::{demo, free_port};
 use snowlink_sim::{
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OAuthApp, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec,
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OAuthApp, OAuthAppSpec, RunningSim, UserSpec,
 };
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
 
 /// An Application Registry record whose one redirect URL is a free loopback port, as the
 /// admin registers for Snowlink; returns the port (as typed on the command line) and the app.
 fn browser_app(sim: &RunningSim) -> (String, OAuthApp) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let app = sim
         .state()
         .create_oauth_app(OAuthAppSpec {

@@ -5,11 +5,8 @@
 use std::io::Read;
 
 use snowlink_e2e::cli::Snowlink;
-use snowlink_sim::{DEMO_CLIENT_SECRET, DEMO_PASSWORD, Fault, RunningSim, Seed, Sim};
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
+use snowlink_e2e::demo;
+use snowlink_sim::{DEMO_CLIENT_SECRET, DEMO_PASSWORD, Fault, RunningSim};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_checks_are_listed_with_their_stable_ids() {

@@ -7,11 +7,7 @@
 use std::path::Path;
 
 use snowlink_e2e::cli::Snowlink;
-use snowlink_sim::{RunningSim, Seed, Sim};
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
+use snowlink_e2e::demo;
 
 fn profiles_dir(snowlink: &Snowlink) -> std::path::PathBuf {
     let dir = snowlink.config_dir().join("profiles");

@@ -3,11 +3,8 @@
 //! carrying a password. Nothing may be lost, leaked or allowed to drive the terminal.
 
 use snowlink_e2e::cli::Snowlink;
-use snowlink_sim::{RunningSim, Seed, Sim, UserSpec};
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
+use snowlink_e2e::{demo, free_port};
+use snowlink_sim::UserSpec;
 
 /// A file a careless editor or a crash left behind, holding two connections' worth of text.
 const TRUNCATED: &str = r#"{
@@ -164,12 +161,7 @@ async fn the_browser_inherits_no_secret_from_snowlink_s_environment() {
         .env("SNOWLINK_API_KEY", "api-key-canary")
         .env("SNOWLINK_ADMIN_PASSWORD", "admin-password-canary")
         .env("BROWSER", &browser);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let port = free_port().to_string();
     let run = snowlink
         .run(&[
             "connect",

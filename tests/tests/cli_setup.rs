@@ -4,11 +4,8 @@
 //! on with `--resume`; the update set written to a file is the one the instance imports.
 
 use snowlink_e2e::cli::Snowlink;
-use snowlink_sim::{RunningSim, Seed, Sim};
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
+use snowlink_e2e::demo;
+use snowlink_sim::RunningSim;
 
 fn as_admin(sim: &RunningSim) -> Snowlink {
     Snowlink::new().as_admin_of(sim)

@@ -10,11 +10,8 @@ use snowlink_core::api::{
 };
 use snowlink_core::http::{CertificateProblem, TransportError};
 use snowlink_core::secrets::Password;
+use snowlink_e2e::{demo, free_port};
 use snowlink_sim::{Fault, RunningSim, Seed, Sim, UserSpec};
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
 
 fn client_as(sim: &RunningSim, user: &str, password: &str) -> SnowClient {
     let instance = InstanceUrl::parse(sim.url()).unwrap();
@@ -288,11 +285,7 @@ async fn slow_instances_time_out_and_dropped_connections_fail_cleanly() {
 
 #[tokio::test]
 async fn nothing_listening_is_connect_refused() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let instance = InstanceUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
     let auth = Auth::Basic {
         username: "a".into(),

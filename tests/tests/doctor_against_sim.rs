@@ -11,14 +11,11 @@ use snowlink_core::checks::{
 };
 use snowlink_core::profiles::{CheckParams, OutboundProbe, TableAccess};
 use snowlink_core::secrets::{ClientSecret, Password};
+use snowlink_e2e::{demo, free_port};
 use snowlink_sim::{
     DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, Fault, OAuthAppSpec, Record, RunningSim,
     Seed, Sim, UserSpec,
 };
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
 
 /// A target on the simulator with `credentials` and, when `admin`, the demo admin.
 fn target(sim: &RunningSim, credentials: Credentials, admin: bool) -> Target {
@@ -129,11 +126,7 @@ async fn a_name_that_does_not_resolve_stops_at_dns() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_listening_is_a_refused_connection() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut target = Target::of_instance(&format!("http://127.0.0.1:{port}"), &|_| None).unwrap();
     target.credentials = basic("a", "b");
     let report = doctor(target).await;

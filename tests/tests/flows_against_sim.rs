@@ -4,28 +4,21 @@
 //! them fails, and what an instance reports about a user is made safe before it is kept.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use snowlink_core::InstanceUrl;
 use snowlink_core::connections::{ConnectionState, ConnectionStore, ConnectionsError, FILE_NAME};
 use snowlink_core::errors::ErrorCode;
 use snowlink_core::errors::InputField;
 use snowlink_core::flows::{
-    BrowserSignIn, Changes, ConnectRequest, FlowError, Flows, ProvidedSecrets, TestEvent,
-    TestStatus, TestStep,
+    Changes, ConnectRequest, FlowError, Flows, ProvidedSecrets, TestEvent, TestStatus, TestStep,
 };
 use snowlink_core::grants::GrantKind;
 use snowlink_core::secrets::{
     ClientSecret, FailingStore, MemoryStore, Password, SecretError, SecretKind, SecretStore,
     SecretStoreExt,
 };
-use snowlink_sim::{
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, RunningSim, Seed, Sim, UserSpec,
-};
-
-async fn demo() -> RunningSim {
-    Sim::builder().seed(Seed::Demo).start().await.unwrap()
-}
+use snowlink_e2e::{demo, no_browser};
+use snowlink_sim::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, RunningSim, UserSpec};
 
 /// A connections file in a fresh directory, and the engine over it and `secrets`.
 fn flows(secrets: Arc<dyn SecretStore>) -> (tempfile::TempDir, ConnectionStore, Flows) {
@@ -33,17 +26,6 @@ fn flows(secrets: Arc<dyn SecretStore>) -> (tempfile::TempDir, ConnectionStore, 
     let store = ConnectionStore::at(dir.path().join(FILE_NAME));
     let flows = Flows::new(store.clone(), secrets);
     (dir, store, flows)
-}
-
-/// No browser at all: none of these flows opens one.
-fn no_browser() -> BrowserSignIn {
-    BrowserSignIn {
-        ports: vec![0],
-        browser: None,
-        wait: Duration::from_secs(5),
-        show_url: Arc::new(|_, _| {}),
-        paste: None,
-    }
 }
 
 /// Connects with no browser and no cancellation (none of these grants needs either).

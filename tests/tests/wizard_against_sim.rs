@@ -18,6 +18,7 @@ use snowlink_core::wizard::run::Setup;
 use snowlink_core::wizard::{
     PersonEvent, PlannedAction, SetupStore, StepStatus, WizardAction, WizardView,
 };
+use snowlink_e2e::no_browser;
 use snowlink_sim::{Fault, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec};
 
 fn profile(id: &str) -> Profile {
@@ -118,17 +119,6 @@ async fn the_steps_are_checked_through_a_proxy_whose_ca_is_given() {
         "{:?}",
         view.current.last
     );
-}
-
-/// No browser: only the browser sign-in profile opens one, and it gets a real one.
-fn no_browser() -> BrowserSignIn {
-    BrowserSignIn {
-        ports: vec![0],
-        browser: None,
-        wait: Duration::from_secs(5),
-        show_url: Arc::new(|_, _| {}),
-        paste: None,
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

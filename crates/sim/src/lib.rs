@@ -14,6 +14,8 @@ mod oauth;
 mod platform;
 mod rest;
 mod server;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod tls;
 mod web;
 

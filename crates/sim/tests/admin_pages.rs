@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{browser_login, client, form_inputs, location, start};
+use common::{browser_login, client, start};
+use snowlink_sim::testing::{form_inputs, location, session_cookie, unescape};
 use snowlink_sim::{RunningSim, Seed};
 
 async fn page(sim: &RunningSim, cookie: &str, path: &str) -> (u16, String) {
@@ -48,7 +49,7 @@ fn action_of(html: &str, form_id: &str) -> String {
     let tag = &html[tag_start..];
     let start = tag.find("action=\"").unwrap() + 8;
     let end = tag[start..].find('"').unwrap() + start;
-    common::unescape(&tag[start..end])
+    unescape(&tag[start..end])
 }
 
 async fn admin_session(sim: &RunningSim) -> String {
@@ -365,7 +366,7 @@ async fn web_service_only_users_cannot_sign_in_to_the_interface() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert!(common::session_cookie(&response).is_none());
+    assert!(session_cookie(&response).is_none());
 }
 
 #[tokio::test]

@@ -5,9 +5,10 @@
 mod common;
 
 use base64::Engine;
-use common::{client, form_inputs, json, location, start};
+use common::{client, json, start};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use snowlink_sim::testing::{form_inputs, location, session_cookie};
 use snowlink_sim::{OAuthAppSpec, Record, RunningSim, Seed, UserSpec};
 
 const REDIRECT: &str = "http://127.0.0.1:53682/callback";
@@ -113,7 +114,7 @@ async fn browse_consent(
         .await
         .unwrap();
     assert_eq!(logged_in.status(), 302);
-    let cookie = common::session_cookie(&logged_in).unwrap();
+    let cookie = session_cookie(&logged_in).unwrap();
     let back = location(&logged_in);
     assert!(back.starts_with("/oauth_auth.do?"), "{back}");
     let consent = http

@@ -2,6 +2,8 @@
 //! talk to it with a plain reqwest client, as any real client would.
 #![allow(dead_code)]
 
+pub use snowlink_sim::testing::client;
+use snowlink_sim::testing::session_cookie;
 use snowlink_sim::{Record, RunningSim, Seed, Sim, StateHandle};
 
 pub async fn start(seed: Seed) -> RunningSim {
@@ -10,14 +12,6 @@ pub async fn start(seed: Seed) -> RunningSim {
         .start()
         .await
         .expect("simulator starts")
-}
-
-/// A client that follows no redirects, so tests see exactly what the instance answers.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
 }
 
 pub fn admin_get(sim: &RunningSim, path: &str) -> reqwest::RequestBuilder {
@@ -61,53 +55,6 @@ pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("JSON body")
 }
 
-/// The `name`/`value` pairs of the `<input>` elements of the form with `id="{form_id}"`, as a
-/// browser would submit them (buttons excluded).
-pub fn form_inputs(html: &str, form_id: &str) -> Vec<(String, String)> {
-    let start = html
-        .find(&format!("id=\"{form_id}\""))
-        .expect("form present");
-    let end = html[start..]
-        .find("</form>")
-        .map_or(html.len(), |e| start + e);
-    let form = &html[start..end];
-    form.split("<input")
-        .skip(1)
-        .filter_map(|tag| {
-            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
-            Some((
-                attribute(tag, "name")?,
-                attribute(tag, "value").unwrap_or_default(),
-            ))
-        })
-        .collect()
-}
-
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-    let end = tag[start..].find('"')? + start;
-    Some(unescape(&tag[start..end]))
-}
-
-pub fn unescape(text: &str) -> String {
-    text.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The `JSESSIONID=…` pair of a response's `Set-Cookie`.
-pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("JSESSIONID="))
-        .map(|v| v.split(';').next().unwrap_or("").to_owned())
-}
-
 /// Logs in through `/login.do` and returns the session cookie.
 pub async fn browser_login(sim: &RunningSim, user: &str, password: &str) -> String {
     let response = client()
@@ -122,8 +69,4 @@ pub async fn browser_login(sim: &RunningSim, user: &str, password: &str) -> Stri
         .unwrap();
     assert_eq!(response.status(), 302, "login of {user}");
     session_cookie(&response).expect("session cookie")
-}
-
-pub fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
 }

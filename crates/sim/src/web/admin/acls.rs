@@ -10,10 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{
-    checkbox, checkbox_input, details, error, field, list_with_new, new_record, not_found,
-    requested_sys_id, require, require_form, screen, to_record, trimmed,
-};
+use super::{Screens, checkbox, checkbox_input, details, error, field, trimmed};
 use crate::app::App;
 use crate::db::store::Record;
 use crate::html::input;
@@ -24,28 +21,43 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sys_security_acl.do", get(show).post(create))
 }
 
-const ROLE: &str = "security_admin";
-const LIST: &str = "/sys_security_acl_list.do";
-const PAGE: &str = "/sys_security_acl.do";
+const SCREENS: Screens = Screens {
+    table: "sys_security_acl",
+    role: "security_admin",
+    list: "/sys_security_acl_list.do",
+    list_title: "Access Controls",
+    order: "ORDERBYname",
+    columns: &[
+        "name",
+        "type",
+        "operation",
+        "active",
+        "admin_overrides",
+        "condition",
+    ],
+    page: "/sys_security_acl.do",
+    page_title: "Access Control",
+    new: Some(("New Access Control", new_inputs)),
+};
 
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    if let Err(page) = require(&app, &headers, ROLE, LIST) {
-        return *page;
-    }
-    let records = app.lock().query("sys_security_acl", "ORDERBYname");
-    let body = list_with_new(
-        &records,
-        &[
-            "name",
-            "type",
+    SCREENS.list_page(&app, &headers, |_| String::new())
+}
+
+fn new_inputs() -> Vec<String> {
+    vec![
+        input("Type (record, rest_endpoint)", "type", "text", "record"),
+        input(
+            "Operation (create, read, write, delete, execute)",
             "operation",
-            "active",
-            "admin_overrides",
-            "condition",
-        ],
-        PAGE,
-    );
-    screen("Access Controls", &body)
+            "text",
+            "read",
+        ),
+        input("Name (table or table.field)", "name", "text", ""),
+        input("Requires role (comma separated)", "roles", "text", ""),
+        input("Condition (encoded query)", "condition", "text", ""),
+        checkbox_input("Admin overrides", "admin_overrides", true),
+    ]
 }
 
 async fn show(
@@ -53,64 +65,39 @@ async fn show(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (_, session) = match require(&app, &headers, ROLE, LIST) {
-        Ok(ok) => ok,
-        Err(page) => return *page,
-    };
-    let sys_id = requested_sys_id(raw.as_deref(), "-1");
-    if sys_id == "-1" {
-        let inner = [
-            input("Type (record, rest_endpoint)", "type", "text", "record"),
-            input(
-                "Operation (create, read, write, delete, execute)",
-                "operation",
-                "text",
-                "read",
-            ),
-            input("Name (table or table.field)", "name", "text", ""),
-            input("Requires role (comma separated)", "roles", "text", ""),
-            input("Condition (encoded query)", "condition", "text", ""),
-            checkbox_input("Admin overrides", "admin_overrides", true),
-        ];
-        return new_record(
-            "New Access Control",
-            PAGE,
-            "sys_security_acl",
-            &session,
-            &inner,
-        );
-    }
-    let instance = app.lock();
-    let Some(acl) = instance.get("sys_security_acl", &sys_id) else {
-        return not_found();
-    };
-    let roles: Vec<String> = instance
-        .query(
-            "sys_security_acl_role",
-            &format!("sys_security_acl={sys_id}"),
-        )
-        .iter()
-        .filter_map(|l| {
-            l.get("sys_user_role")
-                .and_then(|id| instance.get("sys_user_role", id))
-        })
-        .filter_map(|r| r.get("name").cloned())
-        .collect();
-    let text = |f: &str| acl.get(f).cloned().unwrap_or_default();
-    let body = details(&[
-        ("Name", text("name")),
-        ("Type", text("type")),
-        ("Operation", text("operation")),
-        ("Roles", roles.join(", ")),
-        ("Condition", text("condition")),
-        ("Admin overrides", text("admin_overrides")),
-        ("Active", text("active")),
-    ]);
-    screen("Access Control", &body)
+    SCREENS.record_page(
+        &app,
+        raw.as_deref(),
+        &headers,
+        |instance, sys_id, acl, _| {
+            let roles: Vec<String> = instance
+                .query(
+                    "sys_security_acl_role",
+                    &format!("sys_security_acl={sys_id}"),
+                )
+                .iter()
+                .filter_map(|l| {
+                    l.get("sys_user_role")
+                        .and_then(|id| instance.get("sys_user_role", id))
+                })
+                .filter_map(|r| r.get("name").cloned())
+                .collect();
+            let text = |f: &str| acl.get(f).cloned().unwrap_or_default();
+            details(&[
+                ("Name", text("name")),
+                ("Type", text("type")),
+                ("Operation", text("operation")),
+                ("Roles", roles.join(", ")),
+                ("Condition", text("condition")),
+                ("Admin overrides", text("admin_overrides")),
+                ("Active", text("active")),
+            ])
+        },
+    )
 }
 
 async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (caller, fields) = match require_form(&app, &headers, ROLE, LIST, &body) {
+    let (caller, fields) = match SCREENS.posted(&app, &headers, &body) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
@@ -145,5 +132,5 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         ]);
         let _ = instance.insert("sys_security_acl_role", link, &caller.user_name);
     }
-    to_record(PAGE, &acl)
+    SCREENS.to_record(&acl)
 }

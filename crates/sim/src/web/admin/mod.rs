@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::db::store::Record;
 use crate::html::{escape, found, hidden, page};
 use crate::platform::identity::Caller;
-use crate::platform::instance::Session;
+use crate::platform::instance::{Instance, Session};
 use crate::rest::table::{param, params};
 use crate::web::session::{login_form, signed_in};
 
@@ -110,23 +110,105 @@ fn alert(message: &str) -> Response {
     )
 }
 
-/// The redirect to the record `sys_id` shown by `record_page`.
-fn to_record(record_page: &str, sys_id: &str) -> Response {
-    found(&format!("{record_page}?sys_id={sys_id}"))
+/// One table's admin screens, laid out as the instance lays out every list and form: who may
+/// open them, the list's order and columns, the record page, and the form of a new record.
+struct Screens {
+    table: &'static str,
+    /// The role that opens both screens (and posts their forms).
+    role: &'static str,
+    list: &'static str,
+    list_title: &'static str,
+    order: &'static str,
+    columns: &'static [&'static str],
+    page: &'static str,
+    page_title: &'static str,
+    /// The new-record form, when records are created from the page.
+    new: Option<NewForm>,
 }
 
-/// After a post: the page of the record it created or changed, or its error.
-fn outcome<E: std::fmt::Display>(record_page: &str, outcome: Result<String, E>) -> Response {
-    match outcome {
-        Ok(sys_id) => to_record(record_page, &sys_id),
-        Err(err) => error(&err.to_string()),
+/// The form a record page shows for `sys_id=-1`: its title and inputs.
+type NewForm = (&'static str, fn() -> Vec<String>);
+
+impl Screens {
+    /// The list, with a "New" link when records are created here, then `below` (given the
+    /// session, for forms).
+    fn list_page(
+        &self,
+        app: &App,
+        headers: &HeaderMap,
+        below: impl FnOnce(&Session) -> String,
+    ) -> Response {
+        let (_, session) = match require(app, headers, self.role, self.list) {
+            Ok(ok) => ok,
+            Err(page) => return *page,
+        };
+        let records = app.lock().query(self.table, self.order);
+        let new = if self.new.is_some() {
+            format!(
+                "<p><a href=\"{}?sys_id=-1\" id=\"new\">New</a></p>",
+                escape(self.page)
+            )
+        } else {
+            String::new()
+        };
+        let list = record_list(&records, self.columns, self.page);
+        screen(self.list_title, &format!("{new}{list}{}", below(&session)))
     }
-}
 
-/// The `sys_id` a record page was asked for, `default` when none.
-fn requested_sys_id(raw: Option<&str>, default: &str) -> String {
-    let params = params(raw);
-    param(&params, "sys_id").unwrap_or(default).to_owned()
+    /// The record page asked for by `raw`'s `sys_id`: the new-record form for `-1`, else what
+    /// `body` shows of the record.
+    fn record_page(
+        &self,
+        app: &App,
+        raw: Option<&str>,
+        headers: &HeaderMap,
+        body: impl FnOnce(&Instance, &str, &Record, &Session) -> String,
+    ) -> Response {
+        let (_, session) = match require(app, headers, self.role, self.list) {
+            Ok(ok) => ok,
+            Err(page) => return *page,
+        };
+        let params = params(raw);
+        let sys_id = param(&params, "sys_id").unwrap_or("-1");
+        if let (Some((title, inputs)), "-1") = (self.new, sys_id) {
+            let form = post_form(
+                self.page,
+                self.table,
+                &session,
+                &inputs().concat(),
+                "Submit",
+            );
+            return screen(title, &form);
+        }
+        let instance = app.lock();
+        let Some(record) = instance.get(self.table, sys_id) else {
+            return not_found();
+        };
+        screen(self.page_title, &body(&instance, sys_id, &record, &session))
+    }
+
+    /// The caller and fields of a form posted to these screens.
+    fn posted(
+        &self,
+        app: &App,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(Caller, Fields), Box<Response>> {
+        require_form(app, headers, self.role, self.list, body)
+    }
+
+    /// The redirect to the record `sys_id`'s page.
+    fn to_record(&self, sys_id: &str) -> Response {
+        found(&format!("{}?sys_id={sys_id}", self.page))
+    }
+
+    /// After a post: the page of the record it created or changed, or its error.
+    fn outcome<E: std::fmt::Display>(&self, outcome: Result<String, E>) -> Response {
+        match outcome {
+            Ok(sys_id) => self.to_record(&sys_id),
+            Err(err) => error(&err.to_string()),
+        }
+    }
 }
 
 /// The named fields of a posted form, trimmed.
@@ -169,20 +251,6 @@ fn post_form(action: &str, id: &str, session: &Session, inner: &str, button: &st
     )
 }
 
-/// The screen with the "new record" form posting `inner` to `action`.
-fn new_record(
-    title: &str,
-    action: &str,
-    id: &str,
-    session: &Session,
-    inner: &[String],
-) -> Response {
-    screen(
-        title,
-        &post_form(action, id, session, &inner.concat(), "Submit"),
-    )
-}
-
 /// A labelled checkbox.
 fn checkbox_input(label: &str, name: &str, checked: bool) -> String {
     format!(
@@ -191,15 +259,6 @@ fn checkbox_input(label: &str, name: &str, checked: bool) -> String {
         escape(name),
         escape(name),
         if checked { " checked" } else { "" }
-    )
-}
-
-/// A "New" link to the empty form of `record_page`, then the records linking to theirs.
-fn list_with_new(records: &[Record], columns: &[&str], record_page: &str) -> String {
-    format!(
-        "<p><a href=\"{}?sys_id=-1\" id=\"new\">New</a></p>{}",
-        escape(record_page),
-        record_list(records, columns, record_page)
     )
 }
 

@@ -11,11 +11,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::{
-    alert, details, error, field, invalid_token, not_found, post_form, record_list,
-    requested_sys_id, require, require_form, screen, to_record,
+    Screens, alert, details, error, field, invalid_token, post_form, record_list, require,
 };
 use crate::app::App;
+use crate::db::store::Record;
 use crate::html::{escape, hidden};
+use crate::platform::instance::{Instance, Session};
 use crate::platform::update_sets::{commit, import, preview, resolve_problem};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -25,33 +26,28 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/upload.do", post(upload))
 }
 
-const ROLE: &str = "security_admin";
-const LIST: &str = "/sys_remote_update_set_list.do";
-const PAGE: &str = "/sys_remote_update_set.do";
+const SCREENS: Screens = Screens {
+    table: "sys_remote_update_set",
+    role: "security_admin",
+    list: "/sys_remote_update_set_list.do",
+    list_title: "Retrieved Update Sets",
+    order: "ORDERBYDESCsys_created_on",
+    columns: &["name", "state", "remote_sys_id", "commit_date"],
+    page: "/sys_remote_update_set.do",
+    page_title: "Retrieved Update Set",
+    new: None,
+};
 
+/// The list, then "Import Update Set from XML".
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (_, session) = match require(&app, &headers, ROLE, LIST) {
-        Ok(ok) => ok,
-        Err(page) => return *page,
-    };
-    let records = app
-        .lock()
-        .query("sys_remote_update_set", "ORDERBYDESCsys_created_on");
-    let upload = format!(
-        "<h2>Import Update Set from XML</h2><form method=\"post\" action=\"/upload.do\" enctype=\"multipart/form-data\" id=\"upload\">\
-         {}<label>File <input type=\"file\" name=\"attachFile\" id=\"attachFile\" accept=\".xml\"></label>\
-         <button type=\"submit\">Upload</button></form>",
-        hidden("sysparm_ck", &session.form_token)
-    );
-    let body = format!(
-        "{}{upload}",
-        record_list(
-            &records,
-            &["name", "state", "remote_sys_id", "commit_date"],
-            "/sys_remote_update_set.do"
+    SCREENS.list_page(&app, &headers, |session| {
+        format!(
+            "<h2>Import Update Set from XML</h2><form method=\"post\" action=\"/upload.do\" enctype=\"multipart/form-data\" id=\"upload\">\
+             {}<label>File <input type=\"file\" name=\"attachFile\" id=\"attachFile\" accept=\".xml\"></label>\
+             <button type=\"submit\">Upload</button></form>",
+            hidden("sysparm_ck", &session.form_token)
         )
-    );
-    screen("Retrieved Update Sets", &body)
+    })
 }
 
 async fn upload(
@@ -59,7 +55,7 @@ async fn upload(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let (caller, session) = match require(&app, &headers, ROLE, LIST) {
+    let (caller, session) = match require(&app, &headers, SCREENS.role, SCREENS.list) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
@@ -91,16 +87,12 @@ async fn show(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (_, session) = match require(&app, &headers, ROLE, LIST) {
-        Ok(ok) => ok,
-        Err(page) => return *page,
-    };
-    let sys_id = requested_sys_id(raw.as_deref(), "");
-    let sys_id = sys_id.as_str();
-    let instance = app.lock();
-    let Some(set) = instance.get("sys_remote_update_set", sys_id) else {
-        return not_found();
-    };
+    SCREENS.record_page(&app, raw.as_deref(), &headers, set_page)
+}
+
+/// A retrieved set's state, its preview problems (each with Accept or Skip until resolved),
+/// the Preview and Commit buttons, and its customer updates.
+fn set_page(instance: &Instance, sys_id: &str, set: &Record, session: &Session) -> String {
     let text = |f: &str| set.get(f).cloned().unwrap_or_default();
     let problems = instance.query(
         "sys_update_preview_problem",
@@ -114,9 +106,9 @@ async fn show(
         ]
         .concat();
         post_form(
-            "/sys_remote_update_set.do",
+            SCREENS.page,
             &format!("{action}_{problem}"),
-            &session,
+            session,
             &inner,
             label,
         )
@@ -144,14 +136,14 @@ async fn show(
     let updates = instance.query("sys_update_xml", &format!("remote_update_set={sys_id}"));
     let button = |action: &str, label: &str| {
         post_form(
-            "/sys_remote_update_set.do",
+            SCREENS.page,
             action,
-            &session,
+            session,
             &[hidden("action", action), hidden("sys_id", sys_id)].concat(),
             label,
         )
     };
-    let body = format!(
+    format!(
         "{}<h2>Preview problems</h2><ul id=\"problems\">{problem_items}</ul>{}{}<h2>Customer updates</h2>{}",
         details(&[
             ("Name", text("name")),
@@ -161,12 +153,11 @@ async fn show(
         button("preview", "Preview Update Set"),
         button("commit", "Commit Update Set"),
         record_list(&updates, &["name", "type", "target_name", "action"], "")
-    );
-    screen("Retrieved Update Set", &body)
+    )
 }
 
 async fn act(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (caller, fields) = match require_form(&app, &headers, ROLE, LIST, &body) {
+    let (caller, fields) = match SCREENS.posted(&app, &headers, &body) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
@@ -195,7 +186,7 @@ async fn act(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Re
 /// After a post: the update set's page, or the error as an alert.
 fn to_set<E: std::fmt::Display>(outcome: Result<String, E>) -> Response {
     match outcome {
-        Ok(sys_id) => to_record(PAGE, &sys_id),
+        Ok(sys_id) => SCREENS.to_record(&sys_id),
         Err(err) => alert(&err.to_string()),
     }
 }

@@ -10,13 +10,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{
-    checkbox, checkbox_input, details, error, field, list_with_new, new_record, not_found, outcome,
-    post_form, requested_sys_id, require, require_form, screen, trimmed,
-};
+use super::{Screens, checkbox, checkbox_input, details, error, field, post_form, trimmed};
 use crate::app::App;
 use crate::db::store::Record;
 use crate::html::{escape, hidden, input};
+use crate::platform::instance::{Instance, Session};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -24,27 +22,43 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sys_user.do", get(show).post(submit))
 }
 
-const ROLE: &str = "admin";
-const LIST: &str = "/sys_user_list.do";
-const PAGE: &str = "/sys_user.do";
+const SCREENS: Screens = Screens {
+    table: "sys_user",
+    role: "admin",
+    list: "/sys_user_list.do",
+    list_title: "Users",
+    order: "ORDERBYuser_name",
+    columns: &[
+        "user_name",
+        "name",
+        "email",
+        "active",
+        "web_service_access_only",
+    ],
+    page: "/sys_user.do",
+    page_title: "User",
+    new: Some(("New user", new_inputs)),
+};
 
 async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    if let Err(page) = require(&app, &headers, ROLE, LIST) {
-        return *page;
-    }
-    let records = app.lock().query("sys_user", "ORDERBYuser_name");
-    let body = list_with_new(
-        &records,
-        &[
-            "user_name",
-            "name",
-            "email",
-            "active",
-            "web_service_access_only",
-        ],
-        PAGE,
-    );
-    screen("Users", &body)
+    SCREENS.list_page(&app, &headers, |_| String::new())
+}
+
+fn new_inputs() -> Vec<String> {
+    vec![
+        hidden("action", "create"),
+        input("User ID", "user_name", "text", ""),
+        input("First name", "first_name", "text", ""),
+        input("Last name", "last_name", "text", ""),
+        input("Email", "email", "email", ""),
+        input(
+            "Identity type (Human, Machine, AI)",
+            "identity_type",
+            "text",
+            "Human",
+        ),
+        checkbox_input("Web service access only", "web_service_access_only", false),
+    ]
 }
 
 async fn show(
@@ -52,64 +66,33 @@ async fn show(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (_, session) = match require(&app, &headers, ROLE, LIST) {
-        Ok(ok) => ok,
-        Err(page) => return *page,
-    };
-    let sys_id = requested_sys_id(raw.as_deref(), "-1");
-    let sys_id = sys_id.as_str();
-    if sys_id == "-1" {
-        let inner = [
-            hidden("action", "create"),
-            input("User ID", "user_name", "text", ""),
-            input("First name", "first_name", "text", ""),
-            input("Last name", "last_name", "text", ""),
-            input("Email", "email", "email", ""),
-            input(
-                "Identity type (Human, Machine, AI)",
-                "identity_type",
-                "text",
-                "Human",
-            ),
-            checkbox_input("Web service access only", "web_service_access_only", false),
-        ];
-        return new_record("New user", PAGE, "sys_user", &session, &inner);
-    }
-    let instance = app.lock();
-    let Some(user) = instance.get("sys_user", sys_id) else {
-        return not_found();
-    };
+    SCREENS.record_page(&app, raw.as_deref(), &headers, user_page)
+}
+
+/// A user's details, its Roles tab with "Add role", and "Set Password".
+fn user_page(instance: &Instance, sys_id: &str, user: &Record, session: &Session) -> String {
     let text = |f: &str| user.get(f).cloned().unwrap_or_default();
-    let roles: Vec<String> = instance.roles_of(sys_id).into_iter().collect();
-    let role_items: String = roles
+    let role_items: String = instance
+        .roles_of(sys_id)
         .iter()
         .map(|r| format!("<li>{}</li>", escape(r)))
         .collect();
-    let add_role = post_form(
-        "/sys_user.do",
-        "add_role",
-        &session,
-        &[
-            hidden("action", "add_role"),
-            hidden("sys_id", sys_id),
-            input("Role", "role", "text", ""),
-        ]
-        .concat(),
-        "Add role",
-    );
-    let set_password = post_form(
-        "/sys_user.do",
+    let form = |id: &str, input: String, button: &str| {
+        post_form(
+            SCREENS.page,
+            id,
+            session,
+            &[hidden("action", id), hidden("sys_id", sys_id), input].concat(),
+            button,
+        )
+    };
+    let add_role = form("add_role", input("Role", "role", "text", ""), "Add role");
+    let set_password = form(
         "set_password",
-        &session,
-        &[
-            hidden("action", "set_password"),
-            hidden("sys_id", sys_id),
-            input("New password", "password", "password", ""),
-        ]
-        .concat(),
+        input("New password", "password", "password", ""),
         "Save password",
     );
-    let body = format!(
+    format!(
         "{}<h2>Roles</h2><ul id=\"roles\">{role_items}</ul>{add_role}<h2>Set Password</h2>{set_password}",
         details(&[
             ("User ID", text("user_name")),
@@ -120,12 +103,11 @@ async fn show(
             ("Active", text("active")),
             ("Locked out", text("locked_out")),
         ])
-    );
-    screen("User", &body)
+    )
 }
 
 async fn submit(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (caller, fields) = match require_form(&app, &headers, ROLE, LIST, &body) {
+    let (caller, fields) = match SCREENS.posted(&app, &headers, &body) {
         Ok(ok) => ok,
         Err(page) => return *page,
     };
@@ -170,5 +152,5 @@ async fn submit(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         }
         _ => return error("Unknown action"),
     };
-    outcome(PAGE, result)
+    SCREENS.outcome(result)
 }

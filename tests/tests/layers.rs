@@ -28,7 +28,7 @@ const CORE: &[&[&str]] = &[
 
 /// The simulator's layers, lowest first.
 const SIM: &[&[&str]] = &[
-    &["tls", "faults", "html"],
+    &["tls", "faults", "html", "testing"],
     &["db"],
     &["platform"],
     &["app"],
@@ -199,6 +199,32 @@ fn no_module_of_the_core_imports_one_that_imports_it_back() {
     assert_eq!(cycles(&src), Vec::<BTreeSet<String>>::new());
     assert_eq!(breaches(&src, CORE), Vec::<String>::new());
     assert_eq!(cycles_inside_groups(&src), Vec::new());
+}
+
+/// The core's `lib.rs` declares its modules lowest layer first, one line saying what each
+/// holds, so a reader meets them in the order they build on each other.
+#[test]
+fn the_core_declares_its_modules_in_their_layers() {
+    let lib = std::fs::read_to_string(workspace_root().join("crates/core/src/lib.rs")).unwrap();
+    let declared: Vec<&str> = lib
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';'))
+        .collect();
+    let layered: Vec<&str> = CORE
+        .iter()
+        .flat_map(|layer| layer.iter().copied())
+        .collect();
+    assert_eq!(declared, layered);
+    for module in declared {
+        let described = lib
+            .lines()
+            .zip(lib.lines().skip(1))
+            .any(|(above, line)| line == format!("pub mod {module};") && above.starts_with("// "));
+        assert!(
+            described,
+            "`pub mod {module};` has no line above it saying what it holds"
+        );
+    }
 }
 
 #[test]

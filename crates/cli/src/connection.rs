@@ -1,7 +1,6 @@
 //! `snowlink connect`, `edit`, `link`, `unlink`, `remove` and `status`: the connection engine
 //! of `snowlink-core` in a terminal; how they sign in and take secrets is [`crate::sign_in`].
 
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, LazyLock};
 
@@ -19,6 +18,7 @@ use snowlink_core::secrets::KeyringStore;
 use snowlink_core::views::{ConnectionAction, ConnectionView, signed_in_message, unlinked_message};
 
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
+use crate::prompt::{agrees, interactive};
 use crate::sign_in::{SignInArgs, ctrl_c, read_inputs, read_secrets, sign_in};
 
 /// A grant as a flag value; the names and labels come from the core.
@@ -307,16 +307,11 @@ fn confirmed(yes: bool, json: bool, question: &str) -> Option<ExitCode> {
     if yes {
         return None;
     }
-    if !std::io::stdin().is_terminal() {
+    if !interactive() {
         fail(&FrontEndError::NoTerminal.view(), json);
         return Some(ExitCode::from(USAGE));
     }
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    let agreed = std::io::stdin().read_line(&mut answer).is_ok()
-        && matches!(answer.trim(), "y" | "Y" | "yes");
-    if agreed {
+    if agrees(question) {
         None
     } else {
         eprint_line("Nothing changed.");

@@ -5,9 +5,12 @@ mod connection;
 mod doctor;
 mod instance;
 mod output;
+mod profiles;
+mod prompt;
 mod setup;
 mod sign_in;
 mod sim;
+mod update_set;
 
 use std::process::ExitCode;
 
@@ -46,11 +49,11 @@ enum Command {
     /// Diagnose a connection layer by layer, with the fix for each problem.
     Doctor(doctor::DoctorArgs),
     /// The integrations Snowlink can set up, step by step.
-    Profiles(setup::ProfilesArgs),
+    Profiles(profiles::ProfilesArgs),
     /// Set up an integration on an instance, verifying each step (--auto does what it can).
     Setup(setup::SetupArgs),
     /// Write an integration's update set (XML) to import by hand.
-    UpdateSet(setup::UpdateSetArgs),
+    UpdateSet(update_set::UpdateSetArgs),
     /// The desktop app's engine: answers the app's requests on standard input and output
     /// (JSON lines) until standard input closes. Started by the app; not for people.
     #[command(hide = true)]
@@ -69,9 +72,9 @@ fn main() -> ExitCode {
         Command::Remove(args) => connection::remove(args),
         Command::Status(args) => connection::status(args),
         Command::Doctor(args) => doctor::run(args),
-        Command::Profiles(args) => setup::list(args),
+        Command::Profiles(args) => profiles::list(args),
         Command::Setup(args) => setup::run(args),
-        Command::UpdateSet(args) => setup::update_set(args),
+        Command::UpdateSet(args) => update_set::write(args),
         Command::Serve => serve(),
     }
 }

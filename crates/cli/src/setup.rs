@@ -1,12 +1,10 @@
-//! `snowlink profiles`, `snowlink setup` and `snowlink update-set`: the setup wizard in a
-//! terminal. `setup` walks the integration's steps in the core's order, prints each step's
+//! `snowlink setup`: the setup wizard in a terminal. `setup` walks the integration's steps in the core's order, prints each step's
 //! instructions, values and links, takes the inputs (`--input ID=VALUE`, a prompt, or for
 //! secrets the environment variable the core names), and verifies each step on the instance
 //! before the next. With `--auto` it does what it can for the admin, showing the plan first
 //! (`--yes` applies it without asking). The setup is saved after every step: `--resume` goes on
 //! where it stopped. Exit 0 when connected, 1 when a step failed, 2 on bad usage.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,17 +19,14 @@ use snowlink_core::errors::{ErrorView, FrontEndError};
 use snowlink_core::flows::{BrowserSignIn, FlowError, Flows};
 use snowlink_core::profiles::Catalog;
 use snowlink_core::secrets::{KeyringStore, Password, SecretStore};
-use snowlink_core::wizard::run::{Opening, Setup, SetupError, export_update_set, input_pair};
+use snowlink_core::wizard::run::{Opening, Setup, SetupError};
 use snowlink_core::wizard::{PersonEvent, Plan, SetupStore, StepView, WizardAction, WizardView};
 
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
+use crate::profiles::warn_problems;
+use crate::prompt::{agrees, ask, env, interactive, secret};
 use crate::sign_in::{SignInArgs, sign_in};
-
-#[derive(Args)]
-pub struct ProfilesArgs {
-    #[arg(long)]
-    json: bool,
-}
+use crate::update_set::parse_inputs;
 
 #[derive(Args)]
 pub struct SetupArgs {
@@ -67,99 +62,6 @@ pub struct SetupArgs {
     json: bool,
 }
 
-#[derive(Args)]
-pub struct UpdateSetArgs {
-    /// The integration whose update set to write.
-    #[arg(long)]
-    profile: String,
-    /// The instance the update set is for (fills its templates).
-    #[arg(long)]
-    instance: String,
-    /// A template input, `ID=VALUE` (repeatable), such as `webhook_url=https://…`.
-    #[arg(long = "input", value_name = "ID=VALUE")]
-    inputs: Vec<String>,
-    /// Where to write the XML.
-    #[arg(long, short = 'o', value_name = "FILE.xml")]
-    output: PathBuf,
-}
-
-fn config_file() -> Result<PathBuf, ErrorView> {
-    Ok(ConnectionStore::in_config_dir()
-        .map_err(|err| FlowError::from(err).view())?
-        .path()
-        .to_owned())
-}
-
-fn catalog() -> Result<Catalog, ErrorView> {
-    Ok(Catalog::beside(&config_file()?))
-}
-
-fn warn_problems(catalog: &Catalog) {
-    for problem in catalog.problems() {
-        eprint_line(&format!(
-            "warning: {problem}\n  fix: {} (the other profiles work)",
-            problem.hint()
-        ));
-    }
-}
-
-pub fn list(args: ProfilesArgs) -> ExitCode {
-    let catalog = match catalog() {
-        Ok(catalog) => catalog,
-        Err(view) => return fail(&view, args.json),
-    };
-    let listed = catalog.list();
-    if args.json {
-        return print_json(&listed);
-    }
-    warn_problems(&catalog);
-    let lines: Vec<String> = listed
-        .profiles
-        .iter()
-        .map(|p| {
-            format!(
-                "{:<24} {} ({}): {}\n{:<24} {} steps, {} of them Snowlink can do; {}; from {}",
-                p.id,
-                p.name,
-                p.vendor,
-                p.summary,
-                "",
-                p.steps,
-                p.automated_steps,
-                p.grant_label,
-                p.origin
-            )
-        })
-        .collect();
-    print_line(&lines.join("\n"))
-}
-
-/// `ID=VALUE` pairs.
-fn parse_inputs(pairs: &[String]) -> Result<Vec<(String, String)>, ErrorView> {
-    pairs
-        .iter()
-        .map(|pair| input_pair(pair).map_err(|err| err.view()))
-        .collect()
-}
-
-pub fn update_set(args: UpdateSetArgs) -> ExitCode {
-    let written = catalog().and_then(|catalog| {
-        warn_problems(&catalog);
-        export_update_set(
-            &catalog,
-            &args.profile,
-            &args.instance,
-            parse_inputs(&args.inputs)?,
-            &args.output,
-        )
-        .map_err(|err| err.view())
-    });
-    match written {
-        Ok(message) => print_line(&message),
-        Err(view) => fail(&view, false),
-    }
-}
-
 pub fn run(args: SetupArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -178,25 +80,6 @@ pub fn run(args: SetupArgs) -> ExitCode {
         }
         Err(view) => fail(&view, json),
     }
-}
-
-fn interactive() -> bool {
-    std::io::stdin().is_terminal()
-}
-
-/// Reads one line from the terminal (`None` at end of input).
-fn ask(prompt: &str) -> Option<String> {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    match std::io::stdin().lock().read_line(&mut line) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => Some(line.trim_end_matches(['\r', '\n']).to_owned()),
-    }
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
@@ -338,10 +221,12 @@ fn admin_account() -> Result<AdminCredentials, ErrorView> {
     };
     let password = match env(ENV_ADMIN_PASSWORD) {
         Some(password) => password,
-        None if interactive() => rpassword::prompt_password("Admin password: ")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .ok_or_else(missing)?,
+        None if interactive() => {
+            secret("Admin password: ", "the admin password", ENV_ADMIN_PASSWORD)
+                .ok()
+                .filter(|p| !p.is_empty())
+                .ok_or_else(missing)?
+        }
         None => return Err(missing()),
     };
     Ok(AdminCredentials {
@@ -359,15 +244,9 @@ async fn fill_inputs(setup: &mut Setup, step: &StepView) -> Result<(), ErrorView
             let variable = input.env_var.clone().unwrap_or_default();
             let value = match env(&variable) {
                 Some(value) => value,
-                None if interactive() => rpassword::prompt_password(format!("{}: ", input.label))
-                    .map_err(|err| {
-                    FrontEndError::TerminalRead {
-                        label: input.label.clone(),
-                        variable: variable.clone(),
-                        detail: err.to_string(),
-                    }
-                    .view()
-                })?,
+                None if interactive() => {
+                    secret(&format!("{}: ", input.label), &input.label, &variable)?
+                }
                 None if !input.required => continue,
                 None => {
                     return Err(FrontEndError::InputNeeded {
@@ -402,8 +281,7 @@ async fn do_it(
         if !interactive() {
             return Err(FrontEndError::NoTerminal.view());
         }
-        let answer = ask("Apply these changes? [y/N] ").unwrap_or_default();
-        if !answer.trim().eq_ignore_ascii_case("y") {
+        if !agrees("Apply these changes? [y/N] ") {
             return Err(FrontEndError::Declined.view());
         }
     }

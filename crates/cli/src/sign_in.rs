@@ -2,13 +2,12 @@
 //! for manual copy, the paste-back fallback, Ctrl-C to cancel, and secrets typed at a prompt
 //! without echo or read from the environment variables the core names, never from arguments.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use snowlink_core::BrowserUrl;
-use snowlink_core::errors::{ErrorView, FrontEndError};
+use snowlink_core::errors::ErrorView;
 use snowlink_core::flows::{BrowserSignIn, ProvidedSecrets};
 use snowlink_core::grants::GrantInput;
 use snowlink_core::grants::GrantKind;
@@ -17,6 +16,7 @@ use snowlink_core::oauth::{
 };
 
 use crate::output::eprint_line;
+use crate::prompt::{interactive, secret};
 
 #[derive(Args)]
 pub struct SignInArgs {
@@ -129,7 +129,7 @@ pub fn read_inputs(
             provided.set(input.field, value);
             continue;
         }
-        if !std::io::stdin().is_terminal() {
+        if !interactive() {
             continue;
         }
         let label = input.field.label().trim_start_matches("the ");
@@ -138,15 +138,8 @@ pub fn read_inputs(
         } else {
             format!("{label} (empty if there is none): ")
         };
-        let typed = rpassword::prompt_password(prompt).map_err(|err| {
-            FrontEndError::TerminalRead {
-                label: input.field.label().to_owned(),
-                variable: env.to_owned(),
-                detail: err.to_string(),
-            }
-            .view()
-            .field(input.field)
-        })?;
+        let typed =
+            secret(&prompt, input.field.label(), env).map_err(|view| view.field(input.field))?;
         if !typed.is_empty() {
             provided.set(input.field, typed);
         }

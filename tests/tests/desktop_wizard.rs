@@ -1,11 +1,28 @@
 //! The setup wizard in the real desktop app, over WebDriver: an admin picks incident.io's
 //! integration, types the simulator's address and their admin account, has Snowlink do the
 //! steps it can (each plan shown first), sees the roles step fail with the exact missing roles
-//! and turn green once they are granted on the instance, and ends on a saved, connected
-//! connection whose linked incidents the Connections screen counts.
+//! and turn green once they are granted on the instance, uploads in the browser the update set
+//! holding the ACLs (which no REST call may create) for Snowlink to commit, and ends on a saved,
+//! connected connection whose linked incidents the Connections screen counts.
 
 use snowlink_e2e::desktop::App;
-use snowlink_sim::{Seed, Sim};
+use snowlink_sim::testing::Browser;
+use snowlink_sim::{RunningSim, Seed, Sim};
+
+/// What the admin does with the update set a stopped setup kept: uploads it in the browser
+/// (Retrieved Update Sets > Import Update Set from XML).
+async fn upload_kept_update_set(sim: &RunningSim, config: &std::path::Path) {
+    let kept = std::fs::read_dir(config.join("setups"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".update-set.xml"))
+        .expect("the setup kept the update set to upload");
+    let xml = std::fs::read_to_string(kept).unwrap();
+    let (user, password) = sim.admin();
+    let admin = Browser::login(sim.url(), &user, &password).await;
+    assert_eq!(admin.upload_update_set(&xml).await.status(), 302);
+}
 
 #[test]
 #[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
@@ -59,9 +76,17 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     let roles = desktop.wait_for_text("wizard-step-roles", |t| t.starts_with("✓"));
     assert!(roles.contains("Give the account its roles"), "{roles}");
 
-    // ACLs, then connect and test.
+    // ACLs: no REST call can create them. The plan says the admin's hand is needed in the
+    // browser; Snowlink keeps the update set holding them, and commits it once uploaded.
     desktop.click("action-do-it");
-    desktop.wait_for_text("plan", |t| t.contains("ACL task / write"));
+    let plan = desktop.wait_for_text("plan", |t| t.contains("ACL task / write"));
+    assert!(plan.contains("elevated in the browser"), "{plan}");
+    desktop.click("plan-apply");
+    desktop.wait_for_text("setup-error", |t| t.contains("in the browser"));
+    desktop.screenshot("acls-upload-first");
+    runtime.block_on(upload_kept_update_set(&sim, config.path()));
+    desktop.click("action-do-it");
+    desktop.wait_for_text("plan", |t| t.contains("preview and commit"));
     desktop.click("plan-apply");
     desktop.wait_for_text("wizard-progress", |t| t.starts_with("6 of 7"));
     desktop.click("action-verify");
@@ -136,7 +161,13 @@ fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counte
     };
     for_me(3, "Redirect URL http://127.0.0.1:8765/callback");
     desktop.type_into("input-webhook_url", &webhook);
-    for_me(4, "Update set Atlan Update Set");
+    // The update set is uploaded in the browser; then Snowlink previews and commits it.
+    desktop.click("action-do-it");
+    desktop.wait_for_text("plan", |t| t.contains("Update set Atlan Update Set"));
+    desktop.click("plan-apply");
+    desktop.wait_for_text("setup-error", |t| t.contains("in the browser"));
+    runtime.block_on(upload_kept_update_set(&sim, config.path()));
+    for_me(4, "preview and commit");
     desktop.type_into("input-service_password", service_password);
     for_me(5, "the password you typed");
     for_me(6, "Role x_snowlink_dag.integration for atlan.service");

@@ -1,8 +1,9 @@
 //! The setup wizard end to end against the simulator: every built-in integration profile is
 //! taken to a connected, checked connection twice — once as an admin who does each step by
-//! hand on the instance (here, through the simulator's records and its update-set upload, as
-//! the admin's clicks would leave them) and once with "Do it for me" wherever it is offered —
-//! and each way a step is commonly got wrong is caught by that step's verification, named.
+//! hand on the instance (the records an admin's clicks leave, and the instance's own pages for
+//! what only a browser can do: elevating to create ACLs, uploading an update set) and once with
+//! "Do it for me" wherever it is offered, the admin uploading in the browser what Snowlink asks
+//! for — and each way a step is commonly got wrong is caught by that step's verification.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,11 +15,12 @@ use snowlink_core::flows::{BrowserSignIn, Flows};
 use snowlink_core::grants::GrantKind;
 use snowlink_core::profiles::{Catalog, Profile, StepKind};
 use snowlink_core::secrets::{MemoryStore, Password, SecretStore};
-use snowlink_core::wizard::run::Setup;
+use snowlink_core::wizard::run::{Setup, SetupError};
 use snowlink_core::wizard::{
-    PersonEvent, PlannedAction, SetupStore, StepStatus, WizardAction, WizardView,
+    AutomateError, PersonEvent, PlannedAction, SetupStore, StepStatus, WizardAction, WizardView,
 };
 use snowlink_e2e::no_browser;
+use snowlink_sim::testing::{Browser, location};
 use snowlink_sim::{Fault, OAuthAppSpec, RunningSim, Seed, Sim, UserSpec};
 
 fn profile(id: &str) -> Profile {
@@ -207,37 +209,34 @@ async fn by_hand(b: &mut Bench) {
             }
         }
         StepKind::Acls => {
+            // As the step says: elevate, then one Access Control form per ACL.
+            let admin = admin_browser(&b.sim).await;
+            admin.elevate().await;
             let role = step.acl_role.clone().unwrap();
-            let role_id =
-                state.query("sys_user_role", &format!("name={role}"))[0]["sys_id"].clone();
             for table in &step.verify.tables {
                 for operation in &table.operations {
-                    let acl = state
-                        .insert(
+                    let created = admin
+                        .submit(
+                            "/sys_security_acl.do?sys_id=-1",
                             "sys_security_acl",
-                            rec(json!({"name": table.table, "operation": operation, "type": "record",
-                                "active": "true", "admin_overrides": "true", "decision_type": "allow"})),
+                            &[
+                                ("name", &table.table),
+                                ("operation", operation),
+                                ("roles", &role),
+                            ],
                         )
-                        .unwrap();
-                    state
-                        .insert(
-                            "sys_security_acl_role",
-                            rec(json!({"sys_security_acl": acl["sys_id"], "sys_user_role": role_id})),
-                        )
-                        .unwrap();
+                        .await;
+                    assert_eq!(created.status(), 302, "ACL {} {operation}", table.table);
                 }
             }
         }
         StepKind::UpdateSet => {
-            let xml = b.setup.update_set_xml().unwrap();
-            let set = upload_update_set(&b.sim, &xml).await;
-            for stage in ["preview", "commit"] {
-                admin_post(
-                    &b.sim,
-                    &format!("/api/x_snowlink_sim/update_sets/{set}/{stage}"),
-                    String::new(),
-                )
-                .await;
+            let xml = b.setup.update_set_xml().await.unwrap();
+            let admin = admin_browser(&b.sim).await;
+            let set_page = upload_in_browser(&admin, &xml).await;
+            for button in ["preview", "commit"] {
+                let pressed = admin.submit(&set_page, button, &[]).await;
+                assert_eq!(pressed.status(), 302, "{button}");
             }
         }
         StepKind::Info | StepKind::Instance | StepKind::Prerequisites | StepKind::Connect => {}
@@ -254,27 +253,43 @@ fn service_account_name(setup: &Setup) -> Option<String> {
     setup.state().inputs.get(&input.id).cloned()
 }
 
-async fn admin_post(sim: &RunningSim, path: &str, body: String) -> serde_json::Value {
+/// The admin, signed in to the instance's own pages in a browser.
+async fn admin_browser(sim: &RunningSim) -> Browser {
     let (user, password) = sim.admin();
-    let answer = reqwest::Client::new()
-        .post(format!("{}{path}", sim.url()))
-        .basic_auth(user, Some(password))
-        .header("Accept", "application/json")
-        .header("Content-Type", "application/xml")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status();
-    let json: serde_json::Value = answer.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {json}");
-    json
+    Browser::login(sim.url(), &user, &password).await
 }
 
-/// Imports an update set's XML as "Import Update Set from XML" does; its sys_id.
-async fn upload_update_set(sim: &RunningSim, xml: &str) -> String {
-    let answer = admin_post(sim, "/api/x_snowlink_sim/update_sets", xml.to_owned()).await;
-    answer["result"]["sys_id"].as_str().unwrap().to_owned()
+/// Imports an update set's XML as "Import Update Set from XML" does; the loaded set's page.
+async fn upload_in_browser(admin: &Browser, xml: &str) -> String {
+    let uploaded = admin.upload_update_set(xml).await;
+    assert_eq!(uploaded.status(), 302, "upload");
+    location(&uploaded)
+}
+
+/// The sys_id of the set a set page shows.
+fn set_id_of(page: &str) -> String {
+    page.split("sys_id=").nth(1).unwrap().to_owned()
+}
+
+/// "Do it for me" on the current step; where Snowlink asks for the update set to be uploaded
+/// in the browser first, the admin does, and presses it again.
+async fn do_it_with_uploads(b: &mut Bench) -> WizardView {
+    let current = b.setup.view().current.id.clone();
+    match b.setup.do_it(&b.browser, None).await {
+        Ok((_, view)) => view,
+        Err(SetupError::Automate(AutomateError::UploadFirst { .. })) => {
+            let xml = b.setup.update_set_xml().await.unwrap();
+            upload_in_browser(&admin_browser(&b.sim).await, &xml).await;
+            let (_, view) = b.setup.do_it(&b.browser, None).await.unwrap_or_else(|err| {
+                panic!(
+                    "do it {current} after the upload: {err} {}",
+                    err.view().hint
+                )
+            });
+            view
+        }
+        Err(err) => panic!("do it {current}: {err} {}", err.view().hint),
+    }
 }
 
 /// Goes through every step the way `way` says until the setup is done; returns the last view.
@@ -302,11 +317,7 @@ async fn walk(b: &mut Bench, way: Way) -> WizardView {
                 "{}: nothing planned on a fresh instance",
                 current.id
             );
-            let (_, view) =
-                b.setup.do_it(&b.browser, None).await.unwrap_or_else(|err| {
-                    panic!("do it {}: {err} {}", current.id, err.view().hint)
-                });
-            view
+            do_it_with_uploads(b).await
         } else {
             by_hand(b).await;
             b.setup
@@ -604,8 +615,8 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
     assert_eq!(b.setup.view().current.id, "update-set");
 
     // Imported, not committed.
-    let xml = b.setup.update_set_xml().unwrap();
-    upload_update_set(&b.sim, &xml).await;
+    let xml = b.setup.update_set_xml().await.unwrap();
+    upload_in_browser(&admin_browser(&b.sim).await, &xml).await;
     let message = verify_message(&mut b).await;
     assert!(
         message.contains("not committed") || message.contains("loaded"),
@@ -708,17 +719,14 @@ async fn the_update_set_round_trips_through_import_preview_and_commit() {
         "two runs differ"
     );
 
-    let set = upload_update_set(&sim, &xml).await;
+    let admin = admin_browser(&sim).await;
+    let set_page = upload_in_browser(&admin, &xml).await;
+    let set = set_id_of(&set_page);
     let state = sim.state();
     let loaded = state.get("sys_remote_update_set", &set).unwrap();
     assert_eq!(loaded["state"], "loaded");
     assert!(loaded["description"].starts_with(hostile), "{loaded:?}");
-    admin_post(
-        &sim,
-        &format!("/api/x_snowlink_sim/update_sets/{set}/preview"),
-        String::new(),
-    )
-    .await;
+    assert_eq!(admin.submit(&set_page, "preview", &[]).await.status(), 302);
     assert_eq!(
         state.count(
             "sys_update_preview_problem",
@@ -726,12 +734,7 @@ async fn the_update_set_round_trips_through_import_preview_and_commit() {
         ),
         0
     );
-    admin_post(
-        &sim,
-        &format!("/api/x_snowlink_sim/update_sets/{set}/commit"),
-        String::new(),
-    )
-    .await;
+    assert_eq!(admin.submit(&set_page, "commit", &[]).await.status(), 302);
     assert_eq!(
         state.get("sys_remote_update_set", &set).unwrap()["state"],
         "committed"

@@ -183,6 +183,7 @@ pub async fn save_update_set(setups: &Setups, path: String) -> Result<String, Ui
     open.as_ref()
         .ok_or_else(no_setup)?
         .save_update_set(std::path::Path::new(&path))
+        .await
         .map_err(ui)
 }
 

@@ -321,8 +321,10 @@ fn report(view: &WizardView, step_id: &str, error: Option<&SetupError>) {
             }
         }
     }
-    if let Some(err) = error {
+    // A failure the step recorded carries its fix already.
+    if let (Some(err), None) = (error, step) {
         let view = err.view();
+        lines.push(format!("  ✗ {}", view.message));
         lines.push(format!("    fix: {}", view.hint));
     }
     print_line(&lines.join("\n"));

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use snowlink_sim::{FAULT_SYNTAX, Fault, Seed, Sim};
+use snowlink_sim::{DEMO_CLIENT_ID, FAULT_SYNTAX, Fault, Seed, Sim};
 
 use snowlink_core::errors::FrontEndError;
 
@@ -56,9 +56,19 @@ fn parse_fault(text: &str) -> Result<Fault, String> {
 struct Started<'a> {
     url: &'a str,
     admin: Admin<'a>,
+    /// The demo's OAuth application: its secret cannot be read back over the Table API, as on
+    /// an instance, so it is given here. Absent for an empty instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oauth: Option<OAuth>,
     /// The PEM to trust when serving TLS; absent over plain HTTP, so that line stays as it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     certificate_pem: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct OAuth {
+    client_id: String,
+    client_secret: String,
 }
 
 #[derive(Serialize)]
@@ -100,6 +110,15 @@ async fn serve(args: SimArgs) -> ExitCode {
     };
     let stop = stop_signals();
     let (user_name, password) = sim.admin();
+    let oauth = sim
+        .state()
+        .query("oauth_entity", &format!("client_id={DEMO_CLIENT_ID}"))
+        .into_iter()
+        .next()
+        .map(|app| OAuth {
+            client_id: DEMO_CLIENT_ID.to_owned(),
+            client_secret: app.get("client_secret").cloned().unwrap_or_default(),
+        });
     let printed = if json {
         print_json(&Started {
             url: sim.url(),
@@ -107,6 +126,7 @@ async fn serve(args: SimArgs) -> ExitCode {
                 user_name: &user_name,
                 password: &password,
             },
+            oauth,
             certificate_pem: sim.certificate_pem(),
         })
     } else {

@@ -49,7 +49,7 @@ async fn incidents(printed: &serde_json::Value) -> reqwest::Response {
 async fn sim_json_prints_one_line_and_serves_the_table_api_until_sigterm() {
     let (child, printed) = start(&["--json", "--seed", "demo"]);
     let object = printed.as_object().unwrap();
-    assert_eq!(object.len(), 2, "{printed}");
+    assert_eq!(object.len(), 3, "{printed}");
     assert!(
         printed["url"]
             .as_str()
@@ -61,6 +61,33 @@ async fn sim_json_prints_one_line_and_serves_the_table_api_until_sigterm() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["result"].as_array().unwrap().len(), 1);
+    // The demo application's credentials, which the Table API never reads back: they work.
+    let tokens = reqwest::Client::new()
+        .post(format!(
+            "{}/oauth_token.do",
+            printed["url"].as_str().unwrap()
+        ))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", printed["oauth"]["client_id"].as_str().unwrap()),
+            (
+                "client_secret",
+                printed["oauth"]["client_secret"].as_str().unwrap(),
+            ),
+            ("username", printed["admin"]["user_name"].as_str().unwrap()),
+            ("password", printed["admin"]["password"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokens.status(), 200);
+    terminate(child);
+}
+
+#[tokio::test]
+async fn an_empty_instance_has_no_oauth_application_to_print() {
+    let (child, printed) = start(&["--json", "--seed", "empty"]);
+    assert!(printed.get("oauth").is_none(), "{printed}");
     terminate(child);
 }
 

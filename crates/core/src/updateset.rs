@@ -69,24 +69,73 @@ pub fn stable_sys_id(profile: &str, key: &str) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The records of an update set as the Table API takes them: the header's fields and each
-/// `sys_update_xml`'s fields (its payload document included).
+/// The records of an update set: the header's fields and each `sys_update_xml`'s fields (its
+/// payload document included), as the unload document carries them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Records {
     pub name: String,
+    /// The set's own sys_id (`remote_sys_id` once loaded).
+    pub sys_id: String,
     pub header: Vec<(&'static str, String)>,
     pub updates: Vec<Vec<(&'static str, String)>>,
 }
 
-/// The update set of `profile` as records, for loading it over the Table API.
+/// The update set of `profile`.
 pub fn records(profile: &Profile, context: &TemplateContext) -> Result<Records, UpdateSetError> {
     let spec = profile
         .update_set
         .as_ref()
         .ok_or_else(|| UpdateSetError::NoUpdateSet(profile.id.clone()))?;
-    let set_id = stable_sys_id(&profile.id, &format!("update_set/{}", spec.name));
+    set_of(
+        &profile.id,
+        &spec.name,
+        &spec.description,
+        changes(profile, spec, context)?,
+    )
+}
+
+/// One ACL an integration needs, with the sys_id its role has on the instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AclGrant {
+    pub table: String,
+    pub operation: String,
+    pub role: String,
+    pub role_sys_id: String,
+}
+
+/// An update set of `profile_id` named `name` holding only `acls` (each with its role link):
+/// how ACLs reach an instance, since no REST call may create them (servicenow.md item 19).
+pub fn acl_set(profile_id: &str, name: &str, acls: &[AclGrant]) -> Result<Records, UpdateSetError> {
+    let changes = acls
+        .iter()
+        .flat_map(|acl| {
+            acl_changes(
+                profile_id,
+                &acl.table,
+                &acl.operation,
+                &acl.role,
+                acl.role_sys_id.clone(),
+            )
+        })
+        .collect();
+    set_of(
+        profile_id,
+        name,
+        "The ACLs the integration needs; they need security_admin, so they arrive in an \
+         update set.",
+        changes,
+    )
+}
+
+fn set_of(
+    profile_id: &str,
+    name: &str,
+    description: &str,
+    changes: Vec<Change>,
+) -> Result<Records, UpdateSetError> {
+    let set_id = stable_sys_id(profile_id, &format!("update_set/{name}"));
     let mut updates = Vec::new();
-    for change in changes(profile, spec, context)? {
+    for change in changes {
         let target = format!("{}_{}", change.table, change.sys_id);
         updates.push(vec![
             ("action", "INSERT_OR_UPDATE".to_owned()),
@@ -98,16 +147,17 @@ pub fn records(profile: &Profile, context: &TemplateContext) -> Result<Records, 
             ("type", change.kind.to_owned()),
             (
                 "update_guid",
-                stable_sys_id(&profile.id, &format!("guid/{target}")),
+                stable_sys_id(profile_id, &format!("guid/{target}")),
             ),
         ]);
     }
     Ok(Records {
-        name: spec.name.clone(),
+        name: name.to_owned(),
+        sys_id: set_id.clone(),
         header: vec![
             ("application", "global".to_owned()),
-            ("description", spec.description.clone()),
-            ("name", spec.name.clone()),
+            ("description", description.to_owned()),
+            ("name", name.to_owned()),
             ("remote_sys_id", set_id),
             ("state", "loaded".to_owned()),
         ],
@@ -122,8 +172,12 @@ pub fn generate(
     context: &TemplateContext,
     unload_date: &str,
 ) -> Result<String, UpdateSetError> {
-    let records = records(profile, context)?;
-    let set_id = stable_sys_id(&profile.id, &format!("update_set/{}", records.name));
+    unload(&records(profile, context)?, unload_date)
+}
+
+/// `records` as the unload document an admin imports, dated `unload_date`.
+pub fn unload(records: &Records, unload_date: &str) -> Result<String, UpdateSetError> {
+    let set_id = &records.sys_id;
     let mut writer = Writer::new(Cursor::new(Vec::new()));
     let xml = |err: std::io::Error| UpdateSetError::Xml(err.to_string());
     writer
@@ -139,7 +193,7 @@ pub fn generate(
         let display = (*name == "application").then_some(("display_value", "Global"));
         element_with(&mut writer, name, value, display)?;
     }
-    element(&mut writer, "sys_id", &set_id)?;
+    element(&mut writer, "sys_id", set_id)?;
     writer
         .write_event(Event::End(BytesEnd::new("sys_remote_update_set")))
         .map_err(xml)?;
@@ -153,7 +207,7 @@ pub fn generate(
         element_with(
             &mut writer,
             "remote_update_set",
-            &set_id,
+            set_id,
             Some(("display_value", &records.name)),
         )?;
         writer
@@ -206,6 +260,42 @@ fn element_with(
     Ok(())
 }
 
+/// An ACL allowing `operation` on `table` to the role `role` (whose sys_id is `role_id`), and
+/// its role link.
+fn acl_changes(
+    profile_id: &str,
+    table: &str,
+    operation: &str,
+    role: &str,
+    role_id: String,
+) -> [Change; 2] {
+    let id = |key: String| stable_sys_id(profile_id, &key);
+    let acl_id = id(format!("acl/{table}/{operation}"));
+    [
+        Change {
+            table: "sys_security_acl",
+            sys_id: acl_id.clone(),
+            name: format!("{table} / {operation}"),
+            kind: "Access Control",
+            fields: vec![
+                ("name", table.to_owned()),
+                ("operation", operation.to_owned()),
+                ("type", "record".into()),
+                ("active", "true".into()),
+                ("admin_overrides", "true".into()),
+                ("decision_type", "allow".into()),
+            ],
+        },
+        Change {
+            table: "sys_security_acl_role",
+            sys_id: id(format!("acl_role/{table}/{operation}/{role}")),
+            name: format!("{table} / {operation} / {role}"),
+            kind: "Access Roles",
+            fields: vec![("sys_security_acl", acl_id), ("sys_user_role", role_id)],
+        },
+    ]
+}
+
 /// The `<record_update>` document of one change, as text (escaped again by its container).
 fn payload(change: &Change) -> Result<String, UpdateSetError> {
     let xml = |err: std::io::Error| UpdateSetError::Xml(err.to_string());
@@ -255,34 +345,13 @@ fn changes(
         });
     }
     for acl in &spec.acls {
-        let acl_id = id(format!("acl/{}/{}", acl.name, acl.operation));
-        out.push(Change {
-            table: "sys_security_acl",
-            sys_id: acl_id.clone(),
-            name: format!("{} / {}", acl.name, acl.operation),
-            kind: "Access Control",
-            fields: vec![
-                ("name", acl.name.clone()),
-                ("operation", acl.operation.clone()),
-                ("type", "record".into()),
-                ("active", "true".into()),
-                ("admin_overrides", "true".into()),
-                ("decision_type", "allow".into()),
-            ],
-        });
-        out.push(Change {
-            table: "sys_security_acl_role",
-            sys_id: id(format!(
-                "acl_role/{}/{}/{}",
-                acl.name, acl.operation, acl.role
-            )),
-            name: format!("{} / {} / {}", acl.name, acl.operation, acl.role),
-            kind: "Access Roles",
-            fields: vec![
-                ("sys_security_acl", acl_id),
-                ("sys_user_role", id(format!("role/{}", acl.role))),
-            ],
-        });
+        out.extend(acl_changes(
+            &profile.id,
+            &acl.name,
+            &acl.operation,
+            &acl.role,
+            id(format!("role/{}", acl.role)),
+        ));
     }
     for rule in &spec.business_rules {
         let url = checked_url(&render(&rule.url, context))?;

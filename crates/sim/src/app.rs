@@ -9,6 +9,7 @@ use chrono::Utc;
 
 use crate::db::store::Record;
 use crate::faults::{Fault, Faults};
+use crate::platform::identity::BASIC_AUTH_RESTRICTION;
 use crate::platform::instance::Instance;
 use crate::platform::instance::OutboundCall;
 
@@ -90,6 +91,12 @@ impl App {
     pub fn switch_on(&self, fault: Fault) {
         let rule_id = matches!(fault, Fault::RateLimit { .. })
             .then(|| write_rate_limit_rule(&mut self.lock(), true));
+        if fault == Fault::BasicRestricted {
+            let mut instance = self.lock();
+            for name in BASIC_AUTH_RESTRICTION {
+                instance.set_property(name, "true");
+            }
+        }
         self.faults().switch_on(fault, rule_id);
     }
 

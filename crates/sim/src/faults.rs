@@ -25,6 +25,9 @@ pub enum Fault {
     /// answer 200 `application/json` with a partial result followed by the "Transaction
     /// cancelled" error envelope, so the body as a whole is not JSON.
     QuotaCancelled,
+    /// The same cancellation as one well-formed JSON document (item 38): HTTP 200 with the
+    /// first rows, the error and `"status":"failure"`.
+    QuotaCancelledDocument,
     /// The next `n` API requests get the API-level 403 "Failed API level ACL Validation", later
     /// ones pass: the transient refusal seen after a node switch (item 17).
     FlakyAcl(u32),
@@ -32,11 +35,22 @@ pub enum Fault {
     DropConnections,
     /// Response bodies trickle out in small chunks with this pause between them.
     SlowBody(Duration),
+    /// No CI/CD API: a release before it, or its plugin inactive (item 34). Its paths answer
+    /// 400 "Requested URI does not represent any resource".
+    NoCicd,
+    /// Committing an update set that holds ACLs needs `security_admin` elevated, so the CI/CD
+    /// API (never elevated) fails it and only an elevated browser session can commit it.
+    /// *Unverified* on a real instance, hence a switch.
+    CommitNeedsElevation,
+    /// Basic auth restricted (item 35), by the instance's own properties: Basic then works
+    /// only for web-service-only users, holders of `snc_basic_auth_api_access`, or with a
+    /// valid one-time code appended to the password.
+    BasicRestricted,
 }
 
 /// The spellings `--fault` accepts.
-pub const FAULT_SYNTAX: &str =
-    "hibernate | latency=MS | ratelimit[=N] | queue-full | quota | flaky-acl=N | drop | slow=MS";
+pub const FAULT_SYNTAX: &str = "hibernate | latency=MS | ratelimit[=N] | queue-full | quota | quota-json | \
+     flaky-acl=N | drop | slow=MS | no-cicd | commit-needs-elevation | basic-restricted";
 
 impl FromStr for Fault {
     type Err = String;
@@ -56,6 +70,10 @@ impl FromStr for Fault {
             }),
             "queue-full" => Ok(Fault::QueueFull),
             "quota" => Ok(Fault::QuotaCancelled),
+            "quota-json" => Ok(Fault::QuotaCancelledDocument),
+            "no-cicd" => Ok(Fault::NoCicd),
+            "commit-needs-elevation" => Ok(Fault::CommitNeedsElevation),
+            "basic-restricted" => Ok(Fault::BasicRestricted),
             "flaky-acl" => {
                 let value = value
                     .ok_or_else(|| format!("`{name}` needs a request count, e.g. {name}=2"))?;
@@ -90,11 +108,22 @@ pub struct Faults {
     latency: Option<Duration>,
     rate_limit: Option<RateLimitRule>,
     queue_full: bool,
-    quota_cancelled: bool,
+    quota_cancelled: Option<QuotaShape>,
     /// API requests still to refuse with the API-level 403.
     flaky_acl_left: u32,
     pub drop_connections: bool,
     slow_body: Option<Duration>,
+    pub no_cicd: bool,
+    pub commit_needs_elevation: bool,
+}
+
+/// How a quota rule's cancellation reads (item 38).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaShape {
+    /// The partial body with the error envelope appended: not JSON as a whole.
+    Appended,
+    /// One JSON document with the partial result, the error and `"status":"failure"`.
+    Document,
 }
 
 /// An active rate-limit rule: the record it answers for and the window it counts in.
@@ -175,7 +204,12 @@ impl Faults {
                 });
             }
             Fault::QueueFull => self.queue_full = true,
-            Fault::QuotaCancelled => self.quota_cancelled = true,
+            Fault::QuotaCancelled => self.quota_cancelled = Some(QuotaShape::Appended),
+            Fault::QuotaCancelledDocument => self.quota_cancelled = Some(QuotaShape::Document),
+            Fault::NoCicd => self.no_cicd = true,
+            Fault::CommitNeedsElevation => self.commit_needs_elevation = true,
+            // The instance's own properties say it; `App::switch_on` writes them.
+            Fault::BasicRestricted => {}
             Fault::FlakyAcl(requests) => self.flaky_acl_left = requests,
             Fault::DropConnections => self.drop_connections = true,
             Fault::SlowBody(pause) => self.slow_body = Some(pause),
@@ -201,7 +235,7 @@ impl Faults {
             latency: self.latency,
             slow_body: self.slow_body,
             refusal,
-            cancel: self.quota_cancelled && watched,
+            cancel: self.quota_cancelled.filter(|_| watched),
         }
     }
 }
@@ -212,8 +246,8 @@ pub struct RequestFaults {
     pub latency: Option<Duration>,
     pub slow_body: Option<Duration>,
     pub refusal: Option<Refusal>,
-    /// A quota rule cancels it after the first rows.
-    pub cancel: bool,
+    /// A quota rule cancels it after the first rows, answering in this shape.
+    pub cancel: Option<QuotaShape>,
 }
 
 #[cfg(test)]
@@ -243,6 +277,9 @@ mod tests {
         );
         assert_eq!("queue-full".parse(), Ok(Fault::QueueFull));
         assert_eq!("quota".parse(), Ok(Fault::QuotaCancelled));
+        assert_eq!("quota-json".parse(), Ok(Fault::QuotaCancelledDocument));
+        assert_eq!("no-cicd".parse(), Ok(Fault::NoCicd));
+        assert_eq!("basic-restricted".parse(), Ok(Fault::BasicRestricted));
         assert_eq!("flaky-acl=3".parse(), Ok(Fault::FlakyAcl(3)));
         assert_eq!("drop".parse(), Ok(Fault::DropConnections));
         assert_eq!(

@@ -244,7 +244,7 @@ impl StateHandle {
                 .find_by("sys_user", "user_name", &user_name)
                 .ok_or(StoreError::NotFound)?;
             fields.insert(
-                "oauth_application_user".into(),
+                "user".into(),
                 user.get("sys_id").cloned().unwrap_or_default(),
             );
         }

@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 pub use db::store::Record;
 pub use faults::{FAULT_SYNTAX, Fault};
 pub use handle::{CreatedUser, OAuthApp, OAuthAppSpec, StateHandle, UserSpec};
-pub use platform::identity::DENY_INTERACTIVE_BASIC_AUTH;
+pub use platform::identity::{BASIC_AUTH_RESTRICTION, BASIC_AUTH_ROLE};
 pub use platform::instance::StoreError;
 pub use platform::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URLS};
 

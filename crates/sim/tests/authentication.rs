@@ -5,7 +5,7 @@ mod common;
 
 use common::{client, json, start};
 use serde_json::json;
-use snowlink_sim::{DENY_INTERACTIVE_BASIC_AUTH, Record, Seed, UserSpec};
+use snowlink_sim::{BASIC_AUTH_RESTRICTION, BASIC_AUTH_ROLE, Fault, Record, Seed, UserSpec};
 
 async fn get_as(sim: &snowlink_sim::RunningSim, user: &str, password: &str) -> reqwest::Response {
     client()
@@ -129,19 +129,34 @@ async fn sso_only_user_is_refused_even_with_the_right_password() {
 }
 
 #[tokio::test]
-async fn interactive_user_without_api_basic_auth_rights_gets_required_to_provide_auth_information()
-{
+async fn restricted_basic_auth_lets_only_web_service_users_role_holders_and_one_time_codes_in() {
     let sim = start(Seed::Demo).await;
+    sim.set_fault(Fault::BasicRestricted);
     let state = sim.state();
-    state.set_property(DENY_INTERACTIVE_BASIC_AUTH, "true");
+    for name in BASIC_AUTH_RESTRICTION {
+        assert_eq!(state.property(name).as_deref(), Some("true"), "{name}");
+    }
+    // The admin is no exception: it is an interactive user without the role.
+    let (admin, admin_password) = sim.admin();
+    let refused = get_as(&sim, &admin, &admin_password).await;
+    assert_eq!(refused.status(), 401);
+    assert_eq!(json(refused).await, single_401());
     let human = get_as(&sim, "beth.anglin", snowlink_sim::DEMO_PASSWORD).await;
     assert_eq!(human.status(), 401);
-    assert_eq!(
-        json(human).await["error"]["detail"],
-        "Required to provide Auth information"
-    );
     let machine = get_as(&sim, "svc.snowlink", snowlink_sim::DEMO_PASSWORD).await;
     assert_eq!(machine.status(), 200);
+    state.grant_role("beth.anglin", BASIC_AUTH_ROLE).unwrap();
+    let kept = get_as(&sim, "beth.anglin", snowlink_sim::DEMO_PASSWORD).await;
+    assert_eq!(kept.status(), 200);
+    state
+        .create_user(UserSpec {
+            mfa: true,
+            ..UserSpec::new("mfa.admin", "Secret-1")
+        })
+        .unwrap();
+    let code = state.otp("mfa.admin").unwrap();
+    let with_code = get_as(&sim, "mfa.admin", &format!("Secret-1{code}")).await;
+    assert_eq!(with_code.status(), 200);
 }
 
 #[tokio::test]
@@ -191,19 +206,89 @@ async fn rest_api_acl_refuses_callers_without_its_role_with_403() {
 }
 
 #[tokio::test]
-async fn password_set_through_the_table_api_is_never_returned() {
+async fn a_password_written_over_the_table_api_works_only_with_input_display_value() {
     let sim = start(Seed::Empty).await;
     let (admin, password) = sim.admin();
-    let created = client()
-        .post(format!("{}/api/now/table/sys_user", sim.url()))
+    let create = |user: &'static str, flag: &'static str| {
+        client()
+            .post(format!("{}/api/now/table/sys_user{flag}", sim.url()))
+            .basic_auth(&admin, Some(&password))
+            .json(&json!({ "user_name": user, "user_password": "Made-123" }))
+            .send()
+    };
+    // Without the flag the text is stored as it is, and no sign-in matches it (item 31).
+    let plain = create("plain.made", "").await.unwrap();
+    assert_eq!(plain.status(), 201);
+    assert!(json(plain).await["result"].get("user_password").is_none());
+    sim.state().grant_role("plain.made", "itil").unwrap();
+    assert_eq!(get_as(&sim, "plain.made", "Made-123").await.status(), 401);
+    let hashed = create("hashed.made", "?sysparm_input_display_value=true")
+        .await
+        .unwrap();
+    assert_eq!(hashed.status(), 201);
+    sim.state().grant_role("hashed.made", "itil").unwrap();
+    assert_eq!(get_as(&sim, "hashed.made", "Made-123").await.status(), 200);
+    // Fixing it later with the flag works too.
+    let id = sim.state().query("sys_user", "user_name=plain.made")[0]["sys_id"].clone();
+    let fixed = client()
+        .patch(format!(
+            "{}/api/now/table/sys_user/{id}?sysparm_input_display_value=true",
+            sim.url()
+        ))
         .basic_auth(&admin, Some(&password))
-        .json(&json!({ "user_name": "api.made", "user_password": "Made-123" }))
+        .json(&json!({ "user_password": "Made-456" }))
         .send()
         .await
         .unwrap();
-    assert_eq!(created.status(), 201);
-    let body = json(created).await;
-    assert!(body["result"].get("user_password").is_none());
-    sim.state().grant_role("api.made", "itil").unwrap();
-    assert_eq!(get_as(&sim, "api.made", "Made-123").await.status(), 200);
+    assert_eq!(fixed.status(), 200);
+    assert_eq!(get_as(&sim, "plain.made", "Made-456").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_client_secret_reads_back_encrypted_and_is_set_only_with_input_display_value() {
+    let sim = start(Seed::Empty).await;
+    let (admin, password) = sim.admin();
+    let created = client()
+        .post(format!("{}/api/now/table/oauth_entity", sim.url()))
+        .basic_auth(&admin, Some(&password))
+        .json(&json!({ "name": "Made", "client_secret": "ignored-secret", "no_such_field": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.status(),
+        201,
+        "unknown fields are dropped, not refused"
+    );
+    let record = json(created).await["result"].clone();
+    let id = record["sys_id"].as_str().unwrap().to_owned();
+    assert!(record.get("no_such_field").is_none());
+    let stored = sim.state().get("oauth_entity", &id).unwrap();
+    assert_ne!(
+        stored["client_secret"], "ignored-secret",
+        "not saved without the flag"
+    );
+    assert!(!stored["client_secret"].is_empty(), "one was generated");
+    assert_ne!(
+        record["client_secret"],
+        stored["client_secret"].as_str(),
+        "read back encrypted"
+    );
+    let set = client()
+        .patch(format!(
+            "{}/api/now/table/oauth_entity/{id}?sysparm_input_display_value=true",
+            sim.url()
+        ))
+        .basic_auth(&admin, Some(&password))
+        .json(&json!({ "client_secret": "chosen-secret" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let read = json(set).await["result"]["client_secret"].clone();
+    assert_ne!(read, "chosen-secret");
+    assert_eq!(
+        sim.state().get("oauth_entity", &id).unwrap()["client_secret"],
+        "chosen-secret"
+    );
 }

@@ -151,18 +151,23 @@ fn assert_transaction_cancelled(trailing: &serde_json::Value) {
     assert_eq!(trailing["status"], "failure");
 }
 
-#[tokio::test]
-async fn a_quota_cancelled_table_read_is_200_json_with_a_trailing_error() {
+/// Five incidents read as the admin from a demo instance with `fault` on.
+async fn incidents_with(fault: Fault) -> reqwest::Response {
     let sim = Sim::builder()
         .seed(Seed::Demo)
-        .fault(Fault::QuotaCancelled)
+        .fault(fault)
         .start()
         .await
         .unwrap();
-    let response = admin_get(&sim, "/api/now/table/incident?sysparm_limit=5")
+    admin_get(&sim, "/api/now/table/incident?sysparm_limit=5")
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_quota_cancelled_table_read_is_200_json_with_a_trailing_error() {
+    let response = incidents_with(Fault::QuotaCancelled).await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -183,6 +188,17 @@ async fn a_quota_cancelled_table_read_is_200_json_with_a_trailing_error() {
         .expect("the partial result ends after its first row");
     let row: serde_json::Value = serde_json::from_str(row).unwrap();
     assert!(row["number"].as_str().unwrap().starts_with("INC"), "{row}");
+}
+
+#[tokio::test]
+async fn a_quota_cancelled_read_can_also_be_one_json_document_that_says_failure() {
+    let response = incidents_with(Fault::QuotaCancelledDocument).await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("one JSON document");
+    assert_eq!(body["status"], "failure");
+    assert_transaction_cancelled(&body);
+    let rows = body["result"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the partial result: {body}");
 }
 
 #[tokio::test]

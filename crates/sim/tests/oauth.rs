@@ -651,6 +651,80 @@ async fn token_missing_a_scope_an_api_access_policy_requires_gets_403() {
 }
 
 #[tokio::test]
+async fn an_application_restricted_to_selected_scopes_gets_403_from_the_table_api() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    let app = &state.query(
+        "oauth_entity",
+        &format!("client_id={}", snowlink_sim::DEMO_CLIENT_ID),
+    )[0];
+    let app_id = app["sys_id"].clone();
+    state
+        .update(
+            "oauth_entity",
+            &app_id,
+            Record::from([("scope_restriction_status".into(), "restricted".into())]),
+        )
+        .unwrap();
+    let tokens = beth_tokens(&sim).await;
+    let refused = users_with_token(&sim, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        json(refused).await["error"]["message"],
+        "Missing required api access scope"
+    );
+    state
+        .insert(
+            "oauth_entity_auth_scope_mapping",
+            Record::from([
+                ("oauth_entity".into(), app_id.clone()),
+                ("auth_scope".into(), "useraccount".into()),
+            ]),
+        )
+        .unwrap();
+    let allowed = users_with_token(&sim, tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(allowed.status(), 200, "scopes are read at run time");
+}
+
+#[tokio::test]
+async fn client_credentials_need_the_property_created_and_the_application_user_field() {
+    let sim = start(Seed::Empty).await;
+    let state = sim.state();
+    assert_eq!(
+        state.property("glide.oauth.inbound.client.credential.grant_type.enabled"),
+        None,
+        "the property does not exist until someone creates it"
+    );
+    state
+        .create_user(UserSpec::new("svc.cc", "Svc-Pw-1"))
+        .unwrap();
+    let created = state
+        .create_oauth_app(OAuthAppSpec {
+            name: "cc".into(),
+            application_user: Some("svc.cc".into()),
+            ..OAuthAppSpec::default()
+        })
+        .unwrap();
+    let record = state.get("oauth_entity", &created.sys_id).unwrap();
+    let user = state.query("sys_user", "user_name=svc.cc")[0]["sys_id"].clone();
+    assert_eq!(
+        record["user"], user,
+        "the OAuth Application User is the `user` field"
+    );
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", created.client_id.as_str()),
+        ("client_secret", created.client_secret.as_str()),
+    ];
+    assert_eq!(token(&sim, &form).await.status(), 401);
+    state.set_property(
+        "glide.oauth.inbound.client.credential.grant_type.enabled",
+        "true",
+    );
+    assert_eq!(token(&sim, &form).await.status(), 200);
+}
+
+#[tokio::test]
 async fn only_s256_exists_and_public_clients_must_use_pkce() {
     let sim = start(Seed::Demo).await;
     let public = app(&sim, true);

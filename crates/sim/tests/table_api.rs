@@ -830,3 +830,74 @@ async fn days_ago_query_values_are_dates_on_the_table_and_aggregate_apis() {
         );
     }
 }
+
+#[tokio::test]
+async fn no_rest_call_is_elevated_so_acl_writes_are_refused_even_for_the_admin() {
+    let sim = start(Seed::Demo).await;
+    let read = admin_get(&sim, "/api/now/table/sys_security_acl?sysparm_limit=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200, "admins read ACLs");
+    assert_eq!(json(read).await["result"].as_array().unwrap().len(), 1);
+    let (user, password) = sim.admin();
+    let post = |table: &'static str, body: serde_json::Value| {
+        client()
+            .post(format!("{}/api/now/table/{table}", sim.url()))
+            .basic_auth(&user, Some(&password))
+            .json(&body)
+            .send()
+    };
+    let acl = post(
+        "sys_security_acl",
+        serde_json::json!({ "name": "task", "operation": "read", "type": "record" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(acl.status(), 403);
+    assert_eq!(
+        json(acl).await["error"]["detail"],
+        "ACL Exception Insert Failed due to security constraints"
+    );
+    let existing = sim
+        .state()
+        .query("sys_security_acl", "name=task^operation=read")[0]["sys_id"]
+        .clone();
+    let changed = client()
+        .patch(format!(
+            "{}/api/now/table/sys_security_acl/{existing}",
+            sim.url()
+        ))
+        .basic_auth(&user, Some(&password))
+        .json(&serde_json::json!({ "active": "false" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 403);
+    // The elevated role's own record is hidden and cannot be granted over REST.
+    let roles = admin_get(
+        &sim,
+        "/api/now/table/sys_user_role?sysparm_query=name=security_admin",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(json(roles).await["result"], serde_json::json!([]));
+    let role_id = sim.state().query("sys_user_role", "name=security_admin")[0]["sys_id"].clone();
+    let beth = sim.state().query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
+    let granted = post(
+        "sys_user_has_role",
+        serde_json::json!({ "user": beth, "role": role_id }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(granted.status(), 403);
+    let itil = sim.state().query("sys_user_role", "name=itil")[0]["sys_id"].clone();
+    let ordinary = post(
+        "sys_user_has_role",
+        serde_json::json!({ "user": beth, "role": itil }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ordinary.status(), 201, "other roles are granted as usual");
+}

@@ -6,6 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::{admin_get, client, json, start};
+use snowlink_sim::testing::{Browser, location};
 use snowlink_sim::{Record, RunningSim, Seed};
 
 fn record_update(table: &str, fields: &[(&str, &str)]) -> String {
@@ -165,38 +166,52 @@ fn integration_set(hook: &str) -> String {
     )
 }
 
-async fn upload(sim: &RunningSim, xml: String, user: (&str, &str)) -> reqwest::Response {
-    client()
-        .post(format!("{}/api/x_snowlink_sim/update_sets", sim.url()))
-        .basic_auth(user.0, Some(user.1))
-        .header("content-type", "application/xml")
-        .body(xml)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn step(sim: &RunningSim, id: &str, action: &str) -> reqwest::Response {
-    let (user, password) = sim.admin();
-    client()
-        .post(format!(
-            "{}/api/x_snowlink_sim/update_sets/{id}/{action}",
-            sim.url()
-        ))
-        .basic_auth(user, Some(password))
-        .send()
-        .await
-        .unwrap()
-}
-
+/// Imports `xml` as an admin does, through Import Update Set from XML in a browser session;
+/// the loaded set's sys_id.
 async fn imported(sim: &RunningSim, xml: String) -> String {
     let (user, password) = sim.admin();
-    let response = upload(sim, xml, (&user, &password)).await;
-    assert_eq!(response.status(), 201);
-    json(response).await["result"]["sys_id"]
+    let browser = Browser::login(sim.url(), &user, &password).await;
+    let answer = browser.upload_update_set(&xml).await;
+    assert_eq!(answer.status(), 302, "{}", answer.text().await.unwrap());
+    let page = location(&answer);
+    page.split("sys_id=").nth(1).unwrap().to_owned()
+}
+
+/// Runs the CI/CD API's `action` (preview or commit) on the set as the admin and reads its
+/// progress until the operation ends; the last progress answer.
+async fn step(sim: &RunningSim, id: &str, action: &str) -> serde_json::Value {
+    let started = admin_post(sim, &format!("/api/sn_cicd/update_set/{action}/{id}")).await;
+    assert_eq!(started.status(), 200);
+    let started = json(started).await;
+    assert_eq!(started["result"]["status"], "0", "{started}");
+    let progress = started["result"]["links"]["progress"]["id"]
         .as_str()
         .unwrap()
-        .to_owned()
+        .to_owned();
+    for _ in 0..20 {
+        let read = admin_get(sim, &format!("/api/sn_cicd/progress/{progress}"))
+            .send()
+            .await
+            .unwrap();
+        let body = json(read).await;
+        if matches!(body["result"]["status"].as_str(), Some("2" | "3" | "4")) {
+            return body;
+        }
+    }
+    panic!("the CI/CD {action} of {id} never ended");
+}
+
+fn admin_post(sim: &RunningSim, path: &str) -> impl Future<Output = reqwest::Response> {
+    let (user, password) = sim.admin();
+    let request = client()
+        .post(format!("{}{path}", sim.url()))
+        .basic_auth(user, Some(password))
+        .send();
+    async move { request.await.unwrap() }
+}
+
+fn status(progress: &serde_json::Value) -> &str {
+    progress["result"]["status"].as_str().unwrap_or_default()
 }
 
 #[tokio::test]
@@ -214,15 +229,40 @@ async fn importing_creates_a_remote_update_set_in_state_loaded() {
 }
 
 #[tokio::test]
-async fn importing_needs_security_admin() {
+async fn update_sets_arrive_only_through_the_upload_page_never_as_table_api_rows() {
     let sim = start(Seed::Demo).await;
-    let response = upload(
-        &sim,
-        integration_set("http://127.0.0.1:9/h"),
-        ("beth.anglin", snowlink_sim::DEMO_PASSWORD),
-    )
-    .await;
-    assert_eq!(response.status(), 403);
+    let beth = Browser::login(sim.url(), "beth.anglin", snowlink_sim::DEMO_PASSWORD).await;
+    let refused = beth.page("/sys_remote_update_set_list.do").await;
+    assert_eq!(refused.0, 403, "importing needs admin");
+    for table in ["sys_remote_update_set", "sys_update_xml"] {
+        let inserted = client()
+            .post(format!("{}/api/now/table/{table}", sim.url()))
+            .basic_auth(sim.admin().0, Some(sim.admin().1))
+            .json(&serde_json::json!({ "name": "smuggled" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(inserted.status(), 403, "{table}");
+        assert_eq!(
+            json(inserted).await["error"]["detail"],
+            "ACL Exception Insert Failed due to security constraints"
+        );
+        assert!(sim.state().query(table, "name=smuggled").is_empty());
+    }
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    let patched = client()
+        .patch(format!(
+            "{}/api/now/table/sys_remote_update_set/{id}",
+            sim.url()
+        ))
+        .basic_auth(sim.admin().0, Some(sim.admin().1))
+        .json(&serde_json::json!({ "state": "committed", "description": "kept" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200, "state is read-only, silently");
+    let set = sim.state().get("sys_remote_update_set", &id).unwrap();
+    assert_eq!(set["state"], "loaded");
 }
 
 #[tokio::test]
@@ -239,15 +279,13 @@ async fn preview_records_a_problem_when_a_referenced_table_does_not_exist() {
         )],
     );
     let id = imported(&sim, xml).await;
-    let response = step(&sim, &id, "preview").await;
-    assert_eq!(response.status(), 200);
-    let body = json(response).await;
-    assert!(
-        body["result"]["problems"][0]["description"]
-            .as_str()
-            .unwrap()
-            .contains("u_missing_table")
+    let previewed = step(&sim, &id, "preview").await;
+    assert_eq!(status(&previewed), "2", "{previewed}");
+    let problems = sim.state().query(
+        "sys_update_preview_problem",
+        &format!("remote_update_set={id}"),
     );
+    assert!(problems[0]["description"].contains("u_missing_table"));
     assert_eq!(
         sim.state().get("sys_remote_update_set", &id).unwrap()["state"],
         "previewed"
@@ -259,10 +297,11 @@ async fn preview_records_a_problem_when_a_referenced_table_does_not_exist() {
         ),
         1
     );
+    let refused = step(&sim, &id, "commit").await;
     assert_eq!(
-        step(&sim, &id, "commit").await.status(),
-        400,
-        "problems block the commit"
+        status(&refused),
+        "3",
+        "problems block the commit: {refused}"
     );
 }
 
@@ -270,7 +309,8 @@ async fn preview_records_a_problem_when_a_referenced_table_does_not_exist() {
 async fn commit_before_preview_is_refused() {
     let sim = start(Seed::Demo).await;
     let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
-    assert_eq!(step(&sim, &id, "commit").await.status(), 400);
+    let refused = step(&sim, &id, "commit").await;
+    assert_eq!(status(&refused), "3", "{refused}");
 }
 
 #[tokio::test]
@@ -301,13 +341,17 @@ async fn uncommitted_update_set_gives_invalid_table_and_unknown_resource() {
 async fn commit_applies_roles_acls_tables_catalogs_and_scripted_rest() {
     let sim = start(Seed::Demo).await;
     let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
-    let preview = json(step(&sim, &id, "preview").await).await;
+    let preview = step(&sim, &id, "preview").await;
+    assert_eq!(status(&preview), "2", "{preview}");
     assert_eq!(
-        preview["result"]["problems"].as_array().unwrap().len(),
-        0,
-        "{preview}"
+        sim.state().count(
+            "sys_update_preview_problem",
+            &format!("remote_update_set={id}")
+        ),
+        0
     );
-    assert_eq!(step(&sim, &id, "commit").await.status(), 200);
+    let committed = step(&sim, &id, "commit").await;
+    assert_eq!(status(&committed), "2", "{committed}");
     let state = sim.state();
     let set = state.get("sys_remote_update_set", &id).unwrap();
     assert_eq!(set["state"], "committed");
@@ -380,7 +424,7 @@ async fn business_rule_fires_on_insert_and_update_and_logs_the_outbound_call() {
     let (url, seen) = hook().await;
     let id = imported(&sim, integration_set(&url)).await;
     step(&sim, &id, "preview").await;
-    assert_eq!(step(&sim, &id, "commit").await.status(), 200);
+    assert_eq!(status(&step(&sim, &id, "commit").await), "2");
     let (user, password) = sim.admin();
     let created = client()
         .post(format!("{}/api/now/table/incident", sim.url()))
@@ -428,40 +472,96 @@ async fn business_rule_fires_on_insert_and_update_and_logs_the_outbound_call() {
 }
 
 #[tokio::test]
-async fn cicd_api_previews_and_commits_with_progress_records() {
+async fn cicd_api_runs_for_a_while_then_reports_the_outcome() {
     let sim = start(Seed::Demo).await;
     let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    let started =
+        json(admin_post(&sim, &format!("/api/sn_cicd/update_set/preview/{id}")).await).await;
+    assert_eq!(started["result"]["status_label"], "Pending");
+    let url = started["result"]["links"]["progress"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (user, password) = sim.admin();
-    for action in ["preview", "commit"] {
-        let started = client()
-            .post(format!(
-                "{}/api/sn_cicd/update_set/{action}/{id}",
-                sim.url()
-            ))
-            .basic_auth(&user, Some(&password))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(started.status(), 200);
-        let body = json(started).await;
-        assert_eq!(body["result"]["status"], "0");
-        assert_eq!(body["result"]["status_label"], "Pending");
-        let progress = body["result"]["links"]["progress"]["url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let done = json(
+    let read = || async {
+        json(
             client()
-                .get(progress)
+                .get(&url)
                 .basic_auth(&user, Some(&password))
                 .send()
                 .await
                 .unwrap(),
         )
-        .await;
-        assert_eq!(done["result"]["status"], "2", "{action}: {done}");
-        assert_eq!(done["result"]["status_label"], "Successful");
+        .await
+    };
+    let first = read().await;
+    assert_eq!(first["result"]["status"], "1", "{first}");
+    assert_eq!(first["result"]["status_label"], "Running");
+    let mut last = first;
+    for _ in 0..10 {
+        if last["result"]["status"] != "1" {
+            break;
+        }
+        last = read().await;
     }
+    assert_eq!(last["result"]["status"], "2", "{last}");
+    assert_eq!(last["result"]["percent_complete"], 100);
+    assert_eq!(status(&step(&sim, &id, "commit").await), "2");
+    assert_eq!(
+        sim.state().get("sys_remote_update_set", &id).unwrap()["state"],
+        "committed"
+    );
+}
+
+#[tokio::test]
+async fn cicd_api_needs_admin_or_its_own_role() {
+    let sim = start(Seed::Demo).await;
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    let as_beth = || {
+        client()
+            .post(format!("{}/api/sn_cicd/update_set/preview/{id}", sim.url()))
+            .basic_auth("beth.anglin", Some(snowlink_sim::DEMO_PASSWORD))
+            .send()
+    };
+    assert_eq!(as_beth().await.unwrap().status(), 403);
+    sim.state()
+        .grant_role("beth.anglin", "sn_cicd.sys_ci_automation")
+        .unwrap();
+    assert_eq!(as_beth().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn without_the_cicd_api_its_paths_are_no_resource() {
+    let sim = start(Seed::Demo).await;
+    sim.set_fault(snowlink_sim::Fault::NoCicd);
+    let answer = admin_post(&sim, "/api/sn_cicd/update_set/preview/0123").await;
+    assert_eq!(answer.status(), 400);
+    assert_eq!(
+        json(answer).await["error"]["message"],
+        "Requested URI does not represent any resource"
+    );
+}
+
+#[tokio::test]
+async fn when_commits_need_elevation_only_an_elevated_browser_commits_a_set_with_acls() {
+    let sim = start(Seed::Demo).await;
+    sim.set_fault(snowlink_sim::Fault::CommitNeedsElevation);
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    assert_eq!(status(&step(&sim, &id, "preview").await), "2");
+    let refused = step(&sim, &id, "commit").await;
+    assert_eq!(status(&refused), "3");
+    assert!(
+        refused["result"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("security_admin")
+    );
+    let (user, password) = sim.admin();
+    let browser = Browser::login(sim.url(), &user, &password).await;
+    let page = format!("/sys_remote_update_set.do?sys_id={id}");
+    assert_eq!(browser.submit(&page, "commit", &[]).await.status(), 400);
+    browser.elevate().await;
+    assert_eq!(browser.submit(&page, "commit", &[]).await.status(), 302);
     assert_eq!(
         sim.state().get("sys_remote_update_set", &id).unwrap()["state"],
         "committed"
@@ -488,13 +588,17 @@ async fn dictionary_payloads_create_tables_that_extend_task() {
         ),
     )
     .await;
-    let preview = json(step(&sim, &id, "preview").await).await;
+    let preview = step(&sim, &id, "preview").await;
+    assert_eq!(status(&preview), "2", "{preview}");
     assert_eq!(
-        preview["result"]["problems"].as_array().unwrap().len(),
-        0,
-        "{preview}"
+        sim.state().count(
+            "sys_update_preview_problem",
+            &format!("remote_update_set={id}")
+        ),
+        0
     );
-    assert_eq!(step(&sim, &id, "commit").await.status(), 200);
+    let committed = step(&sim, &id, "commit").await;
+    assert_eq!(status(&committed), "2", "{committed}");
     let (user, password) = sim.admin();
     let beth = sim.state().query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
     let created = client()

@@ -49,12 +49,13 @@ function wizard(current: StepView): WizardView {
   };
 }
 
-function fakeApi(view: WizardView) {
+function fakeApi(view: WizardView, hand: string | null = null) {
   const ok = <T>(value: T) => ({ ok: true as const, value });
   const plan: Plan = {
     step: 'oauth-app',
     changes: [{ action: 'create', label: 'Create', table: 'oauth_entity', what: 'OAuth application incident.io' }],
     changesAnything: true,
+    hand,
   };
   return {
     event: vi.fn(async () => ok(view)),
@@ -105,8 +106,19 @@ describe('WizardStep', () => {
     expect(plan.textContent).toContain('Create OAuth application incident.io');
     await expectAccessible();
     expect(api.doIt).not.toHaveBeenCalled();
+    expect(screen.queryByTestId('plan-hand')).toBeNull();
     await fireEvent.click(screen.getByTestId('plan-apply'));
     await waitFor(() => expect(api.doIt).toHaveBeenCalledTimes(1));
+  });
+
+  it('says what in the plan needs the admin in the browser, and why', async () => {
+    const view = wizard(stepView());
+    const api = fakeApi(view, 'ACLs need security_admin elevated in the browser; no REST call can create them.');
+    render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    await fireEvent.click(screen.getByTestId('action-do-it'));
+    const hand = await screen.findByTestId('plan-hand');
+    expect(hand.textContent).toContain('elevated in the browser');
+    await expectAccessible();
   });
 
   it('offers only the actions the core lists, and renders instance text as text', async () => {

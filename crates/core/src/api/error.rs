@@ -71,6 +71,10 @@ pub enum ApiError {
     /// A quota rule cancelled the transaction: HTTP 200 with an error after a partial body.
     #[error("the instance cancelled the request: it ran past the maximum execution time")]
     QuotaCancelled,
+    /// HTTP 200 whose body says `"status":"failure"` (servicenow.md item 38): the request
+    /// failed whatever the status line says.
+    #[error("the instance reported a failure: {message}")]
+    ReportedFailure { message: String },
     #[error("the instance redirected the request to {location}")]
     Redirected { location: String },
     #[error("the instance answered HTTP {status}")]
@@ -182,6 +186,11 @@ impl ApiError {
                     .into()
             }
             Self::Server { .. } => "Retry later; the instance reported an internal problem.".into(),
+            Self::ReportedFailure { .. } => {
+                "Retry; if it keeps failing, a ServiceNow admin can find the reason in the \
+                 instance's system log."
+                    .into()
+            }
             Self::Transport(err) => err.hint(),
             Self::Query(err) => err.hint(),
         }

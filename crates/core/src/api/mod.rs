@@ -1,6 +1,7 @@
 //! The ServiceNow REST client, its encoded-query builder and its typed errors, and the
 //! questions every flow asks through it: who a sign-in is, and which roles a user holds.
 
+mod aggregate;
 mod client;
 mod directory;
 mod error;
@@ -8,7 +9,8 @@ mod identity;
 mod query;
 mod response;
 
-pub use client::{Auth, DEFAULT_TIMEOUT, GroupCount, Page, Record, SnowClient, TableQuery, field};
+pub use aggregate::GroupCount;
+pub use client::{Auth, DEFAULT_TIMEOUT, Page, Record, SnowClient, TableQuery, field};
 pub use directory::roles_of;
 pub use error::{ApiError, AuthFailure, Forbidden};
 pub use identity::{IdentifyError, LinkedIdentity, USERINFO_PATH, identify_with};

@@ -54,13 +54,26 @@ pub fn classify(answer: &Answer<'_>, subject: Subject<'_>) -> Result<Value, ApiE
         if quota_cancelled(answer.body) {
             return Err(ApiError::QuotaCancelled);
         }
-        return serde_json::from_slice(answer.body).map_err(|err| ApiError::Malformed {
-            detail: format!(
-                "invalid JSON at line {} column {}",
-                err.line(),
-                err.column()
-            ),
-        });
+        let value: Value =
+            serde_json::from_slice(answer.body).map_err(|err| ApiError::Malformed {
+                detail: format!(
+                    "invalid JSON at line {} column {}",
+                    err.line(),
+                    err.column()
+                ),
+            })?;
+        // servicenow.md item 38: a 200 whose body says failure is a failure either way.
+        if value.get("status").and_then(Value::as_str) == Some("failure") {
+            let (message, _) = error_texts(answer.body);
+            return Err(if message.contains("Transaction cancelled") {
+                ApiError::QuotaCancelled
+            } else {
+                ApiError::ReportedFailure {
+                    message: quoted(&message),
+                }
+            });
+        }
+        return Ok(value);
     }
     if (300..400).contains(&status) {
         return Err(ApiError::Redirected {
@@ -128,7 +141,7 @@ pub fn classify(answer: &Answer<'_>, subject: Subject<'_>) -> Result<Value, ApiE
     }
 }
 
-/// servicenow.md §2.9: a quota rule appends `{"error":{"message":"Transaction cancelled: …"},
+/// servicenow.md item 14: a quota rule appends `{"error":{"message":"Transaction cancelled: …"},
 /// "status":"failure"}` to a partial body, so the whole is not one JSON document. Only the end
 /// of the body is searched.
 fn quota_cancelled(body: &[u8]) -> bool {
@@ -410,6 +423,22 @@ mod tests {
         assert!(err.hint().contains("Narrow the query"));
         let err = classify(&answer(200, JSON, r#"{"result":[{"a":"#), TABLE).unwrap_err();
         assert!(matches!(err, ApiError::Malformed { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_200_whose_body_says_failure_is_a_failure() {
+        let cancelled = r#"{"result":[{"number":"INC0010001"}],"error":{"message":"Transaction cancelled: maximum execution time exceeded","detail":"x"},"status":"failure"}"#;
+        let err = classify(&answer(200, JSON, cancelled), TABLE).unwrap_err();
+        assert!(matches!(err, ApiError::QuotaCancelled), "{err:?}");
+        let other =
+            r#"{"result":[],"error":{"message":"Something broke","detail":""},"status":"failure"}"#;
+        let err = classify(&answer(200, JSON, other), TABLE).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::ReportedFailure { message } if message == "Something broke"),
+            "{err:?}"
+        );
+        let fine = r#"{"result":[],"status":"success"}"#;
+        assert!(classify(&answer(200, JSON, fine), TABLE).is_ok());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::checks::{Check, CheckStatus};
 use crate::ids::ConnectionId;
 use crate::profiles::{Profile, StepKind, TemplateContext};
 
-pub use automate::{Plan, PlannedAction, PlannedChange};
+pub use automate::{AutomateError, Plan, PlannedAction, PlannedChange};
 pub use error::WizardError;
 pub use handoff::handoff_text;
 pub use run::update_set_xml;

@@ -158,9 +158,14 @@ impl SetupStore {
         }
     }
 
-    /// Forgets a finished setup.
-    pub fn remove(&self, draft: &ConnectionId) {
-        let _ = std::fs::remove_file(self.path(draft));
+    /// Where the setup `draft` keeps the update set it asks the admin to upload.
+    pub fn update_set_path(&self, draft: &ConnectionId) -> PathBuf {
+        self.dir.join(format!("{draft}.update-set.xml"))
+    }
+
+    /// Forgets the update set a finished setup kept (a setup's own file stays, finished).
+    pub fn forget_update_set(&self, draft: &ConnectionId) {
+        let _ = std::fs::remove_file(self.update_set_path(draft));
     }
 }
 

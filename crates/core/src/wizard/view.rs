@@ -227,7 +227,8 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         if step.automation {
             actions.push(WizardAction::DoItForMe);
         }
-        if step.kind == StepKind::UpdateSet {
+        // An update set, and the ACLs (which arrive in one), are uploaded in the browser.
+        if matches!(step.kind, StepKind::UpdateSet | StepKind::Acls) {
             actions.push(WizardAction::DownloadUpdateSet);
         }
         // Another admin can do what is done on the instance; signing in is done here.

@@ -17,6 +17,10 @@ pub enum FieldKind {
     Reference(String),
     /// A choice list: stored value and display label.
     Choice(&'static [(&'static str, &'static str)]),
+    /// An encrypted two-way field (`password2`, such as a client secret): kept so the platform
+    /// can use it, but the Table API reads it back encrypted and saves a write only with
+    /// `sysparm_input_display_value=true` (servicenow.md item 32).
+    Password2,
 }
 
 /// One table's definition.

@@ -82,7 +82,7 @@ fn builtin() -> Vec<TableSchema> {
         .insert("impact".into(), FieldKind::Choice(IMPACT_CHOICES));
     task.fields
         .insert("urgency".into(), FieldKind::Choice(IMPACT_CHOICES));
-    let all = vec![
+    let mut all = vec![
         table(
             "sys_user",
             None,
@@ -174,8 +174,19 @@ fn builtin() -> Vec<TableSchema> {
                 "refresh_token_lifespan",
                 "default_grant_type",
                 "type",
+                "use_pkce",
+                "scope_restriction_status",
+                "inbound_grant_type",
             ],
-            &[("oauth_application_user", "sys_user")],
+            &[("user", "sys_user")],
+        ),
+        table(
+            "oauth_entity_auth_scope_mapping",
+            None,
+            "auth_scope",
+            None,
+            &["auth_scope"],
+            &[("oauth_entity", "oauth_entity")],
         ),
         table(
             "oauth_credential",
@@ -414,5 +425,12 @@ fn builtin() -> Vec<TableSchema> {
             &[],
         ),
     ];
+    for schema in &mut all {
+        if schema.name == "oauth_entity" {
+            schema
+                .fields
+                .insert("client_secret".into(), FieldKind::Password2);
+        }
+    }
     all
 }

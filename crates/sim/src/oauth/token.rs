@@ -174,10 +174,7 @@ fn grant(
             Ok(Value::Object(body))
         }
         "client_credentials" => {
-            let app_user = entity
-                .get("oauth_application_user")
-                .cloned()
-                .unwrap_or_default();
+            let app_user = entity.get("user").cloned().unwrap_or_default();
             if !instance.property_is_true(CLIENT_CREDENTIALS_ENABLED)
                 || app_user.is_empty()
                 || !secret_ok(&secret)

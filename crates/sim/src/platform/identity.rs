@@ -10,9 +10,15 @@ use sha2::{Digest, Sha256};
 use crate::db::store::Record;
 use crate::platform::instance::{Instance, StoreError};
 
-/// Property that makes Basic auth fail for interactive (non web-service) users with the plain
-/// 401, as instances that restrict API basic auth do. Off by default; *unverified* name.
-pub const DENY_INTERACTIVE_BASIC_AUTH: &str = "snowlink.sim.deny_basic_auth_for_interactive_users";
+/// The Basic auth restriction's properties (servicenow.md item 35): with both true, Basic auth
+/// works only for web-service-only users, holders of [`BASIC_AUTH_ROLE`], or with a valid
+/// one-time code appended to the password.
+pub const BASIC_AUTH_RESTRICTION: [&str; 2] = [
+    "glide.authenticate.basic_auth.restriction.active",
+    "glide.authenticate.basic_auth.restriction.enforce",
+];
+/// The role that keeps Basic auth for the REST APIs while it is restricted.
+pub const BASIC_AUTH_ROLE: &str = "snc_basic_auth_api_access";
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -22,6 +28,8 @@ pub struct Caller {
     pub roles: BTreeSet<String>,
     /// The OAuth scopes of the bearer token used; `None` for Basic auth.
     pub scopes: Option<Vec<String>>,
+    /// The client id of the OAuth application whose token was used; `None` for Basic auth.
+    pub client_id: Option<String>,
 }
 
 impl Caller {
@@ -66,15 +74,44 @@ impl Instance {
         Ok(())
     }
 
-    /// The caller behind a user record, with effective roles.
+    /// The caller behind a user record, with the roles active in a session that elevated
+    /// none: every granted role except the elevated-privilege ones (`security_admin`). A REST
+    /// request, Basic or bearer, is always such a caller (servicenow.md item 19).
     pub fn caller(&self, user_id: &str) -> Option<Caller> {
+        self.caller_elevated(user_id, &BTreeSet::new())
+    }
+
+    /// The caller of a browser session that elevated to `elevated` (User menu > Elevate role):
+    /// those of its elevated-privilege roles are active too.
+    pub fn caller_elevated(&self, user_id: &str, elevated: &BTreeSet<String>) -> Option<Caller> {
         let user = self.get("sys_user", user_id)?;
+        let roles = self
+            .roles_of(user_id)
+            .into_iter()
+            .filter(|role| !self.is_elevated_role(role) || elevated.contains(role))
+            .collect();
         Some(Caller {
             user_id: user_id.to_owned(),
             user_name: user.get("user_name").cloned().unwrap_or_default(),
-            roles: self.roles_of(user_id),
+            roles,
             scopes: None,
+            client_id: None,
         })
+    }
+
+    /// Whether `role` is an elevated-privilege role: held, but inactive until the session
+    /// elevates to it.
+    pub fn is_elevated_role(&self, role: &str) -> bool {
+        self.find_by("sys_user_role", "name", role)
+            .is_some_and(|r| r.get("elevated_privilege").is_some_and(|v| v == "true"))
+    }
+
+    /// The elevated-privilege roles the user holds, which a browser session may elevate to.
+    pub fn elevatable_roles(&self, user_id: &str) -> Vec<String> {
+        self.roles_of(user_id)
+            .into_iter()
+            .filter(|role| self.is_elevated_role(role))
+            .collect()
     }
 
     /// Granted role names plus every role they include, transitively.
@@ -109,6 +146,27 @@ impl Instance {
         roles
     }
 
+    /// Whether Basic auth is refused to `user_id` (whose password was right) by the
+    /// restriction: on, and the user neither web-service-only, nor holding the role, nor one
+    /// who appended a one-time code (an MFA user, whose password check already wanted it).
+    pub fn basic_auth_restricted_for(&self, user_id: &str) -> bool {
+        if !BASIC_AUTH_RESTRICTION
+            .iter()
+            .all(|name| self.property_is_true(name))
+        {
+            return false;
+        }
+        let user = self.get("sys_user", user_id).unwrap_or_default();
+        let web_only = user
+            .get("web_service_access_only")
+            .is_some_and(|v| v == "true");
+        let mfa = self
+            .credentials
+            .get(user_id)
+            .is_some_and(|c| c.mfa_secret.is_some());
+        !(web_only || mfa || self.roles_of(user_id).contains(BASIC_AUTH_ROLE))
+    }
+
     /// Whether the user record allows any login at all.
     pub fn user_can_log_in(&self, user: &crate::db::store::Record) -> bool {
         let flag = |field: &str| user.get(field).is_some_and(|v| v == "true");
@@ -128,6 +186,7 @@ impl Instance {
         let credentials = self
             .credentials
             .get(&user_id)
+            .filter(|c| !c.unhashed)
             .ok_or(LoginRefusal::Refused)?;
         if let Some(secret) = &credentials.mfa_secret {
             // Basic auth for an MFA user is the password immediately followed by the code.

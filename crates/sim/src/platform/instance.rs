@@ -28,6 +28,10 @@ pub struct Credentials {
     pub password: String,
     /// Shared TOTP secret when the user has multi-factor authentication.
     pub mfa_secret: Option<String>,
+    /// The password was written over the Table API without `sysparm_input_display_value=true`:
+    /// stored as the literal text, which the sign-in never matches (servicenow.md item 31).
+    #[serde(default)]
+    pub unhashed: bool,
 }
 
 /// A browser session of the login page and admin screens.
@@ -36,6 +40,8 @@ pub struct Session {
     pub user_id: String,
     /// Per-session form token, like the instance's `sysparm_ck`, checked on every form post.
     pub form_token: String,
+    /// The elevated-privilege roles this session elevated to; they end with the session.
+    pub elevated: std::collections::BTreeSet<String>,
 }
 
 /// An authorization code issued by the consent page.
@@ -49,6 +55,18 @@ pub struct AuthCode {
     /// Space-separated scopes the client asked for.
     pub scope: String,
     pub expires: DateTime<Utc>,
+}
+
+/// A CI/CD API operation. The work is done when it starts; its progress record says "Running"
+/// for a few reads first, as an operation queued behind the instance-wide lock does.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// 2 Successful or 3 Failed, once running is over.
+    pub status: u8,
+    pub message: String,
+    pub error: String,
+    /// Progress reads still to answer 1 "Running".
+    pub running_reads: u32,
 }
 
 /// Release-dependent behaviour that tests switch.
@@ -68,8 +86,8 @@ pub struct Instance {
     pub release: Release,
     /// Business-rule calls waiting to be sent once the lock is released.
     pub outbound: Vec<OutboundCall>,
-    /// CI/CD API progress records by id: `(status, status_message, error)`.
-    pub progress: HashMap<String, (u8, String, String)>,
+    /// CI/CD API progress records by id.
+    pub progress: HashMap<String, Job>,
     /// The instance's own address, for reference links.
     pub base_url: String,
 }
@@ -248,7 +266,7 @@ impl Instance {
             .or_default()
             .insert(&record);
         if let Some(password) = password {
-            self.credentials.entry(sys_id.clone()).or_default().password = password;
+            self.set_password(&sys_id, password, true);
         }
         self.after_write(table, &sys_id, "insert");
         Ok(sys_id)
@@ -309,6 +327,11 @@ impl Instance {
                     .entry("inherited".into())
                     .or_insert_with(|| "false".into());
             }
+            "sys_user_role" => {
+                record
+                    .entry("elevated_privilege".into())
+                    .or_insert_with(|| "false".into());
+            }
             _ => {}
         }
     }
@@ -353,14 +376,20 @@ impl Instance {
         t.set(row, "sys_updated_by", by);
         t.set(row, "sys_mod_count", &(count + 1).to_string());
         if let Some(password) = password {
-            self.credentials
-                .entry(sys_id.to_owned())
-                .or_default()
-                .password = password;
+            self.set_password(sys_id, password, true);
         }
         self.audit(&physical, sys_id, changes, by);
         self.after_write(&physical, sys_id, "update");
         self.get(table, sys_id).ok_or(StoreError::NotFound)
+    }
+
+    /// Sets a user's password: `hashed` as the login form, the admin screens and a Table API
+    /// write with `sysparm_input_display_value=true` store it; otherwise as literal text that
+    /// no sign-in matches.
+    pub fn set_password(&mut self, user_id: &str, password: String, hashed: bool) {
+        let credentials = self.credentials.entry(user_id.to_owned()).or_default();
+        credentials.password = password;
+        credentials.unhashed = !hashed;
     }
 
     pub fn delete(&mut self, table: &str, sys_id: &str) -> Result<(), StoreError> {

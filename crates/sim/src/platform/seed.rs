@@ -8,6 +8,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::db::store::Record;
+use crate::platform::identity::BASIC_AUTH_RESTRICTION;
 use crate::platform::instance::{Instance, format_time, random_hex};
 
 /// Client id of the demo seed's Application Registry record.
@@ -32,6 +33,21 @@ const ROLES: &[(&str, &str, &str)] = &[
         "security_admin",
         "",
         "Elevated: edit ACLs and import update sets",
+    ),
+    (
+        "maint",
+        "",
+        "ServiceNow's own maintenance role: no customer account holds it",
+    ),
+    (
+        "sn_cicd.sys_ci_automation",
+        "",
+        "Run the CI/CD API: preview and commit update sets",
+    ),
+    (
+        "snc_basic_auth_api_access",
+        "",
+        "Keep Basic auth for the REST APIs while it is restricted",
     ),
     ("itil", "", "Fulfiller: work on tasks"),
     ("catalog_admin", "", "Manage the service catalog"),
@@ -97,13 +113,33 @@ const ACLS: &[(&str, &str, &str, &str, bool)] = &[
     ("sys_user", "read", "", "", true),
     ("sys_user", "write", "user_admin", "", true),
     ("sys_user", "create", "user_admin", "", true),
-    ("sys_user_role", "read", "", "", true),
+    // The elevated-privilege roles' own records are hidden until the session elevates to them
+    // (servicenow.md item 19); admin does not override either ACL.
+    (
+        "sys_user_role",
+        "read",
+        "",
+        "elevated_privilege=false",
+        false,
+    ),
+    ("sys_user_role", "read", "security_admin", "", false),
     ("sys_user_has_role", "read", "", "", true),
     ("sc_catalog", "read", "", "", true),
     ("sc_cat_item", "read", "", "", true),
-    ("sys_security_acl", "read", "security_admin", "", false),
+    // ACLs: admins read them; changing them needs security_admin elevated, which no REST
+    // call has, so over the Table API nobody can (item 19).
+    ("sys_security_acl", "read", "admin", "", false),
     ("sys_security_acl", "write", "security_admin", "", false),
     ("sys_security_acl", "create", "security_admin", "", false),
+    ("sys_security_acl", "delete", "security_admin", "", false),
+    ("sys_security_acl_role", "read", "admin", "", false),
+    (
+        "sys_security_acl_role",
+        "write",
+        "security_admin",
+        "",
+        false,
+    ),
     (
         "sys_security_acl_role",
         "create",
@@ -111,20 +147,28 @@ const ACLS: &[(&str, &str, &str, &str, bool)] = &[
         "",
         false,
     ),
-    ("sys_security_acl_role", "read", "security_admin", "", false),
+    (
+        "sys_security_acl_role",
+        "delete",
+        "security_admin",
+        "",
+        false,
+    ),
+    // Update sets arrive through the upload page, never as rows over the Table API (item 34).
+    ("sys_update_xml", "read", "admin", "", false),
+    ("sys_update_xml", "create", "maint", "", false),
+    ("sys_update_xml", "write", "maint", "", false),
+    ("sys_remote_update_set", "read", "admin", "", false),
+    ("sys_remote_update_set", "create", "maint", "", false),
+    ("sys_remote_update_set", "write", "admin", "", false),
 ];
 
-/// OAuth properties with their out-of-the-box values.
+/// Properties with their out-of-the-box values. The client-credentials property is not among
+/// them: it does not exist until someone creates it (servicenow.md item 33).
 pub const PROPERTIES: &[(&str, &str)] = &[
     ("glide.oauth.inbound.ropc.grant_type.disabled", "false"),
-    (
-        "glide.oauth.inbound.client.credential.grant_type.enabled",
-        "false",
-    ),
-    (
-        crate::platform::identity::DENY_INTERACTIVE_BASIC_AUTH,
-        "false",
-    ),
+    (BASIC_AUTH_RESTRICTION[0], "false"),
+    (BASIC_AUTH_RESTRICTION[1], "false"),
 ];
 
 fn fields(pairs: &[(&str, &str)]) -> Record {

@@ -205,6 +205,14 @@ fn updates_of(instance: &Instance, set_id: &str) -> Vec<Record> {
     instance.query("sys_update_xml", &format!("remote_update_set={set_id}"))
 }
 
+/// Whether the set changes ACLs: one of its customer updates is a `sys_security_acl…` record.
+pub fn holds_acls(instance: &Instance, set_id: &str) -> bool {
+    updates_of(instance, set_id).iter().any(|u| {
+        u.get("payload")
+            .is_some_and(|p| p.contains("<record_update table=\"sys_security_acl"))
+    })
+}
+
 /// Previews an imported set: records problems and moves it to `previewed`. Returns the
 /// problem descriptions.
 pub fn preview(

@@ -7,7 +7,7 @@ use base64::Engine;
 
 use crate::app::App;
 use crate::platform::acl::Acls;
-use crate::platform::identity::{Caller, DENY_INTERACTIVE_BASIC_AUTH, LoginRefusal};
+use crate::platform::identity::{Caller, LoginRefusal};
 use crate::platform::instance::{Instance, now_text};
 use crate::rest::errors::ApiError;
 
@@ -35,11 +35,32 @@ pub fn api_access(
             .filter(|p| p.get("api").is_some_and(|a| a == api || a == "*"))
             .filter_map(|p| p.get("required_scope").filter(|s| !s.is_empty()))
             .any(|required| !scopes.contains(required));
-        if missing {
+        if missing || restricted_to_other_scopes(instance, caller.client_id.as_deref()) {
             return Err(ApiError::MissingScope);
         }
     }
     Ok((caller, acls))
+}
+
+/// "Allow access only to APIs in selected scope" on the token's application (servicenow.md
+/// items 21 and 37): the platform's REST APIs then need the `useraccount` auth scope among
+/// the application's, and a new application has none.
+fn restricted_to_other_scopes(instance: &Instance, client_id: Option<&str>) -> bool {
+    let Some(app) = client_id.and_then(|id| instance.find_by("oauth_entity", "client_id", id))
+    else {
+        return false;
+    };
+    if app.get("scope_restriction_status").map(String::as_str) != Some("restricted") {
+        return false;
+    }
+    let app_id = app.get("sys_id").cloned().unwrap_or_default();
+    !instance
+        .query(
+            "oauth_entity_auth_scope_mapping",
+            &format!("oauth_entity={app_id}"),
+        )
+        .iter()
+        .any(|m| m.get("auth_scope").is_some_and(|s| s == "useraccount"))
 }
 
 /// Who sent `headers`, or the single 401.
@@ -60,20 +81,15 @@ pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Result<Caller, 
             .map_err(|refusal| ApiError::NotAuthenticated {
                 mfa: refusal == LoginRefusal::MfaCodeMissing,
             })?;
-        if instance.property_is_true(DENY_INTERACTIVE_BASIC_AUTH) {
-            let user = instance.get("sys_user", &user_id).unwrap_or_default();
-            if user
-                .get("web_service_access_only")
-                .is_none_or(|v| v != "true")
-            {
-                return Err(refused);
-            }
+        if instance.basic_auth_restricted_for(&user_id) {
+            return Err(refused);
         }
         user_id
     } else if let Some(token) = strip_scheme(value, "bearer") {
-        let (user_id, scopes) = bearer_user(instance, token.trim()).ok_or(refused.clone())?;
-        let mut caller = instance.caller(&user_id).ok_or(refused)?;
-        caller.scopes = Some(scopes);
+        let token = bearer_user(instance, token.trim()).ok_or(refused.clone())?;
+        let mut caller = instance.caller(&token.user_id).ok_or(refused)?;
+        caller.scopes = Some(token.scopes);
+        caller.client_id = Some(token.client_id);
         return Ok(caller);
     } else {
         return Err(refused);
@@ -81,8 +97,17 @@ pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Result<Caller, 
     instance.caller(&user_id).ok_or(refused)
 }
 
-/// The user behind a live access token whose user may still log in, and the token's scopes.
-pub fn bearer_user(instance: &Instance, token: &str) -> Option<(String, Vec<String>)> {
+/// What a live access token stands for.
+pub struct Bearer {
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    /// The OAuth application it was issued to.
+    pub client_id: String,
+}
+
+/// The user behind a live access token whose user may still log in, with the token's scopes
+/// and application.
+pub fn bearer_user(instance: &Instance, token: &str) -> Option<Bearer> {
     if token.is_empty() {
         return None;
     }
@@ -102,7 +127,12 @@ pub fn bearer_user(instance: &Instance, token: &str) -> Option<(String, Vec<Stri
         .get("scopes")
         .map(|s| s.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default();
-    alive.then_some((user_id, scopes))
+    let client_id = credential.get("client_id").cloned().unwrap_or_default();
+    alive.then_some(Bearer {
+        user_id,
+        scopes,
+        client_id,
+    })
 }
 
 fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {

@@ -1,8 +1,10 @@
 //! The CI/CD API's update set endpoints, as pipelines call them:
 //! `POST /api/sn_cicd/update_set/preview/{remote_update_set_id}`,
 //! `POST /api/sn_cicd/update_set/commit/{remote_update_set_id}` (both answer with a progress
-//! link and status 0 "Pending") and `GET /api/sn_cicd/progress/{id}` (2 "Successful" or
-//! 3 "Failed" with the reason). The work itself is done at once; only the shape is asynchronous.
+//! link and status "0" Pending) and `GET /api/sn_cicd/progress/{id}` ("1" Running for a few
+//! reads, then "2" Successful or "3" Failed with the reason). They need `admin` or
+//! `sn_cicd.sys_ci_automation`; with the `no-cicd` fault the paths do not exist (servicenow.md
+//! item 34); with `commit-needs-elevation` a set holding ACLs cannot be committed here.
 
 use std::sync::Arc;
 
@@ -14,11 +16,15 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::platform::instance::random_hex;
-use crate::platform::update_sets::{commit, preview};
+use crate::platform::instance::{Instance, Job, random_hex};
+use crate::platform::update_sets::{commit, holds_acls, preview};
 use crate::rest::errors::ApiError;
 
 const API: &str = "CICD Update Set API";
+/// The role that runs the CI/CD API without being admin.
+const ROLE: &str = "sn_cicd.sys_ci_automation";
+/// Progress reads that answer "Running" before the outcome.
+const RUNNING_READS: u32 = 2;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -35,42 +41,66 @@ fn label(status: u8) -> &'static str {
         0 => "Pending",
         1 => "Running",
         2 => "Successful",
-        _ => "Failed",
+        3 => "Failed",
+        _ => "Canceled",
     }
 }
 
-fn body(base: &str, id: &str, (status, message, error): &(u8, String, String)) -> Value {
+fn body(base: &str, id: &str, status: u8, job: &Job) -> Value {
+    let (message, error) = if status >= 2 {
+        (job.message.as_str(), job.error.as_str())
+    } else {
+        ("", "")
+    };
     json!({ "result": {
         "links": { "progress": { "id": id, "url": format!("{base}/api/sn_cicd/progress/{id}") } },
         "status": status.to_string(),
-        "status_label": label(*status),
+        "status_label": label(status),
         "status_message": message,
         "status_detail": "",
         "error": error,
-        "percent_complete": if *status >= 2 { 100 } else { 0 },
+        "percent_complete": match status { 0 => 0, 1 => 50, _ => 100 },
     }})
 }
 
-/// Runs `work` for a security admin and answers with a pending progress record.
+/// Who may call the API, or its refusal; no API at all under `no-cicd`.
+fn allowed(app: &App, headers: &HeaderMap) -> Result<String, ApiError> {
+    if app.faults().no_cicd {
+        return Err(ApiError::UnknownResource);
+    }
+    let caller = crate::rest::auth::caller(app, headers, API)?;
+    if caller.is_admin() || caller.has_role(ROLE) {
+        Ok(caller.user_name)
+    } else {
+        Err(ApiError::ApiAclFailed)
+    }
+}
+
+/// Runs `work` for an allowed caller and answers with a pending progress record.
 fn start(
     app: &App,
     headers: &HeaderMap,
-    work: impl FnOnce(&mut crate::platform::instance::Instance, &str) -> Result<String, String>,
+    work: impl FnOnce(&mut Instance, &str) -> Result<String, String>,
 ) -> Response {
-    let caller = match crate::rest::auth::caller(app, headers, API) {
-        Ok(caller) if caller.has_role("security_admin") => caller,
-        Ok(_) => return ApiError::ApiAclFailed.into_response(),
+    let by = match allowed(app, headers) {
+        Ok(by) => by,
         Err(err) => return err.into_response(),
     };
     let id = random_hex(16);
     let mut instance = app.lock();
-    let outcome = match work(&mut instance, &caller.user_name) {
+    let (status, message, error) = match work(&mut instance, &by) {
         Ok(message) => (2, message, String::new()),
         Err(error) => (3, String::new(), error),
     };
-    instance.progress.insert(id.clone(), outcome);
-    let pending = (0, String::new(), String::new());
-    axum::Json(body(&instance.base_url, &id, &pending)).into_response()
+    let job = Job {
+        status,
+        message,
+        error,
+        running_reads: RUNNING_READS,
+    };
+    let pending = body(&instance.base_url, &id, 0, &job);
+    instance.progress.insert(id, job);
+    axum::Json(pending).into_response()
 }
 
 async fn preview_set(
@@ -92,7 +122,15 @@ async fn commit_set(
     Path(sys_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let needs_elevation = app.faults().commit_needs_elevation;
     let response = start(&app, &headers, |instance, by| {
+        if needs_elevation && holds_acls(instance, &sys_id) {
+            return Err(
+                "Committing ACLs requires the security_admin role elevated in the \
+                        session; the CI/CD API runs without it"
+                    .into(),
+            );
+        }
         commit(instance, &sys_id, by)
             .map(|n| format!("Committed {n} update(s)"))
             .map_err(|e| e.to_string())
@@ -106,12 +144,21 @@ async fn progress(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(err) = crate::rest::auth::caller(&app, &headers, API) {
+    if let Err(err) = allowed(&app, &headers) {
         return err.into_response();
     }
-    let instance = app.lock();
-    match instance.progress.get(&id) {
-        Some(state) => axum::Json(body(&instance.base_url, &id, state)).into_response(),
+    let mut instance = app.lock();
+    let base = instance.base_url.clone();
+    match instance.progress.get_mut(&id) {
+        Some(job) => {
+            let status = if job.running_reads > 0 {
+                job.running_reads -= 1;
+                1
+            } else {
+                job.status
+            };
+            axum::Json(body(&base, &id, status, job)).into_response()
+        }
         None => ApiError::NotFound.into_response(),
     }
 }

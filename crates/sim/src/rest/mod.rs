@@ -10,4 +10,4 @@ pub mod render;
 pub mod scripted;
 pub mod stats;
 pub mod table;
-pub mod update_set_api;
+pub mod writes;

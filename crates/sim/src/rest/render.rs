@@ -59,6 +59,7 @@ impl RenderOptions {
 pub fn display_of(instance: &Instance, kind: &FieldKind, value: &str) -> String {
     match kind {
         FieldKind::Text => value.to_owned(),
+        FieldKind::Password2 => encrypted(value),
         FieldKind::Choice(choices) => choices
             .iter()
             .find(|(v, _)| *v == value)
@@ -69,6 +70,18 @@ pub fn display_of(instance: &Instance, kind: &FieldKind, value: &str) -> String 
             .and_then(|r| r.get(&instance.db.schemas.display_field(target)).cloned())
             .unwrap_or_default(),
     }
+}
+
+/// How the Table API shows an encrypted field: an opaque text derived from the value, never
+/// the value (empty stays empty).
+fn encrypted(value: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    if value.is_empty() {
+        return String::new();
+    }
+    let digest = Sha256::digest(format!("password2:{value}"));
+    base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
 /// Renders records of one query table for one caller.
@@ -148,6 +161,10 @@ impl<'a> Renderer<'a> {
     fn value(&self, kind: &FieldKind, value: String) -> Value {
         match kind {
             FieldKind::Text => self.plain(value.clone(), value),
+            FieldKind::Password2 => {
+                let shown = encrypted(&value);
+                self.plain(shown.clone(), shown)
+            }
             FieldKind::Choice(_) => self.plain(display_of(self.instance, kind, &value), value),
             FieldKind::Reference(target) => {
                 if value.is_empty() {

@@ -23,6 +23,7 @@ use crate::platform::instance::{Instance, StoreError};
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
 use crate::rest::render::{RenderOptions, Renderer};
+use crate::rest::writes::{INPUT_DISPLAY_VALUE, prepare};
 
 const DEFAULT_LIMIT: usize = 10_000;
 const API: &str = "Table API";
@@ -340,15 +341,18 @@ fn create(
 ) -> Result<Response, ApiError> {
     let params = params(raw);
     let fields = body_fields(body)?;
+    let input_display_value = param(&params, INPUT_DISPLAY_VALUE) == Some("true");
     let response = {
         let (caller, mut instance, acls) = open(app, headers, table)?;
         if !acls.table_allows(&instance, &caller, table, Operation::Create) {
             return Err(ApiError::InsertDenied);
         }
+        let prepared = prepare(&instance, &caller, table, fields, input_display_value)?;
         let record = instance
-            .insert(table, fields, &caller.user_name)
+            .insert(table, prepared.fields.clone(), &caller.user_name)
             .map_err(store_error)?;
         let sys_id = record.get("sys_id").cloned().unwrap_or_default();
+        prepared.set_password(&mut instance, &sys_id);
         let (physical, row) = instance
             .db
             .locate(table, &sys_id)
@@ -385,6 +389,7 @@ fn update(
 ) -> Result<Response, ApiError> {
     let params = params(raw);
     let fields = body_fields(body)?;
+    let input_display_value = param(&params, INPUT_DISPLAY_VALUE) == Some("true");
     let response = {
         let (caller, mut instance, acls) = open(app, headers, table)?;
         let (physical, row) = instance
@@ -403,9 +408,11 @@ fn update(
         ) {
             return Err(ApiError::UpdateDenied);
         }
+        let prepared = prepare(&instance, &caller, table, fields, input_display_value)?;
         instance
-            .update(table, sys_id, fields, &caller.user_name)
+            .update(table, sys_id, prepared.fields.clone(), &caller.user_name)
             .map_err(store_error)?;
+        prepared.set_password(&mut instance, sys_id);
         let renderer = Renderer::new(
             &instance,
             table,

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::app::App;
-use crate::faults::{Refusal, RequestFaults};
+use crate::faults::{QuotaShape, Refusal, RequestFaults};
 use crate::rest::errors::ApiError;
 
 /// Middleware applying hibernation, latency, the refusing faults, quota cancellation and slow
@@ -36,8 +36,8 @@ pub async fn apply(State(app): State<Arc<App>>, request: Request, next: Next) ->
         hibernating_page()
     } else if let Some(refusal) = refusal {
         refused(refusal)
-    } else if cancel {
-        cancelled_partway(next.run(request).await).await
+    } else if let Some(shape) = cancel {
+        cancelled_partway(next.run(request).await, shape).await
     } else {
         next.run(request).await
     };
@@ -103,10 +103,10 @@ fn quota_watched(method: &Method, path: &str) -> bool {
     method == Method::GET && matches!(api, "table" | "stats")
 }
 
-/// What a quota rule cancelling the transaction after the first rows went out looks like (item
-/// 14, KB1297438): still HTTP 200 `application/json`, the partial result, then the error
-/// envelope. Errors the instance answered anyway pass unchanged.
-async fn cancelled_partway(response: Response) -> Response {
+/// What a quota rule cancelling the transaction after the first rows went out looks like (items
+/// 14 and 38, KB1297438): still HTTP 200 `application/json`, the partial result, then the error
+/// envelope, or all of it as one document. Errors the instance answered anyway pass unchanged.
+async fn cancelled_partway(response: Response, shape: QuotaShape) -> Response {
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -121,11 +121,22 @@ async fn cancelled_partway(response: Response) -> Response {
         return Response::from_parts(parts, Body::from(bytes));
     };
     parts.headers.remove(header::CONTENT_LENGTH);
-    let text = format!(
-        "{}{}",
-        written_before_cancel(&complete),
-        ApiError::TransactionCancelled.envelope()
-    );
+    let text = match shape {
+        QuotaShape::Appended => format!(
+            "{}{}",
+            written_before_cancel(&complete),
+            ApiError::TransactionCancelled.envelope()
+        ),
+        QuotaShape::Document => {
+            let mut document = ApiError::TransactionCancelled.envelope();
+            document["result"] = match complete.get("result") {
+                Some(Value::Array(rows)) => Value::Array(rows.iter().take(1).cloned().collect()),
+                Some(other) => other.clone(),
+                None => Value::Null,
+            };
+            document.to_string()
+        }
+    };
     Response::from_parts(parts, Body::from(text))
 }
 

@@ -30,7 +30,6 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::web::session::routes())
         .merge(crate::oauth::authorize::routes())
         .merge(crate::oauth::token::routes())
-        .merge(crate::rest::update_set_api::routes())
         .merge(crate::rest::cicd::routes())
         .merge(crate::web::admin::routes())
         .fallback(crate::rest::scripted::dispatch)

@@ -64,7 +64,8 @@ pub fn signed_in(instance: &Instance, headers: &HeaderMap) -> Option<(Caller, Se
     if !instance.user_can_log_in(&user) {
         return None;
     }
-    Some((instance.caller(&session.user_id)?, session))
+    let caller = instance.caller_elevated(&session.user_id, &session.elevated)?;
+    Some((caller, session))
 }
 
 /// Only a local path may be returned to after login: an absolute URL would make the login page
@@ -142,6 +143,7 @@ async fn login(State(app): State<Arc<App>>, Form(form): Form<LoginForm>) -> Resp
         Session {
             user_id,
             form_token: random_hex(16),
+            elevated: std::collections::BTreeSet::new(),
         },
     );
     let mut response = found(safe_return(&form.return_to));

@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 pub use snowlink_sim::testing::client;
-use snowlink_sim::testing::session_cookie;
 use snowlink_sim::{Record, RunningSim, Seed, Sim, StateHandle};
 
 pub async fn start(seed: Seed) -> RunningSim {
@@ -53,20 +52,4 @@ pub fn read_acl_needing_role(state: &StateHandle, name: &str, role: &str) {
 
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("JSON body")
-}
-
-/// Logs in through `/login.do` and returns the session cookie.
-pub async fn browser_login(sim: &RunningSim, user: &str, password: &str) -> String {
-    let response = client()
-        .post(format!("{}/login.do", sim.url()))
-        .form(&[
-            ("user_name", user),
-            ("user_password", password),
-            ("return_to", "/navpage.do"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 302, "login of {user}");
-    session_cookie(&response).expect("session cookie")
 }

@@ -8,4 +8,9 @@ export type Plan = { step: string, changes: Array<PlannedChange>,
 /**
  * Whether applying it changes anything (a plan of only "Keep" needs no confirmation).
  */
-changesAnything: boolean, };
+changesAnything: boolean, 
+/**
+ * What needs the admin's hand before Snowlink can go on, and why; `None` when Snowlink
+ * can do all of it.
+ */
+hand: string | null, };

@@ -1,23 +1,26 @@
-//! The ACLs the integration needs, created where none grants its role.
-
-use serde_json::json;
+//! The ACLs the integration needs. No REST call may create one: an ACL needs `security_admin`
+//! elevated in the session, and a REST call is never elevated (servicenow.md item 19). So the
+//! ones missing travel in a small update set of their own, which the admin uploads in the
+//! browser and Snowlink then commits; or the admin creates them by hand after elevating.
 
 use super::roles::role_id;
 use super::{AutomateError, Context, Plan, PlannedAction, change};
 use crate::api::{EncodedQuery, TableQuery, field};
 use crate::profiles::Step;
+use crate::updateset::{AclGrant, Records};
 
-pub(super) async fn work(
-    ctx: &Context<'_>,
-    step: &Step,
-    apply: bool,
-    plan: &mut Plan,
-) -> Result<(), AutomateError> {
+/// The update set the missing ACLs travel in.
+pub fn set_name(connection_name: &str) -> String {
+    format!("{connection_name} ACLs")
+}
+
+/// The step's ACLs that no active ACL grants its role yet, each with the role's sys_id.
+async fn missing(ctx: &Context<'_>, step: &Step) -> Result<Vec<AclGrant>, AutomateError> {
     let role = step.acl_role.clone().ok_or(AutomateError::NotAutomated)?;
     let role_id = role_id(ctx, &role).await?;
+    let mut missing = Vec::new();
     for access in &step.verify.tables {
         for operation in &access.operations {
-            let what = format!("ACL {} / {operation} requiring {role}", access.table);
             let query = EncodedQuery::raw("active=true")
                 .eq("name", &access.table)?
                 .eq("operation", operation)?;
@@ -48,31 +51,70 @@ pub(super) async fn work(
                     break;
                 }
             }
-            if granted {
-                change(plan, PlannedAction::Keep, "sys_security_acl", what);
-                continue;
-            }
-            change(plan, PlannedAction::Create, "sys_security_acl", what);
-            if apply {
-                let acl = ctx
-                    .admin
-                    .create(
-                        "sys_security_acl",
-                        &json!({
-                            "name": access.table, "operation": operation, "type": "record",
-                            "active": "true", "admin_overrides": "true", "decision_type": "allow"
-                        }),
-                    )
-                    .await?;
-                let acl_id = field(&acl, "sys_id").unwrap_or_default().to_owned();
-                ctx.admin
-                    .create(
-                        "sys_security_acl_role",
-                        &json!({ "sys_security_acl": acl_id, "sys_user_role": role_id }),
-                    )
-                    .await?;
+            if !granted {
+                missing.push(AclGrant {
+                    table: access.table.clone(),
+                    operation: operation.clone(),
+                    role: role.clone(),
+                    role_sys_id: role_id.clone(),
+                });
             }
         }
+    }
+    Ok(missing)
+}
+
+/// The update set holding the step's missing ACLs; `None` when none is missing.
+pub async fn update_set(ctx: &Context<'_>, step: &Step) -> Result<Option<Records>, AutomateError> {
+    let missing = missing(ctx, step).await?;
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(crate::updateset::acl_set(
+        &ctx.profile.id,
+        &set_name(ctx.connection_name),
+        &missing,
+    )?))
+}
+
+pub(super) async fn work(
+    ctx: &Context<'_>,
+    step: &Step,
+    apply: bool,
+    plan: &mut Plan,
+) -> Result<(), AutomateError> {
+    let missing = missing(ctx, step).await?;
+    for access in &step.verify.tables {
+        for operation in &access.operations {
+            let role = step.acl_role.as_deref().unwrap_or_default();
+            let what = format!("ACL {} / {operation} requiring {role}", access.table);
+            let needed = missing
+                .iter()
+                .any(|m| m.table == access.table && &m.operation == operation);
+            if needed {
+                change(
+                    plan,
+                    PlannedAction::Create,
+                    "sys_security_acl",
+                    format!("{what}, in the update set below"),
+                );
+            } else {
+                change(plan, PlannedAction::Keep, "sys_security_acl", what);
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let records =
+        crate::updateset::acl_set(&ctx.profile.id, &set_name(ctx.connection_name), &missing)?;
+    super::update_set::load(ctx, &records, apply, plan).await?;
+    if plan.hand.is_some() {
+        plan.hand = Some(format!(
+            "ACLs need security_admin elevated in the browser; no REST call can create them. \
+             {}",
+            super::update_set::UPLOAD_BY_HAND
+        ));
     }
     Ok(())
 }

@@ -59,6 +59,9 @@ pub struct Plan {
     pub changes: Vec<PlannedChange>,
     /// Whether applying it changes anything (a plan of only "Keep" needs no confirmation).
     pub changes_anything: bool,
+    /// What needs the admin's hand before Snowlink can go on, and why; `None` when Snowlink
+    /// can do all of it.
+    pub hand: Option<String>,
 }
 
 impl Plan {
@@ -93,16 +96,24 @@ pub enum AutomateError {
     PreviewProblems { count: u64, first: String },
     #[error("The instance's CI/CD API reported: {0}.")]
     Cicd(String),
+    #[error("Upload the update set \"{name}\" in the browser first: no REST call can import one.")]
+    UploadFirst { name: String },
+    #[error("Snowlink could not commit the update set \"{name}\" through the CI/CD API: {reason}.")]
+    CommitByHand { name: String, reason: String },
     #[error("This step has nothing Snowlink can do for you.")]
     NotAutomated,
+    #[error("No randomness to generate a secret from: {0}")]
+    NoRandomness(String),
+    #[error("\"{0}\" has nothing left to upload: every ACL it needs is there.")]
+    NothingToUpload(String),
 }
 
 impl AutomateError {
     pub fn hint(&self) -> String {
         match self {
             Self::Api(ApiError::Forbidden { .. }) => {
-                "Your admin account lacks the right: ACLs and update sets need the security_admin \
-                 role (elevate to it, or give the account the role), the rest admin."
+                "Your admin account lacks the right: this needs the admin role (ACLs need \
+                 security_admin elevated in the browser, which Snowlink cannot do for you)."
                     .into()
             }
             Self::Api(err) => err.hint(),
@@ -116,8 +127,24 @@ impl AutomateError {
                                              Retrieved Update Sets, resolve the problems, and \
                                              commit it."
                 .into(),
-            Self::Cicd(_) => "Retry; if it keeps failing, commit the update set by hand.".into(),
+            Self::Cicd(_) => "Retry; if it keeps failing, commit the update set by hand in the \
+                              browser (System Update Sets > Retrieved Update Sets)."
+                .into(),
+            Self::UploadFirst { .. } => "Download the update set, then in the browser open \
+                                          System Update Sets > Retrieved Update Sets > Import \
+                                          Update Set from XML and upload it; then press Do it \
+                                          for me again and Snowlink previews and commits it."
+                .into(),
+            Self::CommitByHand { name, .. } => format!(
+                "Commit it by hand in the browser: System Update Sets > Retrieved Update Sets > \
+                 {name}, Preview Update Set, then Commit Update Set (elevate to security_admin \
+                 first, User menu > Elevate role, if it holds ACLs); then verify the step."
+            ),
             Self::NotAutomated => "Follow the step's instructions instead.".into(),
+            Self::NothingToUpload(_) => "Verify the step.".into(),
+            Self::NoRandomness(_) => "Retry; the operating system did not provide random \
+                                      bytes."
+                .into(),
         }
     }
 }
@@ -133,6 +160,23 @@ pub struct Context<'a> {
     /// The service user's password, when the admin typed one: a created user gets it, an
     /// existing one keeps its own.
     pub service_password: Option<String>,
+    /// Whether the setup already holds the OAuth application's client secret (typed, or set
+    /// by an earlier run); otherwise one is generated and set.
+    pub client_secret_known: bool,
+}
+
+/// A secret of `length` characters (letters, digits and symbols, each class at least once)
+/// for a service user's password or a client secret.
+pub(super) fn generated_secret(length: usize) -> Result<String, AutomateError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%+-=?@";
+    let mut bytes = vec![0u8; length];
+    getrandom::fill(&mut bytes).map_err(|err| AutomateError::NoRandomness(err.to_string()))?;
+    let mut secret: String = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    secret.push_str("Aa7!");
+    Ok(secret)
 }
 
 /// The plan for `step` (`apply = false`) or its execution (`apply = true`): one function, so
@@ -146,6 +190,7 @@ pub async fn work(
         step: step.id.clone(),
         changes: Vec::new(),
         changes_anything: false,
+        hand: None,
     };
     let mut learned = Learned::default();
     match step.kind {
@@ -200,4 +245,5 @@ pub(super) fn object(fields: &[(&str, String)]) -> Value {
     )
 }
 
+pub use acls::update_set as acl_update_set;
 pub use service_user::service_inputs;

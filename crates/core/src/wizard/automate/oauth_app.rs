@@ -2,6 +2,7 @@
 
 use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find, object};
 use crate::api::{EncodedQuery, field};
+use crate::errors::InputField;
 use crate::grants::GrantKind;
 use crate::profiles::Step;
 
@@ -18,17 +19,18 @@ pub(super) async fn work(
     } else {
         String::new()
     };
+    let secret_input = step
+        .inputs
+        .iter()
+        .find(|i| i.field == Some(InputField::ClientSecret));
+    // A secret can never be read back (servicenow.md item 32): one Snowlink does not hold
+    // yet is generated and set.
+    let new_secret = secret_input.is_some() && !ctx.client_secret_known;
     let existing = find(
         ctx.admin,
         "oauth_entity",
         EncodedQuery::default().eq("name", name)?,
-        &[
-            "sys_id",
-            "client_id",
-            "client_secret",
-            "redirect_url",
-            "active",
-        ],
+        &["sys_id", "client_id", "redirect_url", "active"],
     )
     .await?;
     let record = match existing {
@@ -37,37 +39,42 @@ pub(super) async fn work(
             let missing = !wanted_redirects.is_empty()
                 && wanted_redirects.split(',').any(|u| !registered.contains(u));
             let inactive = field(&record, "active") == Some("false");
-            if missing || inactive {
-                change(
-                    plan,
-                    PlannedAction::Update,
-                    "oauth_entity",
-                    format!(
-                        "OAuth application {name}: {}",
-                        if missing {
-                            format!("Redirect URL {wanted_redirects}")
-                        } else {
-                            "Active".into()
-                        }
-                    ),
+            let mut what = Vec::new();
+            if missing {
+                what.push(format!("Redirect URL {wanted_redirects}"));
+            }
+            if inactive {
+                what.push("Active".to_owned());
+            }
+            if new_secret {
+                what.push(
+                    "a new client secret (anything using the old one must be given it)".to_owned(),
                 );
-                if apply {
-                    let id = field(&record, "sys_id").unwrap_or_default().to_owned();
-                    let mut fields = vec![("active", "true".to_owned())];
-                    if missing {
-                        fields.push(("redirect_url", wanted_redirects.clone()));
-                    }
-                    ctx.admin
-                        .update("oauth_entity", &id, &object(&fields))
-                        .await?;
-                }
-            } else {
+            }
+            if what.is_empty() {
                 change(
                     plan,
                     PlannedAction::Keep,
                     "oauth_entity",
                     format!("OAuth application {name}"),
                 );
+            } else {
+                change(
+                    plan,
+                    PlannedAction::Update,
+                    "oauth_entity",
+                    format!("OAuth application {name}: {}", what.join(", ")),
+                );
+            }
+            if apply && (missing || inactive) {
+                let id = field(&record, "sys_id").unwrap_or_default().to_owned();
+                let mut fields = vec![("active", "true".to_owned())];
+                if missing {
+                    fields.push(("redirect_url", wanted_redirects.clone()));
+                }
+                ctx.admin
+                    .update("oauth_entity", &id, &object(&fields))
+                    .await?;
             }
             record
         }
@@ -77,11 +84,11 @@ pub(super) async fn work(
                 PlannedAction::Create,
                 "oauth_entity",
                 format!(
-                    "OAuth application {name}{}",
+                    "OAuth application {name}{}, with a client secret Snowlink generates",
                     if wanted_redirects.is_empty() {
                         String::new()
                     } else {
-                        format!(" with Redirect URL {wanted_redirects}")
+                        format!(" and Redirect URL {wanted_redirects}")
                     }
                 ),
             );
@@ -90,6 +97,7 @@ pub(super) async fn work(
             }
             let fields = [
                 ("name", name.to_owned()),
+                ("type", "client".to_owned()),
                 ("redirect_url", wanted_redirects.clone()),
                 ("active", "true".to_owned()),
                 ("access_token_lifespan", "1800".to_owned()),
@@ -98,21 +106,31 @@ pub(super) async fn work(
             ctx.admin.create("oauth_entity", &object(&fields)).await?
         }
     };
-    // The registry generates both; the secret is readable by an admin over the Table API
-    // (unverified on every release: if it is empty, the step asks for it).
-    for input in &step.inputs {
-        let source = match input.field {
-            Some(crate::errors::InputField::ClientId) => "client_id",
-            Some(crate::errors::InputField::ClientSecret) => "client_secret",
-            _ => continue,
-        };
-        if let Some(value) = field(&record, source).filter(|v| !v.is_empty()) {
-            if input.secret {
-                learned.secrets.insert(input.id.clone(), value.to_owned());
-            } else {
-                learned.inputs.insert(input.id.clone(), value.to_owned());
-            }
-        }
+    if !apply {
+        return Ok(());
+    }
+    // The registry generates the client ID on insert; it is read-only and readable.
+    if let (Some(input), Some(client_id)) = (
+        step.inputs
+            .iter()
+            .find(|i| i.field == Some(InputField::ClientId)),
+        field(&record, "client_id").filter(|v| !v.is_empty()),
+    ) {
+        learned
+            .inputs
+            .insert(input.id.clone(), client_id.to_owned());
+    }
+    if let Some(input) = secret_input.filter(|_| new_secret) {
+        let secret = super::generated_secret(40)?;
+        let id = field(&record, "sys_id").unwrap_or_default().to_owned();
+        ctx.admin
+            .update_secret_fields(
+                "oauth_entity",
+                &id,
+                &object(&[("client_secret", secret.clone())]),
+            )
+            .await?;
+        learned.secrets.insert(input.id.clone(), secret);
     }
     Ok(())
 }

@@ -5,21 +5,6 @@ use crate::api::{EncodedQuery, field};
 use crate::grants::GrantKind;
 use crate::profiles::Step;
 
-/// A password for a generated service user: 24 characters of letters, digits and symbols.
-fn generated_password() -> Result<String, AutomateError> {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!#%+-=?@";
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes)
-        .map_err(|err| AutomateError::Cicd(format!("no randomness: {err}")))?;
-    // Guarantee each class once; the rest at random.
-    let mut password: String = bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
-    password.push_str("Aa7!");
-    Ok(password)
-}
-
 /// The user-name and password inputs of the service-user step.
 pub fn service_inputs(
     step: &Step,
@@ -79,7 +64,7 @@ pub(super) async fn work(
                 .filter(|(f, v)| field(&record, f) != Some(*v))
                 .map(|(f, v)| (*f, (*v).to_owned()))
                 .collect();
-            let mut fields = wrong.clone();
+            let fields = wrong.clone();
             let mut what: Vec<String> = wrong.iter().map(|(f, v)| format!("{f} = {v}")).collect();
             if new_password {
                 what.push("a new generated password".into());
@@ -100,15 +85,17 @@ pub(super) async fn work(
                 format!("User {user}: {}", what.join(", ")),
             );
             if apply {
+                let id = field(&record, "sys_id").unwrap_or_default().to_owned();
+                if !fields.is_empty() {
+                    ctx.admin.update("sys_user", &id, &object(&fields)).await?;
+                }
                 if new_password {
-                    let password = generated_password()?;
-                    fields.push(("user_password", password.clone()));
+                    let password = super::generated_secret(24)?;
+                    set_password(ctx, &id, &password).await?;
                     if let Some(input) = password_input {
                         learned.secrets.insert(input.id.clone(), password);
                     }
                 }
-                let id = field(&record, "sys_id").unwrap_or_default().to_owned();
-                ctx.admin.update("sys_user", &id, &object(&fields)).await?;
             }
         }
         None => {
@@ -133,7 +120,7 @@ pub(super) async fn work(
             if apply {
                 let password = match &ctx.service_password {
                     Some(typed) => typed.clone(),
-                    None => generated_password()?,
+                    None => super::generated_secret(24)?,
                 };
                 let mut fields: Vec<(&str, String)> =
                     wanted.iter().map(|(f, v)| (*f, (*v).to_owned())).collect();
@@ -150,14 +137,37 @@ pub(super) async fn work(
                         }
                         .to_owned(),
                     ),
-                    ("user_password", password.clone()),
                 ]);
-                ctx.admin.create("sys_user", &object(&fields)).await?;
+                let created = ctx.admin.create("sys_user", &object(&fields)).await?;
+                let id = field(&created, "sys_id").unwrap_or_default().to_owned();
+                set_password(ctx, &id, &password).await?;
                 if let Some(input) = password_input {
                     learned.secrets.insert(input.id.clone(), password);
                 }
             }
         }
     }
+    Ok(())
+}
+
+/// Sets the user's password as the instance hashes it (with `sysparm_input_display_value`;
+/// without it the text is stored as it is and no sign-in matches, servicenow.md item 31), and
+/// clears "password needs reset" in the same write. The step's verification then signs in as
+/// the user, which proves it.
+async fn set_password(
+    ctx: &Context<'_>,
+    user_id: &str,
+    password: &str,
+) -> Result<(), AutomateError> {
+    ctx.admin
+        .update_secret_fields(
+            "sys_user",
+            user_id,
+            &object(&[
+                ("user_password", password.to_owned()),
+                ("password_needs_reset", "false".to_owned()),
+            ]),
+        )
+        .await?;
     Ok(())
 }

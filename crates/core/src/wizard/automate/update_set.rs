@@ -1,35 +1,69 @@
-//! The integration's update set, loaded, previewed and committed.
+//! Update sets, as a real instance takes them (servicenow.md item 34): no REST call imports
+//! one, so the admin uploads the file in the browser (Retrieved Update Sets > Import Update Set
+//! from XML); Snowlink then finds the loaded set and previews and commits it through the
+//! CI/CD API, polling its progress for as long as the instance's queue takes. Where the API is
+//! missing or refuses, the admin is told to click Preview and Commit in the browser.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{AutomateError, Context, Plan, PlannedAction, change, find, object};
-use crate::api::{EncodedQuery, SnowClient, field};
+use super::{AutomateError, Context, Plan, PlannedAction, change, find};
+use crate::api::{ApiError, EncodedQuery, Forbidden, SnowClient, field};
+use crate::updateset::Records;
 
+/// The profile's own update set.
 pub(super) async fn work(
     ctx: &Context<'_>,
     apply: bool,
     plan: &mut Plan,
 ) -> Result<(), AutomateError> {
     let records = crate::updateset::records(ctx.profile, ctx.templates)?;
-    let name = records.name.clone();
-    let existing = find(
+    load(ctx, &records, apply, plan).await
+}
+
+/// Why loading needs the admin: the words the plan and the errors use.
+pub const UPLOAD_BY_HAND: &str = "No REST call can import an update set: you upload it in the \
+                                  browser (System Update Sets > Retrieved Update Sets > Import \
+                                  Update Set from XML).";
+
+/// Plans, or does, what brings `records` to committed: the admin's upload first, then the
+/// CI/CD API's preview and commit.
+pub(super) async fn load(
+    ctx: &Context<'_>,
+    records: &Records,
+    apply: bool,
+    plan: &mut Plan,
+) -> Result<(), AutomateError> {
+    let name = &records.name;
+    let latest = find(
         ctx.admin,
         "sys_remote_update_set",
         EncodedQuery::default()
-            .eq("name", &name)?
+            .eq("name", name)?
             .and_raw("ORDERBYDESCsys_created_on"),
         &["sys_id", "state"],
     )
     .await?;
-    let (set_id, state) = match &existing {
-        Some(set) => (
-            field(set, "sys_id").unwrap_or_default().to_owned(),
-            field(set, "state").unwrap_or_default().to_owned(),
-        ),
-        None => (String::new(), String::new()),
+    let Some(set) = latest else {
+        plan.hand = Some(UPLOAD_BY_HAND.to_owned());
+        change(
+            plan,
+            PlannedAction::Create,
+            "sys_remote_update_set",
+            format!(
+                "Update set {name} ({} records): you upload it in the browser, then Snowlink \
+                 previews and commits it through the CI/CD API",
+                records.updates.len()
+            ),
+        );
+        if apply {
+            return Err(AutomateError::UploadFirst { name: name.clone() });
+        }
+        return Ok(());
     };
+    let set_id = field(&set, "sys_id").unwrap_or_default().to_owned();
+    let state = field(&set, "state").unwrap_or_default().to_owned();
     if state == "committed" {
         change(
             plan,
@@ -39,49 +73,26 @@ pub(super) async fn work(
         );
         return Ok(());
     }
-    if existing.is_none() {
-        change(
-            plan,
-            PlannedAction::Create,
-            "sys_remote_update_set",
-            format!(
-                "Update set {name} with {} records, loaded, previewed and committed",
-                records.updates.len()
-            ),
-        );
-    } else {
-        change(
-            plan,
-            PlannedAction::Update,
-            "sys_remote_update_set",
-            format!("Update set {name}: preview and commit (it is {state})"),
-        );
-    }
+    change(
+        plan,
+        PlannedAction::Update,
+        "sys_remote_update_set",
+        format!("Update set {name}: preview and commit it through the CI/CD API (it is {state})"),
+    );
     if !apply {
         return Ok(());
     }
-    let set_id = if existing.is_none() {
-        let header: Vec<(&str, String)> = records.header.clone();
-        let set = ctx
-            .admin
-            .create("sys_remote_update_set", &object(&header))
-            .await?;
-        let id = field(&set, "sys_id").unwrap_or_default().to_owned();
-        for update in &records.updates {
-            let mut fields = update.clone();
-            fields.push(("remote_update_set", id.clone()));
-            ctx.admin.create("sys_update_xml", &object(&fields)).await?;
-        }
-        id
-    } else {
-        set_id
+    let by_hand = |reason: String| AutomateError::CommitByHand {
+        name: name.clone(),
+        reason,
     };
     if state != "previewed" {
         cicd(
             ctx.admin,
             &format!("/api/sn_cicd/update_set/preview/{set_id}"),
         )
-        .await?;
+        .await
+        .map_err(|err| err.by_hand(&by_hand))?;
     }
     let open = EncodedQuery::raw("statusISEMPTY").eq("remote_update_set", &set_id)?;
     let problems = ctx
@@ -107,31 +118,85 @@ pub(super) async fn work(
         ctx.admin,
         &format!("/api/sn_cicd/update_set/commit/{set_id}"),
     )
-    .await?;
-    Ok(())
+    .await
+    .map_err(|err| err.by_hand(&by_hand))
 }
 
-/// Starts a CI/CD API job and waits for its progress record to finish.
-async fn cicd(admin: &SnowClient, path: &str) -> Result<(), AutomateError> {
+/// How a CI/CD operation ended, when not well.
+enum CicdFailure {
+    /// The API is not there or may not be used: the browser's buttons do the same.
+    Unavailable(String),
+    /// It ran and failed.
+    Failed(String),
+    /// Anything else the instance answered.
+    Api(ApiError),
+}
+
+impl CicdFailure {
+    fn by_hand(self, by_hand: &impl Fn(String) -> AutomateError) -> AutomateError {
+        match self {
+            Self::Unavailable(reason) => by_hand(reason),
+            // A commit refused for want of elevation is done in an elevated browser session.
+            Self::Failed(error) if error.contains("security_admin") => by_hand(error),
+            Self::Failed(error) => AutomateError::Cicd(error),
+            Self::Api(err) => AutomateError::Api(err),
+        }
+    }
+}
+
+impl From<ApiError> for CicdFailure {
+    fn from(err: ApiError) -> Self {
+        match err {
+            ApiError::PathNotFound { .. } | ApiError::NotFound { .. } => Self::Unavailable(
+                "this instance has no CI/CD API (a release before Yokohama, or its plugin \
+                 inactive)"
+                    .into(),
+            ),
+            ApiError::Forbidden {
+                kind: Forbidden::ApiAcl | Forbidden::RecordAcl | Forbidden::Other,
+                ..
+            } => Self::Unavailable(
+                "your account may not use the CI/CD API (it needs admin or \
+                 sn_cicd.sys_ci_automation)"
+                    .into(),
+            ),
+            other => Self::Api(other),
+        }
+    }
+}
+
+/// The longest a CI/CD operation is waited for: operations queue behind an instance-wide lock,
+/// and a preview can take minutes.
+const CICD_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// Starts a CI/CD API operation and reads its progress until it ends.
+async fn cicd(admin: &SnowClient, path: &str) -> Result<(), CicdFailure> {
     let started = admin.post_path(path, &json!({})).await?;
     let progress = started["result"]["links"]["progress"]["id"]
         .as_str()
+        .filter(|id| crate::text::SysId::parse(id).is_ok())
         .map(str::to_owned)
-        .ok_or_else(|| AutomateError::Cicd("no progress record".into()))?;
-    for _ in 0..120 {
+        .ok_or_else(|| CicdFailure::Failed("the CI/CD API gave no progress record".into()))?;
+    let deadline = Instant::now() + CICD_WAIT;
+    let mut pause = Duration::from_millis(200);
+    while Instant::now() < deadline {
         let answer = admin
             .get_path(&format!("/api/sn_cicd/progress/{progress}"))
             .await?;
         match answer["result"]["status"].as_str() {
             Some("2") => return Ok(()),
-            Some("3") | Some("4") => {
-                let error = answer["result"]["error"].as_str().unwrap_or("failed");
-                return Err(AutomateError::Cicd(crate::text::untrusted(error, 200)));
+            Some("3") => {
+                let error = answer["result"]["error"].as_str().unwrap_or("it failed");
+                return Err(CicdFailure::Failed(crate::text::untrusted(error, 300)));
             }
-            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+            Some("4") => return Err(CicdFailure::Failed("it was canceled".into())),
+            _ => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
         }
     }
-    Err(AutomateError::Cicd(
-        "the job did not finish within a minute".into(),
+    Err(CicdFailure::Failed(
+        "it did not finish within 15 minutes; the instance's operation queue may be busy".into(),
     ))
 }

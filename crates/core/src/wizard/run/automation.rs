@@ -14,13 +14,28 @@ impl Setup {
         Ok(self.automation(false).await?.0)
     }
 
-    /// Does the current step for the admin, then verifies it.
+    /// Does the current step for the admin, then verifies it. What stopped it is recorded on
+    /// the step, as a failed verification is; an update set the admin must upload first is
+    /// kept beside the setup, and the message says where.
     pub async fn do_it(
         &mut self,
         browser: &BrowserSignIn,
         progress: Option<Progress>,
     ) -> Result<(Plan, WizardView), SetupError> {
-        let (plan, learned) = self.automation(true).await?;
+        let (plan, learned) = match self.automation(true).await {
+            Ok(done) => done,
+            Err(err) => {
+                let mut message = format!("{err} {}", err.view().hint);
+                if let SetupError::Automate(AutomateError::UploadFirst { .. }) = &err {
+                    message.push_str(&self.keep_update_set().await);
+                }
+                self.commit(Event::VerifyStarted)?;
+                self.commit(Event::VerifyFinished {
+                    verification: crate::wizard::Verification::refused(message),
+                })?;
+                return Err(err);
+            }
+        };
         for (id, value) in learned.inputs {
             self.commit(Event::SetInput { id, value })?;
         }
@@ -36,20 +51,75 @@ impl Setup {
         if !step.automation {
             return Err(AutomateError::NotAutomated.into());
         }
+        let doing = format!("Doing \"{}\" for you", step.title);
+        self.as_admin(&doing, async |context| {
+            automate::work(context, step, apply_it).await
+        })
+        .await
+    }
+
+    /// Runs `work` with the automation's context, acting as the admin, for `doing`.
+    async fn as_admin<T>(
+        &self,
+        doing: &str,
+        work: impl AsyncFnOnce(&automate::Context<'_>) -> Result<T, AutomateError>,
+    ) -> Result<T, SetupError> {
+        let client = self.admin_client(doing)?;
+        let inputs = self.automation_inputs().await?;
+        let templates = self.state.template_context(&crate::oauth::callback_urls());
+        let context = inputs.context(
+            &client,
+            &self.profile,
+            &templates,
+            &self.state.connection_name,
+        );
+        Ok(work(&context).await?)
+    }
+
+    /// Writes the current step's update set beside the setup; where, in words to append to a
+    /// message (nothing when it could not be written: the Download action still offers it).
+    async fn keep_update_set(&self) -> String {
+        let path = self.store.update_set_path(&self.state.draft);
+        match self.update_set_xml().await {
+            Ok(xml) if crate::files::atomic_write(&path, xml.as_bytes()).is_ok() => {
+                format!(" Snowlink wrote it to {}.", path.display())
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// The update set holding the current ACL step's missing ACLs, read as the admin.
+    pub(super) async fn acl_update_set(
+        &self,
+    ) -> Result<Option<crate::updateset::Records>, SetupError> {
+        let step = self.current();
+        let doing = format!("Writing the update set of \"{}\"", step.title);
+        self.as_admin(&doing, async |context| {
+            automate::acl_update_set(context, step).await
+        })
+        .await
+    }
+
+    /// A client acting as the admin, for `doing` (named when no admin signed in).
+    fn admin_client(&self, doing: &str) -> Result<crate::api::SnowClient, SetupError> {
         let admin = self
             .admin
             .clone()
-            .ok_or_else(|| SetupError::NeedsAdmin(format!("Doing \"{}\" for you", step.title)))?;
+            .ok_or_else(|| SetupError::NeedsAdmin(doing.to_owned()))?;
         let instance =
             crate::instance::InstanceUrl::parse(&self.state.instance).map_err(FlowError::from)?;
-        let client = crate::api::SnowClient::new(
+        Ok(crate::api::SnowClient::new(
             instance,
             crate::api::Auth::Basic {
                 username: admin.username,
                 password: admin.password,
             },
         )
-        .map_err(FlowError::from)?;
+        .map_err(FlowError::from)?)
+    }
+
+    /// What the automation needs from the setup's other steps.
+    async fn automation_inputs(&self) -> Result<AutomationInputs, SetupError> {
         let service = self
             .profile
             .steps
@@ -62,15 +132,41 @@ impl Setup {
             Some(input) => self.secret(&input.id).await?,
             None => None,
         };
-        let templates = self.state.template_context(&crate::oauth::callback_urls());
-        let context = automate::Context {
-            admin: &client,
-            profile: &self.profile,
-            templates: &templates,
-            connection_name: &self.state.connection_name,
+        let client_secret_known = match self.input_for(crate::errors::InputField::ClientSecret) {
+            Some(input) => self.secret(&input.id).await?.is_some(),
+            None => false,
+        };
+        Ok(AutomationInputs {
             service_user: user_input.and_then(|i| self.typed(&i.id)),
             service_password,
-        };
-        Ok(automate::work(&context, step, apply_it).await?)
+            client_secret_known,
+        })
+    }
+}
+
+/// The values of other steps the automation uses.
+struct AutomationInputs {
+    service_user: Option<String>,
+    service_password: Option<String>,
+    client_secret_known: bool,
+}
+
+impl AutomationInputs {
+    fn context<'a>(
+        self,
+        admin: &'a crate::api::SnowClient,
+        profile: &'a crate::profiles::Profile,
+        templates: &'a crate::profiles::TemplateContext,
+        connection_name: &'a str,
+    ) -> automate::Context<'a> {
+        automate::Context {
+            admin,
+            profile,
+            templates,
+            connection_name,
+            service_user: self.service_user,
+            service_password: self.service_password,
+            client_secret_known: self.client_secret_known,
+        }
     }
 }

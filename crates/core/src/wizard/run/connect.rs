@@ -136,6 +136,7 @@ impl Setup {
                 .secrets
                 .delete_all(&ConnectionId::of_setup(&self.state.draft))
                 .await;
+            self.store.forget_update_set(&self.state.draft);
         }
         Ok(verification)
     }

@@ -309,8 +309,18 @@ impl Setup {
         self.state.inputs.get(id).cloned().filter(|v| !v.is_empty())
     }
 
-    /// The update set, as the file an admin imports.
-    pub fn update_set_xml(&self) -> Result<String, SetupError> {
+    /// The update set the current step asks the admin to upload, as the file an admin
+    /// imports: the missing ACLs on an ACL step (read from the instance as the admin), the
+    /// profile's own set otherwise.
+    pub async fn update_set_xml(&self) -> Result<String, SetupError> {
+        if self.current().kind == crate::profiles::StepKind::Acls {
+            let records = self.acl_update_set().await?.ok_or_else(|| {
+                SetupError::Automate(AutomateError::NothingToUpload(self.current().title.clone()))
+            })?;
+            let date = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+            return crate::updateset::unload(&records, &date)
+                .map_err(|err| AutomateError::UpdateSet(err).into());
+        }
         update_set_xml(&self.profile, &self.state)
     }
 
@@ -361,9 +371,11 @@ impl Setup {
         Ok(setup)
     }
 
-    /// Writes the update set to `path`; what to tell the admin about importing it.
-    pub fn save_update_set(&self, path: &std::path::Path) -> Result<String, SetupError> {
-        write_update_set(&self.profile, &self.state, path)
+    /// Writes the current step's update set to `path`; what to tell the admin about
+    /// importing it.
+    pub async fn save_update_set(&self, path: &std::path::Path) -> Result<String, SetupError> {
+        let xml = self.update_set_xml().await?;
+        update_set::write_xml(path, &xml, &self.current().title)
     }
 }
 

@@ -36,11 +36,21 @@ pub fn write_update_set(
     path: &std::path::Path,
 ) -> Result<String, SetupError> {
     let xml = update_set_xml(profile, state)?;
+    let name = profile.update_set.as_ref().map_or("", |s| s.name.as_str());
+    write_xml(path, &xml, name)
+}
+
+/// Writes an update set's `xml` (named `name`) to `path`; what to tell the admin.
+pub(super) fn write_xml(
+    path: &std::path::Path,
+    xml: &str,
+    name: &str,
+) -> Result<String, SetupError> {
     crate::files::atomic_write(path, xml.as_bytes()).map_err(SetupError::Write)?;
     Ok(format!(
-        "Wrote the update set \"{}\" to {}: import it in System Update Sets > Retrieved Update \
-         Sets > Import Update Set from XML, then preview and commit it, and verify the step.",
-        profile.update_set.as_ref().map_or("", |s| s.name.as_str()),
+        "Wrote the update set for \"{name}\" to {}: in the browser, import it in System Update \
+         Sets > Retrieved Update Sets > Import Update Set from XML; then Do it for me previews \
+         and commits it (or preview and commit it there), and verify the step.",
         path.display()
     ))
 }

@@ -4,6 +4,7 @@
 //! `sysparm_ck` and every value is escaped.
 
 mod acls;
+mod elevate;
 mod registry;
 mod update_sets;
 mod users;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<Arc<App>> {
         .merge(registry::routes())
         .merge(users::routes())
         .merge(acls::routes())
+        .merge(elevate::routes())
         .merge(update_sets::routes())
 }
 
@@ -306,7 +308,8 @@ fn details(pairs: &[(&str, String)]) -> String {
 
 const NAV: &str = "<nav><a href=\"/navpage.do\">Home</a><a href=\"/oauth_entity_list.do\">Application Registry</a>\
     <a href=\"/sys_user_list.do\">Users</a><a href=\"/sys_security_acl_list.do\">Access Control</a>\
-    <a href=\"/sys_remote_update_set_list.do\">Retrieved Update Sets</a><a href=\"/logout.do\">Log out</a></nav>";
+    <a href=\"/sys_remote_update_set_list.do\">Retrieved Update Sets</a><a href=\"/elevate_role.do\" id=\"elevate\">Elevate role</a>\
+    <a href=\"/logout.do\">Log out</a></nav>";
 
 fn screen(title: &str, body: &str) -> Response {
     page(StatusCode::OK, title, &format!("{NAV}{body}"))

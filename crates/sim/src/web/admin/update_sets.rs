@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::db::store::Record;
 use crate::html::{escape, hidden};
 use crate::platform::instance::{Instance, Session};
-use crate::platform::update_sets::{commit, import, preview, resolve_problem};
+use crate::platform::update_sets::{commit, holds_acls, import, preview, resolve_problem};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -28,7 +28,7 @@ pub fn routes() -> Router<Arc<App>> {
 
 const SCREENS: Screens = Screens {
     table: "sys_remote_update_set",
-    role: "security_admin",
+    role: "admin",
     list: "/sys_remote_update_set_list.do",
     list_title: "Retrieved Update Sets",
     order: "ORDERBYDESCsys_created_on",
@@ -162,10 +162,21 @@ async fn act(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Re
         Err(page) => return *page,
     };
     let sys_id = field(&fields, "sys_id").to_owned();
+    let needs_elevation = app.faults().commit_needs_elevation;
     let outcome = {
         let mut instance = app.lock();
         match field(&fields, "action") {
             "preview" => preview(&mut instance, &sys_id, &caller.user_name).map(|_| ()),
+            "commit"
+                if needs_elevation
+                    && holds_acls(&instance, &sys_id)
+                    && !caller.has_role("security_admin") =>
+            {
+                return alert(
+                    "This update set changes ACLs: elevate to security_admin (User menu > \
+                     Elevate role), then commit it.",
+                );
+            }
             "commit" => commit(&mut instance, &sys_id, &caller.user_name).map(|_| ()),
             action @ ("accept" | "skip") => resolve_problem(
                 &mut instance,

@@ -876,3 +876,67 @@ async fn a_403_that_passes_on_retry_is_transient_and_one_that_repeats_is_not() {
         &["REST API access control"],
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_the_basic_auth_restriction_refuses_is_not_called_a_wrong_password() {
+    let sim = demo().await;
+    sim.set_fault(Fault::BasicRestricted);
+    // An admin keeps Basic auth with the role ("Maintain current login"), so it can read why.
+    sim.state()
+        .grant_role("admin", "snc_basic_auth_api_access")
+        .unwrap();
+    let report = doctor(target(&sim, basic("beth.anglin", DEMO_PASSWORD), true)).await;
+    expect(
+        &report,
+        CheckId::AuthCredentials,
+        CheckStatus::Fail,
+        &[
+            "restricts Basic auth",
+            "snc_basic_auth_api_access",
+            "Web service access only",
+        ],
+    );
+    let told = report.check(CheckId::AuthCredentials).unwrap();
+    assert!(!told.summary.contains("wrong"), "{told:#?}");
+    // A web-service-only user is exempt, so its refusal is a wrong password again.
+    let report = doctor(target(
+        &sim,
+        basic("svc.snowlink", "not-the-password"),
+        true,
+    ))
+    .await;
+    expect(
+        &report,
+        CheckId::AuthCredentials,
+        CheckStatus::Fail,
+        &["password of svc.snowlink is wrong"],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rest_api_acl_refusal_names_the_roles_the_user_lacks() {
+    let sim = demo().await;
+    let state = sim.state();
+    let acl =
+        state.query("sys_security_acl", "type=rest_endpoint^name=Table API")[0]["sys_id"].clone();
+    state
+        .update(
+            "sys_security_acl",
+            &acl,
+            Record::from([("active".into(), "true".into())]),
+        )
+        .unwrap();
+    let mut t = target(&sim, basic("beth.anglin", DEMO_PASSWORD), true);
+    t.params.roles = vec!["x_acme.integration".into()];
+    let report = doctor(t).await;
+    expect(
+        &report,
+        CheckId::AuthCredentials,
+        CheckStatus::Fail,
+        &[
+            "REST API access control refused beth.anglin",
+            "snc_platform_rest_api_access",
+            "x_acme.integration",
+        ],
+    );
+}

@@ -8,7 +8,7 @@
 
 use chrono::Utc;
 
-use super::causes::{app_refused, mfa, password_grant_refused, user_refused};
+use super::causes::{api_acl_refused, app_refused, mfa, password_grant_refused, user_refused};
 use super::outcome::{Outcome, api_failure};
 use super::runner::{Ctx, Session};
 use super::target::Credentials;
@@ -147,8 +147,14 @@ async fn basic(
         .admin("Consider an OAuth application for this integration (System OAuth > Application Registry).")),
         Err(ApiError::NotAuthenticated(AuthFailure::MfaRequired)) => Err(mfa(username)),
         Err(ApiError::NotAuthenticated(AuthFailure::Rejected)) => {
-            Err(user_refused(ctx, username).await)
+            Err(user_refused(ctx, username, true).await)
         }
+        Err(
+            err @ ApiError::Forbidden {
+                kind: crate::api::Forbidden::ApiAcl,
+                ..
+            },
+        ) => Err(api_acl_refused(ctx, username, &err).await),
         Err(err) => Err(api_failure(&err, "who the user is")),
     }
 }

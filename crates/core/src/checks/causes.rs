@@ -53,12 +53,123 @@ pub(super) async fn password_grant_refused(
         Err(crate::api::IdentifyError::Api(ApiError::NotAuthenticated(
             AuthFailure::MfaRequired,
         ))) => mfa(username),
-        Err(_) => user_refused(ctx, username).await,
+        Err(_) => user_refused(ctx, username, false).await,
+    }
+}
+
+/// The REST API access control refused `username` after sign-in: with an admin, the roles it
+/// lacks are named — those the REST API ACL and the profile ask for.
+pub(super) async fn api_acl_refused(ctx: &Ctx, username: &str, err: &ApiError) -> Outcome {
+    let generic = super::outcome::api_failure(err, "who the user is");
+    let Some(admin) = ctx.admin_client() else {
+        return generic.next(NextStep::GiveAdminCredentials);
+    };
+    let Ok(Some(user)) = user_named(&admin, username).await else {
+        return generic;
+    };
+    let Ok(held) = crate::api::roles_of(&admin, field(&user, "sys_id").unwrap_or_default()).await
+    else {
+        return generic;
+    };
+    let mut wanted: Vec<String> = rest_api_acl_roles(&admin).await;
+    wanted.extend(ctx.target.params.roles.iter().cloned());
+    wanted.sort();
+    wanted.dedup();
+    let missing: Vec<&String> = wanted.iter().filter(|r| !held.contains(*r)).collect();
+    if missing.is_empty() {
+        return generic;
+    }
+    let list = missing
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Outcome::fail(format!(
+        "The REST API access control refused {username}: it lacks {list}."
+    ))
+    .user(ask_admin(&format!("give {username} the role(s) {list}")))
+    .admin(format!(
+        "Add {list} to {username} (the user record's Roles list)."
+    ))
+}
+
+/// The roles the active REST API ACL of the Table API asks for (none when it is off).
+async fn rest_api_acl_roles(admin: &SnowClient) -> Vec<String> {
+    let Ok(query) = EncodedQuery::raw("active=true^type=rest_endpoint").eq("name", "Table API")
+    else {
+        return Vec::new();
+    };
+    let page = admin
+        .query(
+            "sys_security_acl",
+            &TableQuery {
+                query: Some(query),
+                fields: vec!["sys_id".into()],
+                limit: Some(10),
+                ..TableQuery::default()
+            },
+        )
+        .await;
+    let mut roles = Vec::new();
+    for acl in page.map(|p| p.records).unwrap_or_default() {
+        let Ok(link) = EncodedQuery::default().eq(
+            "sys_security_acl",
+            field(&acl, "sys_id").unwrap_or_default(),
+        ) else {
+            continue;
+        };
+        let links = admin
+            .query(
+                "sys_security_acl_role",
+                &TableQuery {
+                    query: Some(link),
+                    fields: vec!["sys_user_role.name".into()],
+                    limit: Some(20),
+                    ..TableQuery::default()
+                },
+            )
+            .await;
+        roles.extend(
+            links
+                .map(|p| p.records)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|l| field(l, "sys_user_role.name"))
+                .map(str::to_owned),
+        );
+    }
+    roles
+}
+
+/// The Basic auth restriction's properties (servicenow.md item 35), and the role that keeps
+/// Basic auth while it is on.
+pub const BASIC_AUTH_RESTRICTION: [&str; 2] = [
+    "glide.authenticate.basic_auth.restriction.active",
+    "glide.authenticate.basic_auth.restriction.enforce",
+];
+pub const BASIC_AUTH_ROLE: &str = "snc_basic_auth_api_access";
+
+/// Whether the instance restricts Basic auth and `user` (its record, read as the admin) is
+/// not exempt: not web-service-only and without [`BASIC_AUTH_ROLE`].
+async fn basic_auth_restricted_for(admin: &SnowClient, user: &Record) -> bool {
+    for name in BASIC_AUTH_RESTRICTION {
+        if property_value(admin, name).await.as_deref() != Some("true") {
+            return false;
+        }
+    }
+    if field(user, "web_service_access_only") == Some("true") {
+        return false;
+    }
+    let sys_id = field(user, "sys_id").unwrap_or_default();
+    match crate::api::roles_of(admin, sys_id).await {
+        Ok(roles) => !roles.contains(BASIC_AUTH_ROLE),
+        Err(_) => true,
     }
 }
 
 /// The user's credentials were refused: the user record says why, when an admin may read it.
-pub(super) async fn user_refused(ctx: &Ctx, username: &str) -> Outcome {
+/// `basic` says the refused sign-in was Basic auth itself (the restriction applies to it).
+pub(super) async fn user_refused(ctx: &Ctx, username: &str, basic: bool) -> Outcome {
     let generic = Outcome::fail(format!(
         "ServiceNow refused the user name and password of {username}."
     ))
@@ -122,6 +233,22 @@ pub(super) async fn user_refused(ctx: &Ctx, username: &str) -> Outcome {
         .admin("Use browser sign-in (authorization code) for this user, or give the integration a local user.")
         .link(format!("User {username}"), link);
     }
+    if basic && basic_auth_restricted_for(&admin, &user).await {
+        return Outcome::fail(format!(
+            "This instance restricts Basic auth, and {username} may not use it."
+        ))
+        .detail(
+            "Basic auth then works only for web-service-only users, holders of \
+             snc_basic_auth_api_access, and with a one-time code appended to the password; \
+             ServiceNow answers anyone else as it answers a wrong password.",
+        )
+        .user("Use an OAuth sign-in (browser sign-in or the password grant) instead of Basic auth.")
+        .admin(format!(
+            "Tick Web service access only on {username}, or give it the role \
+             {BASIC_AUTH_ROLE} (All > Basic Auth Restriction), or move the integration to OAuth."
+        ))
+        .link(format!("User {username}"), link);
+    }
     Outcome::fail(format!("The password of {username} is wrong."))
         .detail("The user exists, is active, not locked out and has no password reset pending.")
         .user("Type the password again; if you do not know it, ask your admin to set a new one.")
@@ -168,7 +295,7 @@ pub(super) async fn app_refused(ctx: &Ctx, client_id: &str, grant: GrantKind) ->
             "oauth_entity",
             &TableQuery {
                 query: Some(query),
-                fields: ["sys_id", "name", "active", "oauth_application_user"]
+                fields: ["sys_id", "name", "active", "user"]
                     .map(String::from)
                     .to_vec(),
                 limit: Some(5),
@@ -244,12 +371,15 @@ pub(super) async fn app_refused(ctx: &Ctx, client_id: &str, grant: GrantKind) ->
         let enabled = property(CLIENT_CREDENTIALS_ENABLED).await;
         if enabled.as_deref() != Some("true") {
             return Outcome::fail(format!(
-                "The client credentials grant is not enabled ({CLIENT_CREDENTIALS_ENABLED} = {}).",
-                enabled.as_deref().unwrap_or("not set")
+                "The client credentials grant is not enabled ({CLIENT_CREDENTIALS_ENABLED} {}).",
+                enabled
+                    .as_deref()
+                    .map_or("does not exist".to_owned(), |v| format!("= {v}"))
             ))
             .user(ask_admin("enable the client credentials grant"))
             .admin(format!(
-                "Create or set the system property {CLIENT_CREDENTIALS_ENABLED} to true."
+                "Create the system property {CLIENT_CREDENTIALS_ENABLED} (type true | false) \
+                 with the value true: it does not exist until someone creates it."
             ))
             .link(
                 "System property",
@@ -260,7 +390,8 @@ pub(super) async fn app_refused(ctx: &Ctx, client_id: &str, grant: GrantKind) ->
                 ),
             );
         }
-        if field(app, "oauth_application_user").is_none_or(str::is_empty) {
+        // The registry record's `user` field (servicenow.md item 33).
+        if field(app, "user").is_none_or(str::is_empty) {
             return Outcome::fail(format!("OAuth application {name} has no OAuth Application User."))
                 .user(ask_admin(&format!("set the OAuth Application User of {name}")))
                 .admin("Set OAuth Application User on the Application Registry record: client credentials act as that user.")

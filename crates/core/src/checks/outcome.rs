@@ -176,12 +176,18 @@ pub fn api_failure(err: &ApiError, what: &str) -> Outcome {
             kind: Forbidden::MissingScope,
             ..
         } => Outcome::fail(message)
+            .detail(
+                "A scope problem, not a role problem: the OAuth application allows only the \
+                 APIs of selected scopes (\"Allow access only to APIs in selected scope\"), or \
+                 an API access policy requires a scope the token lacks.",
+            )
             .user(ask_admin(
                 "add the required API access scope to the OAuth application",
             ))
             .admin(
-                "Add the scope the REST API access policy requires to the OAuth \
-                    application's Auth scopes, then sign in again.",
+                "On the Application Registry record, add the useraccount auth scope (or the \
+                 scope the REST API access policy requires), or clear \"Allow access only to \
+                 APIs in selected scope\"; then sign in again.",
             ),
         ApiError::Forbidden { .. } => Outcome::fail(message)
             .user(ask_admin("give the integration user the role this needs"))

@@ -370,15 +370,7 @@ async fn a_redirect_is_reported_and_not_followed_with_the_credentials() {
 async fn the_rest_api_acl_and_a_missing_record_are_told_apart() {
     let sim = demo().await;
     let state = sim.state();
-    let acl =
-        state.query("sys_security_acl", "type=rest_endpoint^name=Table API")[0]["sys_id"].clone();
-    state
-        .update(
-            "sys_security_acl",
-            &acl,
-            snowlink_sim::Record::from([("active".into(), "true".into())]),
-        )
-        .unwrap();
+    state.set_rest_api_acl(true);
     let beth = client_as(&sim, "beth.anglin", snowlink_sim::DEMO_PASSWORD);
     // The ACL guards the Table API only; the Aggregate API still answers.
     assert!(beth.count("incident", None).await.is_ok());

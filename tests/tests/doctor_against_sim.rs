@@ -917,15 +917,7 @@ async fn a_user_the_basic_auth_restriction_refuses_is_not_called_a_wrong_passwor
 async fn a_rest_api_acl_refusal_names_the_roles_the_user_lacks() {
     let sim = demo().await;
     let state = sim.state();
-    let acl =
-        state.query("sys_security_acl", "type=rest_endpoint^name=Table API")[0]["sys_id"].clone();
-    state
-        .update(
-            "sys_security_acl",
-            &acl,
-            Record::from([("active".into(), "true".into())]),
-        )
-        .unwrap();
+    state.set_rest_api_acl(true);
     let mut t = target(&sim, basic("beth.anglin", DEMO_PASSWORD), true);
     t.params.roles = vec!["x_acme.integration".into()];
     let report = doctor(t).await;

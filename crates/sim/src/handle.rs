@@ -140,6 +140,18 @@ impl StateHandle {
         self.app.lock().delete(table, sys_id)
     }
 
+    /// Turns the Table API's REST API ACL on or off: when on, callers need
+    /// `snc_platform_rest_api_access` (or admin).
+    pub fn set_rest_api_acl(&self, active: bool) {
+        let mut instance = self.app.lock();
+        let acls = instance.query("sys_security_acl", "type=rest_endpoint^name=Table API");
+        for acl in acls {
+            let sys_id = acl.get("sys_id").cloned().unwrap_or_default();
+            let fields = Record::from([("active".into(), active.to_string())]);
+            let _ = instance.update("sys_security_acl", &sys_id, fields, "admin");
+        }
+    }
+
     pub fn set_property(&self, name: &str, value: &str) {
         self.app.lock().set_property(name, value);
     }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{client, json, start};
 use serde_json::json;
-use snowlink_sim::{BASIC_AUTH_RESTRICTION, BASIC_AUTH_ROLE, Fault, Record, Seed, UserSpec};
+use snowlink_sim::{BASIC_AUTH_RESTRICTION, BASIC_AUTH_ROLE, Fault, Seed, UserSpec};
 
 async fn get_as(sim: &snowlink_sim::RunningSim, user: &str, password: &str) -> reqwest::Response {
     client()
@@ -179,15 +179,7 @@ async fn machine_identity_implies_web_service_access_only() {
 async fn rest_api_acl_refuses_callers_without_its_role_with_403() {
     let sim = start(Seed::Demo).await;
     let state = sim.state();
-    let acl =
-        state.query("sys_security_acl", "type=rest_endpoint^name=Table API")[0]["sys_id"].clone();
-    state
-        .update(
-            "sys_security_acl",
-            &acl,
-            Record::from([("active".into(), "true".into())]),
-        )
-        .unwrap();
+    state.set_rest_api_acl(true);
     let refused = get_as(&sim, "beth.anglin", snowlink_sim::DEMO_PASSWORD).await;
     assert_eq!(refused.status(), 403);
     let body = json(refused).await;

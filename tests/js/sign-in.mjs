@@ -5,14 +5,23 @@
 // callback page. It knows the simulator's pages (`form#login`, `#allow`/`#deny`) and
 // oidc-provider's development login and consent forms. Settings come from the environment,
 // never argv (where a password would show in `ps`):
-//   SNOWLINK_BROWSER_USER, SNOWLINK_BROWSER_PASSWORD, SNOWLINK_BROWSER_ACTION=allow|deny
+//   SNOWLINK_BROWSER_USER, SNOWLINK_BROWSER_PASSWORD, SNOWLINK_BROWSER_ACTION=allow|deny;
+//   and, when the sign-in is for Snowlink's own OAuth application (client id
+//   SNOWLINK_BROWSER_ADMIN_CLIENT), the admin SNOWLINK_BROWSER_ADMIN_USER /
+//   SNOWLINK_BROWSER_ADMIN_PASSWORD instead, as the same person signs in as the admin there.
 // What it did goes to the file SNOWLINK_BROWSER_LOG when set, for test failure messages.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { launchChromium } from './chromium.mjs';
 
 const url = process.argv[2];
-const user = process.env.SNOWLINK_BROWSER_USER || 'abel.tuter';
-const password = process.env.SNOWLINK_BROWSER_PASSWORD || 'any-password';
+const forAdmin =
+  !!process.env.SNOWLINK_BROWSER_ADMIN_CLIENT &&
+  !!url &&
+  new URL(url).searchParams.get('client_id') === process.env.SNOWLINK_BROWSER_ADMIN_CLIENT;
+const user = forAdmin ? process.env.SNOWLINK_BROWSER_ADMIN_USER : process.env.SNOWLINK_BROWSER_USER || 'abel.tuter';
+const password = forAdmin
+  ? process.env.SNOWLINK_BROWSER_ADMIN_PASSWORD
+  : process.env.SNOWLINK_BROWSER_PASSWORD || 'any-password';
 const deny = process.env.SNOWLINK_BROWSER_ACTION === 'deny';
 const log = (line) => {
   if (process.env.SNOWLINK_BROWSER_LOG) appendFileSync(process.env.SNOWLINK_BROWSER_LOG, `${line}\n`);

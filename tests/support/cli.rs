@@ -96,6 +96,25 @@ impl Snowlink {
             .env("SNOWLINK_ADMIN_PASSWORD", &password)
     }
 
+    /// The admin signs in through the browser (a headless Chromium, as `sim`'s admin) with
+    /// Snowlink's own OAuth application `client_id`, as `SNOWLINK_ADMIN_GRANT=auth-code` asks.
+    pub fn admin_through_the_browser(
+        mut self,
+        sim: &snowlink_sim::RunningSim,
+        client_id: &str,
+    ) -> Self {
+        let (user, password) = sim.admin();
+        if !self.envs.iter().any(|(k, _)| k == "BROWSER") {
+            self.envs
+                .extend(scripted_browser("abel.tuter", "unused", "allow"));
+        }
+        self.env("SNOWLINK_ADMIN_GRANT", "auth-code")
+            .env("SNOWLINK_ADMIN_CLIENT_ID", client_id)
+            .env("SNOWLINK_BROWSER_ADMIN_CLIENT", client_id)
+            .env("SNOWLINK_BROWSER_ADMIN_USER", &user)
+            .env("SNOWLINK_BROWSER_ADMIN_PASSWORD", &password)
+    }
+
     /// `snowlink connect --instance URL --name NAME --grant auth-code --client-id ID
     /// --link-later` and `extra`: a browser sign-in connection saved for its users to link.
     pub async fn save_link_later(

@@ -49,3 +49,16 @@ pub fn rotate_client_secret(sim: &snowlink_sim::RunningSim, query: &str, new: &s
             .unwrap();
     }
 }
+
+/// Snowlink's own OAuth application on `sim`, as an admin creates it in the browser on "Let
+/// Snowlink in": a public client (PKCE, no secret) with Snowlink's loopback callbacks.
+pub fn snowlink_admin_app(sim: &RunningSim) -> snowlink_sim::OAuthApp {
+    sim.state()
+        .create_oauth_app(snowlink_sim::OAuthAppSpec {
+            name: snowlink_core::profiles::admin_access::ADMIN_APP_NAME.into(),
+            redirect_urls: snowlink_core::oauth::callback_urls(),
+            public_client: true,
+            ..snowlink_sim::OAuthAppSpec::default()
+        })
+        .unwrap()
+}

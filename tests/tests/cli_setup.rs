@@ -221,3 +221,42 @@ async fn the_update_set_file_is_the_one_the_instance_imports() {
     assert_ne!(run.code, 0, "{run:#?}");
     assert!(!bad.exists());
 }
+
+/// On an instance that restricts Basic auth to web-service users (as new instances do), an
+/// admin's password is refused and the setup says to sign in through the browser; with
+/// Snowlink's own OAuth application, `--auto --yes` signs the admin in through `$BROWSER` (a
+/// headless Chromium on the instance's login page) and every profile whose service account the
+/// restriction lets in ends connected.
+#[tokio::test]
+#[ignore = "needs a Secret Service and Chromium: ./dev test runs it"]
+async fn on_an_instance_restricting_basic_auth_the_admin_signs_in_through_the_browser() {
+    let sim = demo().await;
+    sim.set_fault(snowlink_sim::Fault::BasicRestricted);
+    let refused = as_admin(&sim)
+        .auto_setup("security-audit", sim.url(), true)
+        .await;
+    assert_ne!(refused.code, 0, "{refused:#?}");
+    let said = format!("{}{}", refused.stdout, refused.stderr);
+    assert!(said.contains("restrict"), "{said}");
+    assert!(said.contains("browser"), "{said}");
+    assert_eq!(
+        sim.state()
+            .count("oauth_entity", "name=Microsoft Cloud App Security"),
+        0,
+        "a refused admin changed nothing"
+    );
+
+    let app = snowlink_e2e::snowlink_admin_app(&sim);
+    // Atlan's service account is a person's account (it signs in in a browser), which the
+    // restriction refuses over Basic: its setup is shown on an unrestricted instance elsewhere.
+    for profile in ["incident-sync", "pipeline-approvals", "security-audit"] {
+        let snowlink = Snowlink::new().admin_through_the_browser(&sim, &app.client_id);
+        let run = snowlink.auto_setup_with_uploads(&sim, profile).await;
+        assert_eq!(run.code, 0, "{profile}: {run:#?}");
+        let status = snowlink.run(&["status", "--json"]).await.json();
+        assert_eq!(
+            status["connections"][0]["badge"]["label"], "Connected",
+            "{profile}: {status}"
+        );
+    }
+}

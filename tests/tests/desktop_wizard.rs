@@ -45,19 +45,19 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     desktop.screenshot("picker");
     desktop.click("setup-start");
 
-    pass_the_admin_and_instance_steps(&desktop, &admin, &password, 7);
+    pass_the_admin_and_instance_steps(&desktop, &admin, &password, 8);
 
     // The OAuth application, service user: done for the admin after the plan is shown.
     for (done, shows) in [
-        (3, "OAuth application incident.io"),
-        (4, "User incident.io"),
+        (4, "OAuth application incident.io"),
+        (5, "User incident.io"),
     ] {
         desktop.click("action-do-it");
         let plan = desktop.wait_for_text("plan", |t| t.contains(shows));
         assert!(plan.contains("Create"), "{plan}");
         desktop.click("plan-apply");
         desktop.wait_for_text("wizard-progress", |t| {
-            t.starts_with(&format!("{done} of 7"))
+            t.starts_with(&format!("{done} of 8"))
         });
     }
 
@@ -72,7 +72,7 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
         sim.state().grant_role("incident.io", role).unwrap();
     }
     desktop.click("action-verify");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("5 of 7"));
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("6 of 8"));
     let roles = desktop.wait_for_text("wizard-step-roles", |t| t.starts_with("✓"));
     assert!(roles.contains("Give the account its roles"), "{roles}");
 
@@ -88,7 +88,7 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     desktop.click("action-do-it");
     desktop.wait_for_text("plan", |t| t.contains("preview and commit"));
     desktop.click("plan-apply");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("6 of 7"));
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("7 of 8"));
     desktop.click("action-verify");
     desktop.wait_for_text("setup-finished", |t| t.contains("saved and working"));
     let result = desktop.wait_for_text("step-result", |t| t.contains("✓"));
@@ -149,17 +149,17 @@ fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counte
     desktop.type_into("instance-input", sim.url());
     desktop.wait_for_text("instance-url", |t| t == sim.url());
     desktop.click("setup-start");
-    pass_the_admin_and_instance_steps(&desktop, &admin, &password, 8);
+    pass_the_admin_and_instance_steps(&desktop, &admin, &password, 9);
 
     let for_me = |done: usize, shows: &str| {
         desktop.click("action-do-it");
         desktop.wait_for_text("plan", |t| t.contains(shows));
         desktop.click("plan-apply");
         desktop.wait_for_text("wizard-progress", |t| {
-            t.starts_with(&format!("{done} of 8"))
+            t.starts_with(&format!("{done} of 9"))
         });
     };
-    for_me(3, "Redirect URL http://127.0.0.1:8765/callback");
+    for_me(4, "Redirect URL http://127.0.0.1:8765/callback");
     desktop.type_into("input-webhook_url", &webhook);
     // The update set is uploaded in the browser; then Snowlink previews and commits it.
     desktop.click("action-do-it");
@@ -167,17 +167,17 @@ fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counte
     desktop.click("plan-apply");
     desktop.wait_for_text("setup-error", |t| t.contains("in the browser"));
     runtime.block_on(upload_kept_update_set(&sim, config.path()));
-    for_me(4, "preview and commit");
+    for_me(5, "preview and commit");
     desktop.type_into("input-service_password", service_password);
-    for_me(5, "the password you typed");
-    for_me(6, "Role x_snowlink_dag.integration for atlan.service");
+    for_me(6, "the password you typed");
+    for_me(7, "Role x_snowlink_dag.integration for atlan.service");
 
     desktop.click("action-verify");
     desktop.wait_for_text("setup-finished", |t| t.contains("saved and working"));
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("7 of 8"));
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("8 of 9"));
     desktop.screenshot("connected");
     desktop.click("action-acknowledge");
-    desktop.wait_for_text("wizard-progress", |t| t.starts_with("8 of 8"));
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("9 of 9"));
 
     desktop.click("go-to-connections");
     desktop.wait_for_text("connection-state", |t| t == "Connected");
@@ -206,13 +206,13 @@ fn trying_it_on_a_simulated_instance_opens_the_wizard_on_a_running_simulator() {
         let desktop = App::launch_with("try-demo", &envs);
         desktop.click("profile-incident-sync");
         desktop.click("try-demo");
-        desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of 7"));
+        desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of 8"));
         let address =
             desktop.wait_for_text("wizard-instance", |t| t.starts_with("http://127.0.0.1:"));
         // The admin account came with the instance: nothing to type.
         assert!(desktop.text("admin-username").is_none());
         desktop.click("action-verify");
-        desktop.wait_for_text("wizard-progress", |t| t.starts_with("1 of 7"));
+        desktop.wait_for_text("wizard-progress", |t| t.starts_with("1 of 8"));
         let answer =
             reqwest::blocking::get(format!("{address}/api/now/table/incident?sysparm_limit=1"))
                 .unwrap();
@@ -231,18 +231,73 @@ fn trying_it_on_a_simulated_instance_opens_the_wizard_on_a_running_simulator() {
     }
 }
 
-/// Before you start: the admin account is checked; then the instance answers. `steps` is the
-/// setup's length.
+/// On an instance that restricts Basic auth, the admin's password is refused with the way out
+/// named; the admin pastes the Client ID of Snowlink's own OAuth application, signs in through
+/// the system browser (a real headless Chromium on the instance's login page, where SSO and MFA
+/// would run), and the setup goes on as that admin.
+#[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver, Chromium and Xvfb: ./dev test runs it"]
+fn an_admin_refused_basic_auth_signs_in_through_the_browser() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sim = runtime
+        .block_on(Sim::builder().seed(Seed::Demo).start())
+        .unwrap();
+    sim.set_fault(snowlink_sim::Fault::BasicRestricted);
+    let app = snowlink_e2e::snowlink_admin_app(&sim);
+    let (admin, password) = sim.admin();
+    let config = tempfile::tempdir().unwrap();
+    let envs: Vec<(String, String)> = [
+        ("SNOWLINK_CONFIG_DIR", config.path().display().to_string()),
+        (
+            "BROWSER",
+            snowlink_e2e::browser::chromium_browser_var("allow", None),
+        ),
+        ("SNOWLINK_BROWSER_ADMIN_CLIENT", app.client_id.clone()),
+        ("SNOWLINK_BROWSER_ADMIN_USER", admin.clone()),
+        ("SNOWLINK_BROWSER_ADMIN_PASSWORD", password.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let desktop = App::launch_with("admin-browser", &envs);
+    desktop.click("profile-security-audit");
+    desktop.type_into("instance-input", sim.url());
+    desktop.wait_for_text("instance-url", |t| t == sim.url());
+    desktop.click("setup-start");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of"));
+
+    desktop.type_into("admin-username", &admin);
+    desktop.type_into("admin-password", &password);
+    desktop.click("action-verify");
+    let refused = desktop.wait_for_text("step-result", |t| t.contains("✗"));
+    assert!(refused.contains("sign in through the browser"), "{refused}");
+    desktop.screenshot("basic-refused");
+
+    desktop.type_into("input-snowlink_client_id", &app.client_id);
+    desktop.click("action-sign-in-admin");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("1 of"));
+    // The next steps are checked as the admin the browser signed in.
+    desktop.click("action-verify");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("2 of"));
+    desktop.screenshot("signed-in");
+}
+
+/// Let Snowlink in, with the admin's password (the fallback to the browser sign-in); before you
+/// start, the admin's roles are checked; then the instance answers. `steps` is the setup's
+/// length.
 fn pass_the_admin_and_instance_steps(desktop: &App, admin: &str, password: &str, steps: usize) {
     let progress = |done: usize| {
         let shown = format!("{done} of {steps}");
         desktop.wait_for_text("wizard-progress", |t| t.starts_with(&shown));
     };
     progress(0);
+    desktop.screenshot("let-snowlink-in");
     desktop.type_into("admin-username", admin);
     desktop.type_into("admin-password", password);
     desktop.click("action-verify");
     progress(1);
     desktop.click("action-verify");
     progress(2);
+    desktop.click("action-verify");
+    progress(3);
 }

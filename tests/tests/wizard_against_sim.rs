@@ -14,7 +14,7 @@ use snowlink_core::connections::{ConnectionState, ConnectionStore, FILE_NAME};
 use snowlink_core::flows::{BrowserSignIn, Flows};
 use snowlink_core::grants::GrantKind;
 use snowlink_core::profiles::{Catalog, Profile, StepKind};
-use snowlink_core::secrets::{MemoryStore, Password, SecretStore};
+use snowlink_core::secrets::{MemoryStore, SecretStore};
 use snowlink_core::wizard::run::{Setup, SetupError};
 use snowlink_core::wizard::{
     AutomateError, PersonEvent, PlannedAction, SetupStore, StepStatus, WizardAction, WizardView,
@@ -58,10 +58,7 @@ async fn bench(profile_id: &str, browser: BrowserSignIn) -> Bench {
     )
     .unwrap();
     let (username, password) = sim.admin();
-    setup.set_admin(Some(AdminCredentials {
-        username,
-        password: Password::new(password),
-    }));
+    setup.set_admin(AdminCredentials::given(&username, password));
     Bench {
         sim,
         _dir: dir,
@@ -94,10 +91,7 @@ async fn the_steps_are_checked_through_a_proxy_whose_ca_is_given() {
         )
         .unwrap();
         let (username, password) = sim.admin();
-        setup.set_admin(Some(AdminCredentials {
-            username,
-            password: Password::new(password),
-        }));
+        setup.set_admin(AdminCredentials::given(&username, password));
         setup
     };
     let mut untrusting = start();
@@ -239,7 +233,11 @@ async fn by_hand(b: &mut Bench) {
                 assert_eq!(pressed.status(), 302, "{button}");
             }
         }
-        StepKind::Info | StepKind::Instance | StepKind::Prerequisites | StepKind::Connect => {}
+        StepKind::Info
+        | StepKind::Instance
+        | StepKind::Prerequisites
+        | StepKind::Connect
+        | StepKind::AdminAccess => {}
     }
 }
 

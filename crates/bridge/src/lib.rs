@@ -150,9 +150,19 @@ impl Bridge {
             Request::SetupInputs { values } => {
                 to_json(setup::setup_inputs(&self.setups, values).await)
             }
-            Request::SetupAdmin { username, password } => {
-                to_json(setup::setup_admin(&self.setups, username, password).await)
-            }
+            Request::SetupAdmin {
+                username,
+                password,
+                code,
+            } => to_json(setup::setup_admin(&self.setups, username, password, code).await),
+            Request::SetupAdminBrowser {} => to_json(
+                setup::setup_admin_browser(
+                    &self.setups,
+                    Channel::new("events", &events),
+                    Channel::new("url", &events),
+                )
+                .await,
+            ),
             Request::VerifyStep {} => to_json(
                 setup::verify_step(
                     &self.setups,

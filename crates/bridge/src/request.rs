@@ -78,10 +78,15 @@ pub enum Request {
     SetupInputs {
         values: std::collections::BTreeMap<String, String>,
     },
+    /// The admin's Basic auth account; `code` is an MFA one-time code (empty when none).
     SetupAdmin {
         username: String,
         password: String,
+        #[serde(default)]
+        code: String,
     },
+    /// Sign the admin in through the browser with Snowlink's own application (events: `url`).
+    SetupAdminBrowser {},
     /// Verify the current step (events: `events`, `url`).
     VerifyStep {},
     PlanStep {},

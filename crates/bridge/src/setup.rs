@@ -125,16 +125,31 @@ pub async fn setup_inputs(
     setup.give(values).await.map_err(ui)
 }
 
-/// The admin account for this session (kept in memory, never saved).
+/// The admin account for this session (kept in memory, never saved), with its MFA code.
 pub async fn setup_admin(
     setups: &Setups,
     username: String,
     password: String,
+    code: String,
 ) -> Result<WizardView, UiError> {
     let mut open = setups.0.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
-    setup.set_admin(AdminCredentials::given(&username, password));
+    setup.set_admin(AdminCredentials::with_code(&username, password, &code));
     Ok(setup.view())
+}
+
+/// Signs the admin in through the browser (the sign-in URL over `url`), then verifies the step
+/// as [`verify_step`] does; a refused sign-in is an error.
+pub async fn setup_admin_browser(
+    setups: &Setups,
+    events: Channel<DiagnosisEvent>,
+    url: Channel<String>,
+) -> Result<WizardView, UiError> {
+    let mut open = setups.0.lock().await;
+    let setup = open.as_mut().ok_or_else(no_setup)?;
+    let browser = browser(url);
+    setup.sign_in_admin(&browser).await.map_err(ui)?;
+    verified(setup, &browser, events).await
 }
 
 /// Verifies the current step; each check is streamed over `events`, a browser sign-in's URL
@@ -146,7 +161,15 @@ pub async fn verify_step(
 ) -> Result<WizardView, UiError> {
     let mut open = setups.0.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
-    match setup.verify(&browser(url), Some(progress_to(events))).await {
+    verified(setup, &browser(url), events).await
+}
+
+async fn verified(
+    setup: &mut Setup,
+    browser: &BrowserSignIn,
+    events: Channel<DiagnosisEvent>,
+) -> Result<WizardView, UiError> {
+    match setup.verify(browser, Some(progress_to(events))).await {
         Ok(view) => Ok(view),
         // Refused before it ran (an input missing, a step locked), or not saved.
         Err(err @ (SetupError::Wizard(_) | SetupError::Store(_))) => Err(ui(err)),

@@ -13,16 +13,21 @@ use std::time::Duration;
 
 use clap::Args;
 use serde::Serialize;
+use snowlink_core::InstanceUrl;
 use snowlink_core::bundle::{self, BundleContents};
-use snowlink_core::checks::{CheckId, CheckStatus, Report, RunOptions, Target};
+use snowlink_core::checks::{
+    AdminCredentials, AdminSignIn, CheckId, CheckStatus, Report, RunOptions, Target,
+};
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::errors::ErrorView;
-use snowlink_core::flows::{FlowError, Flows};
+use snowlink_core::flows::{FlowError, Flows, admin_sign_in};
 use snowlink_core::http::HttpLog;
 use snowlink_core::profiles::Catalog;
 use snowlink_core::secrets::{KeyringStore, SecretStore};
 
+use crate::admin::AdminArgs;
 use crate::output::{fail, next_step, print_json, print_line, print_prepared};
+use crate::sign_in::{SignInArgs, ctrl_c, sign_in};
 
 #[derive(Args)]
 pub struct DoctorArgs {
@@ -53,6 +58,8 @@ pub struct DoctorArgs {
     /// Write a redacted support bundle (zip) to FILE.
     #[arg(long, value_name = "FILE.zip")]
     bundle: Option<PathBuf>,
+    #[command(flatten)]
+    admin: AdminArgs,
     #[arg(long)]
     json: bool,
 }
@@ -103,6 +110,10 @@ async fn diagnose(args: DoctorArgs, options: RunOptions) -> ExitCode {
     let vars = |name: &str| std::env::var(name).ok();
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
     let targets = match targets(&args, &vars, secrets).await {
+        Ok(targets) => targets,
+        Err(view) => return fail(&view, json),
+    };
+    let targets = match with_admin(targets, &args.admin).await {
         Ok(targets) => targets,
         Err(view) => return fail(&view, json),
     };
@@ -169,12 +180,9 @@ async fn targets(
     {
         return Err(err.view());
     }
-    let finish = |target: Target| {
-        match &profile {
-            Some(profile) => target.expect_profile(&catalog, profile),
-            None => target,
-        }
-        .with_admin_from(vars)
+    let finish = |target: Target| match &profile {
+        Some(profile) => target.expect_profile(&catalog, profile),
+        None => target,
     };
     if let Some(instance) = &args.instance {
         let target = Target::of_instance(instance, vars).map_err(|err| err.view())?;
@@ -200,6 +208,46 @@ async fn targets(
             .await
             .map_err(|err| err.view())?;
         targets.push(finish(target));
+    }
+    Ok(targets)
+}
+
+/// The targets with the admin the flag and the environment give: Basic auth as given, or
+/// signed in through the browser once per instance.
+async fn with_admin(mut targets: Vec<Target>, admin: &AdminArgs) -> Result<Vec<Target>, ErrorView> {
+    match admin.sign_in()? {
+        AdminSignIn::None => {}
+        AdminSignIn::Basic(account) => {
+            for target in &mut targets {
+                target.admin = Some(account.clone());
+            }
+        }
+        AdminSignIn::Browser {
+            client_id,
+            client_secret,
+        } => {
+            let browser = sign_in(&SignInArgs::default());
+            let mut signed_in: Vec<(InstanceUrl, AdminCredentials)> = Vec::new();
+            for target in &mut targets {
+                let instance =
+                    InstanceUrl::parse(&target.typed).map_err(|err| FlowError::from(err).view())?;
+                if let Some((_, account)) = signed_in.iter().find(|(i, _)| *i == instance) {
+                    target.admin = Some(account.clone());
+                    continue;
+                }
+                let account = admin_sign_in(
+                    &instance,
+                    &client_id,
+                    client_secret.clone(),
+                    &browser,
+                    ctrl_c(),
+                )
+                .await
+                .map_err(|err| err.view())?;
+                target.admin = Some(account.clone());
+                signed_in.push((instance, account));
+            }
+        }
     }
     Ok(targets)
 }

@@ -1,6 +1,7 @@
 //! `snowlink`: the terminal face of Snowlink for support engineers and scripts. Every command
 //! is a thin layer over `snowlink-core`; exit code 0 on success, 1 on a failure, 2 on bad usage.
 
+mod admin;
 mod connection;
 mod doctor;
 mod instance;

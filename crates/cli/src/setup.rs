@@ -10,18 +10,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use snowlink_core::checks::{AdminCredentials, RunOptions, read_ca_file};
+use snowlink_core::checks::{AdminSignIn, RunOptions, read_ca_file};
 use snowlink_core::connections::ConnectionStore;
-use snowlink_core::env::{
-    ADMIN_PASSWORD as ENV_ADMIN_PASSWORD, ADMIN_USERNAME as ENV_ADMIN_USERNAME,
-};
 use snowlink_core::errors::{ErrorView, FrontEndError};
 use snowlink_core::flows::{BrowserSignIn, FlowError, Flows};
 use snowlink_core::profiles::Catalog;
-use snowlink_core::secrets::{KeyringStore, Password, SecretStore};
+use snowlink_core::profiles::StepKind;
+use snowlink_core::profiles::admin_access::{CLIENT_ID_INPUT, CLIENT_SECRET_INPUT};
+use snowlink_core::secrets::{KeyringStore, SecretStore};
 use snowlink_core::wizard::run::{Opening, Setup, SetupError};
 use snowlink_core::wizard::{PersonEvent, Plan, SetupStore, StepView, WizardAction, WizardView};
 
+use crate::admin::{AdminArgs, basic_account};
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
 use crate::profiles::warn_problems;
 use crate::prompt::{agrees, ask, env, interactive, secret};
@@ -57,6 +57,8 @@ pub struct SetupArgs {
     ca_file: Option<PathBuf>,
     #[command(flatten)]
     sign_in: SignInArgs,
+    #[command(flatten)]
+    admin: AdminArgs,
     /// Print the final state of the setup as JSON.
     #[arg(long)]
     json: bool,
@@ -105,13 +107,29 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             ..RunOptions::default()
         });
     }
-    if let Some(admin) = env(ENV_ADMIN_USERNAME)
-        .zip(env(ENV_ADMIN_PASSWORD))
-        .and_then(|(username, password)| AdminCredentials::given(&username, password))
-    {
-        setup.set_admin(Some(admin));
-    }
     let browser = sign_in(&args.sign_in);
+    match args.admin.sign_in()? {
+        AdminSignIn::Basic(admin) => setup.set_admin(Some(admin)),
+        // Kept on "Let Snowlink in"; the browser opens when a step first needs the admin.
+        AdminSignIn::Browser {
+            client_id,
+            client_secret,
+        } => {
+            setup
+                .event(PersonEvent::SetInput {
+                    id: CLIENT_ID_INPUT.into(),
+                    value: client_id,
+                })
+                .map_err(|err| err.view())?;
+            if let Some(secret) = client_secret {
+                setup
+                    .give_secret(CLIENT_SECRET_INPUT, secret.expose().to_owned())
+                    .await
+                    .map_err(|err| err.view())?;
+            }
+        }
+        AdminSignIn::None => {}
+    }
     let view = setup.view();
     if let Some(notice) = &view.notice {
         eprint_line(&format!("warning: {notice}"));
@@ -155,7 +173,18 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             continue;
         }
         if step.asks_admin {
-            setup.set_admin(Some(admin_account()?));
+            if step.kind == StepKind::AdminAccess && !setup.knows_admin_app() {
+                fill_inputs(&mut setup, &step).await?;
+            }
+            if setup.knows_admin_app() {
+                print_line("  Signing you in through the browser with Snowlink's application…");
+                setup
+                    .sign_in_admin(&browser)
+                    .await
+                    .map_err(|err| err.view())?;
+            } else {
+                setup.set_admin(Some(basic_account()?));
+            }
         }
         let outcome = if for_me {
             do_it(&mut setup, &browser, args.yes).await?
@@ -207,32 +236,6 @@ fn print_step(view: &WizardView, step: &StepView, instructions: bool) {
         lines.push(format!("  {}: {}", link.label, link.url));
     }
     print_line(&lines.join("\n"));
-}
-
-/// The admin account: from the environment, else asked for.
-fn admin_account() -> Result<AdminCredentials, ErrorView> {
-    let missing = || SetupError::NeedsAdmin("This step".into()).view();
-    let username = match env(ENV_ADMIN_USERNAME) {
-        Some(name) => name,
-        None if interactive() => ask("Admin user name: ")
-            .filter(|n| !n.is_empty())
-            .ok_or_else(missing)?,
-        None => return Err(missing()),
-    };
-    let password = match env(ENV_ADMIN_PASSWORD) {
-        Some(password) => password,
-        None if interactive() => {
-            secret("Admin password: ", "the admin password", ENV_ADMIN_PASSWORD)
-                .ok()
-                .filter(|p| !p.is_empty())
-                .ok_or_else(missing)?
-        }
-        None => return Err(missing()),
-    };
-    Ok(AdminCredentials {
-        username,
-        password: Password::new(password),
-    })
 }
 
 /// Asks for the step's inputs not given yet: a typed value (the default kept on Enter), a

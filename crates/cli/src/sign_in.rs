@@ -35,6 +35,19 @@ pub struct SignInArgs {
     paste: bool,
 }
 
+impl Default for SignInArgs {
+    /// The system browser, the registered ports, the usual wait: a sign-in the command has no
+    /// flags for (the doctor's admin).
+    fn default() -> Self {
+        Self {
+            no_browser: false,
+            port: None,
+            wait: DEFAULT_SIGN_IN_WAIT.as_secs(),
+            paste: false,
+        }
+    }
+}
+
 pub fn sign_in(args: &SignInArgs) -> BrowserSignIn {
     BrowserSignIn {
         ports: match args.port {

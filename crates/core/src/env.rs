@@ -17,9 +17,22 @@ pub const API_KEY: &str = "SNOWLINK_API_KEY";
 /// The ServiceNow admin account the setup and the diagnosis may use, over Basic auth.
 pub const ADMIN_USERNAME: &str = "SNOWLINK_ADMIN_USERNAME";
 pub const ADMIN_PASSWORD: &str = "SNOWLINK_ADMIN_PASSWORD";
+/// How the admin signs in: `auth-code` (through the browser, with Snowlink's own OAuth
+/// application) or `basic`.
+pub const ADMIN_GRANT: &str = "SNOWLINK_ADMIN_GRANT";
+/// The Client ID of Snowlink's own OAuth application, and its secret when it is not a public
+/// client.
+pub const ADMIN_CLIENT_ID: &str = "SNOWLINK_ADMIN_CLIENT_ID";
+pub const ADMIN_CLIENT_SECRET: &str = "SNOWLINK_ADMIN_CLIENT_SECRET";
 
 /// The variables that hold secrets.
-pub const SECRET_VARS: [&str; 4] = [CLIENT_SECRET, PASSWORD, API_KEY, ADMIN_PASSWORD];
+pub const SECRET_VARS: [&str; 5] = [
+    CLIENT_SECRET,
+    PASSWORD,
+    API_KEY,
+    ADMIN_PASSWORD,
+    ADMIN_CLIENT_SECRET,
+];
 
 /// Prefix of the variables a script gives a setup's secret inputs with no connection field in
 /// (`SNOWLINK_SECRET_SERVICE_PASSWORD`).

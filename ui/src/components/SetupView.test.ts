@@ -49,6 +49,7 @@ function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = []) {
     closeSetup: vi.fn(async () => ok(null)),
     inputs: vi.fn(async () => ({ ok: false as const, error: refused })),
     admin: vi.fn(async () => ({ ok: false as const, error: refused })),
+    adminBrowser: vi.fn(async () => ({ ok: false as const, error: refused })),
     event: vi.fn(async () => ({ ok: false as const, error: refused })),
     verify: vi.fn(async () => ({ ok: false as const, error: refused })),
     plan: vi.fn(async () => ({ ok: false as const, error: refused })),

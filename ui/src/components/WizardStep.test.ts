@@ -61,6 +61,7 @@ function fakeApi(view: WizardView, hand: string | null = null) {
     event: vi.fn(async () => ok(view)),
     inputs: vi.fn(async (_values: Record<string, string>) => ok(view)),
     admin: vi.fn(async () => ok(view)),
+    adminBrowser: vi.fn(async () => ok(view)),
     verify: vi.fn(async () =>
       ok(wizard(stepView({ status: 'failed', last: { passed: false, message: 'No OAuth application has client ID abc.', checks: [], at: '' } }))),
     ),
@@ -118,6 +119,26 @@ describe('WizardStep', () => {
     await fireEvent.click(screen.getByTestId('action-do-it'));
     const hand = await screen.findByTestId('plan-hand');
     expect(hand.textContent).toContain('elevated in the browser');
+    await expectAccessible();
+  });
+
+  it('signs the admin in through the browser, sending the Client ID typed first', async () => {
+    const view = wizard(
+      stepView({
+        actions: ['verify', 'sign-in-admin'],
+        asksAdmin: true,
+        inputs: [
+          { id: 'snowlink_client_id', label: "Client ID of Snowlink's application", secret: false, required: false, value: null, given: false, help: null, envVar: null },
+        ],
+      }),
+    );
+    const api = fakeApi(view);
+    render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    await fireEvent.input(screen.getByTestId('input-snowlink_client_id'), { target: { value: 'abc123' } });
+    expect(screen.getByTestId('admin-code')).toBeTruthy();
+    await fireEvent.click(screen.getByTestId('action-sign-in-admin'));
+    await waitFor(() => expect(api.adminBrowser).toHaveBeenCalledTimes(1));
+    expect(api.inputs).toHaveBeenCalledWith({ snowlink_client_id: 'abc123' });
     await expectAccessible();
   });
 

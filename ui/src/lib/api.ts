@@ -156,8 +156,12 @@ export const setupApi = {
   event: (event: PersonEvent) => engine<WizardView>({ method: 'setup_event', params: { event } }),
   /** What was typed on the current step, by input id; the core tells values from secrets. */
   inputs: (values: Record<string, string>) => engine<WizardView>({ method: 'setup_inputs', params: { values } }),
-  admin: (username: string, password: string) =>
-    engine<WizardView>({ method: 'setup_admin', params: { username, password } }),
+  /** The admin's Basic auth account; `code` is an MFA one-time code ('' when none). */
+  admin: (username: string, password: string, code: string) =>
+    engine<WizardView>({ method: 'setup_admin', params: { username, password, code } }),
+  /** Signs the admin in through the browser with Snowlink's own application, then verifies. */
+  adminBrowser: (listeners: StepListeners) =>
+    engine<WizardView>({ method: 'setup_admin_browser', params: {} }, channels(listeners)),
   verify: (listeners: StepListeners) => engine<WizardView>({ method: 'verify_step', params: {} }, channels(listeners)),
   plan: () => engine<Plan>({ method: 'plan_step', params: {} }),
   doIt: (listeners: StepListeners) => engine<WizardView>({ method: 'do_step', params: {} }, channels(listeners)),
@@ -191,7 +195,7 @@ export type SetupApi = typeof setupApi;
 /** What one wizard step asks of the engine. */
 export type StepApi = Pick<
   SetupApi,
-  'inputs' | 'admin' | 'event' | 'verify' | 'plan' | 'doIt' | 'handoffText' | 'saveUpdateSet' | 'chooseUpdateSetPath' | 'copyText' | 'openInBrowser'
+  'inputs' | 'admin' | 'adminBrowser' | 'event' | 'verify' | 'plan' | 'doIt' | 'handoffText' | 'saveUpdateSet' | 'chooseUpdateSetPath' | 'copyText' | 'openInBrowser'
 >;
 /** What the setup screen asks of the engine: its own requests, a step's and the instance field's. */
 export type SetupScreenApi = Pick<

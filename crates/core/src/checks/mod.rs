@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use links::count_linked;
 pub use runner::{Progress, RUNS_AT_ONCE, RunOptions, run, run_all};
-pub use target::{AdminCredentials, Credentials, KeepTokens, Target, TargetError};
+pub use target::{AdminCredentials, AdminSignIn, Credentials, KeepTokens, Target, TargetError};
 pub use trust::{CaFileError, MAX_CA_FILE_BYTES, read_ca_file};
 
 use crate::errors::NextStep;

@@ -21,7 +21,6 @@ use crate::api::LinkedIdentity;
 use crate::api::{Auth, Record, SnowClient};
 use crate::http::{ClientOptions, HttpLog};
 use crate::instance::InstanceUrl;
-use crate::secrets::Password;
 
 /// How a run goes.
 #[derive(Clone)]
@@ -142,11 +141,7 @@ impl Ctx {
     /// The admin's client, when admin credentials were given.
     pub fn admin_client(&self) -> Option<SnowClient> {
         let admin = self.target.admin.as_ref()?;
-        self.client(Auth::Basic {
-            username: admin.username.clone(),
-            password: Password::new(admin.password.expose()),
-        })
-        .ok()
+        self.client(admin.auth()).ok()
     }
 
     /// The session `auth.credentials` opened.

@@ -85,21 +85,132 @@ impl Credentials {
     }
 }
 
-/// An admin account the checks may use to read configuration records.
+/// An admin account the checks and the setup act as, to read configuration records and to
+/// change them.
 #[derive(Debug, Clone)]
-pub struct AdminCredentials {
-    pub username: String,
-    pub password: Password,
+pub enum AdminCredentials {
+    /// Basic auth with a local password (and, for an MFA account, the one-time code appended
+    /// to it): refused by instances that restrict Basic auth, impossible for SSO-only admins.
+    Basic {
+        username: String,
+        password: Password,
+    },
+    /// Signed in through the browser with the authorization code flow of Snowlink's own OAuth
+    /// application (the instance's login page, so SSO and MFA work): its access token, kept in
+    /// memory for the session only.
+    Browser {
+        access_token: AccessToken,
+        expires_at: Option<DateTime<Utc>>,
+    },
 }
 
 impl AdminCredentials {
-    /// The account, when both a user name and a password are given (blank is not given).
+    /// A Basic auth account, when both a user name and a password are given (blank is not
+    /// given).
     pub fn given(username: &str, password: String) -> Option<Self> {
         let username = username.trim();
-        (!username.is_empty() && !password.is_empty()).then(|| Self {
+        (!username.is_empty() && !password.is_empty()).then(|| Self::Basic {
             username: username.to_owned(),
             password: Password::new(password),
         })
+    }
+
+    /// [`Self::given`] with an MFA one-time code, which ServiceNow takes appended to the
+    /// password (servicenow.md item 22); a blank code is none.
+    pub fn with_code(username: &str, password: String, code: &str) -> Option<Self> {
+        let code = code.trim();
+        let password = if code.is_empty() {
+            password
+        } else {
+            format!("{password}{code}")
+        };
+        Self::given(username, password)
+    }
+
+    /// How API calls authenticate as this admin.
+    pub fn auth(&self) -> crate::api::Auth {
+        match self {
+            Self::Basic { username, password } => crate::api::Auth::Basic {
+                username: username.clone(),
+                password: password.clone(),
+            },
+            Self::Browser { access_token, .. } => crate::api::Auth::Bearer(access_token.clone()),
+        }
+    }
+
+    /// The same account as credentials to sign in with.
+    fn credentials(&self) -> Credentials {
+        match self {
+            Self::Basic { username, password } => Credentials::Basic {
+                username: username.clone(),
+                password: password.clone(),
+            },
+            Self::Browser {
+                access_token,
+                expires_at,
+            } => Credentials::AuthCode {
+                client_id: String::new(),
+                client_secret: None,
+                access_token: Some(access_token.clone()),
+                refresh_token: None,
+                expires_at: *expires_at,
+                refresh_issued_at: None,
+            },
+        }
+    }
+}
+
+/// How the admin is to sign in, as the environment and a front end's choice say.
+#[derive(Debug, Clone)]
+pub enum AdminSignIn {
+    /// Nothing given: a front end may ask.
+    None,
+    Basic(AdminCredentials),
+    /// Through the browser with Snowlink's own OAuth application.
+    Browser {
+        client_id: String,
+        client_secret: Option<ClientSecret>,
+    },
+}
+
+impl AdminSignIn {
+    /// From `SNOWLINK_ADMIN_GRANT` (or `chosen`, a front end's `--admin`), with
+    /// `SNOWLINK_ADMIN_CLIENT_ID` / `SNOWLINK_ADMIN_CLIENT_SECRET` for the browser and
+    /// `SNOWLINK_ADMIN_USERNAME` / `SNOWLINK_ADMIN_PASSWORD` for Basic auth.
+    pub fn from_env(
+        vars: &dyn Fn(&str) -> Option<String>,
+        chosen: Option<GrantKind>,
+    ) -> Result<Self, TargetError> {
+        let named = vars(env::ADMIN_GRANT).filter(|g| !g.trim().is_empty());
+        let grant = match (chosen, named) {
+            (Some(grant), _) => Some(grant),
+            (None, Some(text)) => Some(match GrantKind::parse(text.trim()) {
+                Some(grant @ (GrantKind::AuthCode | GrantKind::Basic)) => grant,
+                _ => return Err(TargetError::UnknownAdminGrant(text)),
+            }),
+            (None, None) => None,
+        };
+        let basic = vars(env::ADMIN_USERNAME)
+            .zip(vars(env::ADMIN_PASSWORD))
+            .and_then(|(username, password)| AdminCredentials::given(&username, password));
+        match grant {
+            Some(GrantKind::AuthCode) => {
+                let client_id = vars(env::ADMIN_CLIENT_ID)
+                    .filter(|id| !id.trim().is_empty())
+                    .ok_or(TargetError::MissingVariable {
+                        field: InputField::ClientId,
+                        grant: "admin's browser",
+                        variable: env::ADMIN_CLIENT_ID,
+                    })?;
+                Ok(Self::Browser {
+                    client_id: client_id.trim().to_owned(),
+                    client_secret: vars(env::ADMIN_CLIENT_SECRET)
+                        .filter(|s| !s.is_empty())
+                        .map(ClientSecret::new),
+                })
+            }
+            Some(_) | None => Ok(basic.map_or(Self::None, Self::Basic)),
+        }
     }
 }
 
@@ -114,6 +225,8 @@ pub enum TargetError {
     },
     #[error("{} is \"{}\", which is not a sign-in method.", env::GRANT, .0)]
     UnknownGrant(String),
+    #[error("{} is \"{}\"; the admin signs in with auth-code (the browser) or basic.", env::ADMIN_GRANT, .0)]
+    UnknownAdminGrant(String),
     #[error(transparent)]
     Secrets(#[from] SecretError),
 }
@@ -140,6 +253,15 @@ impl TargetError {
                     "Set {} to one of: {}.",
                     env::GRANT,
                     GrantKind::ALL.map(GrantKind::as_str).join(", ")
+                ),
+            )
+            .field(InputField::Grant),
+            Self::UnknownAdminGrant(_) => ErrorView::new(
+                ErrorCode::InvalidInput,
+                self.to_string(),
+                format!(
+                    "Set {} to auth-code (sign in through the browser) or basic.",
+                    env::ADMIN_GRANT
                 ),
             )
             .field(InputField::Grant),
@@ -269,13 +391,9 @@ impl Target {
     /// An instance as typed, signed in to as `admin` when one is given (who then also reads
     /// the configuration records); with no admin, the checks stop at `instance.awake`.
     pub fn of_instance_as_admin(typed: &str, admin: Option<AdminCredentials>) -> Self {
-        let credentials = match &admin {
-            Some(admin) => Credentials::Basic {
-                username: admin.username.clone(),
-                password: admin.password.clone(),
-            },
-            None => Credentials::None,
-        };
+        let credentials = admin
+            .as_ref()
+            .map_or(Credentials::None, AdminCredentials::credentials);
         Self {
             typed: typed.to_owned(),
             credentials,
@@ -387,9 +505,54 @@ mod tests {
     #[test]
     fn an_admin_account_needs_both_a_name_and_a_password() {
         let given = AdminCredentials::given("  admin ", "pw".into()).unwrap();
-        assert_eq!(given.username, "admin");
+        assert!(matches!(&given, AdminCredentials::Basic { username, .. } if username == "admin"));
         assert!(AdminCredentials::given(" ", "pw".into()).is_none());
         assert!(AdminCredentials::given("admin", String::new()).is_none());
+    }
+
+    #[test]
+    fn the_admin_signs_in_the_way_the_environment_or_the_flag_says() {
+        let browser = vars(&[
+            ("SNOWLINK_ADMIN_GRANT", "auth-code"),
+            ("SNOWLINK_ADMIN_CLIENT_ID", " cid "),
+            ("SNOWLINK_ADMIN_USERNAME", "admin"),
+            ("SNOWLINK_ADMIN_PASSWORD", "pw"),
+        ]);
+        assert!(matches!(
+            AdminSignIn::from_env(&browser, None).unwrap(),
+            AdminSignIn::Browser { client_id, client_secret: None } if client_id == "cid"
+        ));
+        assert!(matches!(
+            AdminSignIn::from_env(&browser, Some(GrantKind::Basic)).unwrap(),
+            AdminSignIn::Basic(_)
+        ));
+        let no_client = vars(&[("SNOWLINK_ADMIN_USERNAME", "admin")]);
+        let missing = AdminSignIn::from_env(&no_client, Some(GrantKind::AuthCode)).unwrap_err();
+        assert!(
+            missing.to_string().contains("SNOWLINK_ADMIN_CLIENT_ID"),
+            "{missing}"
+        );
+        assert!(matches!(
+            AdminSignIn::from_env(&no_client, None).unwrap(),
+            AdminSignIn::None
+        ));
+        let wrong = vars(&[("SNOWLINK_ADMIN_GRANT", "password")]);
+        let err = AdminSignIn::from_env(&wrong, None).unwrap_err();
+        assert_eq!(err.view().field, Some(InputField::Grant));
+    }
+
+    #[test]
+    fn an_mfa_code_is_appended_to_the_password() {
+        let with_code = AdminCredentials::with_code("admin", "pw".into(), " 123456 ").unwrap();
+        assert!(matches!(
+            &with_code,
+            AdminCredentials::Basic { password, .. } if password.expose() == "pw123456"
+        ));
+        let without = AdminCredentials::with_code("admin", "pw".into(), "").unwrap();
+        assert!(matches!(
+            &without,
+            AdminCredentials::Basic { password, .. } if password.expose() == "pw"
+        ));
     }
 
     #[test]
@@ -410,7 +573,10 @@ mod tests {
             &target.credentials,
             Credentials::PasswordGrant { client_id, username, .. } if client_id == "cid" && username == "svc"
         ));
-        assert_eq!(target.admin.unwrap().username, "admin");
+        assert!(matches!(
+            target.admin.unwrap(),
+            AdminCredentials::Basic { username, .. } if username == "admin"
+        ));
         let missing =
             Target::of_instance("acme", &vars(&[("SNOWLINK_GRANT", "basic")])).unwrap_err();
         assert!(

@@ -127,22 +127,8 @@ impl Flows {
         if connection.grant != GrantKind::AuthCode {
             return sign_in_unattended(connection, secrets).await;
         }
-        let listener = LoopbackListener::bind(&browser.ports)
-            .await
-            .map_err(OAuthError::from)?;
-        let session = oauth_client(connection, secrets.client_secret.clone())?
-            .begin_auth_code(listener, &[USER_SCOPE.to_owned()])?;
-        let opened = browser
-            .browser
-            .as_ref()
-            .map(|b| session.open_in(b.as_ref()));
-        (browser.show_url)(
-            session.authorize_url(),
-            opened.as_ref().and_then(|r| r.as_ref().err()),
-        );
-        let tokens = session
-            .finish(browser.wait, cancel, browser.paste.as_ref())
-            .await?;
+        let client = oauth_client(connection, secrets.client_secret.clone())?;
+        let tokens = browser_tokens(client, browser, cancel).await?;
         Ok(SignedIn::with_new(tokens))
     }
 
@@ -280,6 +266,30 @@ pub(super) async fn sign_in_unattended(
         }
     };
     Ok(SignedIn::with_new(tokens))
+}
+
+/// The authorization code flow of `client` in the system browser, with the loopback callback
+/// `browser` names: the tokens the instance gave.
+pub(super) async fn browser_tokens(
+    client: OAuthClient,
+    browser: &BrowserSignIn,
+    cancel: impl Future<Output = ()> + Send,
+) -> Result<crate::oauth::TokenSet, FlowError> {
+    let listener = LoopbackListener::bind(&browser.ports)
+        .await
+        .map_err(OAuthError::from)?;
+    let session = client.begin_auth_code(listener, &[USER_SCOPE.to_owned()])?;
+    let opened = browser
+        .browser
+        .as_ref()
+        .map(|b| session.open_in(b.as_ref()));
+    (browser.show_url)(
+        session.authorize_url(),
+        opened.as_ref().and_then(|r| r.as_ref().err()),
+    );
+    Ok(session
+        .finish(browser.wait, cancel, browser.paste.as_ref())
+        .await?)
 }
 
 pub(super) fn oauth_client(

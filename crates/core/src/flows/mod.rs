@@ -5,6 +5,7 @@
 //! keyring before it asks the instance for tokens, stores secrets before it writes the file,
 //! and never writes a secret anywhere else (see [`steps`] for the single steps).
 
+mod admin;
 mod connect;
 mod edit;
 mod error;
@@ -27,6 +28,7 @@ use crate::secrets::{
 };
 use crate::views::ConnectionView;
 
+pub use admin::admin_sign_in;
 pub use connect::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, identify};
 pub use edit::{Changes, EditField, EditView};
 pub use error::FlowError;

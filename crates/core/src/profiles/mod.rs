@@ -6,6 +6,7 @@
 //! folder's `profiles/`. Every file is validated when loaded, and an error names the file and
 //! the field.
 
+pub mod admin_access;
 mod catalog;
 mod expect;
 mod template;
@@ -58,6 +59,9 @@ pub struct Profile {
 pub enum StepKind {
     /// Read and acknowledge; nothing to check on the instance.
     Info,
+    /// "Let Snowlink in": the admin signs in (through the browser, or with a password), as
+    /// every setup starts; Snowlink adds it, no profile declares it.
+    AdminAccess,
     /// The admin's own account has the roles the setup needs (`verify.roles`).
     Prerequisites,
     /// The instance address: reachable, TLS, awake.
@@ -86,9 +90,14 @@ impl StepKind {
         )
     }
 
+    /// Whether the step checks the admin's own account rather than the connection's.
+    pub fn is_the_admins(self) -> bool {
+        matches!(self, Self::AdminAccess | Self::Prerequisites)
+    }
+
     /// Whether verifying the step reads the instance's configuration as the admin.
     pub fn reads_as_admin(self) -> bool {
-        self == Self::Prerequisites || self.changes_the_instance()
+        self.is_the_admins() || self.changes_the_instance()
     }
 }
 
@@ -271,12 +280,8 @@ impl Profile {
             links: Some(self.links.clone()),
             ..CheckParams::default()
         };
-        // The prerequisites are the admin's, not the connection's.
-        for step in self
-            .steps
-            .iter()
-            .filter(|s| s.kind != StepKind::Prerequisites)
-        {
+        // The prerequisites and the admin's sign-in are the admin's, not the connection's.
+        for step in self.steps.iter().filter(|s| !s.kind.is_the_admins()) {
             let v = &step.verify;
             params.roles.extend(v.roles.iter().cloned());
             params

@@ -71,7 +71,7 @@ pub fn parse(file: &str, text: &str) -> Result<Profile, ProfileError> {
         ProfileError::invalid(file, &at, &problem)
     })?;
     check(file, &profile)?;
-    Ok(profile)
+    Ok(super::admin_access::prepend(profile))
 }
 
 /// The id a profile file names, even when the file is not a valid profile (a first line
@@ -136,6 +136,12 @@ fn check(file: &str, profile: &Profile) -> Result<(), ProfileError> {
         if !is_id(&step.id) {
             return fail(&at("id"), "use lowercase letters, digits and hyphens");
         }
+        if step.kind == StepKind::AdminAccess || step.id == super::admin_access::STEP_ID {
+            return fail(
+                &at("kind"),
+                "Snowlink starts every setup with \"Let Snowlink in\" itself; remove this step",
+            );
+        }
         if !seen_steps.insert(&step.id) {
             return fail(
                 &at("id"),
@@ -157,7 +163,11 @@ fn check(file: &str, profile: &Profile) -> Result<(), ProfileError> {
                     "use lowercase letters, digits and underscores",
                 );
             }
-            if !seen_inputs.insert(&input.id) {
+            let reserved = [
+                super::admin_access::CLIENT_ID_INPUT,
+                super::admin_access::CLIENT_SECRET_INPUT,
+            ];
+            if reserved.contains(&input.id.as_str()) || !seen_inputs.insert(&input.id) {
                 return fail(
                     &at(&format!("inputs[{i}].id")),
                     &format!("\"{}\" is the id of another input", input.id),
@@ -449,10 +459,27 @@ secret = true
     }
 
     #[test]
-    fn a_minimal_profile_is_valid() {
+    fn a_minimal_profile_is_valid_and_starts_by_letting_snowlink_in() {
         let profile = parse("tiny.toml", MINIMAL).unwrap();
-        assert_eq!(profile.steps[0].kind, StepKind::Connect);
-        assert!(profile.steps[0].mandatory);
+        assert_eq!(profile.steps[0].kind, StepKind::AdminAccess);
+        assert_eq!(profile.steps[1].kind, StepKind::Connect);
+        assert!(profile.steps[1].mandatory);
+        // The admin signs in as an admin; the connection's own user needs no such role.
+        assert!(profile.steps[0].verify.roles.contains(&"admin".to_string()));
+        assert!(profile.check_params().roles.is_empty());
+    }
+
+    #[test]
+    fn a_profile_cannot_declare_snowlink_s_own_step_or_its_inputs() {
+        let own = MINIMAL.replace("kind = \"connect\"", "kind = \"admin-access\"");
+        let err = parse("tiny.toml", &own).unwrap_err();
+        assert!(err.problem.contains("Let Snowlink in"), "{err}");
+        let input = MINIMAL.replace(
+            "[[steps]]",
+            "[[steps]]\nid = \"first\"\ntitle = \"First\"\nkind = \"info\"\ninstructions = \"x\"\n[[steps.inputs]]\nid = \"snowlink_client_id\"\nlabel = \"x\"\n[[steps]]",
+        );
+        let err = parse("tiny.toml", &input).unwrap_err();
+        assert!(err.field.contains("inputs[0].id"), "{err}");
     }
 
     #[test]

@@ -99,13 +99,52 @@ fn profile() -> Profile {
     crate::profiles::parse("fixture.toml", FIXTURE).unwrap()
 }
 
-fn start() -> WizardState {
+fn fresh() -> WizardState {
     let draft = ConnectionId::random_with_prefix("c").unwrap();
     WizardState::new(
         &profile(),
         &InstanceUrl::parse(" https://acme.service-now.com ").unwrap(),
         draft,
     )
+}
+
+/// A setup the admin was let in to: "Let Snowlink in", which every setup starts with, verified.
+fn start() -> WizardState {
+    let profile = profile();
+    pass().into_iter().fold(fresh(), |state, event| {
+        apply(&profile, &state, event).unwrap()
+    })
+}
+
+#[test]
+fn every_setup_starts_by_letting_snowlink_in_and_what_reads_as_admin_waits_for_it() {
+    let state = fresh();
+    let profile = profile();
+    assert_eq!(state.current, crate::profiles::admin_access::STEP_ID);
+    assert_eq!(
+        profile.steps[0].kind,
+        crate::profiles::StepKind::AdminAccess
+    );
+    assert_eq!(state.status(&profile, "prerequisites"), Locked);
+    for step in profile.steps.iter().filter(|s| s.kind.reads_as_admin()) {
+        let waits = step.id == crate::profiles::admin_access::STEP_ID
+            || step
+                .requires
+                .iter()
+                .any(|r| r == crate::profiles::admin_access::STEP_ID);
+        assert!(waits, "{} does not wait for the admin", step.id);
+    }
+    let shown = view(&profile, &state);
+    assert!(shown.current.actions.contains(&WizardAction::SignInAdmin));
+    assert!(
+        shown
+            .current
+            .values
+            .iter()
+            .any(|v| v.label == "Redirect URL" && v.value.contains("127.0.0.1:8765/callback")),
+        "{:?}",
+        shown.current.values
+    );
 }
 
 fn passed() -> Event {
@@ -339,12 +378,16 @@ fn each_event_lands_where_the_table_says_or_is_refused_with_why() {
             },
             then: Then::Lands {
                 current: "oauth-app",
-                statuses: &[("prerequisites", Todo), ("instance", Locked)],
+                statuses: &[
+                    ("snowlink-access", Todo),
+                    ("prerequisites", Locked),
+                    ("instance", Locked),
+                ],
             },
         },
         Case {
             name: "back from the first step is refused",
-            before: vec![],
+            before: vec![Event::Back],
             event: Event::Back,
             then: Then::Refused(WizardError::NoMove("first")),
         },
@@ -416,8 +459,13 @@ fn the_view_offers_what_each_step_allows() {
     let cases: Vec<(Vec<Event>, Vec<WizardAction>, Vec<WizardAction>)> = vec![
         (
             vec![],
-            vec![Verify, HandOff],
-            vec![Back, Next, Skip, DoItForMe],
+            vec![Verify, HandOff, Back],
+            vec![Next, Skip, DoItForMe, SignInAdmin],
+        ),
+        (
+            vec![Event::Back],
+            vec![Verify, SignInAdmin, HandOff],
+            vec![Back, Skip, DoItForMe],
         ),
         (
             to_oauth_app(),
@@ -455,7 +503,7 @@ fn the_view_offers_what_each_step_allows() {
 fn the_view_fills_in_values_links_and_what_was_typed() {
     let profile = profile();
     let shown = view(&profile, &after(&to_oauth_app()));
-    assert_eq!(shown.current.number, 3);
+    assert_eq!(shown.current.number, 4);
     assert_eq!(shown.total, profile.steps.len());
     assert_eq!(shown.current.values[0].value, "Fixture");
     assert_eq!(
@@ -528,5 +576,5 @@ fn a_failed_verification_is_in_the_view_and_counts_nothing_done() {
         shown.current.last.as_ref().map(|l| l.message.as_str()),
         Some("asleep")
     );
-    assert_eq!(shown.done, 1);
+    assert_eq!(shown.done, 2);
 }

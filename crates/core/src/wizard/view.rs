@@ -41,6 +41,8 @@ pub enum WizardAction {
     Back,
     DownloadUpdateSet,
     HandOff,
+    /// Sign the admin in through the browser with Snowlink's own OAuth application.
+    SignInAdmin,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -226,6 +228,9 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         });
         if step.automation {
             actions.push(WizardAction::DoItForMe);
+        }
+        if step.kind == StepKind::AdminAccess {
+            actions.push(WizardAction::SignInAdmin);
         }
         // An update set, and the ACLs (which arrive in one), are uploaded in the browser.
         if matches!(step.kind, StepKind::UpdateSet | StepKind::Acls) {

@@ -108,14 +108,7 @@ impl Setup {
             .ok_or_else(|| SetupError::NeedsAdmin(doing.to_owned()))?;
         let instance =
             crate::instance::InstanceUrl::parse(&self.state.instance).map_err(FlowError::from)?;
-        Ok(crate::api::SnowClient::new(
-            instance,
-            crate::api::Auth::Basic {
-                username: admin.username,
-                password: admin.password,
-            },
-        )
-        .map_err(FlowError::from)?)
+        Ok(crate::api::SnowClient::new(instance, admin.auth()).map_err(FlowError::from)?)
     }
 
     /// What the automation needs from the setup's other steps.

@@ -206,6 +206,40 @@ impl Setup {
         self.options = options;
     }
 
+    /// Signs the admin in through the browser with Snowlink's own OAuth application (the
+    /// Client ID, and the secret if any, typed on "Let Snowlink in") and keeps the session's
+    /// token in memory; the step is verified after, as any other.
+    pub async fn sign_in_admin(
+        &mut self,
+        browser: &crate::flows::BrowserSignIn,
+    ) -> Result<(), SetupError> {
+        use crate::profiles::admin_access::{CLIENT_ID_INPUT, CLIENT_SECRET_INPUT};
+        let client_id = self.typed(CLIENT_ID_INPUT).unwrap_or_default();
+        let secret = self
+            .secret(CLIENT_SECRET_INPUT)
+            .await?
+            .map(crate::secrets::ClientSecret::new);
+        let instance =
+            crate::instance::InstanceUrl::parse(&self.state.instance).map_err(FlowError::from)?;
+        let admin = crate::flows::admin_sign_in(
+            &instance,
+            &client_id,
+            secret,
+            browser,
+            std::future::pending(),
+        )
+        .await?;
+        self.admin = Some(admin);
+        Ok(())
+    }
+
+    /// Whether the admin can be signed in through the browser without asking: the Client ID
+    /// of Snowlink's application was given on "Let Snowlink in".
+    pub fn knows_admin_app(&self) -> bool {
+        self.typed(crate::profiles::admin_access::CLIENT_ID_INPUT)
+            .is_some()
+    }
+
     /// The admin account of this session (never saved).
     pub fn set_admin(&mut self, admin: Option<AdminCredentials>) {
         self.admin = admin;

@@ -2,7 +2,9 @@
 //! (or as the service user the step is about), and the result recorded on the step.
 
 use super::{Setup, SetupError};
-use crate::checks::{CheckId, Credentials, Progress, RunOptions, Target};
+use crate::checks::{
+    AdminCredentials, CheckId, CheckStatus, Credentials, Progress, RunOptions, Target,
+};
 use crate::errors::InputField;
 use crate::flows::BrowserSignIn;
 use crate::grants::GrantKind;
@@ -119,6 +121,24 @@ impl Setup {
                 let target = self.admin_target(step)?;
                 self.run(target, params, vec![CheckId::UserRoles], progress)
                     .await
+            }
+            StepKind::AdminAccess => {
+                let target = self.admin_target(step)?;
+                let checks = self
+                    .run(target, params, vec![CheckId::UserRoles], progress)
+                    .await;
+                let mut verification = Verification::from_checks(checks, &done);
+                let refused = verification
+                    .checks
+                    .iter()
+                    .any(|c| c.id == CheckId::AuthCredentials && c.status == CheckStatus::Fail);
+                if refused && matches!(self.admin, Some(AdminCredentials::Basic { .. })) {
+                    verification.message.push_str(
+                        " If the password is right, the instance may restrict Basic auth (new \
+                         instances do): sign in through the browser instead.",
+                    );
+                }
+                return Ok(verification);
             }
             StepKind::OauthApp => {
                 let mut target = self.admin_target(step)?;

@@ -55,6 +55,25 @@ async fn an_unattended_auto_setup_stops_where_the_admin_s_hand_is_needed_then_en
     );
     assert!(run.stdout.contains("in the browser"), "{}", run.stdout);
     assert!(run.stdout.contains("security_admin"), "{}", run.stdout);
+    // The registry entry went into Snowlink's own update set, made the admin's current one, to
+    // move on to test and production; the service user is data, and the plan said so.
+    let set = sim
+        .state()
+        .query("sys_update_set", "name=Snowlink: Incident sync")
+        .first()
+        .map(|s| s["sys_id"].clone())
+        .expect("Snowlink's update set");
+    let landed = |table: &str| {
+        sim.state()
+            .count("sys_update_xml", &format!("update_set={set}^table={table}"))
+    };
+    assert_eq!(landed("oauth_entity"), 1);
+    assert_eq!(landed("sys_user"), 0);
+    assert!(
+        run.stdout.contains("do this step again on each instance"),
+        "{}",
+        run.stdout
+    );
     let kept = snowlink.kept_update_sets();
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert!(

@@ -608,9 +608,27 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
     assert!(message.contains("callback URLs"), "{message}");
     // Fixed for the admin: the plan updates the record, not a second application.
     let plan = b.setup.plan().await.unwrap();
-    assert_eq!(plan.changes[0].action, PlannedAction::Update, "{plan:?}");
+    let registry = plan.changes.iter().find(|c| c.table == "oauth_entity");
+    assert_eq!(
+        registry.map(|c| c.action),
+        Some(PlannedAction::Update),
+        "{plan:?}"
+    );
     b.setup.do_it(&b.browser, None).await.unwrap();
     assert_eq!(b.setup.view().current.id, "update-set");
+    // Its change went into Snowlink's own update set, which it made the admin's current one.
+    let set = plan.changes.iter().find(|c| c.table == "sys_update_set");
+    assert_eq!(
+        set.map(|c| c.action),
+        Some(PlannedAction::Create),
+        "{plan:?}"
+    );
+    let state = b.sim.state();
+    let set = &state.query("sys_update_set", "name=Snowlink: Data access governance")[0];
+    let current = format!("name=sys_update_set^value={}", set["sys_id"]);
+    assert_eq!(state.count("sys_user_preference", &current), 1);
+    let landed = format!("update_set={}^table=oauth_entity", set["sys_id"]);
+    assert_eq!(state.count("sys_update_xml", &landed), 1);
 
     // Imported, not committed.
     let xml = b.setup.update_set_xml().await.unwrap();

@@ -297,7 +297,14 @@ fn plan_text(plan: &Plan) -> String {
         .iter()
         .map(|c| format!("  {:<6} {} ({})", c.label, c.what, c.table))
         .collect();
-    format!("  Snowlink will:\n{}", lines.join("\n"))
+    let mut text = format!("  Snowlink will:\n{}", lines.join("\n"));
+    if let Some(hand) = &plan.hand {
+        text.push_str(&format!("\n  Needs your hand in the browser: {hand}"));
+    }
+    if let Some(lands) = &plan.lands {
+        text.push_str(&format!("\n  {lands}"));
+    }
+    text
 }
 
 /// The step's verification: ✓ or ✗ and the message, and under a failure what to do.

@@ -621,3 +621,117 @@ async fn dictionary_payloads_create_tables_that_extend_task() {
         "task queries cover it"
     );
 }
+
+/// A REST call as the demo admin: `method` on `path` with a JSON `body`.
+fn admin_send(
+    sim: &RunningSim,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> impl Future<Output = reqwest::Response> {
+    let (user, password) = sim.admin();
+    let request = client()
+        .request(method, format!("{}{path}", sim.url()))
+        .basic_auth(user, Some(password))
+        .json(&body)
+        .send();
+    async move { request.await.unwrap() }
+}
+
+#[tokio::test]
+async fn changes_land_in_the_callers_current_update_set_which_the_picker_chooses() {
+    let sim = start(Seed::Empty).await;
+    let current = || async {
+        let answer = json(
+            admin_get(&sim, "/api/now/ui/concoursepicker/current")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        answer["result"]["currentUpdateSet"]["name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        current().await,
+        "Default",
+        "a fresh instance's changes land in Default"
+    );
+
+    let created = admin_send(
+        &sim,
+        reqwest::Method::POST,
+        "/api/now/table/sys_update_set",
+        serde_json::json!({"name": "Snowlink: test", "state": "in progress"}),
+    )
+    .await;
+    let set = json(created).await["result"]["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An unknown set is refused and changes nothing.
+    let refused = admin_send(
+        &sim,
+        reqwest::Method::PUT,
+        "/api/now/ui/concoursepicker/updateset",
+        serde_json::json!({"sysId": "0123456789abcdef0123456789abcdef"}),
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    assert_eq!(current().await, "Default");
+    let chosen = admin_send(
+        &sim,
+        reqwest::Method::PUT,
+        "/api/now/ui/concoursepicker/updateset",
+        serde_json::json!({"sysId": set, "name": "Snowlink: test"}),
+    )
+    .await;
+    assert_eq!(chosen.status(), 200);
+    assert_eq!(json(chosen).await["result"]["success"], true);
+    assert_eq!(current().await, "Snowlink: test");
+
+    // A registry entry is recorded in it, once however often it changes; a user is data.
+    let app = json(
+        admin_send(
+            &sim,
+            reqwest::Method::POST,
+            "/api/now/table/oauth_entity",
+            serde_json::json!({"name": "Captured", "type": "client"}),
+        )
+        .await,
+    )
+    .await["result"]["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin_send(
+        &sim,
+        reqwest::Method::PATCH,
+        &format!("/api/now/table/oauth_entity/{app}"),
+        serde_json::json!({"redirect_url": "https://example.org/cb"}),
+    )
+    .await;
+    admin_send(
+        &sim,
+        reqwest::Method::POST,
+        "/api/now/table/sys_user",
+        serde_json::json!({"user_name": "not.captured"}),
+    )
+    .await;
+    let state = sim.state();
+    assert_eq!(
+        state.count(
+            "sys_update_xml",
+            &format!("update_set={set}^name=oauth_entity_{app}")
+        ),
+        1
+    );
+    assert_eq!(state.count("sys_update_xml", "nameSTARTSWITHsys_user_"), 0);
+    // Nothing else was recorded anywhere.
+    assert_eq!(
+        state.count("sys_update_xml", &format!("update_set!={set}")),
+        0
+    );
+}

@@ -49,13 +49,14 @@ function wizard(current: StepView): WizardView {
   };
 }
 
-function fakeApi(view: WizardView, hand: string | null = null) {
+function fakeApi(view: WizardView, hand: string | null = null, lands: string | null = null) {
   const ok = <T>(value: T) => ({ ok: true as const, value });
   const plan: Plan = {
     step: 'oauth-app',
     changes: [{ action: 'create', label: 'Create', table: 'oauth_entity', what: 'OAuth application incident.io' }],
     changesAnything: true,
     hand,
+    lands,
   };
   return {
     event: vi.fn(async () => ok(view)),
@@ -108,6 +109,7 @@ describe('WizardStep', () => {
     await expectAccessible();
     expect(api.doIt).not.toHaveBeenCalled();
     expect(screen.queryByTestId('plan-hand')).toBeNull();
+    expect(screen.queryByTestId('plan-lands')).toBeNull();
     await fireEvent.click(screen.getByTestId('plan-apply'));
     await waitFor(() => expect(api.doIt).toHaveBeenCalledTimes(1));
   });
@@ -119,6 +121,16 @@ describe('WizardStep', () => {
     await fireEvent.click(screen.getByTestId('action-do-it'));
     const hand = await screen.findByTestId('plan-hand');
     expect(hand.textContent).toContain('elevated in the browser');
+    await expectAccessible();
+  });
+
+  it('says where the changes land', async () => {
+    const view = wizard(stepView());
+    const api = fakeApi(view, null, 'The registry entry goes into the update set "Snowlink: Incident sync".');
+    render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    await fireEvent.click(screen.getByTestId('action-do-it'));
+    const lands = await screen.findByTestId('plan-lands');
+    expect(lands.textContent).toContain('Snowlink: Incident sync');
     await expectAccessible();
   });
 

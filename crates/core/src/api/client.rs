@@ -240,11 +240,20 @@ impl SnowClient {
 
     /// POST to any REST path on the instance (the CI/CD API), returning its JSON.
     pub async fn post_path(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.send_path(Method::POST, path, body).await
+    }
+
+    /// PUT to any REST path on the instance (the update set picker), returning its JSON.
+    pub async fn put_path(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.send_path(Method::PUT, path, body).await
+    }
+
+    async fn send_path(&self, method: Method, path: &str, body: &Value) -> Result<Value, ApiError> {
         if !path.starts_with("/api/") {
             return Err(malformed("REST paths start with /api/"));
         }
         let url = self.url(path)?;
-        Ok(self.send(Method::POST, url, &[], Some(body), None).await?.0)
+        Ok(self.send(method, url, &[], Some(body), None).await?.0)
     }
 
     pub(super) fn url(&self, path: &str) -> Result<url::Url, ApiError> {

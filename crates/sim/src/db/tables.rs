@@ -230,7 +230,26 @@ fn builtin() -> Vec<TableSchema> {
                 "type",
                 "update_guid",
             ],
-            &[("remote_update_set", "sys_remote_update_set")],
+            &[
+                ("remote_update_set", "sys_remote_update_set"),
+                ("update_set", "sys_update_set"),
+            ],
+        ),
+        table(
+            "sys_update_set",
+            None,
+            "name",
+            None,
+            &["name", "state", "description", "application"],
+            &[],
+        ),
+        table(
+            "sys_user_preference",
+            None,
+            "name",
+            None,
+            &["name", "value", "type", "description"],
+            &[("user", "sys_user")],
         ),
         table(
             "sys_update_preview_problem",

@@ -1,9 +1,10 @@
 //! The instance as a platform: its records with their side effects ([`instance`]), who a caller
 //! is and what they may do ([`identity`], [`acl`]), business rules ([`rules`]), update sets
-//! ([`update_sets`]), and what an instance holds at start and across restarts ([`seed`],
+//! ([`update_sets`], and where a change lands: [`capture`]), and what an instance holds at start and across restarts ([`seed`],
 //! [`persist`]).
 
 pub mod acl;
+pub mod capture;
 pub mod dictionary_xml;
 pub mod identity;
 pub mod instance;

@@ -227,6 +227,7 @@ pub fn base(instance: &mut Instance) -> (String, String) {
         true,
         false,
     );
+    instance.add_default_update_set();
     let password = random_hex(8);
     let admin = fields(&[
         ("user_name", "admin"),

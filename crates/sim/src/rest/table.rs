@@ -353,6 +353,7 @@ fn create(
             .map_err(store_error)?;
         let sys_id = record.get("sys_id").cloned().unwrap_or_default();
         prepared.set_password(&mut instance, &sys_id);
+        instance.capture(table, &sys_id, &caller.user_name, "INSERT_OR_UPDATE");
         let (physical, row) = instance
             .db
             .locate(table, &sys_id)
@@ -413,6 +414,7 @@ fn update(
             .update(table, sys_id, prepared.fields.clone(), &caller.user_name)
             .map_err(store_error)?;
         prepared.set_password(&mut instance, sys_id);
+        instance.capture(table, sys_id, &caller.user_name, "INSERT_OR_UPDATE");
         let renderer = Renderer::new(
             &instance,
             table,
@@ -441,6 +443,7 @@ fn delete(app: &App, table: &str, sys_id: &str, headers: &HeaderMap) -> Result<R
     ) {
         return Err(ApiError::DeleteDenied);
     }
+    instance.capture(table, sys_id, &caller.user_name, "DELETE");
     instance.delete(table, sys_id).map_err(store_error)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -31,6 +31,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::oauth::authorize::routes())
         .merge(crate::oauth::token::routes())
         .merge(crate::rest::cicd::routes())
+        .merge(crate::rest::picker::routes())
         .merge(crate::web::admin::routes())
         .fallback(crate::rest::scripted::dispatch)
         // Update sets of a few megabytes are normal; axum's 2 MB default would refuse them.

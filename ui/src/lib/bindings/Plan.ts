@@ -13,4 +13,9 @@ changesAnything: boolean,
  * What needs the admin's hand before Snowlink can go on, and why; `None` when Snowlink
  * can do all of it.
  */
-hand: string | null, };
+hand: string | null, 
+/**
+ * Where the changes land: the update set they go into, or that they must be made again
+ * on each instance.
+ */
+lands: string | null, };

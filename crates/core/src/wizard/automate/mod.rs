@@ -5,6 +5,7 @@
 //! then previewed and committed through the CI/CD API — what a real instance offers.
 
 mod acls;
+mod landing;
 mod oauth_app;
 mod roles;
 mod service_user;
@@ -62,6 +63,9 @@ pub struct Plan {
     /// What needs the admin's hand before Snowlink can go on, and why; `None` when Snowlink
     /// can do all of it.
     pub hand: Option<String>,
+    /// Where the changes land: the update set they go into, or that they must be made again
+    /// on each instance.
+    pub lands: Option<String>,
 }
 
 impl Plan {
@@ -100,6 +104,8 @@ pub enum AutomateError {
     UploadFirst { name: String },
     #[error("Snowlink could not commit the update set \"{name}\" through the CI/CD API: {reason}.")]
     CommitByHand { name: String, reason: String },
+    #[error("The update set \"{0}\" could not be made current.")]
+    CurrentSet(String),
     #[error("This step has nothing Snowlink can do for you.")]
     NotAutomated,
     #[error("No randomness to generate a secret from: {0}")]
@@ -139,6 +145,10 @@ impl AutomateError {
                 "Commit it by hand in the browser: System Update Sets > Retrieved Update Sets > \
                  {name}, Preview Update Set, then Commit Update Set (elevate to security_admin \
                  first, User menu > Elevate role, if it holds ACLs); then verify the step."
+            ),
+            Self::CurrentSet(name) => format!(
+                "Choose \"{name}\" in the update set picker at the top of the instance's page, \
+                 then press Do it for me again."
             ),
             Self::NotAutomated => "Follow the step's instructions instead.".into(),
             Self::NothingToUpload(_) => "Verify the step.".into(),
@@ -191,8 +201,10 @@ pub async fn work(
         changes: Vec::new(),
         changes_anything: false,
         hand: None,
+        lands: None,
     };
     let mut learned = Learned::default();
+    landing::work(ctx, step.kind, apply, &mut plan).await?;
     match step.kind {
         StepKind::OauthApp => oauth_app::work(ctx, step, apply, &mut plan, &mut learned).await?,
         StepKind::ServiceUser => {

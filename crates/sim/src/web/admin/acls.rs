@@ -132,5 +132,11 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         ]);
         let _ = instance.insert("sys_security_acl_role", link, &caller.user_name);
     }
+    instance.capture(
+        "sys_security_acl",
+        &acl,
+        &caller.user_name,
+        "INSERT_OR_UPDATE",
+    );
     SCREENS.to_record(&acl)
 }

@@ -106,6 +106,17 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
     .filter(|(_, v)| !v.is_empty())
     .collect();
     record.insert("public_client".into(), checkbox(&fields, "public_client"));
-    let created = app.lock().insert("oauth_entity", record, &caller.user_name);
-    SCREENS.outcome(created.map(|record| record.get("sys_id").cloned().unwrap_or_default()))
+    let mut instance = app.lock();
+    let created = instance
+        .insert("oauth_entity", record, &caller.user_name)
+        .map(|record| record.get("sys_id").cloned().unwrap_or_default());
+    if let Ok(sys_id) = &created {
+        instance.capture(
+            "oauth_entity",
+            sys_id,
+            &caller.user_name,
+            "INSERT_OR_UPDATE",
+        );
+    }
+    SCREENS.outcome(created)
 }

@@ -24,24 +24,42 @@ async fn upload_kept_update_set(sim: &RunningSim, config: &std::path::Path) {
     assert_eq!(admin.upload_update_set(&xml).await.status(), 302);
 }
 
-#[test]
-#[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
-fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
+/// A demo instance on its own runtime, as every test here starts.
+fn demo_instance() -> (tokio::runtime::Runtime, RunningSim) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let sim = runtime
         .block_on(Sim::builder().seed(Seed::Demo).start())
         .unwrap();
-    let (admin, password) = sim.admin();
+    (runtime, sim)
+}
+
+/// The app (`name` for its screenshots) in a config folder of its own, with `envs` too, opened
+/// on `profile`'s setup of `sim`.
+fn open_setup(
+    name: &str,
+    profile: &str,
+    sim: &RunningSim,
+    envs: &[(&str, String)],
+) -> (tempfile::TempDir, App) {
     let config = tempfile::tempdir().unwrap();
-    let envs = vec![(
+    let mut all = vec![(
         "SNOWLINK_CONFIG_DIR".to_owned(),
         config.path().display().to_string(),
     )];
-    let desktop = App::launch_with("wizard", &envs);
-
-    desktop.click("profile-incident-sync");
+    all.extend(envs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    let desktop = App::launch_with(name, &all);
+    desktop.click(&format!("profile-{profile}"));
     desktop.type_into("instance-input", sim.url());
     desktop.wait_for_text("instance-url", |t| t == sim.url());
+    (config, desktop)
+}
+
+#[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
+fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
+    let (runtime, sim) = demo_instance();
+    let (admin, password) = sim.admin();
+    let (config, desktop) = open_setup("wizard", "incident-sync", &sim, &[]);
     desktop.screenshot("picker");
     desktop.click("setup-start");
 
@@ -105,6 +123,37 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     desktop.screenshot("connections");
 }
 
+/// "Do the rest for me" on the OAuth application step: one plan for it and the steps after it
+/// that Snowlink can do, applied in one go, stopping on the ACL step with what the admin must do
+/// in the browser shown there.
+#[test]
+#[ignore = "needs the built app, tauri-driver, WebKitWebDriver and Xvfb: ./dev test runs it"]
+fn do_the_rest_for_me_goes_as_far_as_a_rest_caller_can() {
+    let (_runtime, sim) = demo_instance();
+    let (admin, password) = sim.admin();
+    let (_config, desktop) = open_setup("do-the-rest", "incident-sync", &sim, &[]);
+    desktop.click("setup-start");
+    pass_the_admin_and_instance_steps(&desktop, &admin, &password, 8);
+
+    desktop.click("action-do-rest");
+    let plan = desktop.wait_for_text("plan", |t| t.contains("ACL task / write"));
+    for shows in [
+        "OAuth application incident.io",
+        "User incident.io",
+        "Role incident_manager",
+    ] {
+        assert!(plan.contains(shows), "{shows}: {plan}");
+    }
+    assert!(plan.contains("elevated in the browser"), "{plan}");
+    desktop.screenshot("plan");
+    desktop.click("plan-apply");
+    desktop.wait_for_text("wizard-progress", |t| t.starts_with("6 of 8"));
+    let stopped = desktop.wait_for_text("step-result", |t| t.contains("✗"));
+    assert!(stopped.contains("in the browser"), "{stopped}");
+    desktop.wait_for_text("wizard-step-acls", |t| !t.is_empty());
+    desktop.screenshot("stopped-on-acls");
+}
+
 /// Atlan's integration signs in in the browser: the admin types the webhook address and the
 /// Atlan user's password, lets Snowlink do the OAuth app, the update set, the user and its role,
 /// and the connect step opens the system browser (a real headless Chromium) where the Atlan
@@ -113,10 +162,7 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
 #[test]
 #[ignore = "needs the built app, tauri-driver, WebKitWebDriver, Chromium and Xvfb: ./dev test runs it"]
 fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counted() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sim = runtime
-        .block_on(Sim::builder().seed(Seed::Demo).start())
-        .unwrap();
+    let (runtime, sim) = demo_instance();
     let webhook = runtime.block_on(snowlink_e2e::receiver::webhook_receiver());
     for state in ["requested", "approved"] {
         let record = [
@@ -129,25 +175,17 @@ fn an_admin_sets_up_atlan_through_a_browser_sign_in_and_sees_its_requests_counte
         sim.state().insert("sc_request", record).unwrap();
     }
     let (admin, password) = sim.admin();
-    let config = tempfile::tempdir().unwrap();
     let service_password = "Atl4n-Service!";
-    let envs = vec![
-        (
-            "SNOWLINK_CONFIG_DIR".to_owned(),
-            config.path().display().to_string(),
-        ),
-        (
-            "BROWSER".to_owned(),
-            snowlink_e2e::browser::chromium_browser_var(
-                "allow",
-                Some(("atlan.service", service_password)),
-            ),
-        ),
-    ];
-    let desktop = App::launch_with("wizard-atlan", &envs);
-    desktop.click("profile-data-access-governance");
-    desktop.type_into("instance-input", sim.url());
-    desktop.wait_for_text("instance-url", |t| t == sim.url());
+    let browser = snowlink_e2e::browser::chromium_browser_var(
+        "allow",
+        Some(("atlan.service", service_password)),
+    );
+    let (config, desktop) = open_setup(
+        "wizard-atlan",
+        "data-access-governance",
+        &sim,
+        &[("BROWSER", browser)],
+    );
     desktop.click("setup-start");
     pass_the_admin_and_instance_steps(&desktop, &admin, &password, 9);
 
@@ -238,16 +276,11 @@ fn trying_it_on_a_simulated_instance_opens_the_wizard_on_a_running_simulator() {
 #[test]
 #[ignore = "needs the built app, tauri-driver, WebKitWebDriver, Chromium and Xvfb: ./dev test runs it"]
 fn an_admin_refused_basic_auth_signs_in_through_the_browser() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let sim = runtime
-        .block_on(Sim::builder().seed(Seed::Demo).start())
-        .unwrap();
+    let (_runtime, sim) = demo_instance();
     sim.set_fault(snowlink_sim::Fault::BasicRestricted);
     let app = snowlink_e2e::snowlink_admin_app(&sim);
     let (admin, password) = sim.admin();
-    let config = tempfile::tempdir().unwrap();
-    let envs: Vec<(String, String)> = [
-        ("SNOWLINK_CONFIG_DIR", config.path().display().to_string()),
+    let envs = [
         (
             "BROWSER",
             snowlink_e2e::browser::chromium_browser_var("allow", None),
@@ -255,14 +288,8 @@ fn an_admin_refused_basic_auth_signs_in_through_the_browser() {
         ("SNOWLINK_BROWSER_ADMIN_CLIENT", app.client_id.clone()),
         ("SNOWLINK_BROWSER_ADMIN_USER", admin.clone()),
         ("SNOWLINK_BROWSER_ADMIN_PASSWORD", password.clone()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let desktop = App::launch_with("admin-browser", &envs);
-    desktop.click("profile-security-audit");
-    desktop.type_into("instance-input", sim.url());
-    desktop.wait_for_text("instance-url", |t| t == sim.url());
+    ];
+    let (_config, desktop) = open_setup("admin-browser", "security-audit", &sim, &envs);
     desktop.click("setup-start");
     desktop.wait_for_text("wizard-progress", |t| t.starts_with("0 of"));
 

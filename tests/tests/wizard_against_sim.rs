@@ -781,3 +781,50 @@ async fn the_update_set_round_trips_through_import_preview_and_commit() {
         1
     );
 }
+
+/// "Do the rest for me" from the OAuth application: one plan names the changes of every step it
+/// covers, the ACL step's need for the admin's hand included, and changes nothing; applied, it
+/// does the steps in order and stops on the ACL step, the reason recorded there.
+#[tokio::test(flavor = "multi_thread")]
+async fn doing_the_rest_plans_every_step_then_stops_where_the_admins_hand_is_needed() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    up_to(&mut b, "oauth-app").await;
+    assert!(
+        b.setup
+            .view()
+            .current
+            .actions
+            .contains(&WizardAction::DoTheRest)
+    );
+    let plan = b.setup.plan_rest().await.unwrap();
+    let tables: Vec<&str> = plan.changes.iter().map(|c| c.table.as_str()).collect();
+    for table in [
+        "oauth_entity",
+        "sys_user",
+        "sys_user_has_role",
+        "sys_security_acl",
+    ] {
+        assert!(tables.contains(&table), "{table}: {plan:?}");
+    }
+    let hand = plan.hand.clone().unwrap_or_default();
+    assert!(hand.contains("elevated in the browser"), "{plan:?}");
+    assert_eq!(b.sim.state().count("oauth_entity", "name=incident.io"), 0);
+
+    let stopped = b.setup.do_rest(&b.browser, None).await;
+    assert!(
+        matches!(
+            stopped,
+            Err(SetupError::Automate(AutomateError::UploadFirst { .. }))
+        ),
+        "{stopped:?}"
+    );
+    let view = b.setup.view();
+    assert_eq!(view.current.id, "acls");
+    assert_eq!(view.current.status, StepStatus::Failed);
+    for done in ["oauth-app", "service-user", "roles"] {
+        let step = view.steps.iter().find(|s| s.id == done).unwrap();
+        assert_eq!(step.status, StepStatus::Verified, "{done}");
+    }
+    // On the ACL step there is nothing further to do in one go.
+    assert!(!view.current.actions.contains(&WizardAction::DoTheRest));
+}

@@ -172,6 +172,15 @@ impl Bridge {
                 .await,
             ),
             Request::PlanStep {} => to_json(setup::plan_step(&self.setups).await),
+            Request::PlanRest {} => to_json(setup::plan_rest(&self.setups).await),
+            Request::DoRest {} => to_json(
+                setup::do_rest(
+                    &self.setups,
+                    Channel::new("events", &events),
+                    Channel::new("url", &events),
+                )
+                .await,
+            ),
             Request::DoStep {} => to_json(
                 setup::do_step(
                     &self.setups,

@@ -92,6 +92,11 @@ pub enum Request {
     PlanStep {},
     /// Do the current step for the admin (events: `events`, `url`).
     DoStep {},
+    /// One plan for the current step and the automatable steps after it.
+    PlanRest {},
+    /// Do them for the admin, in order, up to the first that fails or needs the admin's hand
+    /// (events: `events`, `url`).
+    DoRest {},
     SaveUpdateSet {
         path: String,
     },

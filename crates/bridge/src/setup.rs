@@ -169,7 +169,14 @@ async fn verified(
     browser: &BrowserSignIn,
     events: Channel<DiagnosisEvent>,
 ) -> Result<WizardView, UiError> {
-    match setup.verify(browser, Some(progress_to(events))).await {
+    let done = setup.verify(browser, Some(progress_to(events))).await;
+    recorded(setup, done)
+}
+
+/// The view after `done`: a failure the setup recorded on its step is shown there, not as an
+/// error.
+fn recorded(setup: &Setup, done: Result<WizardView, SetupError>) -> Result<WizardView, UiError> {
+    match done {
         Ok(view) => Ok(view),
         // Refused before it ran (an input missing, a step locked), or not saved.
         Err(err @ (SetupError::Wizard(_) | SetupError::Store(_))) => Err(ui(err)),
@@ -182,6 +189,31 @@ async fn verified(
 pub async fn plan_step(setups: &Setups) -> Result<Plan, UiError> {
     let open = setups.0.lock().await;
     open.as_ref().ok_or_else(no_setup)?.plan().await.map_err(ui)
+}
+
+/// One plan for the current step and the automatable steps after it ("Do the rest for me").
+pub async fn plan_rest(setups: &Setups) -> Result<Plan, UiError> {
+    let open = setups.0.lock().await;
+    open.as_ref()
+        .ok_or_else(no_setup)?
+        .plan_rest()
+        .await
+        .map_err(ui)
+}
+
+/// Does the rest for the admin (the plan was shown and accepted); where it stopped, and why,
+/// is on the step the view shows.
+pub async fn do_rest(
+    setups: &Setups,
+    events: Channel<DiagnosisEvent>,
+    url: Channel<String>,
+) -> Result<WizardView, UiError> {
+    let mut open = setups.0.lock().await;
+    let setup = open.as_mut().ok_or_else(no_setup)?;
+    let done = setup
+        .do_rest(&browser(url), Some(progress_to(events)))
+        .await;
+    recorded(setup, done)
 }
 
 /// Does the current step for the admin (the plan was shown and accepted), then verifies it.

@@ -54,6 +54,8 @@ function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = []) {
     verify: vi.fn(async () => ({ ok: false as const, error: refused })),
     plan: vi.fn(async () => ({ ok: false as const, error: refused })),
     doIt: vi.fn(async () => ({ ok: false as const, error: refused })),
+    planRest: vi.fn(async () => ({ ok: false as const, error: refused })),
+    doRest: vi.fn(async () => ({ ok: false as const, error: refused })),
     handoffText: vi.fn(async () => ({ ok: false as const, error: refused })),
     saveUpdateSet: vi.fn(async () => ({ ok: false as const, error: refused })),
     chooseUpdateSetPath: vi.fn(async () => null),

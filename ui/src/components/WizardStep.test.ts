@@ -68,6 +68,8 @@ function fakeApi(view: WizardView, hand: string | null = null, lands: string | n
     ),
     plan: vi.fn(async () => ok(plan)),
     doIt: vi.fn(async () => ok(view)),
+    planRest: vi.fn(async () => ok({ ...plan, changes: [...plan.changes, { action: 'create' as const, label: 'Create', table: 'sys_user', what: 'User incident.io' }] })),
+    doRest: vi.fn(async () => ok(view)),
     handoffText: vi.fn(async () => ok('Hello')),
     saveUpdateSet: vi.fn(async () => ok('Wrote the update set.')),
     chooseUpdateSetPath: vi.fn(async () => null),
@@ -122,6 +124,26 @@ describe('WizardStep', () => {
     const hand = await screen.findByTestId('plan-hand');
     expect(hand.textContent).toContain('elevated in the browser');
     await expectAccessible();
+  });
+
+  it('does the rest after one plan for every step it covers', async () => {
+    const view = wizard(stepView({ actions: ['verify', 'do-it-for-me', 'do-the-rest'] }));
+    const api = fakeApi(view);
+    render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    await fireEvent.click(screen.getByTestId('action-do-rest'));
+    const plan = await screen.findByTestId('plan');
+    expect(plan.textContent).toContain('Create OAuth application incident.io');
+    expect(plan.textContent).toContain('Create User incident.io');
+    expect(api.plan).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByTestId('plan-apply'));
+    await waitFor(() => expect(api.doRest).toHaveBeenCalledTimes(1));
+    expect(api.doIt).not.toHaveBeenCalled();
+  });
+
+  it('offers the rest only when the core does', () => {
+    const view = wizard(stepView());
+    render(WizardStep, { api: fakeApi(view), view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    expect(screen.queryByTestId('action-do-rest')).toBeNull();
   });
 
   it('says where the changes land', async () => {

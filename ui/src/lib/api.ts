@@ -165,6 +165,10 @@ export const setupApi = {
   verify: (listeners: StepListeners) => engine<WizardView>({ method: 'verify_step', params: {} }, channels(listeners)),
   plan: () => engine<Plan>({ method: 'plan_step', params: {} }),
   doIt: (listeners: StepListeners) => engine<WizardView>({ method: 'do_step', params: {} }, channels(listeners)),
+  /** One plan for this step and the automatable ones after it ("Do the rest for me"). */
+  planRest: () => engine<Plan>({ method: 'plan_rest', params: {} }),
+  /** Does them in order; the view shows the step where it stopped, and why. */
+  doRest: (listeners: StepListeners) => engine<WizardView>({ method: 'do_rest', params: {} }, channels(listeners)),
   handoffText: () => engine<string>({ method: 'handoff_text', params: {} }),
   /** Writes the update set to `path`; what to tell the admin about importing it. */
   saveUpdateSet: (path: string) => engine<string>({ method: 'save_update_set', params: { path } }),
@@ -195,7 +199,7 @@ export type SetupApi = typeof setupApi;
 /** What one wizard step asks of the engine. */
 export type StepApi = Pick<
   SetupApi,
-  'inputs' | 'admin' | 'adminBrowser' | 'event' | 'verify' | 'plan' | 'doIt' | 'handoffText' | 'saveUpdateSet' | 'chooseUpdateSetPath' | 'copyText' | 'openInBrowser'
+  'inputs' | 'admin' | 'adminBrowser' | 'event' | 'verify' | 'plan' | 'doIt' | 'planRest' | 'doRest' | 'handoffText' | 'saveUpdateSet' | 'chooseUpdateSetPath' | 'copyText' | 'openInBrowser'
 >;
 /** What the setup screen asks of the engine: its own requests, a step's and the instance field's. */
 export type SetupScreenApi = Pick<

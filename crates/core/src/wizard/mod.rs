@@ -241,6 +241,23 @@ impl WizardState {
         self.steps.get(step).cloned().unwrap_or_default()
     }
 
+    /// What "Do the rest for me" covers: from the current step, the automatable steps up to
+    /// the first that is not, leaving out those already done.
+    pub fn rest_to_do<'p>(&self, profile: &'p Profile) -> Vec<&'p crate::profiles::Step> {
+        profile
+            .steps
+            .iter()
+            .skip_while(|s| s.id != self.current)
+            .take_while(|s| s.automation)
+            .filter(|s| {
+                !matches!(
+                    self.status(profile, &s.id),
+                    StepStatus::Verified | StepStatus::Skipped
+                )
+            })
+            .collect()
+    }
+
     /// A step's state, locks included.
     pub fn status(&self, profile: &Profile, step: &str) -> StepStatus {
         let record = self.record(step);

@@ -43,6 +43,8 @@ pub enum WizardAction {
     HandOff,
     /// Sign the admin in through the browser with Snowlink's own OAuth application.
     SignInAdmin,
+    /// "Do the rest for me": this step and the automatable ones after it, in one plan.
+    DoTheRest,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -228,6 +230,9 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         });
         if step.automation {
             actions.push(WizardAction::DoItForMe);
+            if state.rest_to_do(profile).iter().any(|s| s.id != step.id) {
+                actions.push(WizardAction::DoTheRest);
+            }
         }
         if step.kind == StepKind::AdminAccess {
             actions.push(WizardAction::SignInAdmin);

@@ -3,4 +3,4 @@
 /**
  * What a person can do on the current step.
  */
-export type WizardAction = "verify" | "acknowledge" | "do-it-for-me" | "skip" | "next" | "back" | "download-update-set" | "hand-off" | "sign-in-admin";
+export type WizardAction = "verify" | "acknowledge" | "do-it-for-me" | "skip" | "next" | "back" | "download-update-set" | "hand-off" | "sign-in-admin" | "do-the-rest";

@@ -73,6 +73,17 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         !self.changes_anything
     }
+
+    /// `next`'s changes after these, as one plan for both steps.
+    pub fn append(&mut self, next: Plan) {
+        self.changes.extend(next.changes);
+        self.changes_anything |= next.changes_anything;
+        self.hand = self.hand.take().or(next.hand);
+        self.lands = match (self.lands.take(), next.lands) {
+            (Some(a), Some(b)) if a != b => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 /// What applying a plan found out that the setup needs: inputs (a generated client ID) and

@@ -32,10 +32,18 @@ pub(super) async fn work(
         .service_user
         .clone()
         .ok_or_else(|| AutomateError::NoUser("(no name yet)".into()))?;
-    let user_id = sys_id_of(ctx.admin, "sys_user", "user_name", &user)
-        .await?
-        .ok_or_else(|| AutomateError::NoUser(user.clone()))?;
-    let have = crate::api::roles_of(ctx.admin, &user_id).await?;
+    let user_id = sys_id_of(ctx.admin, "sys_user", "user_name", &user).await?;
+    // A user an earlier step will create has no roles yet: planned as all to grant.
+    let user_id = match user_id {
+        Some(id) => id,
+        None if !apply => String::new(),
+        None => return Err(AutomateError::NoUser(user)),
+    };
+    let have = if user_id.is_empty() {
+        std::collections::BTreeSet::new()
+    } else {
+        crate::api::roles_of(ctx.admin, &user_id).await?
+    };
     if step
         .verify
         .roles_sufficient

@@ -46,6 +46,60 @@ impl Setup {
         Ok((plan, view))
     }
 
+    /// "Do the rest for me": one plan for the current step and each automatable step after it,
+    /// in order, up to the first that needs the admin's hand. A later step is planned against
+    /// the instance as it is now; one that cannot be planned yet is where the rest stops, and
+    /// the plan says why.
+    pub async fn plan_rest(&self) -> Result<Plan, SetupError> {
+        let mut rest = self.plan().await?;
+        for step in self.state.rest_to_do(&self.profile) {
+            if step.id == self.current().id {
+                continue;
+            }
+            if rest.hand.is_some() {
+                break;
+            }
+            let doing = format!("Planning \"{}\"", step.title);
+            let planned = self
+                .as_admin(&doing, async |context| {
+                    automate::work(context, step, false).await
+                })
+                .await;
+            match planned {
+                Ok((plan, _)) => rest.append(plan),
+                Err(err) => {
+                    rest.hand = Some(format!("{}: {err} {}", step.title, err.view().hint));
+                }
+            }
+        }
+        Ok(rest)
+    }
+
+    /// Applies "Do the rest for me": each step as "Do it for me" does (done, then verified), in
+    /// order, stopping at the first that fails (recorded on the step, as a failed verification
+    /// is) or needs the admin's hand; the view then shows that step's instructions.
+    pub async fn do_rest(
+        &mut self,
+        browser: &BrowserSignIn,
+        progress: Option<Progress>,
+    ) -> Result<WizardView, SetupError> {
+        loop {
+            let id = self.current().id.clone();
+            if !self
+                .state
+                .rest_to_do(&self.profile)
+                .iter()
+                .any(|s| s.id == id)
+            {
+                return Ok(self.view());
+            }
+            let (_, view) = self.do_it(browser, progress.clone()).await?;
+            if view.current.id == id {
+                return Ok(view);
+            }
+        }
+    }
+
     async fn automation(&self, apply_it: bool) -> Result<(Plan, automate::Learned), SetupError> {
         let step = self.current();
         if !step.automation {

@@ -279,3 +279,39 @@ async fn on_an_instance_restricting_basic_auth_the_admin_signs_in_through_the_br
         );
     }
 }
+
+/// `setup --undo`: what an unattended setup did is taken back after the plan (not without
+/// `--yes` when no one can be asked), read back, and a second undo finds nothing to do.
+#[tokio::test]
+#[ignore = "needs a Secret Service: ./dev test runs it"]
+async fn undo_takes_back_what_a_setup_did_on_the_instance() {
+    let sim = demo().await;
+    let snowlink = as_admin(&sim);
+    let run = snowlink.auto_setup("incident-sync", sim.url(), true).await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    let made = || {
+        (
+            sim.state().count("oauth_entity", "name=incident.io"),
+            sim.state().count("sys_user", "user_name=incident.io"),
+        )
+    };
+    assert_eq!(made(), (1, 1));
+    let undo = ["setup", "--profile", "incident-sync", "--undo"];
+    let refused = snowlink.run(&undo).await;
+    assert_eq!(refused.code, 2, "{refused:#?}");
+    assert_eq!(made(), (1, 1));
+
+    let undone = snowlink.run(&[&undo[..], &["--yes"]].concat()).await;
+    assert_eq!(undone.code, 0, "{undone:#?}");
+    for line in [
+        "Delete OAuth application incident.io",
+        "Delete User incident.io",
+        "Delete Role incident_manager for incident.io",
+    ] {
+        assert!(undone.stdout.contains(line), "{line}: {}", undone.stdout);
+    }
+    assert_eq!(made(), (0, 0));
+    let again = snowlink.run(&undo).await;
+    assert_eq!(again.code, 0, "{again:#?}");
+    assert!(again.stdout.contains("Nothing"), "{}", again.stdout);
+}

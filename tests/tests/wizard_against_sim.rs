@@ -828,3 +828,60 @@ async fn doing_the_rest_plans_every_step_then_stops_where_the_admins_hand_is_nee
     // On the ACL step there is nothing further to do in one go.
     assert!(!view.current.actions.contains(&WizardAction::DoTheRest));
 }
+
+/// "Undo what Snowlink did": after the OAuth application, the service user (an existing one,
+/// changed) and its roles were done for the admin, the plan names each record; applying it
+/// deletes what Snowlink created and puts back what it changed, read back to be sure, and the
+/// steps that change the instance are to do again.
+#[tokio::test(flavor = "multi_thread")]
+async fn undo_deletes_what_snowlink_created_and_puts_back_what_it_changed() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    let mut spec = UserSpec::new("incident.io", "Someone-else's-1");
+    spec.web_service_access_only = false;
+    b.sim.state().create_user(spec).unwrap();
+    up_to(&mut b, "oauth-app").await;
+    assert!(!b.setup.view().undoable);
+    let _stopped_on_the_acls = b.setup.do_rest(&b.browser, None).await;
+    assert!(b.setup.view().undoable);
+
+    let plan = b.setup.plan_undo().await.unwrap();
+    let says = |action: PlannedAction, what: &str| {
+        plan.changes
+            .iter()
+            .any(|c| c.action == action && c.what.contains(what))
+    };
+    assert!(
+        says(PlannedAction::Delete, "OAuth application incident.io"),
+        "{plan:?}"
+    );
+    assert!(
+        says(
+            PlannedAction::Delete,
+            "Role incident_manager for incident.io"
+        ),
+        "{plan:?}"
+    );
+    assert!(
+        says(
+            PlannedAction::Update,
+            "User incident.io: web_service_access_only back to false"
+        ),
+        "{plan:?}"
+    );
+    assert!(!says(PlannedAction::Delete, "User incident.io"), "{plan:?}");
+    // Planning changed nothing.
+    assert_eq!(b.sim.state().count("oauth_entity", "name=incident.io"), 1);
+
+    b.setup.undo().await.unwrap();
+    let state = b.sim.state();
+    assert_eq!(state.count("oauth_entity", "name=incident.io"), 0);
+    let user = &state.query("sys_user", "user_name=incident.io")[0];
+    assert_eq!(user["web_service_access_only"], "false");
+    let granted = format!("user={}", user["sys_id"]);
+    assert_eq!(state.count("sys_user_has_role", &granted), 0);
+    let view = b.setup.view();
+    assert_eq!(view.current.id, "oauth-app");
+    assert!(!view.undoable);
+    // Nothing left to take back: the plan changes nothing.
+    assert!(b.setup.plan_undo().await.unwrap().is_empty());
+}

@@ -173,6 +173,8 @@ impl Bridge {
             ),
             Request::PlanStep {} => to_json(setup::plan_step(&self.setups).await),
             Request::PlanRest {} => to_json(setup::plan_rest(&self.setups).await),
+            Request::PlanUndo {} => to_json(setup::plan_undo(&self.setups).await),
+            Request::Undo {} => to_json(setup::undo(&self.setups).await),
             Request::DoRest {} => to_json(
                 setup::do_rest(
                     &self.setups,

@@ -92,6 +92,10 @@ pub enum Request {
     PlanStep {},
     /// Do the current step for the admin (events: `events`, `url`).
     DoStep {},
+    /// What "Undo what Snowlink did" would delete and put back.
+    PlanUndo {},
+    /// Take back what Snowlink did on the instance in this setup.
+    Undo {},
     /// One plan for the current step and the automatable steps after it.
     PlanRest {},
     /// Do them for the admin, in order, up to the first that fails or needs the admin's hand

@@ -191,6 +191,24 @@ pub async fn plan_step(setups: &Setups) -> Result<Plan, UiError> {
     open.as_ref().ok_or_else(no_setup)?.plan().await.map_err(ui)
 }
 
+/// What "Undo what Snowlink did" would delete and put back on the instance.
+pub async fn plan_undo(setups: &Setups) -> Result<Plan, UiError> {
+    let open = setups.0.lock().await;
+    open.as_ref()
+        .ok_or_else(no_setup)?
+        .plan_undo()
+        .await
+        .map_err(ui)
+}
+
+/// Takes back what Snowlink did (the plan was shown and accepted); the steps to do again.
+pub async fn undo(setups: &Setups) -> Result<WizardView, UiError> {
+    let mut open = setups.0.lock().await;
+    let setup = open.as_mut().ok_or_else(no_setup)?;
+    setup.undo().await.map_err(ui)?;
+    Ok(setup.view())
+}
+
 /// One plan for the current step and the automatable steps after it ("Do the rest for me").
 pub async fn plan_rest(setups: &Setups) -> Result<Plan, UiError> {
     let open = setups.0.lock().await;

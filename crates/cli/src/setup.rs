@@ -29,16 +29,21 @@ use crate::sign_in::{SignInArgs, sign_in};
 use crate::update_set::parse_inputs;
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("doing").args(["auto", "undo"])))]
 pub struct SetupArgs {
     /// The integration to set up (`snowlink profiles` lists them).
     #[arg(long)]
     profile: String,
     /// The instance: `acme`, `acme.service-now.com` or its full address.
-    #[arg(long, required_unless_present = "resume")]
+    #[arg(long, required_unless_present_any = ["resume", "undo"])]
     instance: Option<String>,
     /// Go on with the last unfinished setup of this profile.
     #[arg(long, conflicts_with = "instance")]
     resume: bool,
+    /// Undo what Snowlink did on the instance in the last setup of this profile: delete what
+    /// it created and put back what it changed, after showing the plan.
+    #[arg(long, conflicts_with_all = ["instance", "resume"])]
+    undo: bool,
     /// The connection's name (default: the integration's).
     #[arg(long)]
     name: Option<String>,
@@ -48,8 +53,8 @@ pub struct SetupArgs {
     /// Do the steps Snowlink can do for you over the REST API, after showing what changes.
     #[arg(long)]
     auto: bool,
-    /// Apply `--auto`'s changes without asking.
-    #[arg(long, requires = "auto")]
+    /// Apply `--auto`'s or `--undo`'s changes without asking.
+    #[arg(long, requires = "doing")]
     yes: bool,
     /// Trust this CA certificate (PEM) too when checking the steps, such as a TLS-inspecting
     /// proxy's.
@@ -134,6 +139,9 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
     if let Some(notice) = &view.notice {
         eprint_line(&format!("warning: {notice}"));
     }
+    if args.undo {
+        return undo(&mut setup, &browser, args.yes).await;
+    }
     print_line(&format!(
         "Setting up {} ({}) on {}: {} steps. The setup is saved after each one; `snowlink setup \
          --profile {} --resume` goes on from where it stops.",
@@ -176,15 +184,7 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             if step.kind == StepKind::AdminAccess && !setup.knows_admin_app() {
                 fill_inputs(&mut setup, &step).await?;
             }
-            if setup.knows_admin_app() {
-                print_line("  Signing you in through the browser with Snowlink's application…");
-                setup
-                    .sign_in_admin(&browser)
-                    .await
-                    .map_err(|err| err.view())?;
-            } else {
-                setup.set_admin(Some(basic_account()?));
-            }
+            sign_in_admin(&mut setup, &browser).await?;
         }
         let outcome = if for_me {
             do_it(&mut setup, &browser, args.yes).await?
@@ -273,6 +273,18 @@ async fn fill_inputs(setup: &mut Setup, step: &StepView) -> Result<(), ErrorView
     Ok(())
 }
 
+/// Signs the admin in: through the browser with Snowlink's application when its Client ID is
+/// known, else with a user name and password.
+async fn sign_in_admin(setup: &mut Setup, browser: &BrowserSignIn) -> Result<(), ErrorView> {
+    if setup.knows_admin_app() {
+        print_line("  Signing you in through the browser with Snowlink's application…");
+        setup.sign_in_admin(browser).await.map_err(|err| err.view())
+    } else {
+        setup.set_admin(Some(basic_account()?));
+        Ok(())
+    }
+}
+
 async fn do_it(
     setup: &mut Setup,
     browser: &BrowserSignIn,
@@ -280,6 +292,13 @@ async fn do_it(
 ) -> Result<Result<(), SetupError>, ErrorView> {
     let plan = setup.plan().await.map_err(|err| err.view())?;
     print_line(&plan_text(&plan));
+    agreed(&plan, yes)?;
+    Ok(setup.do_it(browser, None).await.map(|_| ()))
+}
+
+/// Whether the plan may be applied: it changes nothing, `--yes` was given, or the person
+/// agrees at the terminal.
+fn agreed(plan: &Plan, yes: bool) -> Result<(), ErrorView> {
     if plan.changes_anything && !yes {
         if !interactive() {
             return Err(FrontEndError::NoTerminal.view());
@@ -288,7 +307,31 @@ async fn do_it(
             return Err(FrontEndError::Declined.view());
         }
     }
-    Ok(setup.do_it(browser, None).await.map(|_| ()))
+    Ok(())
+}
+
+/// `--undo`: the plan, then what Snowlink did taken back and read back.
+async fn undo(
+    setup: &mut Setup,
+    browser: &BrowserSignIn,
+    yes: bool,
+) -> Result<(WizardView, ExitCode), ErrorView> {
+    sign_in_admin(setup, browser).await?;
+    let plan = setup.plan_undo().await.map_err(|err| err.view())?;
+    if plan.is_empty() {
+        print_line("Nothing Snowlink did is left on the instance to undo.");
+        return Ok((setup.view(), ExitCode::SUCCESS));
+    }
+    print_line(&plan_text(&plan));
+    agreed(&plan, yes)?;
+    setup.undo().await.map_err(|err| err.view())?;
+    let view = setup.view();
+    print_line(&format!(
+        "Undone, and read back: what Snowlink created is deleted and what it changed is as it \
+         was. `snowlink setup --profile {} --resume` sets it up again.",
+        view.profile
+    ));
+    Ok((view, ExitCode::SUCCESS))
 }
 
 fn plan_text(plan: &Plan) -> String {

@@ -5,6 +5,8 @@ import { expectAccessible } from '../test/axe';
 import type { ProfileSummary } from '../lib/bindings/ProfileSummary';
 import type { ProfileProblem } from '../lib/bindings/ProfileProblem';
 import type { SetupScreenApi } from '../lib/api';
+import type { WizardView } from '../lib/bindings/WizardView';
+import { stepView, wizard } from '../test/wizard';
 
 const profile: ProfileSummary = {
   id: 'incident-sync',
@@ -28,11 +30,11 @@ const problem: ProfileProblem = {
   hint: 'Fix the field named (see the built-in profiles for the format), or remove the file from the profiles folder.',
 };
 
-function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = []) {
+function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = [], open: WizardView | null = null) {
   const ok = <T>(value: T) => ({ ok: true as const, value });
   const refused = { code: 'not_found' as const, message: 'No saved setup.', hint: 'Start one.', retryable: false, field: null, next: null };
   return {
-    setupView: vi.fn(async () => ok(null)),
+    setupView: vi.fn(async () => ok(open)),
     listProfiles: vi.fn(async () => ok({ profiles: [profile], problems })),
     listSavedSetups: vi.fn(async () =>
       ok({
@@ -47,6 +49,16 @@ function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = []) {
     startSetup: vi.fn(async () => ({ ok: false as const, error: refused })),
     startDemoInstance: vi.fn(async () => ({ ok: false as const, error: refused })),
     closeSetup: vi.fn(async () => ok(null)),
+    planUndo: vi.fn(async () =>
+      ok({
+        step: 'undo',
+        changes: [{ action: 'delete' as const, label: 'Delete', table: 'oauth_entity', what: 'OAuth application incident.io' }],
+        changesAnything: true,
+        hand: null,
+        lands: null,
+      }),
+    ),
+    undo: vi.fn(async () => ok(wizard(stepView()))),
     inputs: vi.fn(async () => ({ ok: false as const, error: refused })),
     admin: vi.fn(async () => ({ ok: false as const, error: refused })),
     adminBrowser: vi.fn(async () => ({ ok: false as const, error: refused })),
@@ -77,6 +89,20 @@ describe('SetupView', () => {
     await fireEvent.click(screen.getByTestId('resume-incident-sync'));
     await waitFor(() => expect(api.resumeSetup).toHaveBeenCalledWith('incident-sync'));
     expect(screen.queryByTestId('profile-problems')).toBeNull();
+  });
+
+  it('undoes what Snowlink did only after showing the plan, then shows the steps to do again', async () => {
+    const api = fakeApi([], [], { ...wizard(stepView()), undoable: true });
+    render(SetupView, { api });
+    await fireEvent.click(await screen.findByTestId('wizard-undo'));
+    const plan = await screen.findByTestId('plan');
+    expect(plan.textContent).toContain('Delete OAuth application incident.io');
+    expect(api.undo).not.toHaveBeenCalled();
+    await expectAccessible();
+    await fireEvent.click(screen.getByTestId('plan-apply'));
+    await waitFor(() => expect(api.undo).toHaveBeenCalledTimes(1));
+    await waitFor(() => expect(screen.queryByTestId('wizard-undo')).toBeNull());
+    expect(screen.queryByTestId('plan')).toBeNull();
   });
 
   it('names a profile file that could not be read and a saved setup set aside, and still offers the rest', async () => {

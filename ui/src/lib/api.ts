@@ -153,6 +153,10 @@ export const setupApi = {
     engine<WizardView>({ method: 'start_setup', params: { profile, instance: null, resume: true } }),
   setupView: () => engine<WizardView | null>({ method: 'setup_view', params: {} }),
   closeSetup: () => engine<null>({ method: 'close_setup', params: {} }),
+  /** What "Undo what Snowlink did" would delete and put back on the instance. */
+  planUndo: () => engine<Plan>({ method: 'plan_undo', params: {} }),
+  /** Does it, reads it back, and puts the steps that change the instance back to do. */
+  undo: () => engine<WizardView>({ method: 'undo', params: {} }),
   event: (event: PersonEvent) => engine<WizardView>({ method: 'setup_event', params: { event } }),
   /** What was typed on the current step, by input id; the core tells values from secrets. */
   inputs: (values: Record<string, string>) => engine<WizardView>({ method: 'setup_inputs', params: { values } }),
@@ -204,6 +208,6 @@ export type StepApi = Pick<
 /** What the setup screen asks of the engine: its own requests, a step's and the instance field's. */
 export type SetupScreenApi = Pick<
   SetupApi,
-  'setupView' | 'listProfiles' | 'listSavedSetups' | 'startSetup' | 'startDemoInstance' | 'resumeSetup' | 'closeSetup' | 'parseInstance'
+  'setupView' | 'listProfiles' | 'listSavedSetups' | 'startSetup' | 'startDemoInstance' | 'resumeSetup' | 'closeSetup' | 'planUndo' | 'undo' | 'parseInstance'
 > &
   StepApi;

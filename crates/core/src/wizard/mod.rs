@@ -134,6 +134,28 @@ pub struct WizardState {
     /// The saved connection, once the connect step passed.
     pub finished: Option<ConnectionId>,
     pub updated_at: DateTime<Utc>,
+    /// Every record Snowlink created or changed on the instance, in order: what "Undo what
+    /// Snowlink did" takes back.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+}
+
+/// One record Snowlink created or changed on the instance. Secret fields are named, never
+/// kept: a secret cannot be read back, so an old one cannot be restored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub table: String,
+    pub sys_id: String,
+    /// The record in words: "OAuth application incident.io".
+    pub what: String,
+    /// Created by Snowlink (undone by deleting it), else changed (undone by restoring).
+    pub created: bool,
+    /// The changed fields' values before (empty for a created record).
+    #[serde(default)]
+    pub before: BTreeMap<String, String>,
+    /// The secret fields Snowlink set.
+    #[serde(default)]
+    pub secrets: Vec<String>,
 }
 
 /// Something that happens to a setup.
@@ -170,6 +192,13 @@ pub enum Event {
     Finished {
         connection: ConnectionId,
     },
+    /// Snowlink created or changed these records.
+    Changed {
+        changes: Vec<Change>,
+    },
+    /// What Snowlink did was taken back: the steps that change the instance are to do again,
+    /// from the first of them.
+    Undone,
 }
 
 /// The events a person causes from a front end; the others (a verification's result, the
@@ -234,6 +263,7 @@ impl WizardState {
                 .unwrap_or_default(),
             finished: None,
             updated_at: Utc::now(),
+            changes: Vec::new(),
         }
     }
 
@@ -459,6 +489,20 @@ pub fn apply(
             }
         }
         Event::Finished { connection } => next.finished = Some(connection),
+        Event::Changed { changes } => next.changes.extend(changes),
+        Event::Undone => {
+            next.changes.clear();
+            let changing = profile
+                .steps
+                .iter()
+                .filter(|s| s.kind.changes_the_instance());
+            for step in changing.clone() {
+                next.steps.remove(&step.id);
+            }
+            if let Some(first) = changing.map(|s| s.id.clone()).next() {
+                next.current = first;
+            }
+        }
     }
     Ok(next)
 }

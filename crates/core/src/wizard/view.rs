@@ -136,6 +136,9 @@ pub struct WizardView {
     pub finished: Option<ConnectionId>,
     /// Something to know about how the setup was opened, shown above the step.
     pub notice: Option<String>,
+    /// Whether Snowlink changed anything on the instance that "Undo what Snowlink did" can
+    /// take back.
+    pub undoable: bool,
 }
 
 /// An unfinished setup as a "resume" list shows it.
@@ -324,5 +327,6 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         current,
         finished: state.finished.clone(),
         notice: None,
+        undoable: !state.changes.is_empty(),
     }
 }

@@ -3,4 +3,4 @@
 /**
  * What a change does.
  */
-export type PlannedAction = "create" | "update" | "keep";
+export type PlannedAction = "create" | "update" | "keep" | "delete";

@@ -9,4 +9,9 @@ export type WizardView = { draft: string, profile: string, profileName: string, 
 /**
  * Something to know about how the setup was opened, shown above the step.
  */
-notice: string | null, };
+notice: string | null, 
+/**
+ * Whether Snowlink changed anything on the instance that "Undo what Snowlink did" can
+ * take back.
+ */
+undoable: boolean, };

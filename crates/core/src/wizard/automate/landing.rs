@@ -5,7 +5,7 @@
 //! to production. Users and role grants are data: no update set carries them, and the plan says
 //! they must be made again on each instance.
 
-use super::{AutomateError, Context, Plan, PlannedAction, change, find, object};
+use super::{AutomateError, Context, Plan, PlannedAction, change, find};
 use crate::api::{EncodedQuery, SnowClient, field};
 use crate::profiles::StepKind;
 
@@ -86,15 +86,17 @@ pub(super) async fn work(
     let set_id = match existing_id {
         Some(id) => id.to_owned(),
         None => {
-            let body = object(&[
+            let fields = [
                 ("name", name.clone()),
                 ("state", "in progress".to_owned()),
                 (
                     "description",
                     "What Snowlink set up for this integration.".to_owned(),
                 ),
-            ]);
-            let created = ctx.admin.create(TABLE, &body).await?;
+            ];
+            let created = ctx
+                .create(TABLE, format!("Update set {name}"), &fields)
+                .await?;
             field(&created, "sys_id").unwrap_or_default().to_owned()
         }
     };

@@ -16,8 +16,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::api::{ApiError, EncodedQuery, QueryError, Record, SnowClient, TableQuery};
+use crate::api::{ApiError, EncodedQuery, QueryError, Record, SnowClient, TableQuery, field};
 use crate::profiles::{Profile, Step, StepKind, TemplateContext};
+use crate::wizard::Change;
 
 /// What a change does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -28,6 +29,8 @@ pub enum PlannedAction {
     Update,
     /// Already as it should be: nothing changes.
     Keep,
+    /// Taken away (undoing what Snowlink created).
+    Delete,
 }
 
 impl PlannedAction {
@@ -37,6 +40,7 @@ impl PlannedAction {
             Self::Create => "Create",
             Self::Update => "Update",
             Self::Keep => "Keep",
+            Self::Delete => "Delete",
         }
     }
 }
@@ -117,6 +121,8 @@ pub enum AutomateError {
     CommitByHand { name: String, reason: String },
     #[error("The update set \"{0}\" could not be made current.")]
     CurrentSet(String),
+    #[error("{0} is not back as it was after the undo.")]
+    NotUndone(String),
     #[error("This step has nothing Snowlink can do for you.")]
     NotAutomated,
     #[error("No randomness to generate a secret from: {0}")]
@@ -161,6 +167,9 @@ impl AutomateError {
                 "Choose \"{name}\" in the update set picker at the top of the instance's page, \
                  then press Do it for me again."
             ),
+            Self::NotUndone(_) => "Someone may have changed it meanwhile: look at it in the \
+                                   browser, then undo again."
+                .into(),
             Self::NotAutomated => "Follow the step's instructions instead.".into(),
             Self::NothingToUpload(_) => "Verify the step.".into(),
             Self::NoRandomness(_) => "Retry; the operating system did not provide random \
@@ -184,6 +193,89 @@ pub struct Context<'a> {
     /// Whether the setup already holds the OAuth application's client secret (typed, or set
     /// by an earlier run); otherwise one is generated and set.
     pub client_secret_known: bool,
+    /// Every record created or changed, noted as it is written (kept even when a later write
+    /// fails), for "Undo what Snowlink did".
+    pub journal: &'a std::sync::Mutex<Vec<Change>>,
+}
+
+impl Context<'_> {
+    fn note(&self, change: Change) {
+        if let Ok(mut journal) = self.journal.lock() {
+            journal.push(change);
+        }
+    }
+
+    /// Creates a record of `table` (`what` it is, in words), noted for the undo.
+    pub(super) async fn create(
+        &self,
+        table: &str,
+        what: String,
+        fields: &[(&str, String)],
+    ) -> Result<Record, AutomateError> {
+        let created = self.admin.create(table, &object(fields)).await?;
+        self.note(Change {
+            table: table.to_owned(),
+            sys_id: field(&created, "sys_id").unwrap_or_default().to_owned(),
+            what,
+            created: true,
+            before: BTreeMap::new(),
+            secrets: Vec::new(),
+        });
+        Ok(created)
+    }
+
+    /// Changes `fields` of the record read as `before`, noting their old values for the undo.
+    pub(super) async fn update(
+        &self,
+        table: &str,
+        before: &Record,
+        what: String,
+        fields: &[(&str, String)],
+    ) -> Result<(), AutomateError> {
+        let sys_id = field(before, "sys_id").unwrap_or_default().to_owned();
+        self.admin.update(table, &sys_id, &object(fields)).await?;
+        self.note(Change {
+            table: table.to_owned(),
+            sys_id,
+            what,
+            created: false,
+            before: fields
+                .iter()
+                .map(|(f, _)| {
+                    (
+                        (*f).to_owned(),
+                        field(before, f).unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+            secrets: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Sets `fields` as typed in a form (a password, a client secret), naming `secrets` for
+    /// the undo, which cannot restore them.
+    pub(super) async fn set_secrets(
+        &self,
+        table: &str,
+        sys_id: &str,
+        what: String,
+        fields: &[(&str, String)],
+        secrets: &[&str],
+    ) -> Result<(), AutomateError> {
+        self.admin
+            .update_secret_fields(table, sys_id, &object(fields))
+            .await?;
+        self.note(Change {
+            table: table.to_owned(),
+            sys_id: sys_id.to_owned(),
+            what,
+            created: false,
+            before: BTreeMap::new(),
+            secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
+        });
+        Ok(())
+    }
 }
 
 /// A secret of `length` characters (letters, digits and symbols, each class at least once)
@@ -259,7 +351,7 @@ pub(super) async fn find(
     Ok(page.records.into_iter().next())
 }
 
-pub(super) fn object(fields: &[(&str, String)]) -> Value {
+fn object(fields: &[(&str, String)]) -> Value {
     Value::Object(
         fields
             .iter()

@@ -1,6 +1,6 @@
 //! The OAuth application of the integration, created or set right in the Application Registry.
 
-use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find, object};
+use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find};
 use crate::api::{EncodedQuery, field};
 use crate::errors::InputField;
 use crate::grants::GrantKind;
@@ -67,14 +67,17 @@ pub(super) async fn work(
                 );
             }
             if apply && (missing || inactive) {
-                let id = field(&record, "sys_id").unwrap_or_default().to_owned();
                 let mut fields = vec![("active", "true".to_owned())];
                 if missing {
                     fields.push(("redirect_url", wanted_redirects.clone()));
                 }
-                ctx.admin
-                    .update("oauth_entity", &id, &object(&fields))
-                    .await?;
+                ctx.update(
+                    "oauth_entity",
+                    &record,
+                    format!("OAuth application {name}"),
+                    &fields,
+                )
+                .await?;
             }
             record
         }
@@ -103,7 +106,8 @@ pub(super) async fn work(
                 ("access_token_lifespan", "1800".to_owned()),
                 ("refresh_token_lifespan", "8640000".to_owned()),
             ];
-            ctx.admin.create("oauth_entity", &object(&fields)).await?
+            ctx.create("oauth_entity", format!("OAuth application {name}"), &fields)
+                .await?
         }
     };
     if !apply {
@@ -123,13 +127,14 @@ pub(super) async fn work(
     if let Some(input) = secret_input.filter(|_| new_secret) {
         let secret = super::generated_secret(40)?;
         let id = field(&record, "sys_id").unwrap_or_default().to_owned();
-        ctx.admin
-            .update_secret_fields(
-                "oauth_entity",
-                &id,
-                &object(&[("client_secret", secret.clone())]),
-            )
-            .await?;
+        ctx.set_secrets(
+            "oauth_entity",
+            &id,
+            format!("OAuth application {name}"),
+            &[("client_secret", secret.clone())],
+            &["client_secret"],
+        )
+        .await?;
         learned.secrets.insert(input.id.clone(), secret);
     }
     Ok(())

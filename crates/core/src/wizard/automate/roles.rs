@@ -1,7 +1,5 @@
 //! The service user's roles, granted where missing.
 
-use serde_json::json;
-
 use super::{AutomateError, Context, Plan, PlannedAction, change, find};
 use crate::api::{ApiError, EncodedQuery, SnowClient, field};
 use crate::profiles::Step;
@@ -76,12 +74,12 @@ pub(super) async fn work(
             format!("Role {role} for {user}"),
         );
         if apply {
-            ctx.admin
-                .create(
-                    "sys_user_has_role",
-                    &json!({ "user": user_id, "role": role_id }),
-                )
-                .await?;
+            ctx.create(
+                "sys_user_has_role",
+                format!("Role {role} for {user}"),
+                &[("user", user_id.clone()), ("role", role_id)],
+            )
+            .await?;
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The integration's service user, created or set right.
 
-use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find, object};
+use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find};
 use crate::api::{EncodedQuery, field};
 use crate::grants::GrantKind;
 use crate::profiles::Step;
@@ -87,11 +87,12 @@ pub(super) async fn work(
             if apply {
                 let id = field(&record, "sys_id").unwrap_or_default().to_owned();
                 if !fields.is_empty() {
-                    ctx.admin.update("sys_user", &id, &object(&fields)).await?;
+                    ctx.update("sys_user", &record, format!("User {user}"), &fields)
+                        .await?;
                 }
                 if new_password {
                     let password = super::generated_secret(24)?;
-                    set_password(ctx, &id, &password).await?;
+                    set_password(ctx, (&id, &user), &password).await?;
                     if let Some(input) = password_input {
                         learned.secrets.insert(input.id.clone(), password);
                     }
@@ -138,9 +139,11 @@ pub(super) async fn work(
                         .to_owned(),
                     ),
                 ]);
-                let created = ctx.admin.create("sys_user", &object(&fields)).await?;
+                let created = ctx
+                    .create("sys_user", format!("User {user}"), &fields)
+                    .await?;
                 let id = field(&created, "sys_id").unwrap_or_default().to_owned();
-                set_password(ctx, &id, &password).await?;
+                set_password(ctx, (&id, &user), &password).await?;
                 if let Some(input) = password_input {
                     learned.secrets.insert(input.id.clone(), password);
                 }
@@ -156,18 +159,18 @@ pub(super) async fn work(
 /// the user, which proves it.
 async fn set_password(
     ctx: &Context<'_>,
-    user_id: &str,
+    (user_id, user): (&str, &str),
     password: &str,
 ) -> Result<(), AutomateError> {
-    ctx.admin
-        .update_secret_fields(
-            "sys_user",
-            user_id,
-            &object(&[
-                ("user_password", password.to_owned()),
-                ("password_needs_reset", "false".to_owned()),
-            ]),
-        )
-        .await?;
-    Ok(())
+    ctx.set_secrets(
+        "sys_user",
+        user_id,
+        format!("User {user}"),
+        &[
+            ("user_password", password.to_owned()),
+            ("password_needs_reset", "false".to_owned()),
+        ],
+        &["user_password"],
+    )
+    .await
 }

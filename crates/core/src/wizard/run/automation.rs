@@ -11,7 +11,7 @@ use crate::wizard::{Event, WizardView};
 impl Setup {
     /// What "Do it for me" would change for the current step.
     pub async fn plan(&self) -> Result<Plan, SetupError> {
-        Ok(self.automation(false).await?.0)
+        Ok(self.automation(false, &Default::default()).await?.0)
     }
 
     /// Does the current step for the admin, then verifies it. What stopped it is recorded on
@@ -22,7 +22,13 @@ impl Setup {
         browser: &BrowserSignIn,
         progress: Option<Progress>,
     ) -> Result<(Plan, WizardView), SetupError> {
-        let (plan, learned) = match self.automation(true).await {
+        let journal = std::sync::Mutex::new(Vec::new());
+        let done = self.automation(true, &journal).await;
+        let changes = journal.into_inner().unwrap_or_default();
+        if !changes.is_empty() {
+            self.commit(Event::Changed { changes })?;
+        }
+        let (plan, learned) = match done {
             Ok(done) => done,
             Err(err) => {
                 let mut message = format!("{err} {}", err.view().hint);
@@ -61,7 +67,7 @@ impl Setup {
             }
             let doing = format!("Planning \"{}\"", step.title);
             let planned = self
-                .as_admin(&doing, async |context| {
+                .as_admin(&doing, &Default::default(), async |context| {
                     automate::work(context, step, false).await
                 })
                 .await;
@@ -100,13 +106,18 @@ impl Setup {
         }
     }
 
-    async fn automation(&self, apply_it: bool) -> Result<(Plan, automate::Learned), SetupError> {
+    /// The current step's plan, or (`apply_it`) its execution, noting each write in `journal`.
+    async fn automation(
+        &self,
+        apply_it: bool,
+        journal: &Journal,
+    ) -> Result<(Plan, automate::Learned), SetupError> {
         let step = self.current();
         if !step.automation {
             return Err(AutomateError::NotAutomated.into());
         }
         let doing = format!("Doing \"{}\" for you", step.title);
-        self.as_admin(&doing, async |context| {
+        self.as_admin(&doing, journal, async |context| {
             automate::work(context, step, apply_it).await
         })
         .await
@@ -116,6 +127,7 @@ impl Setup {
     async fn as_admin<T>(
         &self,
         doing: &str,
+        journal: &Journal,
         work: impl AsyncFnOnce(&automate::Context<'_>) -> Result<T, AutomateError>,
     ) -> Result<T, SetupError> {
         let client = self.admin_client(doing)?;
@@ -123,9 +135,9 @@ impl Setup {
         let templates = self.state.template_context(&crate::oauth::callback_urls());
         let context = inputs.context(
             &client,
-            &self.profile,
-            &templates,
+            (&self.profile, &templates),
             &self.state.connection_name,
+            journal,
         );
         Ok(work(&context).await?)
     }
@@ -148,14 +160,14 @@ impl Setup {
     ) -> Result<Option<crate::updateset::Records>, SetupError> {
         let step = self.current();
         let doing = format!("Writing the update set of \"{}\"", step.title);
-        self.as_admin(&doing, async |context| {
+        self.as_admin(&doing, &Default::default(), async |context| {
             automate::acl_update_set(context, step).await
         })
         .await
     }
 
     /// A client acting as the admin, for `doing` (named when no admin signed in).
-    fn admin_client(&self, doing: &str) -> Result<crate::api::SnowClient, SetupError> {
+    pub(super) fn admin_client(&self, doing: &str) -> Result<crate::api::SnowClient, SetupError> {
         let admin = self
             .admin
             .clone()
@@ -202,9 +214,12 @@ impl AutomationInputs {
     fn context<'a>(
         self,
         admin: &'a crate::api::SnowClient,
-        profile: &'a crate::profiles::Profile,
-        templates: &'a crate::profiles::TemplateContext,
+        (profile, templates): (
+            &'a crate::profiles::Profile,
+            &'a crate::profiles::TemplateContext,
+        ),
         connection_name: &'a str,
+        journal: &'a Journal,
     ) -> automate::Context<'a> {
         automate::Context {
             admin,
@@ -214,6 +229,10 @@ impl AutomationInputs {
             service_user: self.service_user,
             service_password: self.service_password,
             client_secret_known: self.client_secret_known,
+            journal,
         }
     }
 }
+
+/// Where the automation notes each record it writes.
+type Journal = std::sync::Mutex<Vec<crate::wizard::Change>>;

@@ -8,6 +8,7 @@ mod automation;
 mod connect;
 mod idp;
 mod secrets;
+mod undo;
 mod update_set;
 mod verify;
 

@@ -7,6 +7,7 @@
 //! events — verifying against the instance, doing a step for the admin — is in [`run`].
 
 mod automate;
+mod change;
 mod error;
 mod handoff;
 pub mod run;
@@ -23,6 +24,7 @@ use crate::ids::ConnectionId;
 use crate::profiles::{Profile, StepKind, TemplateContext};
 
 pub use automate::{AutomateError, Plan, PlannedAction, PlannedChange};
+pub use change::Change;
 pub use error::WizardError;
 pub use handoff::handoff_text;
 pub use run::update_set_xml;
@@ -140,24 +142,6 @@ pub struct WizardState {
     pub changes: Vec<Change>,
 }
 
-/// One record Snowlink created or changed on the instance. Secret fields are named, never
-/// kept: a secret cannot be read back, so an old one cannot be restored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    pub table: String,
-    pub sys_id: String,
-    /// The record in words: "OAuth application incident.io".
-    pub what: String,
-    /// Created by Snowlink (undone by deleting it), else changed (undone by restoring).
-    pub created: bool,
-    /// The changed fields' values before (empty for a created record).
-    #[serde(default)]
-    pub before: BTreeMap<String, String>,
-    /// The secret fields Snowlink set.
-    #[serde(default)]
-    pub secrets: Vec<String>,
-}
-
 /// Something that happens to a setup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -269,23 +253,6 @@ impl WizardState {
 
     fn record(&self, step: &str) -> StepRecord {
         self.steps.get(step).cloned().unwrap_or_default()
-    }
-
-    /// What "Do the rest for me" covers: from the current step, the automatable steps up to
-    /// the first that is not, leaving out those already done.
-    pub fn rest_to_do<'p>(&self, profile: &'p Profile) -> Vec<&'p crate::profiles::Step> {
-        profile
-            .steps
-            .iter()
-            .skip_while(|s| s.id != self.current)
-            .take_while(|s| s.automation)
-            .filter(|s| {
-                !matches!(
-                    self.status(profile, &s.id),
-                    StepStatus::Verified | StepStatus::Skipped
-                )
-            })
-            .collect()
     }
 
     /// A step's state, locks included.

@@ -233,7 +233,7 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         });
         if step.automation {
             actions.push(WizardAction::DoItForMe);
-            if state.rest_to_do(profile).iter().any(|s| s.id != step.id) {
+            if rest_to_do(profile, state).iter().any(|s| s.id != step.id) {
                 actions.push(WizardAction::DoTheRest);
             }
         }
@@ -329,4 +329,24 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         notice: None,
         undoable: !state.changes.is_empty(),
     }
+}
+
+/// What "Do the rest for me" covers: from the current step, the automatable steps up to the
+/// first that is not, leaving out those already done.
+pub(crate) fn rest_to_do<'p>(
+    profile: &'p Profile,
+    state: &WizardState,
+) -> Vec<&'p crate::profiles::Step> {
+    profile
+        .steps
+        .iter()
+        .skip_while(|s| s.id != state.current)
+        .take_while(|s| s.automation)
+        .filter(|s| {
+            !matches!(
+                state.status(profile, &s.id),
+                StepStatus::Verified | StepStatus::Skipped
+            )
+        })
+        .collect()
 }

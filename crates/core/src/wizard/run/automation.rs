@@ -58,7 +58,7 @@ impl Setup {
     /// the plan says why.
     pub async fn plan_rest(&self) -> Result<Plan, SetupError> {
         let mut rest = self.plan().await?;
-        for step in self.state.rest_to_do(&self.profile) {
+        for step in crate::wizard::view::rest_to_do(&self.profile, &self.state) {
             if step.id == self.current().id {
                 continue;
             }
@@ -91,12 +91,8 @@ impl Setup {
     ) -> Result<WizardView, SetupError> {
         loop {
             let id = self.current().id.clone();
-            if !self
-                .state
-                .rest_to_do(&self.profile)
-                .iter()
-                .any(|s| s.id == id)
-            {
+            let rest = crate::wizard::view::rest_to_do(&self.profile, &self.state);
+            if !rest.iter().any(|s| s.id == id) {
                 return Ok(self.view());
             }
             let (_, view) = self.do_it(browser, progress.clone()).await?;

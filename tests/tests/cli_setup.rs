@@ -108,6 +108,14 @@ async fn an_unattended_auto_setup_stops_where_the_admin_s_hand_is_needed_then_en
         "{}",
         resumed.stdout
     );
+    // What it waited for on the instance was said as it went.
+    assert!(
+        resumed
+            .stderr
+            .contains("Asking the instance to commit the update set \"incident.io ACLs\""),
+        "{}",
+        resumed.stderr
+    );
     let status = snowlink.run(&["status", "--json"]).await;
     assert_eq!(status.code, 0, "{status:#?}");
     let connections = status.json();

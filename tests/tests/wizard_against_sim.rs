@@ -885,3 +885,49 @@ async fn undo_deletes_what_snowlink_created_and_puts_back_what_it_changed() {
     // Nothing left to take back: the plan changes nothing.
     assert!(b.setup.plan_undo().await.unwrap().is_empty());
 }
+
+/// A CI/CD operation the instance's queue holds up is shown as it goes (what Snowlink waits for,
+/// in words) and the wait can be stopped; the step says so, and once the queue moves, "Do it
+/// for me" picks up where the instance is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_cicd_queue_is_shown_as_it_goes_and_the_wait_can_be_stopped() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    up_to(&mut b, "acls").await;
+    let xml = b.setup.update_set_xml().await.unwrap();
+    upload_in_browser(&admin_browser(&b.sim).await, &xml).await;
+    b.sim.set_fault(Fault::CicdBusy);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (told, stopper) = (seen.clone(), stop.clone());
+    b.setup.set_watch(snowlink_core::wizard::Watch {
+        activity: Some(Arc::new(move |text: &str| {
+            told.lock().unwrap().push(text.to_owned());
+            if text.contains("Running") {
+                stopper.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })),
+        stop: stop.clone(),
+    });
+    let stopped = b.setup.do_it(&b.browser, None).await;
+    assert!(
+        matches!(
+            stopped,
+            Err(SetupError::Automate(AutomateError::StoppedWaiting(_)))
+        ),
+        "{stopped:?}"
+    );
+    let told = seen.lock().unwrap().join("\n");
+    assert!(
+        told.contains("Waiting for the instance to preview the update set"),
+        "{told}"
+    );
+    let view = b.setup.view();
+    assert_eq!(view.current.id, "acls");
+    let said = view.current.last.map(|l| l.message).unwrap_or_default();
+    assert!(said.contains("stopped waiting"), "{said}");
+
+    b.sim.clear_faults();
+    b.setup.set_watch(snowlink_core::wizard::Watch::default());
+    b.setup.do_it(&b.browser, None).await.unwrap();
+    assert_ne!(b.setup.view().current.id, "acls");
+}

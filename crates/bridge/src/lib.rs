@@ -106,6 +106,10 @@ impl Bridge {
                 accounts::cancel_sign_in(a);
                 Ok(Value::Null)
             }
+            Request::StopWaiting {} => {
+                setup::stop_waiting(&self.setups);
+                Ok(Value::Null)
+            }
             Request::UnlinkAccount { id } => to_json(accounts::unlink_account(a, id).await),
             Request::RemoveConnection { id } => to_json(accounts::remove_connection(a, id).await),
             Request::EditForm { id } => to_json(accounts::edit_form(a, id).await),
@@ -178,16 +182,22 @@ impl Bridge {
             Request::DoRest {} => to_json(
                 setup::do_rest(
                     &self.setups,
-                    Channel::new("events", &events),
-                    Channel::new("url", &events),
+                    (
+                        Channel::new("events", &events),
+                        Channel::new("url", &events),
+                    ),
+                    Channel::new("activity", &events),
                 )
                 .await,
             ),
             Request::DoStep {} => to_json(
                 setup::do_step(
                     &self.setups,
-                    Channel::new("events", &events),
-                    Channel::new("url", &events),
+                    (
+                        Channel::new("events", &events),
+                        Channel::new("url", &events),
+                    ),
+                    Channel::new("activity", &events),
                 )
                 .await,
             ),

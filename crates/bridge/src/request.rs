@@ -90,8 +90,11 @@ pub enum Request {
     /// Verify the current step (events: `events`, `url`).
     VerifyStep {},
     PlanStep {},
-    /// Do the current step for the admin (events: `events`, `url`).
+    /// Do the current step for the admin (events: `events`, `url`, and `activity`: what it
+    /// waits for on the instance, in words).
     DoStep {},
+    /// Stop "Do it for me" waiting on the instance.
+    StopWaiting {},
     /// What "Undo what Snowlink did" would delete and put back.
     PlanUndo {},
     /// Take back what Snowlink did on the instance in this setup.
@@ -99,7 +102,7 @@ pub enum Request {
     /// One plan for the current step and the automatable steps after it.
     PlanRest {},
     /// Do them for the admin, in order, up to the first that fails or needs the admin's hand
-    /// (events: `events`, `url`).
+    /// (events: `events`, `url`, `activity`).
     DoRest {},
     SaveUpdateSet {
         path: String,

@@ -5,6 +5,7 @@
 //! Every rule is the core's `wizard`; these are a few lines each over `Setup`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::Channel;
 use snowlink_core::BrowserUrl;
@@ -15,16 +16,36 @@ use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser}
 use snowlink_core::profiles::{Catalog, ProfileList};
 use snowlink_core::secrets::{KeyringStore, SecretStore};
 use snowlink_core::wizard::run::{Opening, Setup, SetupError};
-use snowlink_core::wizard::{PersonEvent, Plan, SavedSetups, SetupStore, WizardView, saved_setups};
+use snowlink_core::wizard::{
+    PersonEvent, Plan, SavedSetups, SetupStore, Watch, WizardView, saved_setups,
+};
 use tokio::sync::Mutex;
 
 use crate::accounts::{Accounts, SIGN_IN_WAIT};
 use crate::diagnose::{DiagnosisEvent, progress_to};
 use crate::error::UiError;
 
-/// The setup open in the window, if any.
+/// The setup open in the window, if any, and the switch that stops "Do it for me" waiting on
+/// the instance (outside the lock the waiting work holds).
 #[derive(Default)]
-pub struct Setups(Mutex<Option<Setup>>);
+pub struct Setups(Mutex<Option<Setup>>, Arc<AtomicBool>);
+
+/// Watches the work about to start: what it waits for goes over `activity`, and
+/// [`stop_waiting`] stops the wait.
+fn watch(setups: &Setups, setup: &mut Setup, activity: Channel<String>) {
+    setups.1.store(false, Ordering::SeqCst);
+    setup.set_watch(Watch {
+        activity: Some(Arc::new(move |text: &str| {
+            let _ = activity.send(text.to_owned());
+        })),
+        stop: setups.1.clone(),
+    });
+}
+
+/// Stops "Do it for me" waiting on the instance (the instance goes on with what it started).
+pub fn stop_waiting(setups: &Setups) {
+    setups.1.store(true, Ordering::SeqCst);
+}
 
 fn ui(err: SetupError) -> UiError {
     UiError(err.view())
@@ -223,11 +244,12 @@ pub async fn plan_rest(setups: &Setups) -> Result<Plan, UiError> {
 /// is on the step the view shows.
 pub async fn do_rest(
     setups: &Setups,
-    events: Channel<DiagnosisEvent>,
-    url: Channel<String>,
+    (events, url): (Channel<DiagnosisEvent>, Channel<String>),
+    activity: Channel<String>,
 ) -> Result<WizardView, UiError> {
     let mut open = setups.0.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
+    watch(setups, setup, activity);
     let done = setup
         .do_rest(&browser(url), Some(progress_to(events)))
         .await;
@@ -237,11 +259,12 @@ pub async fn do_rest(
 /// Does the current step for the admin (the plan was shown and accepted), then verifies it.
 pub async fn do_step(
     setups: &Setups,
-    events: Channel<DiagnosisEvent>,
-    url: Channel<String>,
+    (events, url): (Channel<DiagnosisEvent>, Channel<String>),
+    activity: Channel<String>,
 ) -> Result<WizardView, UiError> {
     let mut open = setups.0.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
+    watch(setups, setup, activity);
     let (_, view) = setup
         .do_it(&browser(url), Some(progress_to(events)))
         .await

@@ -19,7 +19,9 @@ use snowlink_core::profiles::StepKind;
 use snowlink_core::profiles::admin_access::{CLIENT_ID_INPUT, CLIENT_SECRET_INPUT};
 use snowlink_core::secrets::{KeyringStore, SecretStore};
 use snowlink_core::wizard::run::{Opening, Setup, SetupError};
-use snowlink_core::wizard::{PersonEvent, Plan, SetupStore, StepView, WizardAction, WizardView};
+use snowlink_core::wizard::{
+    PersonEvent, Plan, SetupStore, StepView, Watch, WizardAction, WizardView,
+};
 
 use crate::admin::{AdminArgs, basic_account};
 use crate::output::{USAGE, eprint_line, fail, print_json, print_line};
@@ -112,6 +114,7 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             ..RunOptions::default()
         });
     }
+    setup.set_watch(watch_on_stderr());
     let browser = sign_in(&args.sign_in);
     match args.admin.sign_in()? {
         AdminSignIn::Basic(admin) => setup.set_admin(Some(admin)),
@@ -271,6 +274,25 @@ async fn fill_inputs(setup: &mut Setup, step: &StepView) -> Result<(), ErrorView
     }
     setup.give(typed).await.map_err(|err| err.view())?;
     Ok(())
+}
+
+/// What "Do it for me" waits for on the instance, on standard error: each new wait, then a
+/// line every half minute while it lasts (Ctrl-C stops waiting; the instance goes on).
+fn watch_on_stderr() -> Watch {
+    let last = std::sync::Mutex::new((String::new(), std::time::Instant::now()));
+    Watch {
+        activity: Some(Arc::new(move |text: &str| {
+            let Ok(mut last) = last.lock() else {
+                return;
+            };
+            let what = text.split(':').next().unwrap_or(text).to_owned();
+            if what != last.0 || last.1.elapsed() >= std::time::Duration::from_secs(30) {
+                eprint_line(&format!("  {text}"));
+                *last = (what, std::time::Instant::now());
+            }
+        })),
+        ..Watch::default()
+    }
 }
 
 /// Signs the admin in: through the browser with Snowlink's application when its Client ID is

@@ -38,6 +38,9 @@ pub enum Fault {
     /// No CI/CD API: a release before it, or its plugin inactive (item 34). Its paths answer
     /// 400 "Requested URI does not represent any resource".
     NoCicd,
+    /// The instance's CI/CD operation queue is busy (item 34): every operation stays "Running"
+    /// while the fault is on, as previews that take minutes do.
+    CicdBusy,
     /// Committing an update set that holds ACLs needs `security_admin` elevated, so the CI/CD
     /// API (never elevated) fails it and only an elevated browser session can commit it.
     /// *Unverified* on a real instance, hence a switch.
@@ -72,6 +75,7 @@ impl FromStr for Fault {
             "quota" => Ok(Fault::QuotaCancelled),
             "quota-json" => Ok(Fault::QuotaCancelledDocument),
             "no-cicd" => Ok(Fault::NoCicd),
+            "cicd-busy" => Ok(Fault::CicdBusy),
             "commit-needs-elevation" => Ok(Fault::CommitNeedsElevation),
             "basic-restricted" => Ok(Fault::BasicRestricted),
             "flaky-acl" => {
@@ -114,6 +118,7 @@ pub struct Faults {
     pub drop_connections: bool,
     slow_body: Option<Duration>,
     pub no_cicd: bool,
+    pub cicd_busy: bool,
     pub commit_needs_elevation: bool,
 }
 
@@ -207,6 +212,7 @@ impl Faults {
             Fault::QuotaCancelled => self.quota_cancelled = Some(QuotaShape::Appended),
             Fault::QuotaCancelledDocument => self.quota_cancelled = Some(QuotaShape::Document),
             Fault::NoCicd => self.no_cicd = true,
+            Fault::CicdBusy => self.cicd_busy = true,
             Fault::CommitNeedsElevation => self.commit_needs_elevation = true,
             // The instance's own properties say it; `App::switch_on` writes them.
             Fault::BasicRestricted => {}
@@ -279,6 +285,7 @@ mod tests {
         assert_eq!("quota".parse(), Ok(Fault::QuotaCancelled));
         assert_eq!("quota-json".parse(), Ok(Fault::QuotaCancelledDocument));
         assert_eq!("no-cicd".parse(), Ok(Fault::NoCicd));
+        assert_eq!("cicd-busy".parse(), Ok(Fault::CicdBusy));
         assert_eq!("basic-restricted".parse(), Ok(Fault::BasicRestricted));
         assert_eq!("flaky-acl=3".parse(), Ok(Fault::FlakyAcl(3)));
         assert_eq!("drop".parse(), Ok(Fault::DropConnections));

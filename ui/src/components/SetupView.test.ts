@@ -68,6 +68,7 @@ function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = [], ope
     doIt: vi.fn(async () => ({ ok: false as const, error: refused })),
     planRest: vi.fn(async () => ({ ok: false as const, error: refused })),
     doRest: vi.fn(async () => ({ ok: false as const, error: refused })),
+    stopWaiting: vi.fn(async () => ok(null)),
     handoffText: vi.fn(async () => ({ ok: false as const, error: refused })),
     saveUpdateSet: vi.fn(async () => ({ ok: false as const, error: refused })),
     chooseUpdateSetPath: vi.fn(async () => null),

@@ -5,7 +5,7 @@ import { expectAccessible } from '../test/axe';
 import type { WizardView } from '../lib/bindings/WizardView';
 import { stepView, wizard } from '../test/wizard';
 import type { Plan } from '../lib/bindings/Plan';
-import type { StepApi } from '../lib/api';
+import type { StepApi, StepListeners } from '../lib/api';
 
 function fakeApi(view: WizardView, hand: string | null = null, lands: string | null = null) {
   const ok = <T>(value: T) => ({ ok: true as const, value });
@@ -25,9 +25,10 @@ function fakeApi(view: WizardView, hand: string | null = null, lands: string | n
       ok(wizard(stepView({ status: 'failed', last: { passed: false, message: 'No OAuth application has client ID abc.', checks: [], at: '' } }))),
     ),
     plan: vi.fn(async () => ok(plan)),
-    doIt: vi.fn(async () => ok(view)),
+    doIt: vi.fn(async (_listeners: StepListeners) => ok(view)),
     planRest: vi.fn(async () => ok({ ...plan, changes: [...plan.changes, { action: 'create' as const, label: 'Create', table: 'sys_user', what: 'User incident.io' }] })),
     doRest: vi.fn(async () => ok(view)),
+    stopWaiting: vi.fn(async () => ok(null)),
     handoffText: vi.fn(async () => ok('Hello')),
     saveUpdateSet: vi.fn(async () => ok('Wrote the update set.')),
     chooseUpdateSetPath: vi.fn(async () => null),
@@ -96,6 +97,31 @@ describe('WizardStep', () => {
     await fireEvent.click(screen.getByTestId('plan-apply'));
     await waitFor(() => expect(api.doRest).toHaveBeenCalledTimes(1));
     expect(api.doIt).not.toHaveBeenCalled();
+  });
+
+  it('shows what Do it for me waits for on the instance, and stops the wait on request', async () => {
+    const view = wizard(stepView());
+    const api = fakeApi(view);
+    type Done = { ok: true; value: WizardView };
+    let finish: (value: Done) => void = () => {};
+    const ok = (value: WizardView): Done => ({ ok: true, value });
+    api.doIt.mockImplementation(
+      (listeners: StepListeners) =>
+        new Promise<Done>((resolve) => {
+          listeners.onActivity?.('Waiting for the instance to commit the update set "incident.io ACLs": Running, 50%');
+          finish = resolve;
+        }),
+    );
+    render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    await fireEvent.click(screen.getByTestId('action-do-it'));
+    await fireEvent.click(await screen.findByTestId('plan-apply'));
+    const waiting = await screen.findByTestId('step-activity');
+    expect(waiting.textContent).toContain('Running, 50%');
+    await expectAccessible();
+    await fireEvent.click(screen.getByTestId('action-stop-waiting'));
+    expect(api.stopWaiting).toHaveBeenCalledTimes(1);
+    finish(ok(view));
+    await waitFor(() => expect(screen.queryByTestId('step-activity')).toBeNull());
   });
 
   it('offers the rest only when the core does', () => {

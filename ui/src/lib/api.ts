@@ -136,10 +136,14 @@ export const api = {
 export interface StepListeners {
   onCheck: (event: DiagnosisEvent) => void;
   onSignInUrl: (url: string) => void;
+  /** What "Do it for me" waits for on the instance, in words, as it changes. */
+  onActivity?: (text: string) => void;
 }
 
 function channels(listeners: StepListeners): Listeners {
-  return { events: listeners.onCheck, url: listeners.onSignInUrl };
+  const all: Listeners = { events: listeners.onCheck, url: listeners.onSignInUrl };
+  if (listeners.onActivity) all.activity = listeners.onActivity;
+  return all;
 }
 
 export const setupApi = {
@@ -169,6 +173,8 @@ export const setupApi = {
   verify: (listeners: StepListeners) => engine<WizardView>({ method: 'verify_step', params: {} }, channels(listeners)),
   plan: () => engine<Plan>({ method: 'plan_step', params: {} }),
   doIt: (listeners: StepListeners) => engine<WizardView>({ method: 'do_step', params: {} }, channels(listeners)),
+  /** Stops "Do it for me" waiting on the instance (which goes on with what it started). */
+  stopWaiting: () => engine<null>({ method: 'stop_waiting', params: {} }),
   /** One plan for this step and the automatable ones after it ("Do the rest for me"). */
   planRest: () => engine<Plan>({ method: 'plan_rest', params: {} }),
   /** Does them in order; the view shows the step where it stopped, and why. */
@@ -203,7 +209,7 @@ export type SetupApi = typeof setupApi;
 /** What one wizard step asks of the engine. */
 export type StepApi = Pick<
   SetupApi,
-  'inputs' | 'admin' | 'adminBrowser' | 'event' | 'verify' | 'plan' | 'doIt' | 'planRest' | 'doRest' | 'handoffText' | 'saveUpdateSet' | 'chooseUpdateSetPath' | 'copyText' | 'openInBrowser'
+  'inputs' | 'admin' | 'adminBrowser' | 'event' | 'verify' | 'plan' | 'doIt' | 'planRest' | 'doRest' | 'stopWaiting' | 'handoffText' | 'saveUpdateSet' | 'chooseUpdateSetPath' | 'copyText' | 'openInBrowser'
 >;
 /** What the setup screen asks of the engine: its own requests, a step's and the instance field's. */
 export type SetupScreenApi = Pick<

@@ -23,7 +23,7 @@ use crate::checks::{Check, CheckStatus};
 use crate::ids::ConnectionId;
 use crate::profiles::{Profile, StepKind, TemplateContext};
 
-pub use automate::{AutomateError, Plan, PlannedAction, PlannedChange};
+pub use automate::{AutomateError, Plan, PlannedAction, PlannedChange, Watch};
 pub use change::Change;
 pub use error::WizardError;
 pub use handoff::handoff_text;

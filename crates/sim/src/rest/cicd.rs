@@ -4,7 +4,8 @@
 //! link and status "0" Pending) and `GET /api/sn_cicd/progress/{id}` ("1" Running for a few
 //! reads, then "2" Successful or "3" Failed with the reason). They need `admin` or
 //! `sn_cicd.sys_ci_automation`; with the `no-cicd` fault the paths do not exist (servicenow.md
-//! item 34); with `commit-needs-elevation` a set holding ACLs cannot be committed here.
+//! item 34), with `cicd-busy` every operation stays "Running", and with
+//! `commit-needs-elevation` a set holding ACLs cannot be committed here.
 
 use std::sync::Arc;
 
@@ -147,11 +148,14 @@ async fn progress(
     if let Err(err) = allowed(&app, &headers) {
         return err.into_response();
     }
+    let busy = app.faults().cicd_busy;
     let mut instance = app.lock();
     let base = instance.base_url.clone();
     match instance.progress.get_mut(&id) {
         Some(job) => {
-            let status = if job.running_reads > 0 {
+            let status = if busy {
+                1
+            } else if job.running_reads > 0 {
                 job.running_reads -= 1;
                 1
             } else {

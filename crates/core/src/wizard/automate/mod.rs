@@ -123,6 +123,8 @@ pub enum AutomateError {
     CurrentSet(String),
     #[error("{0} is not back as it was after the undo.")]
     NotUndone(String),
+    #[error("Snowlink stopped waiting for the instance to {0}; the instance goes on with it.")]
+    StoppedWaiting(String),
     #[error("This step has nothing Snowlink can do for you.")]
     NotAutomated,
     #[error("No randomness to generate a secret from: {0}")]
@@ -170,12 +172,39 @@ impl AutomateError {
             Self::NotUndone(_) => "Someone may have changed it meanwhile: look at it in the \
                                    browser, then undo again."
                 .into(),
+            Self::StoppedWaiting(_) => "Press Do it for me again later: Snowlink picks up \
+                                         where the instance is."
+                .into(),
             Self::NotAutomated => "Follow the step's instructions instead.".into(),
             Self::NothingToUpload(_) => "Verify the step.".into(),
             Self::NoRandomness(_) => "Retry; the operating system did not provide random \
                                       bytes."
                 .into(),
         }
+    }
+}
+
+/// Told what Snowlink waits for, in words.
+pub type Activity = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
+/// What someone watching a long "Do it for me" sees and can do: what Snowlink is waiting for,
+/// in words, as it changes; and stopping the wait (the instance goes on with what it started,
+/// and "Do it for me" later picks up where it is).
+#[derive(Clone, Default)]
+pub struct Watch {
+    pub activity: Option<Activity>,
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Watch {
+    pub(super) fn tell(&self, what: &str) {
+        if let Some(activity) = &self.activity {
+            activity(what);
+        }
+    }
+
+    pub(super) fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -196,6 +225,7 @@ pub struct Context<'a> {
     /// Every record created or changed, noted as it is written (kept even when a later write
     /// fails), for "Undo what Snowlink did".
     pub journal: &'a std::sync::Mutex<Vec<Change>>,
+    pub watch: &'a Watch,
 }
 
 impl Context<'_> {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{AutomateError, Context, Plan, PlannedAction, change, find};
-use crate::api::{ApiError, EncodedQuery, Forbidden, SnowClient, field};
+use crate::api::{ApiError, EncodedQuery, Forbidden, field};
 use crate::updateset::Records;
 
 /// The profile's own update set.
@@ -87,12 +87,13 @@ pub(super) async fn load(
         reason,
     };
     if state != "previewed" {
-        cicd(
-            ctx.admin,
-            &format!("/api/sn_cicd/update_set/preview/{set_id}"),
-        )
-        .await
-        .map_err(|err| err.by_hand(&by_hand))?;
+        let preview = Operation {
+            path: format!("/api/sn_cicd/update_set/preview/{set_id}"),
+            doing: format!("preview the update set \"{name}\""),
+        };
+        cicd(ctx, &preview)
+            .await
+            .map_err(|err| err.by_hand(&by_hand))?;
     }
     let open = EncodedQuery::raw("statusISEMPTY").eq("remote_update_set", &set_id)?;
     let problems = ctx
@@ -114,12 +115,20 @@ pub(super) async fn load(
             first,
         });
     }
-    cicd(
-        ctx.admin,
-        &format!("/api/sn_cicd/update_set/commit/{set_id}"),
-    )
-    .await
-    .map_err(|err| err.by_hand(&by_hand))
+    let commit = Operation {
+        path: format!("/api/sn_cicd/update_set/commit/{set_id}"),
+        doing: format!("commit the update set \"{name}\""),
+    };
+    cicd(ctx, &commit)
+        .await
+        .map_err(|err| err.by_hand(&by_hand))
+}
+
+/// A CI/CD API operation: where it starts, and what it does in words ("preview the update
+/// set …").
+struct Operation {
+    path: String,
+    doing: String,
 }
 
 /// How a CI/CD operation ended, when not well.
@@ -130,6 +139,8 @@ enum CicdFailure {
     Failed(String),
     /// Anything else the instance answered.
     Api(ApiError),
+    /// The person stopped waiting for it.
+    Stopped(String),
 }
 
 impl CicdFailure {
@@ -140,6 +151,7 @@ impl CicdFailure {
             Self::Failed(error) if error.contains("security_admin") => by_hand(error),
             Self::Failed(error) => AutomateError::Cicd(error),
             Self::Api(err) => AutomateError::Api(err),
+            Self::Stopped(doing) => AutomateError::StoppedWaiting(doing),
         }
     }
 }
@@ -169,29 +181,51 @@ impl From<ApiError> for CicdFailure {
 /// and a preview can take minutes.
 const CICD_WAIT: Duration = Duration::from_secs(15 * 60);
 
-/// Starts a CI/CD API operation and reads its progress until it ends.
-async fn cicd(admin: &SnowClient, path: &str) -> Result<(), CicdFailure> {
-    let started = admin.post_path(path, &json!({})).await?;
+/// Starts a CI/CD API operation and reads its progress until it ends, telling the watcher how
+/// it goes and stopping when told to.
+async fn cicd(ctx: &Context<'_>, operation: &Operation) -> Result<(), CicdFailure> {
+    let admin = ctx.admin;
+    let doing = &operation.doing;
+    ctx.watch.tell(&format!("Asking the instance to {doing}…"));
+    let started = admin.post_path(&operation.path, &json!({})).await?;
     let progress = started["result"]["links"]["progress"]["id"]
         .as_str()
         .filter(|id| crate::text::SysId::parse(id).is_ok())
         .map(str::to_owned)
         .ok_or_else(|| CicdFailure::Failed("the CI/CD API gave no progress record".into()))?;
-    let deadline = Instant::now() + CICD_WAIT;
+    let began = Instant::now();
     let mut pause = Duration::from_millis(200);
-    while Instant::now() < deadline {
+    while began.elapsed() < CICD_WAIT {
+        if ctx.watch.stopped() {
+            return Err(CicdFailure::Stopped(doing.clone()));
+        }
         let answer = admin
             .get_path(&format!("/api/sn_cicd/progress/{progress}"))
             .await?;
-        match answer["result"]["status"].as_str() {
+        let result = &answer["result"];
+        match result["status"].as_str() {
             Some("2") => return Ok(()),
             Some("3") => {
-                let error = answer["result"]["error"].as_str().unwrap_or("it failed");
+                let error = result["error"].as_str().unwrap_or("it failed");
                 return Err(CicdFailure::Failed(crate::text::untrusted(error, 300)));
             }
             Some("4") => return Err(CicdFailure::Failed("it was canceled".into())),
             _ => {
-                tokio::time::sleep(pause).await;
+                let label = result["status_label"]
+                    .as_str()
+                    .map(|l| crate::text::untrusted(l, 40))
+                    .unwrap_or_else(|| "Pending".into());
+                let percent = result["percent_complete"].as_u64().unwrap_or(0).min(100);
+                ctx.watch.tell(&format!(
+                    "Waiting for the instance to {doing}: {label}, {percent}% ({} s so far; the \
+                     instance's queue can take minutes)",
+                    began.elapsed().as_secs()
+                ));
+                // Short naps, so that stopping takes effect at once.
+                let until = Instant::now() + pause;
+                while Instant::now() < until && !ctx.watch.stopped() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
                 pause = (pause * 2).min(Duration::from_secs(5));
             }
         }

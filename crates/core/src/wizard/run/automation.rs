@@ -133,7 +133,7 @@ impl Setup {
             &client,
             (&self.profile, &templates),
             &self.state.connection_name,
-            journal,
+            (journal, &self.watch),
         );
         Ok(work(&context).await?)
     }
@@ -215,7 +215,7 @@ impl AutomationInputs {
             &'a crate::profiles::TemplateContext,
         ),
         connection_name: &'a str,
-        journal: &'a Journal,
+        (journal, watch): (&'a Journal, &'a crate::wizard::Watch),
     ) -> automate::Context<'a> {
         automate::Context {
             admin,
@@ -226,6 +226,7 @@ impl AutomationInputs {
             service_password: self.service_password,
             client_secret_known: self.client_secret_known,
             journal,
+            watch,
         }
     }
 }

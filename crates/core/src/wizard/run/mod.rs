@@ -94,6 +94,8 @@ pub struct Setup {
     memory: BTreeMap<String, String>,
     admin: Option<AdminCredentials>,
     options: RunOptions,
+    /// Who watches "Do it for me" wait on the instance, and can stop the wait.
+    watch: crate::wizard::Watch,
     /// Something the person should know about how the setup was opened (a saved setup that
     /// held a secret, which was dropped).
     notice: Option<String>,
@@ -187,6 +189,7 @@ impl Setup {
             memory: BTreeMap::new(),
             admin: None,
             options: RunOptions::default(),
+            watch: crate::wizard::Watch::default(),
             notice: None,
         }
     }
@@ -239,6 +242,11 @@ impl Setup {
     pub fn knows_admin_app(&self) -> bool {
         self.typed(crate::profiles::admin_access::CLIENT_ID_INPUT)
             .is_some()
+    }
+
+    /// Who is told what "Do it for me" waits for, and can stop the wait.
+    pub fn set_watch(&mut self, watch: crate::wizard::Watch) {
+        self.watch = watch;
     }
 
     /// The admin account of this session (never saved).

@@ -893,8 +893,26 @@ async fn undo_deletes_what_snowlink_created_and_puts_back_what_it_changed() {
 async fn a_busy_cicd_queue_is_shown_as_it_goes_and_the_wait_can_be_stopped() {
     let mut b = bench("incident-sync", no_browser()).await;
     up_to(&mut b, "acls").await;
+    // The step's link opens the upload page, through the instance's nav_to.do.
+    let upload = b.setup.view().current.links;
+    let upload = upload
+        .iter()
+        .find(|l| l.label == "Import Update Set from XML")
+        .expect("the upload page's link");
+    let nav = upload.url.strip_prefix(b.sim.url()).unwrap().to_owned();
+    let admin = admin_browser(&b.sim).await;
+    let redirected = snowlink_sim::testing::client()
+        .get(&upload.url)
+        .send()
+        .await
+        .unwrap();
+    let target = location(&redirected);
+    assert!(target.starts_with("/upload.do?"), "{nav} -> {target}");
+    let (status, page) = admin.page(&target).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Import Update Set from XML"), "{page}");
     let xml = b.setup.update_set_xml().await.unwrap();
-    upload_in_browser(&admin_browser(&b.sim).await, &xml).await;
+    upload_in_browser(&admin, &xml).await;
     b.sim.set_fault(Fault::CicdBusy);
     let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -28,6 +28,10 @@ pub fn secret_env_var(input: &crate::profiles::Input) -> String {
         )
 }
 
+/// Where an admin uploads an update set: Retrieved Update Sets > Import Update Set from XML.
+const UPLOAD_PAGE: &str = "upload.do?sysparm_referring_url=sys_remote_update_set_list.do\
+                           &sysparm_target=sys_remote_update_set";
+
 /// What a person can do on the current step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "kebab-case")]
@@ -278,12 +282,18 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
             .collect(),
         links: crate::instance::InstanceUrl::parse(&state.instance)
             .map(|instance| {
+                let upload =
+                    matches!(step.kind, StepKind::UpdateSet | StepKind::Acls).then(|| LinkView {
+                        label: "Import Update Set from XML".into(),
+                        url: instance.ui_link(UPLOAD_PAGE),
+                    });
                 step.links
                     .iter()
                     .map(|l| LinkView {
                         label: l.label.clone(),
                         url: instance.ui_link(&render(&l.target, &context)),
                     })
+                    .chain(upload)
                     .collect()
             })
             .unwrap_or_default(),

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Multipart, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use super::{
     Screens, alert, details, error, field, invalid_token, post_form, record_list, require,
@@ -23,7 +23,8 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/sys_remote_update_set_list.do", get(list))
         .route("/sys_remote_update_set.do", get(show).post(act))
-        .route("/upload.do", post(upload))
+        // The deep link to "Import Update Set from XML" (`upload.do?sysparm_target=…`).
+        .route("/upload.do", get(list).post(upload))
 }
 
 const SCREENS: Screens = Screens {

@@ -31,7 +31,7 @@ function fakeApi(view: WizardView, hand: string | null = null, lands: string | n
     stopWaiting: vi.fn(async () => ok(null)),
     handoffText: vi.fn(async () => ok('Hello')),
     saveUpdateSet: vi.fn(async () => ok('Wrote the update set.')),
-    chooseUpdateSetPath: vi.fn(async () => null),
+    chooseUpdateSetPath: vi.fn(async (_name: string) => null),
     copyText: vi.fn(async () => true),
     openInBrowser: vi.fn(async () => ok(null)),
   } satisfies StepApi;
@@ -122,6 +122,14 @@ describe('WizardStep', () => {
     expect(api.stopWaiting).toHaveBeenCalledTimes(1);
     finish(ok(view));
     await waitFor(() => expect(screen.queryByTestId('step-activity')).toBeNull());
+  });
+
+  it('proposes to save the update set under its own name', async () => {
+    const view = wizard(stepView({ actions: ['verify', 'download-update-set'], updateSetName: 'Atlan Update Set' }));
+    const api = fakeApi(view);
+    render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
+    await fireEvent.click(screen.getByTestId('action-download'));
+    await waitFor(() => expect(api.chooseUpdateSetPath).toHaveBeenCalledWith('Atlan Update Set'));
   });
 
   it('offers the rest only when the core does', () => {

@@ -23,6 +23,7 @@ export function stepView(extra: Partial<StepView> = {}): StepView {
     lockedBy: null,
     asksAdmin: false,
     byHand: true,
+    updateSetName: null,
     ...extra,
   };
 }

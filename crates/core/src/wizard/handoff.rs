@@ -8,7 +8,7 @@ use crate::profiles::{Profile, StepKind, render};
 /// The request text for `step_id`.
 pub fn handoff_text(profile: &Profile, state: &WizardState, step_id: &str) -> Option<String> {
     let step = profile.step(step_id)?;
-    let context = state.template_context(&crate::oauth::callback_urls());
+    let context = state.template_context(profile, &crate::oauth::callback_urls());
     let instance = context.values.get("instance").cloned().unwrap_or_default();
     let mut lines = vec![
         format!(

@@ -285,8 +285,11 @@ impl WizardState {
     }
 
     /// What the templates of the profile stand for now.
-    pub fn template_context(&self, callback_urls: &[String]) -> TemplateContext {
+    pub fn template_context(&self, profile: &Profile, callback_urls: &[String]) -> TemplateContext {
         let mut context = TemplateContext::default();
+        if let Some(set) = &profile.update_set {
+            context.values.insert("update_set".into(), set.name.clone());
+        }
         let instance = crate::instance::InstanceUrl::parse(&self.instance)
             .map(|i| i.to_string())
             .unwrap_or_else(|_| self.instance.clone());

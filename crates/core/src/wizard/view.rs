@@ -118,6 +118,9 @@ pub struct StepView {
     /// Whether the admin does something on the instance before the step is verified (a front
     /// end waits for them to say it is done).
     pub by_hand: bool,
+    /// The name of the update set this step has the admin upload (the file to save it as),
+    /// when it has one.
+    pub update_set_name: Option<String>,
 }
 
 /// The whole wizard as the front ends render it.
@@ -204,7 +207,7 @@ pub fn saved_setups(store: &SetupStore, catalog: &crate::profiles::Catalog) -> S
 /// The view of `state`.
 pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
     let callbacks = crate::oauth::callback_urls();
-    let context = state.template_context(&callbacks);
+    let context = state.template_context(profile, &callbacks);
     let steps: Vec<StepSummary> = profile
         .steps
         .iter()
@@ -323,6 +326,13 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         locked_by: state.blocker(profile, &step.id),
         asks_admin: false,
         by_hand: step.kind.changes_the_instance(),
+        update_set_name: match step.kind {
+            StepKind::UpdateSet => profile.update_set.as_ref().map(|set| set.name.clone()),
+            StepKind::Acls => Some(crate::wizard::automate::acl_set_name(
+                &state.connection_name,
+            )),
+            _ => None,
+        },
     };
     WizardView {
         draft: state.draft.clone(),

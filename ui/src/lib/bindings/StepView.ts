@@ -19,4 +19,9 @@ asksAdmin: boolean,
  * Whether the admin does something on the instance before the step is verified (a front
  * end waits for them to say it is done).
  */
-byHand: boolean, };
+byHand: boolean, 
+/**
+ * The name of the update set this step has the admin upload (the file to save it as),
+ * when it has one.
+ */
+updateSetName: string | null, };

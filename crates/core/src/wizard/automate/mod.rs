@@ -390,5 +390,5 @@ fn object(fields: &[(&str, String)]) -> Value {
     )
 }
 
-pub use acls::update_set as acl_update_set;
+pub use acls::{set_name as acl_set_name, update_set as acl_update_set};
 pub use service_user::service_inputs;

@@ -128,7 +128,9 @@ impl Setup {
     ) -> Result<T, SetupError> {
         let client = self.admin_client(doing)?;
         let inputs = self.automation_inputs().await?;
-        let templates = self.state.template_context(&crate::oauth::callback_urls());
+        let templates = self
+            .state
+            .template_context(&self.profile, &crate::oauth::callback_urls());
         let context = inputs.context(
             &client,
             (&self.profile, &templates),

@@ -57,7 +57,7 @@ pub(super) fn write_xml(
 
 /// The update set of `profile` with `state`'s values, dated now: the file an admin imports.
 pub fn update_set_xml(profile: &Profile, state: &WizardState) -> Result<String, SetupError> {
-    let templates = state.template_context(&crate::oauth::callback_urls());
+    let templates = state.template_context(profile, &crate::oauth::callback_urls());
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
     crate::updateset::generate(profile, &templates, &date)
         .map_err(|err| AutomateError::UpdateSet(err).into())

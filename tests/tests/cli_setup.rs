@@ -323,3 +323,57 @@ async fn undo_takes_back_what_a_setup_did_on_the_instance() {
     assert_eq!(again.code, 0, "{again:#?}");
     assert!(again.stdout.contains("Nothing"), "{}", again.stdout);
 }
+
+/// `profiles show`: every step of each built-in integration, rendered for an instance before
+/// anything starts, with no placeholder left and no secret even when one is given.
+#[tokio::test]
+async fn profiles_show_renders_every_step_for_the_instance_and_never_a_secret() {
+    let snowlink = Snowlink::new();
+    let listed = snowlink.run(&["profiles", "--json"]).await.json();
+    for profile in listed["profiles"].as_array().unwrap() {
+        let id = profile["id"].as_str().unwrap();
+        let shown = snowlink
+            .run(&[
+                "profiles",
+                "show",
+                id,
+                "--instance",
+                "acme",
+                "--input",
+                "client_secret=s3cr3t-never-shown",
+            ])
+            .await;
+        assert_eq!(shown.code, 0, "{shown:#?}");
+        let text = &shown.stdout;
+        let steps = profile["steps"].as_u64().unwrap() as usize;
+        for n in 1..=steps {
+            assert!(
+                text.contains(&format!("\n## {n}. ")),
+                "{id}: step {n}\n{text}"
+            );
+        }
+        assert!(!text.contains(&format!("\n## {}. ", steps + 1)), "{text}");
+        assert!(
+            text.contains("https://acme.service-now.com/nav_to.do?uri="),
+            "{text}"
+        );
+        assert!(!text.contains('‹') && !text.contains("s3cr3t"), "{text}");
+    }
+    let json = snowlink
+        .run(&["profiles", "show", "incident-sync", "--json"])
+        .await;
+    assert_eq!(json.code, 0, "{json:#?}");
+    let recipe = json.json();
+    assert_eq!(recipe["instance"], serde_json::Value::Null);
+    let acls = recipe["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"]["id"] == "acls")
+        .expect("the ACL step");
+    assert_eq!(acls["automated"], true, "{acls}");
+    assert!(!acls["acls"].as_array().unwrap().is_empty(), "{acls}");
+    let unknown = snowlink.run(&["profiles", "show", "no-such"]).await;
+    assert_ne!(unknown.code, 0);
+    assert!(unknown.stderr.contains("no-such"), "{}", unknown.stderr);
+}

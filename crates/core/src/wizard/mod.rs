@@ -10,6 +10,7 @@ mod automate;
 mod change;
 mod error;
 mod handoff;
+mod recipe;
 pub mod run;
 mod store;
 mod view;
@@ -27,6 +28,7 @@ pub use automate::{AutomateError, Plan, PlannedAction, PlannedChange, Watch};
 pub use change::Change;
 pub use error::WizardError;
 pub use handoff::handoff_text;
+pub use recipe::{Recipe, RecipeStep, recipe};
 pub use run::update_set_xml;
 pub use store::{SetupStore, StoreError, Unreadable};
 pub use view::{

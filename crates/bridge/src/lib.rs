@@ -142,6 +142,9 @@ impl Bridge {
             }
             Request::StartDemoInstance {} => to_json(demo::start_demo_instance(&self.demo).await),
             Request::ListProfiles {} => to_json(setup::list_profiles(a)),
+            Request::ProfileRecipe { profile, instance } => {
+                to_json(setup::profile_recipe(a, &profile, instance.as_deref()))
+            }
             Request::ListSavedSetups {} => to_json(setup::list_saved_setups(a)),
             Request::StartSetup {
                 profile,

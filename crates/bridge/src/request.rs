@@ -62,6 +62,11 @@ pub enum Request {
     },
     StartDemoInstance {},
     ListProfiles {},
+    /// Every step of `profile` as a change request (Markdown), for `instance` when typed.
+    ProfileRecipe {
+        profile: String,
+        instance: Option<String>,
+    },
     ListSavedSetups {},
     /// Start a setup of `profile` on `instance`, or resume its latest.
     StartSetup {

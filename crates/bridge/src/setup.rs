@@ -12,12 +12,13 @@ use snowlink_core::BrowserUrl;
 use snowlink_core::checks::AdminCredentials;
 use snowlink_core::errors::FrontEndError;
 use snowlink_core::flows::BrowserSignIn;
+use snowlink_core::instance::InstanceUrl;
 use snowlink_core::oauth::{Browser, BrowserError, CALLBACK_PORTS, SystemBrowser};
 use snowlink_core::profiles::{Catalog, ProfileList};
 use snowlink_core::secrets::{KeyringStore, SecretStore};
 use snowlink_core::wizard::run::{Opening, Setup, SetupError};
 use snowlink_core::wizard::{
-    PersonEvent, Plan, SavedSetups, SetupStore, Watch, WizardView, saved_setups,
+    PersonEvent, Plan, SavedSetups, SetupStore, Watch, WizardView, recipe, saved_setups,
 };
 use tokio::sync::Mutex;
 
@@ -79,6 +80,19 @@ fn browser(url: Channel<String>) -> BrowserSignIn {
 /// The integrations, and the profile files that could not be read (shown on the picker).
 pub fn list_profiles(accounts: &Accounts) -> Result<ProfileList, UiError> {
     Ok(catalog(accounts)?.list())
+}
+
+/// Every step of `profile`, rendered for `instance` when one was typed (a bad one is left
+/// out: the links then wait for it), as the Markdown of a change request.
+pub fn profile_recipe(
+    accounts: &Accounts,
+    profile: &str,
+    instance: Option<&str>,
+) -> Result<String, UiError> {
+    let catalog = catalog(accounts)?;
+    let profile = catalog.get(profile).map_err(|err| UiError(err.view()))?;
+    let instance = instance.and_then(|text| InstanceUrl::parse(text).ok());
+    Ok(recipe(profile, instance.as_ref(), &Default::default()).markdown())
 }
 
 pub fn list_saved_setups(accounts: &Accounts) -> Result<SavedSetups, UiError> {

@@ -36,6 +36,7 @@ function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = [], ope
   return {
     setupView: vi.fn(async () => ok(open)),
     listProfiles: vi.fn(async () => ok({ profiles: [profile], problems })),
+    profileRecipe: vi.fn(async (_profile: string, _instance: string) => ok('# Set up Incident sync (incident.io)\n\n## 1. Let Snowlink in\n')),
     listSavedSetups: vi.fn(async () =>
       ok({
         setups: [{ profile: 'incident-sync', profileName: 'Incident sync', instance: 'https://acme.service-now.com', done: 2, total: 7, updatedAt: '2026-12-01T10:00:00Z' }],
@@ -72,7 +73,7 @@ function fakeApi(problems: ProfileProblem[] = [], unreadable: string[] = [], ope
     handoffText: vi.fn(async () => ({ ok: false as const, error: refused })),
     saveUpdateSet: vi.fn(async () => ({ ok: false as const, error: refused })),
     chooseUpdateSetPath: vi.fn(async () => null),
-    copyText: vi.fn(async () => true),
+    copyText: vi.fn(async (_text: string) => true),
     openInBrowser: vi.fn(async () => ok(null)),
   } satisfies SetupScreenApi;
 }
@@ -90,6 +91,20 @@ describe('SetupView', () => {
     await fireEvent.click(screen.getByTestId('resume-incident-sync'));
     await waitFor(() => expect(api.resumeSetup).toHaveBeenCalledWith('incident-sync'));
     expect(screen.queryByTestId('profile-problems')).toBeNull();
+  });
+
+  it('reads all steps of the chosen integration and copies them as a change request', async () => {
+    const api = fakeApi();
+    render(SetupView, { api });
+    await fireEvent.click(await screen.findByTestId('profile-incident-sync'));
+    await fireEvent.click(screen.getByTestId('read-steps'));
+    const shown = await screen.findByTestId('recipe');
+    expect(shown.textContent).toContain('## 1. Let Snowlink in');
+    expect(api.profileRecipe).toHaveBeenCalledWith('incident-sync', '');
+    await expectAccessible();
+    await fireEvent.click(screen.getByTestId('copy-recipe'));
+    await waitFor(() => expect(api.copyText).toHaveBeenCalledWith(expect.stringContaining('# Set up Incident sync')));
+    expect((await screen.findByRole('status')).textContent).toContain('Copied');
   });
 
   it('undoes what Snowlink did only after showing the plan, then shows the steps to do again', async () => {

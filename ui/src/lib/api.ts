@@ -150,6 +150,9 @@ export const setupApi = {
   /** Starts the simulator shipped with the app; its address and admin account. */
   startDemoInstance: () => engine<DemoInstance>({ method: 'start_demo_instance', params: {} }),
   listProfiles: () => engine<ProfileList>({ method: 'list_profiles', params: {} }),
+  /** Every step of `profile` as a change request (Markdown), for `instance` when typed. */
+  profileRecipe: (profile: string, instance: string) =>
+    engine<string>({ method: 'profile_recipe', params: { profile, instance: instance.trim() || null } }),
   listSavedSetups: () => engine<SavedSetups>({ method: 'list_saved_setups', params: {} }),
   startSetup: (profile: string, instance: string) =>
     engine<WizardView>({ method: 'start_setup', params: { profile, instance, resume: false } }),
@@ -214,6 +217,6 @@ export type StepApi = Pick<
 /** What the setup screen asks of the engine: its own requests, a step's and the instance field's. */
 export type SetupScreenApi = Pick<
   SetupApi,
-  'setupView' | 'listProfiles' | 'listSavedSetups' | 'startSetup' | 'startDemoInstance' | 'resumeSetup' | 'closeSetup' | 'planUndo' | 'undo' | 'parseInstance'
+  'setupView' | 'listProfiles' | 'profileRecipe' | 'listSavedSetups' | 'startSetup' | 'startDemoInstance' | 'resumeSetup' | 'closeSetup' | 'planUndo' | 'undo' | 'parseInstance'
 > &
   StepApi;

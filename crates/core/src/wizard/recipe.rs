@@ -15,9 +15,8 @@ use crate::instance::InstanceUrl;
 use crate::profiles::Profile;
 
 /// One step of the recipe: the step as the wizard shows it, and what Snowlink checks.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[ts(rename_all = "camelCase")]
 pub struct RecipeStep {
     pub step: StepView,
     /// Snowlink can do the step for the admin ("Do it for me").
@@ -30,9 +29,8 @@ pub struct RecipeStep {
 }
 
 /// Every step of a profile, rendered.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[ts(rename_all = "camelCase")]
 pub struct Recipe {
     pub profile: String,
     pub profile_name: String,

@@ -63,7 +63,10 @@ fn an_admin_sets_up_incident_sync_with_do_it_for_me_and_ends_connected() {
     // Read all steps first, as a change request would need them.
     desktop.click("read-steps");
     let all = desktop.wait_for_text("recipe", |t| t.contains("## 8. "));
-    assert!(all.contains(&format!("{}/nav_to.do?uri=", sim.url())), "{all}");
+    assert!(
+        all.contains(&format!("{}/nav_to.do?uri=", sim.url())),
+        "{all}"
+    );
     desktop.screenshot("picker");
     desktop.click("setup-start");
 

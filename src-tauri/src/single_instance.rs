@@ -53,14 +53,16 @@ pub enum Knock {
 }
 
 /// Takes `dir` for this launch, or has the app that holds it bring its window forward. When
-/// that app is closing, waits for it to end and takes `dir` then.
+/// that app is closing, waits for it to end and takes `dir` then. When nobody answers, the
+/// holder may be ending (its socket goes before its lock), so this waits for the lock the same
+/// way, and only then gives up with what the knock met.
 pub fn launch(dir: &Path) -> io::Result<Launch> {
     match claim(dir)? {
         Launch::First(guard) => Ok(Launch::First(guard)),
         Launch::Second => match knock(dir) {
             Ok(Knock::Raised) => Ok(Launch::Second),
             Ok(Knock::Closing) => wait_for_end(dir),
-            Err(err) => Err(err),
+            Err(err) => wait_for_end(dir).map_err(|_| err),
         },
     }
 }
@@ -222,6 +224,20 @@ mod tests {
         let _one = first(one.path());
         let _other = first(&other.path().join("not yet made"));
         assert!(knock(&tempfile::tempdir().unwrap().path().join("nobody")).is_err());
+    }
+
+    #[test]
+    fn a_launch_nobody_answers_takes_the_directory_once_the_holder_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        // An app ending: its socket is gone (the file stays, nobody listens), its lock not yet.
+        let Guard { lock, listener } = first(dir.path());
+        drop(listener);
+        let ender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            drop(lock);
+        });
+        assert!(matches!(launch(dir.path()).unwrap(), Launch::First(_)));
+        ender.join().unwrap();
     }
 
     /// Set in the child process of the test below: the directory its closing app holds.

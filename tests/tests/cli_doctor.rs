@@ -246,3 +246,39 @@ async fn all_saved_connections_are_diagnosed_at_once() {
         "{reports:#?}"
     );
 }
+
+/// `doctor --admin browser`: on an instance that restricts Basic auth, the admin signs in
+/// through the browser (Snowlink's own OAuth application, a headless Chromium on the login
+/// page), and with the admin's reads the doctor names the restriction behind a user's 401,
+/// where a refused admin password could not have read why.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium: ./dev test runs it"]
+async fn an_admin_signed_in_through_the_browser_lets_the_doctor_name_the_basic_restriction() {
+    let sim = demo().await;
+    sim.set_fault(Fault::BasicRestricted);
+    let app = snowlink_e2e::snowlink_admin_app(&sim);
+    let user = |snowlink: Snowlink| {
+        snowlink
+            .env("SNOWLINK_GRANT", "basic")
+            .env("SNOWLINK_USERNAME", "beth.anglin")
+            .env("SNOWLINK_PASSWORD", DEMO_PASSWORD)
+    };
+    let summary = |run: &snowlink_e2e::cli::Run| {
+        let checks = run.json()["checks"].clone();
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "auth.credentials")
+            .map(|c| c["summary"].as_str().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    let args = ["doctor", "--instance", sim.url(), "--json"];
+
+    let browser = user(Snowlink::new().admin_through_the_browser(&sim, &app.client_id));
+    let run = browser
+        .run(&[&args[..], &["--admin", "browser"]].concat())
+        .await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(summary(&run).contains("restricts Basic auth"), "{run:#?}");
+}

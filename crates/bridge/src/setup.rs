@@ -29,23 +29,26 @@ use crate::error::UiError;
 /// The setup open in the window, if any, and the switch that stops "Do it for me" waiting on
 /// the instance (outside the lock the waiting work holds).
 #[derive(Default)]
-pub struct Setups(Mutex<Option<Setup>>, Arc<AtomicBool>);
+pub struct Setups {
+    open: Mutex<Option<Setup>>,
+    stop: Arc<AtomicBool>,
+}
 
 /// Watches the work about to start: what it waits for goes over `activity`, and
 /// [`stop_waiting`] stops the wait.
 fn watch(setups: &Setups, setup: &mut Setup, activity: Channel<String>) {
-    setups.1.store(false, Ordering::SeqCst);
+    setups.stop.store(false, Ordering::SeqCst);
     setup.set_watch(Watch {
         activity: Some(Arc::new(move |text: &str| {
             let _ = activity.send(text.to_owned());
         })),
-        stop: setups.1.clone(),
+        stop: setups.stop.clone(),
     });
 }
 
 /// Stops "Do it for me" waiting on the instance (the instance goes on with what it started).
 pub fn stop_waiting(setups: &Setups) {
-    setups.1.store(true, Ordering::SeqCst);
+    setups.stop.store(true, Ordering::SeqCst);
 }
 
 fn ui(err: SetupError) -> UiError {
@@ -129,23 +132,23 @@ pub async fn start_setup(
     .await
     .map_err(ui)?;
     let view = setup.view();
-    *setups.0.lock().await = Some(setup);
+    *setups.open.lock().await = Some(setup);
     Ok(view)
 }
 
 /// The open setup's view (`null` when none is open).
 pub async fn setup_view(setups: &Setups) -> Result<Option<WizardView>, UiError> {
-    Ok(setups.0.lock().await.as_ref().map(Setup::view))
+    Ok(setups.open.lock().await.as_ref().map(Setup::view))
 }
 
 pub async fn close_setup(setups: &Setups) -> Result<(), UiError> {
-    *setups.0.lock().await = None;
+    *setups.open.lock().await = None;
     Ok(())
 }
 
 /// Something the person did: typed a value, moved between steps, skipped or acknowledged one.
 pub async fn setup_event(setups: &Setups, event: PersonEvent) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     setup.event(event).map_err(ui)
 }
@@ -155,7 +158,7 @@ pub async fn setup_inputs(
     setups: &Setups,
     values: std::collections::BTreeMap<String, String>,
 ) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     setup.give(values).await.map_err(ui)
 }
@@ -167,7 +170,7 @@ pub async fn setup_admin(
     password: String,
     code: String,
 ) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     setup.set_admin(AdminCredentials::with_code(&username, password, &code));
     Ok(setup.view())
@@ -180,7 +183,7 @@ pub async fn setup_admin_browser(
     events: Channel<DiagnosisEvent>,
     url: Channel<String>,
 ) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     let browser = browser(url);
     setup.sign_in_admin(&browser).await.map_err(ui)?;
@@ -194,7 +197,7 @@ pub async fn verify_step(
     events: Channel<DiagnosisEvent>,
     url: Channel<String>,
 ) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     verified(setup, &browser(url), events).await
 }
@@ -222,13 +225,13 @@ fn recorded(setup: &Setup, done: Result<WizardView, SetupError>) -> Result<Wizar
 
 /// What "Do it for me" would change for the current step.
 pub async fn plan_step(setups: &Setups) -> Result<Plan, UiError> {
-    let open = setups.0.lock().await;
+    let open = setups.open.lock().await;
     open.as_ref().ok_or_else(no_setup)?.plan().await.map_err(ui)
 }
 
 /// What "Undo what Snowlink did" would delete and put back on the instance.
 pub async fn plan_undo(setups: &Setups) -> Result<Plan, UiError> {
-    let open = setups.0.lock().await;
+    let open = setups.open.lock().await;
     open.as_ref()
         .ok_or_else(no_setup)?
         .plan_undo()
@@ -238,7 +241,7 @@ pub async fn plan_undo(setups: &Setups) -> Result<Plan, UiError> {
 
 /// Takes back what Snowlink did (the plan was shown and accepted); the steps to do again.
 pub async fn undo(setups: &Setups) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     setup.undo().await.map_err(ui)?;
     Ok(setup.view())
@@ -246,7 +249,7 @@ pub async fn undo(setups: &Setups) -> Result<WizardView, UiError> {
 
 /// One plan for the current step and the automatable steps after it ("Do the rest for me").
 pub async fn plan_rest(setups: &Setups) -> Result<Plan, UiError> {
-    let open = setups.0.lock().await;
+    let open = setups.open.lock().await;
     open.as_ref()
         .ok_or_else(no_setup)?
         .plan_rest()
@@ -261,7 +264,7 @@ pub async fn do_rest(
     (events, url): (Channel<DiagnosisEvent>, Channel<String>),
     activity: Channel<String>,
 ) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     watch(setups, setup, activity);
     let done = setup
@@ -276,7 +279,7 @@ pub async fn do_step(
     (events, url): (Channel<DiagnosisEvent>, Channel<String>),
     activity: Channel<String>,
 ) -> Result<WizardView, UiError> {
-    let mut open = setups.0.lock().await;
+    let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     watch(setups, setup, activity);
     let (_, view) = setup
@@ -289,7 +292,7 @@ pub async fn do_step(
 /// Writes the integration's update set to `path` (chosen in the save dialog); what to tell the
 /// admin about importing it.
 pub async fn save_update_set(setups: &Setups, path: String) -> Result<String, UiError> {
-    let open = setups.0.lock().await;
+    let open = setups.open.lock().await;
     open.as_ref()
         .ok_or_else(no_setup)?
         .save_update_set(std::path::Path::new(&path))
@@ -299,7 +302,7 @@ pub async fn save_update_set(setups: &Setups, path: String) -> Result<String, Ui
 
 /// The current step as a request for another admin (nothing secret in it).
 pub async fn handoff_text(setups: &Setups) -> Result<String, UiError> {
-    let open = setups.0.lock().await;
+    let open = setups.open.lock().await;
     open.as_ref()
         .ok_or_else(no_setup)?
         .handoff()

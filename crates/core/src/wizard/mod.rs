@@ -53,6 +53,13 @@ pub enum StepStatus {
     Skipped,
 }
 
+impl StepStatus {
+    /// Verified or skipped: nothing more to do on the step.
+    pub fn is_done(self) -> bool {
+        matches!(self, Self::Verified | Self::Skipped)
+    }
+}
+
 /// What a verification found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]

@@ -173,3 +173,43 @@ impl Recipe {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_step_of_every_built_in_profile_renders_with_no_placeholder_left_once_its_inputs_are_typed()
+     {
+        let catalog = crate::profiles::Catalog::load(None);
+        let instance = InstanceUrl::parse("acme").unwrap();
+        for profile in catalog.profiles() {
+            let mut state = WizardState::new(
+                profile,
+                &instance,
+                ConnectionId::random_with_prefix("c").unwrap(),
+            );
+            for input in profile.steps.iter().flat_map(|s| &s.inputs) {
+                state
+                    .inputs
+                    .entry(input.id.clone())
+                    .or_insert_with(|| format!("typed-{}", input.id));
+            }
+            let context = state.template_context(profile, &crate::oauth::callback_urls());
+            for step in &profile.steps {
+                let texts = std::iter::once(&step.instructions)
+                    .chain(step.values.iter().map(|v| &v.value))
+                    .chain(step.links.iter().map(|l| &l.target));
+                for text in texts {
+                    let shown = crate::profiles::render(text, &context);
+                    assert!(
+                        !shown.contains('‹') && !shown.contains('{'),
+                        "{} / {}: {shown}",
+                        profile.id,
+                        step.id
+                    );
+                }
+            }
+        }
+    }
+}

@@ -220,10 +220,7 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
             reachable: state.blocker(profile, &s.id).is_none(),
         })
         .collect();
-    let done = steps
-        .iter()
-        .filter(|s| matches!(s.status, StepStatus::Verified | StepStatus::Skipped))
-        .count();
+    let done = steps.iter().filter(|s| s.status.is_done()).count();
     let position = profile
         .steps
         .iter()
@@ -362,11 +359,6 @@ pub(crate) fn rest_to_do<'p>(
         .iter()
         .skip_while(|s| s.id != state.current)
         .take_while(|s| s.automation)
-        .filter(|s| {
-            !matches!(
-                state.status(profile, &s.id),
-                StepStatus::Verified | StepStatus::Skipped
-            )
-        })
+        .filter(|s| !state.status(profile, &s.id).is_done())
         .collect()
 }

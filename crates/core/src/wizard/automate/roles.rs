@@ -31,16 +31,13 @@ pub(super) async fn work(
         .clone()
         .ok_or_else(|| AutomateError::NoUser("(no name yet)".into()))?;
     let user_id = sys_id_of(ctx.admin, "sys_user", "user_name", &user).await?;
+    if user_id.is_none() && apply {
+        return Err(AutomateError::NoUser(user));
+    }
     // A user an earlier step will create has no roles yet: planned as all to grant.
-    let user_id = match user_id {
-        Some(id) => id,
-        None if !apply => String::new(),
-        None => return Err(AutomateError::NoUser(user)),
-    };
-    let have = if user_id.is_empty() {
-        std::collections::BTreeSet::new()
-    } else {
-        crate::api::roles_of(ctx.admin, &user_id).await?
+    let have = match &user_id {
+        Some(id) => crate::api::roles_of(ctx.admin, id).await?,
+        None => std::collections::BTreeSet::new(),
     };
     if step
         .verify
@@ -73,7 +70,7 @@ pub(super) async fn work(
             "sys_user_has_role",
             format!("Role {role} for {user}"),
         );
-        if apply {
+        if let Some(user_id) = user_id.as_ref().filter(|_| apply) {
             ctx.create(
                 "sys_user_has_role",
                 format!("Role {role} for {user}"),

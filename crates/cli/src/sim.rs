@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use snowlink_sim::{DEMO_CLIENT_ID, FAULT_SYNTAX, Fault, Seed, Sim};
+use snowlink_sim::{DEMO_CLIENT_ID, FAULT_SYNTAX, Fault, STORE_APP_SYNTAX, Seed, Sim, StoreApp};
 
 use snowlink_core::errors::FrontEndError;
 
@@ -25,6 +25,10 @@ pub struct SimArgs {
     /// quota, flaky-acl=N, drop, slow=MS.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
+    /// ServiceNow Store application to install (its scope and roles); repeatable. One of:
+    /// incident-io (the demo seed has it installed).
+    #[arg(long = "app", value_parser = parse_app)]
+    apps: Vec<StoreApp>,
     /// Serve HTTPS with a generated, untrusted self-signed certificate.
     #[arg(long)]
     tls: bool,
@@ -50,6 +54,11 @@ enum SeedArg {
 fn parse_fault(text: &str) -> Result<Fault, String> {
     text.parse()
         .map_err(|err: String| format!("{err} (expected {FAULT_SYNTAX})"))
+}
+
+fn parse_app(text: &str) -> Result<StoreApp, String> {
+    text.parse()
+        .map_err(|err: String| format!("{err} (expected {STORE_APP_SYNTAX})"))
 }
 
 #[derive(Serialize)]
@@ -100,6 +109,9 @@ async fn serve(args: SimArgs) -> ExitCode {
     }
     for fault in args.faults {
         builder = builder.fault(fault);
+    }
+    for app in args.apps {
+        builder = builder.app(app);
     }
     if let Some(path) = args.state {
         builder = builder.state_file(path);

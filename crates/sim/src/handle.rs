@@ -204,6 +204,11 @@ impl StateHandle {
         Ok(CreatedUser { sys_id, mfa_secret })
     }
 
+    /// Installs a ServiceNow Store application: its scope and the roles it ships.
+    pub fn install_app(&self, app: crate::StoreApp) {
+        crate::platform::store_apps::install(&mut self.app.lock(), app);
+    }
+
     /// Grants a role (created when missing) to a user.
     pub fn grant_role(&self, user_name: &str, role: &str) -> Result<(), StoreError> {
         let mut instance = self.app.lock();

@@ -32,6 +32,7 @@ pub use faults::{FAULT_SYNTAX, Fault};
 pub use handle::{CreatedUser, OAuthApp, OAuthAppSpec, StateHandle, UserSpec};
 pub use platform::identity::{BASIC_AUTH_RESTRICTION, BASIC_AUTH_ROLE};
 pub use platform::instance::StoreError;
+pub use platform::store_apps::{STORE_APP_SYNTAX, StoreApp};
 pub use platform::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URLS};
 
 use crate::app::App;
@@ -98,6 +99,7 @@ impl TlsMode {
 pub struct SimBuilder {
     seed: Seed,
     faults: Vec<Fault>,
+    apps: Vec<StoreApp>,
     tls: TlsMode,
     port: u16,
     state_file: Option<PathBuf>,
@@ -112,6 +114,12 @@ impl SimBuilder {
     /// Adds a fault active from the first request.
     pub fn fault(mut self, fault: Fault) -> Self {
         self.faults.push(fault);
+        self
+    }
+
+    /// Installs a ServiceNow Store application on the seeded instance (its scope and roles).
+    pub fn app(mut self, app: StoreApp) -> Self {
+        self.apps.push(app);
         self
     }
 
@@ -180,6 +188,9 @@ impl SimBuilder {
                 let admin = platform::seed::base(&mut instance);
                 if self.seed == Seed::Demo {
                     platform::seed::demo(&mut instance);
+                }
+                for app in &self.apps {
+                    platform::store_apps::install(&mut instance, *app);
                 }
                 (instance, admin)
             }

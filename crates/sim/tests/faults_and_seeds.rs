@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{admin_get, client, json, start};
-use snowlink_sim::{Fault, Record, Seed, Sim, UserSpec};
+use snowlink_sim::{Fault, Record, Seed, Sim, StoreApp, UserSpec};
 
 #[tokio::test]
 async fn hibernating_instance_answers_200_text_html_on_every_path() {
@@ -339,4 +339,42 @@ async fn base_seed_has_the_itsm_and_import_roles_integrations_ask_for() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(json(response).await["result"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_store_apps_role_exists_only_once_the_app_is_installed() {
+    let role_path = "/api/now/table/sys_user_role?sysparm_query=name=x_incident_io.api_user";
+    let app_path = "/api/now/table/sys_store_app?sysparm_query=scope=x_incident_io";
+    let rows = |body: serde_json::Value| body["result"].as_array().cloned().unwrap_or_default();
+
+    // A fresh instance has neither the app nor its role.
+    let fresh = start(Seed::Empty).await;
+    let body = json(admin_get(&fresh, role_path).send().await.unwrap()).await;
+    assert!(rows(body).is_empty(), "a fresh instance has no x_incident_io role");
+
+    // Installed (as an admin does from the Store, or `--app incident-io`): scope and role.
+    fresh.state().install_app(StoreApp::IncidentIo);
+    let role = rows(json(admin_get(&fresh, role_path).send().await.unwrap()).await);
+    assert_eq!(role.len(), 1, "{role:?}");
+    let app = rows(json(admin_get(&fresh, app_path).send().await.unwrap()).await);
+    assert_eq!(app.len(), 1, "{app:?}");
+    assert_eq!(app[0]["name"], "incident.io");
+
+    // Installing twice changes nothing; the builder's switch installs it at start.
+    fresh.state().install_app(StoreApp::IncidentIo);
+    assert_eq!(
+        fresh.state().count("sys_user_role", "name=x_incident_io.api_user"),
+        1
+    );
+    let switched = Sim::builder()
+        .app(StoreApp::IncidentIo)
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        switched.state().count("sys_store_app", "scope=x_incident_io"),
+        1
+    );
+    assert_eq!("incident-io".parse::<StoreApp>(), Ok(StoreApp::IncidentIo));
+    assert!("servicenow".parse::<StoreApp>().is_err());
 }

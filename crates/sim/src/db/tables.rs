@@ -106,6 +106,15 @@ fn builtin() -> Vec<TableSchema> {
             ],
             &[("manager", "sys_user")],
         ),
+        // Applications installed from the ServiceNow Store (an application scope each).
+        table(
+            "sys_store_app",
+            None,
+            "name",
+            None,
+            &["scope", "name", "version", "active"],
+            &[],
+        ),
         table(
             "sys_user_role",
             None,

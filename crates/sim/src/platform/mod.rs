@@ -1,7 +1,7 @@
 //! The instance as a platform: its records with their side effects ([`instance`]), who a caller
 //! is and what they may do ([`identity`], [`acl`]), business rules ([`rules`]), update sets
-//! ([`update_sets`], and where a change lands: [`capture`]), and what an instance holds at start and across restarts ([`seed`],
-//! [`persist`]).
+//! ([`update_sets`], and where a change lands: [`capture`]), what an instance holds at start and across restarts ([`seed`],
+//! [`persist`]), and the Store applications installed on it ([`store_apps`]).
 
 pub mod acl;
 pub mod capture;
@@ -11,4 +11,5 @@ pub mod instance;
 pub mod persist;
 pub mod rules;
 pub mod seed;
+pub mod store_apps;
 pub mod update_sets;

@@ -171,7 +171,7 @@ pub const PROPERTIES: &[(&str, &str)] = &[
     (BASIC_AUTH_RESTRICTION[1], "false"),
 ];
 
-fn fields(pairs: &[(&str, &str)]) -> Record {
+pub(crate) fn fields(pairs: &[(&str, &str)]) -> Record {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -319,6 +319,11 @@ const DESCRIPTIONS: &[&str] = &[
 /// Adds the demo company.
 pub fn demo(instance: &mut Instance) {
     let now = Utc::now();
+    // The demo company installed incident.io's app from the Store.
+    crate::platform::store_apps::install(
+        instance,
+        crate::platform::store_apps::StoreApp::IncidentIo,
+    );
     let mut user_ids = Vec::new();
     for (user_name, first, last, roles, machine) in USERS {
         let email = format!("{user_name}@example.com");

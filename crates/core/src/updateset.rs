@@ -88,7 +88,7 @@ pub fn records(profile: &Profile, context: &TemplateContext) -> Result<Records, 
         .ok_or_else(|| UpdateSetError::NoUpdateSet(profile.id.clone()))?;
     set_of(
         &profile.id,
-        &spec.name,
+        &spec.generated_name(),
         &spec.description,
         changes(profile, spec, context)?,
     )

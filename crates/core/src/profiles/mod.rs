@@ -21,7 +21,7 @@ pub use catalog::{
     CUSTOM, Catalog, Loaded, LookupError, ProfileList, ProfileProblem, ProfileSummary, folder,
 };
 pub use expect::{CheckParams, LinkSpec, OutboundProbe, TableAccess};
-pub use template::{Context as TemplateContext, render};
+pub use template::{Context as TemplateContext, placeholders, render};
 pub use validate::{ProfileError, parse};
 
 /// One integration's setup.
@@ -197,6 +197,11 @@ pub struct UpdateSetSpec {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The vendor gives the set (Atlan's dialog offers "Atlan Update Set.xml"): the step
+    /// verifies theirs, and the set Snowlink generates from this spec is only a stand-in for
+    /// trying the flow, named as such ([`UpdateSetSpec::generated_name`]).
+    #[serde(default)]
+    pub vendor_supplied: bool,
     #[serde(default)]
     pub roles: Vec<RoleSpec>,
     #[serde(default)]
@@ -207,6 +212,27 @@ pub struct UpdateSetSpec {
     pub scripted_rest: Vec<ScriptedRestSpec>,
     #[serde(default)]
     pub catalogs: Vec<CatalogSpec>,
+}
+
+impl UpdateSetSpec {
+    /// The name of the set Snowlink generates: the spec's, or for a set the vendor gives,
+    /// "<name> (Snowlink stand-in)", so it is never taken for the vendor's.
+    pub fn generated_name(&self) -> String {
+        if self.vendor_supplied {
+            format!("{} (Snowlink stand-in)", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+
+    /// The names a committed set may have for the step to pass: the vendor's set first.
+    pub fn accepted_names(&self) -> Vec<String> {
+        let mut names = vec![self.name.clone()];
+        if self.vendor_supplied {
+            names.push(self.generated_name());
+        }
+        names
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,13 +1,15 @@
 //! The placeholders a profile's texts may use, filled from the wizard's state: `{instance}`,
-//! `{callback_urls}`, `{connection_name}`, `{update_set}`, `{profile}`, and `{input:<id>}` for
+//! `{instance_name}` (`acme` of `acme.service-now.com`), `{callback_urls}`, `{connection_name}`,
+//! `{update_set}`, `{profile}`, and `{input:<id>}` for
 //! what the admin typed in an earlier step. A placeholder whose value is not known yet is shown
 //! as `‹name›`, so an instruction never shows a wrong value.
 
 use std::collections::BTreeMap;
 
 /// The names a profile may use besides `input:<id>`.
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 6] = [
     "instance",
+    "instance_name",
     "callback_urls",
     "connection_name",
     "update_set",

@@ -299,11 +299,18 @@ impl WizardState {
         if let Some(set) = &profile.update_set {
             context.values.insert("update_set".into(), set.name.clone());
         }
-        let instance = crate::instance::InstanceUrl::parse(&self.instance)
-            .map(|i| i.to_string())
-            .unwrap_or_else(|_| self.instance.clone());
+        let parsed = crate::instance::InstanceUrl::parse(&self.instance).ok();
+        let instance = parsed
+            .as_ref()
+            .map_or_else(|| self.instance.clone(), ToString::to_string);
+        // The instance's name (`acme`), as vendors ask for it; the host for a custom domain.
+        let instance_name = parsed
+            .as_ref()
+            .map(|i| i.instance_name().unwrap_or(i.host()).to_owned())
+            .unwrap_or_default();
         for (name, value) in [
             ("instance", instance),
+            ("instance_name", instance_name),
             ("callback_urls", callback_urls.join(",")),
             ("connection_name", self.connection_name.clone()),
             ("profile", self.profile.clone()),

@@ -324,7 +324,10 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         asks_admin: false,
         by_hand: step.kind.changes_the_instance(),
         update_set_name: match step.kind {
-            StepKind::UpdateSet => profile.update_set.as_ref().map(|set| set.name.clone()),
+            StepKind::UpdateSet => profile
+                .update_set
+                .as_ref()
+                .map(crate::profiles::UpdateSetSpec::generated_name),
             StepKind::Acls => Some(crate::wizard::automate::acl_set_name(
                 &state.connection_name,
             )),

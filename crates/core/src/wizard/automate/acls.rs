@@ -14,6 +14,35 @@ pub fn set_name(connection_name: &str) -> String {
     format!("{connection_name} ACLs")
 }
 
+/// What the step's ACLs come to for its service user.
+#[derive(Debug)]
+pub enum AclVerdict {
+    /// The user holds a role the step says makes them unneeded (`admin`, which the ACLs let
+    /// through): `(user, role)`. The vendor's page says to skip the step then.
+    Covered(String, String),
+    /// The ACLs the page asks for (table, operation, required role) that are not there.
+    Missing(Vec<AclGrant>),
+}
+
+/// The step's ACLs for its service user: covered by a role, or those still missing.
+pub async fn verdict(ctx: &Context<'_>, step: &Step) -> Result<AclVerdict, AutomateError> {
+    if let Some(user) = &ctx.service_user
+        && !step.verify.roles_sufficient.is_empty()
+        && let Some(user_id) = super::roles::user_id(ctx, user).await?
+    {
+        let have = crate::api::roles_of(ctx.admin, &user_id).await?;
+        if let Some(role) = step
+            .verify
+            .roles_sufficient
+            .iter()
+            .find(|r| have.contains(*r))
+        {
+            return Ok(AclVerdict::Covered(user.clone(), role.clone()));
+        }
+    }
+    Ok(AclVerdict::Missing(missing(ctx, step).await?))
+}
+
 /// The step's ACLs that no active ACL grants its role yet, each with the role's sys_id.
 async fn missing(ctx: &Context<'_>, step: &Step) -> Result<Vec<AclGrant>, AutomateError> {
     let role = step.acl_role.clone().ok_or(AutomateError::NotAutomated)?;
@@ -83,7 +112,18 @@ pub(super) async fn work(
     apply: bool,
     plan: &mut Plan,
 ) -> Result<(), AutomateError> {
-    let missing = missing(ctx, step).await?;
+    let missing = match verdict(ctx, step).await? {
+        AclVerdict::Covered(user, role) => {
+            change(
+                plan,
+                PlannedAction::Keep,
+                "sys_security_acl",
+                format!("No ACL needed: {user} has {role}, which the ACLs let through"),
+            );
+            return Ok(());
+        }
+        AclVerdict::Missing(missing) => missing,
+    };
     for access in &step.verify.tables {
         for operation in &access.operations {
             let role = step.acl_role.as_deref().unwrap_or_default();
@@ -108,7 +148,7 @@ pub(super) async fn work(
     }
     let records =
         crate::updateset::acl_set(&ctx.profile.id, &set_name(ctx.connection_name), &missing)?;
-    super::update_set::load(ctx, &records, apply, plan).await?;
+    super::update_set::load(ctx, (&records.name, Some(records.updates.len())), apply, plan).await?;
     if plan.hand.is_some() {
         plan.hand = Some(format!(
             "ACLs need security_admin elevated in the browser; no REST call can create them. \

@@ -56,7 +56,7 @@ pub struct PlannedChange {
 }
 
 /// What "Do it for me" would change on the instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename_all = "camelCase")]
 pub struct Plan {
@@ -127,6 +127,8 @@ pub enum AutomateError {
     StoppedWaiting(String),
     #[error("This step has nothing Snowlink can do for you.")]
     NotAutomated,
+    #[error("The {value} needs \"{input}\", which is not typed yet.")]
+    Unfilled { value: String, input: String },
     #[error("No randomness to generate a secret from: {0}")]
     NoRandomness(String),
     #[error("\"{0}\" has nothing left to upload: every ACL it needs is there.")]
@@ -176,6 +178,9 @@ impl AutomateError {
                                          where the instance is."
                 .into(),
             Self::NotAutomated => "Follow the step's instructions instead.".into(),
+            Self::Unfilled { input, .. } => {
+                format!("Type \"{input}\" on this step, then press Do it for me again.")
+            }
             Self::NothingToUpload(_) => "Verify the step.".into(),
             Self::NoRandomness(_) => "Retry; the operating system did not provide random \
                                       bytes."
@@ -351,6 +356,32 @@ pub async fn work(
     Ok((plan, learned))
 }
 
+/// The value the step gives for the ServiceNow form field `label` ("Name", "Logo URL"),
+/// rendered as the step shows it; `Ok(None)` when the step gives none, or when it names an
+/// optional input left empty. A required input left empty is an error naming it.
+pub(super) fn step_value(
+    ctx: &Context<'_>,
+    step: &Step,
+    label: &str,
+) -> Result<Option<String>, AutomateError> {
+    let Some(value) = step.values.iter().find(|v| v.label.eq_ignore_ascii_case(label)) else {
+        return Ok(None);
+    };
+    let empty = crate::profiles::placeholders(&value.value)
+        .into_iter()
+        .filter_map(|name| name.strip_prefix("input:"))
+        .filter(|id| ctx.templates.inputs.get(*id).is_none_or(String::is_empty))
+        .find_map(|id| ctx.profile.steps.iter().flat_map(|s| &s.inputs).find(|i| i.id == id));
+    match empty {
+        Some(input) if input.required => Err(AutomateError::Unfilled {
+            value: value.label.clone(),
+            input: input.label.clone(),
+        }),
+        Some(_) => Ok(None),
+        None => Ok(Some(crate::profiles::render(&value.value, ctx.templates))),
+    }
+}
+
 pub(super) fn change(plan: &mut Plan, action: PlannedAction, table: &str, what: String) {
     plan.changes_anything |= action != PlannedAction::Keep;
     plan.changes.push(PlannedChange {
@@ -390,5 +421,7 @@ fn object(fields: &[(&str, String)]) -> Value {
     )
 }
 
-pub use acls::{set_name as acl_set_name, update_set as acl_update_set};
+pub use acls::{AclVerdict, set_name as acl_set_name, update_set as acl_update_set, verdict as acl_verdict};
+pub use oauth_app::lacks as oauth_app_lacks;
+pub use update_set::lacks as update_set_lacks;
 pub use service_user::service_inputs;

@@ -1,6 +1,7 @@
 //! The OAuth application of the integration, created or set right in the Application Registry.
 
-use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find};
+use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find, step_value};
+use crate::api::Record;
 use crate::api::{EncodedQuery, field};
 use crate::errors::InputField;
 use crate::grants::GrantKind;
@@ -13,12 +14,18 @@ pub(super) async fn work(
     plan: &mut Plan,
     learned: &mut Learned,
 ) -> Result<(), AutomateError> {
-    let name = ctx.connection_name;
-    let wanted_redirects = if ctx.profile.grant == GrantKind::AuthCode {
-        crate::oauth::callback_urls().join(",")
-    } else {
-        String::new()
+    // The form's values as the step gives them (the vendor's name, logo and redirect URLs).
+    let name = step_value(ctx, step, "Name")?.unwrap_or_else(|| ctx.connection_name.to_owned());
+    let name = name.as_str();
+    let wanted_redirects = match step_value(ctx, step, "Redirect URL")? {
+        Some(urls) => urls,
+        None if ctx.profile.grant == GrantKind::AuthCode => {
+            crate::oauth::callback_urls().join(",")
+        }
+        None => String::new(),
     };
+    let logo = step_value(ctx, step, "Logo URL")?;
+    let scope = step_value(ctx, step, "Auth scope")?;
     let secret_input = step
         .inputs
         .iter()
@@ -30,21 +37,29 @@ pub(super) async fn work(
         ctx.admin,
         "oauth_entity",
         EncodedQuery::default().eq("name", name)?,
-        &["sys_id", "client_id", "redirect_url", "active"],
+        &["sys_id", "client_id", "redirect_url", "active", "logo_url"],
     )
     .await?;
     let record = match existing {
         Some(record) => {
             let registered = field(&record, "redirect_url").unwrap_or_default();
             let missing = !wanted_redirects.is_empty()
-                && wanted_redirects.split(',').any(|u| !registered.contains(u));
+                && wanted_redirects
+                    .split(',')
+                    .any(|u| !registered.split(',').any(|r| r.trim() == u.trim()));
             let inactive = field(&record, "active") == Some("false");
+            let other_logo = logo
+                .as_deref()
+                .filter(|l| field(&record, "logo_url") != Some(*l));
             let mut what = Vec::new();
             if missing {
                 what.push(format!("Redirect URL {wanted_redirects}"));
             }
             if inactive {
                 what.push("Active".to_owned());
+            }
+            if let Some(logo) = other_logo {
+                what.push(format!("Logo URL {logo}"));
             }
             if new_secret {
                 what.push(
@@ -66,10 +81,22 @@ pub(super) async fn work(
                     format!("OAuth application {name}: {}", what.join(", ")),
                 );
             }
-            if apply && (missing || inactive) {
+            if apply && (missing || inactive || other_logo.is_some()) {
                 let mut fields = vec![("active", "true".to_owned())];
                 if missing {
-                    fields.push(("redirect_url", wanted_redirects.clone()));
+                    // The step's URLs first, in its order (the first is where a mismatched
+                    // request falls back to), then any other already registered.
+                    let mut urls: Vec<&str> = wanted_redirects.split(',').collect();
+                    let others: Vec<&str> = registered
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty() && !urls.contains(r))
+                        .collect();
+                    urls.extend(others);
+                    fields.push(("redirect_url", urls.join(",")));
+                }
+                if let Some(logo) = other_logo {
+                    fields.push(("logo_url", logo.to_owned()));
                 }
                 ctx.update(
                     "oauth_entity",
@@ -98,7 +125,7 @@ pub(super) async fn work(
             if !apply {
                 return Ok(());
             }
-            let fields = [
+            let mut fields = vec![
                 ("name", name.to_owned()),
                 ("type", "client".to_owned()),
                 ("redirect_url", wanted_redirects.clone()),
@@ -106,10 +133,16 @@ pub(super) async fn work(
                 ("access_token_lifespan", "1800".to_owned()),
                 ("refresh_token_lifespan", "8640000".to_owned()),
             ];
+            if let Some(logo) = &logo {
+                fields.push(("logo_url", logo.clone()));
+            }
             ctx.create("oauth_entity", format!("OAuth application {name}"), &fields)
                 .await?
         }
     };
+    if let Some(scope) = &scope {
+        auth_scope(ctx, (&record, name), scope, apply, plan).await?;
+    }
     if !apply {
         return Ok(());
     }
@@ -138,4 +171,93 @@ pub(super) async fn work(
         learned.secrets.insert(input.id.clone(), secret);
     }
     Ok(())
+}
+
+/// The application's auth scope (`useraccount`: the user's full access), as the form's Auth
+/// scope field sets it: one `oauth_entity_auth_scope_mapping` row (servicenow.md item 37).
+async fn auth_scope(
+    ctx: &Context<'_>,
+    (app, name): (&Record, &str),
+    scope: &str,
+    apply: bool,
+    plan: &mut Plan,
+) -> Result<(), AutomateError> {
+    let what = format!("Auth scope {scope} of OAuth application {name}");
+    let app_id = field(app, "sys_id").unwrap_or_default();
+    let mapped = !app_id.is_empty()
+        && find(
+            ctx.admin,
+            "oauth_entity_auth_scope_mapping",
+            EncodedQuery::default()
+                .eq("oauth_entity", app_id)?
+                .eq("auth_scope", scope)?,
+            &["sys_id"],
+        )
+        .await?
+        .is_some();
+    if mapped {
+        change(plan, PlannedAction::Keep, "oauth_entity_auth_scope_mapping", what);
+        return Ok(());
+    }
+    change(plan, PlannedAction::Create, "oauth_entity_auth_scope_mapping", what.clone());
+    if apply {
+        ctx.create(
+            "oauth_entity_auth_scope_mapping",
+            what,
+            &[
+                ("oauth_entity", app_id.to_owned()),
+                ("auth_scope", scope.to_owned()),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// What the application with `client_id` lacks of the step's own values: its Redirect URL
+/// starting with the step's first (the vendor's: a mismatched request falls back to the
+/// first registered URL, servicenow.md §1.3) and holding the others, and its Auth scope.
+pub async fn lacks(
+    ctx: &Context<'_>,
+    step: &Step,
+    client_id: &str,
+) -> Result<Vec<String>, AutomateError> {
+    let Some(app) = find(
+        ctx.admin,
+        "oauth_entity",
+        EncodedQuery::default().eq("client_id", client_id)?,
+        &["sys_id", "redirect_url"],
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut lacks = Vec::new();
+    if let Some(wanted) = step_value(ctx, step, "Redirect URL")? {
+        let registered: Vec<&str> = field(&app, "redirect_url")
+            .unwrap_or_default()
+            .split(',')
+            .map(|u| u.trim().trim_end_matches('/'))
+            .collect();
+        let wanted: Vec<&str> = wanted.split(',').map(|u| u.trim().trim_end_matches('/')).collect();
+        if registered.first() != wanted.first() {
+            lacks.push(format!("its Redirect URL must start with {}", wanted[0]));
+        }
+        let missing: Vec<&str> = wanted
+            .iter()
+            .filter(|u| !registered.contains(u))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            lacks.push(format!("its Redirect URL lacks {}", missing.join(", ")));
+        }
+    }
+    if let Some(scope) = step_value(ctx, step, "Auth scope")? {
+        let mut plan = Plan::default();
+        auth_scope(ctx, (&app, ""), &scope, false, &mut plan).await?;
+        if plan.changes_anything {
+            lacks.push(format!("it has no Auth scope {scope}"));
+        }
+    }
+    Ok(lacks)
 }

@@ -30,7 +30,7 @@ pub(super) async fn work(
         .service_user
         .clone()
         .ok_or_else(|| AutomateError::NoUser("(no name yet)".into()))?;
-    let user_id = sys_id_of(ctx.admin, "sys_user", "user_name", &user).await?;
+    let user_id = user_id(ctx, &user).await?;
     if user_id.is_none() && apply {
         return Err(AutomateError::NoUser(user));
     }
@@ -80,6 +80,11 @@ pub(super) async fn work(
         }
     }
     Ok(())
+}
+
+/// The sys_id of the user called `user`, if there is one.
+pub(super) async fn user_id(ctx: &Context<'_>, user: &str) -> Result<Option<String>, AutomateError> {
+    Ok(sys_id_of(ctx.admin, "sys_user", "user_name", user).await?)
 }
 
 /// The sys_id of the role called `role`; a role the instance lacks is an error.

@@ -1,6 +1,6 @@
 //! The integration's service user, created or set right.
 
-use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find};
+use super::{AutomateError, Context, Learned, Plan, PlannedAction, change, find, step_value};
 use crate::api::{EncodedQuery, field};
 use crate::grants::GrantKind;
 use crate::profiles::Step;
@@ -125,10 +125,18 @@ pub(super) async fn work(
                 };
                 let mut fields: Vec<(&str, String)> =
                     wanted.iter().map(|(f, v)| (*f, (*v).to_owned())).collect();
+                // The names the step gives ("Atlan", "Service"), else the connection's.
+                let first = step_value(ctx, step, "First name")?
+                    .unwrap_or_else(|| ctx.connection_name.to_owned());
+                let last =
+                    step_value(ctx, step, "Last name")?.unwrap_or_else(|| "Integration".into());
+                if let Some(email) = step_value(ctx, step, "Email")? {
+                    fields.push(("email", email));
+                }
                 fields.extend([
                     ("user_name", user.clone()),
-                    ("first_name", ctx.connection_name.to_owned()),
-                    ("last_name", "Integration".to_owned()),
+                    ("first_name", first),
+                    ("last_name", last),
                     (
                         "identity_type",
                         if web_only == "true" {

@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::{AutomateError, Context, Plan, PlannedAction, change, find};
 use crate::api::{ApiError, EncodedQuery, Forbidden, field};
-use crate::updateset::Records;
 
 /// The profile's own update set.
 pub(super) async fn work(
@@ -18,25 +17,20 @@ pub(super) async fn work(
     apply: bool,
     plan: &mut Plan,
 ) -> Result<(), AutomateError> {
+    // A set the vendor gives, once uploaded, is the one to preview and commit; Snowlink's
+    // stand-in only otherwise.
+    if let Some(spec) = ctx.profile.update_set.as_ref().filter(|s| s.vendor_supplied)
+        && latest(ctx, &spec.name).await?.is_some()
+    {
+        return load(ctx, (&spec.name, None), apply, plan).await;
+    }
     let records = crate::updateset::records(ctx.profile, ctx.templates)?;
-    load(ctx, &records, apply, plan).await
+    load(ctx, (&records.name, Some(records.updates.len())), apply, plan).await
 }
 
-/// Why loading needs the admin: the words the plan and the errors use.
-pub const UPLOAD_BY_HAND: &str = "No REST call can import an update set: you upload it in the \
-                                  browser (System Update Sets > Retrieved Update Sets > Import \
-                                  Update Set from XML).";
-
-/// Plans, or does, what brings `records` to committed: the admin's upload first, then the
-/// CI/CD API's preview and commit.
-pub(super) async fn load(
-    ctx: &Context<'_>,
-    records: &Records,
-    apply: bool,
-    plan: &mut Plan,
-) -> Result<(), AutomateError> {
-    let name = &records.name;
-    let latest = find(
+/// The latest loaded set called `name`.
+async fn latest(ctx: &Context<'_>, name: &str) -> Result<Option<crate::api::Record>, ApiError> {
+    find(
         ctx.admin,
         "sys_remote_update_set",
         EncodedQuery::default()
@@ -44,8 +38,24 @@ pub(super) async fn load(
             .and_raw("ORDERBYDESCsys_created_on"),
         &["sys_id", "state"],
     )
-    .await?;
-    let Some(set) = latest else {
+    .await
+}
+
+/// Why loading needs the admin: the words the plan and the errors use.
+pub const UPLOAD_BY_HAND: &str = "No REST call can import an update set: you upload it in the \
+                                  browser (System Update Sets > Retrieved Update Sets > Import \
+                                  Update Set from XML).";
+
+/// Plans, or does, what brings the set called `name` (of `count` records, when Snowlink
+/// made it) to committed: the admin's upload first, then the CI/CD API's preview and commit.
+pub(super) async fn load(
+    ctx: &Context<'_>,
+    (name, count): (&str, Option<usize>),
+    apply: bool,
+    plan: &mut Plan,
+) -> Result<(), AutomateError> {
+    let name = &name.to_owned();
+    let Some(set) = latest(ctx, name).await? else {
         plan.hand = Some(UPLOAD_BY_HAND.to_owned());
         change(
             plan,
@@ -54,7 +64,7 @@ pub(super) async fn load(
             format!(
                 "Update set {name} ({} records): you upload it in the browser, then Snowlink \
                  previews and commits it through the CI/CD API",
-                records.updates.len()
+                count.unwrap_or_default()
             ),
         );
         if apply {
@@ -233,4 +243,51 @@ async fn cicd(ctx: &Context<'_>, operation: &Operation) -> Result<(), CicdFailur
     Err(CicdFailure::Failed(
         "it did not finish within 15 minutes; the instance's operation queue may be busy".into(),
     ))
+}
+
+/// What the instance lacks of the records the integration's update set installs, as the
+/// vendor's page lists them (its role, its ACLs, its business rule, its catalog): a set of the
+/// right name that holds something else does not pass.
+pub async fn lacks(ctx: &Context<'_>) -> Result<Vec<String>, AutomateError> {
+    let Some(spec) = &ctx.profile.update_set else {
+        return Ok(Vec::new());
+    };
+    let mut lacks = Vec::new();
+    let exists = async |table: &str, key: &'static str, value: &str| {
+        find(
+            ctx.admin,
+            table,
+            EncodedQuery::default().eq(key, value)?,
+            &["sys_id"],
+        )
+        .await
+        .map(|r| r.is_some())
+    };
+    for role in &spec.roles {
+        if !exists("sys_user_role", "name", &role.name).await? {
+            lacks.push(format!("the role {}", role.name));
+        }
+    }
+    for rule in &spec.business_rules {
+        if !exists("sys_script", "name", &rule.name).await? {
+            lacks.push(format!("the business rule {}", rule.name));
+        }
+    }
+    for catalog in &spec.catalogs {
+        if !exists("sc_catalog", "title", &catalog.name).await? {
+            lacks.push(format!("the catalog {}", catalog.name));
+        }
+    }
+    for acl in &spec.acls {
+        let query = EncodedQuery::raw("active=true")
+            .eq("name", &acl.name)?
+            .eq("operation", &acl.operation)?;
+        if find(ctx.admin, "sys_security_acl", query, &["sys_id"])
+            .await?
+            .is_none()
+        {
+            lacks.push(format!("an ACL {} / {}", acl.name, acl.operation));
+        }
+    }
+    Ok(lacks)
 }

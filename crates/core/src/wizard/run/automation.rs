@@ -120,7 +120,7 @@ impl Setup {
     }
 
     /// Runs `work` with the automation's context, acting as the admin, for `doing`.
-    async fn as_admin<T>(
+    pub(super) async fn as_admin<T>(
         &self,
         doing: &str,
         journal: &Journal,

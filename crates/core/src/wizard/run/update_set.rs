@@ -36,8 +36,12 @@ pub fn write_update_set(
     path: &std::path::Path,
 ) -> Result<String, SetupError> {
     let xml = update_set_xml(profile, state)?;
-    let name = profile.update_set.as_ref().map_or("", |s| s.name.as_str());
-    write_xml(path, &xml, name)
+    let name = profile
+        .update_set
+        .as_ref()
+        .map(crate::profiles::UpdateSetSpec::generated_name)
+        .unwrap_or_default();
+    write_xml(path, &xml, &name)
 }
 
 /// Writes an update set's `xml` (named `name`) to `path`; what to tell the admin.

@@ -10,6 +10,7 @@ use crate::flows::BrowserSignIn;
 use crate::grants::GrantKind;
 use crate::profiles::{CheckParams, Step, StepKind};
 use crate::secrets::Password;
+use crate::wizard::automate::{self, AclVerdict};
 use crate::wizard::{Event, Verification, WizardError, WizardView};
 
 impl Setup {
@@ -146,11 +147,14 @@ impl Setup {
                     .input_for(InputField::ClientId)
                     .and_then(|i| self.typed(&i.id))
                     .unwrap_or_default();
-                // The check reads the application the way the grant will use it: browser
-                // sign-in needs its redirect URLs, the other grants only an active app.
-                target.credentials = if self.profile.grant == GrantKind::AuthCode {
+                // The check reads the application the way it will be used: browser sign-in
+                // (the grant's, or people linking their accounts through it) needs its
+                // redirect URLs, the other grants only an active app.
+                let browser = self.profile.grant == GrantKind::AuthCode
+                    || step.values.iter().any(|v| v.label == "Redirect URL");
+                target.credentials = if browser {
                     Credentials::AuthCode {
-                        client_id,
+                        client_id: client_id.clone(),
                         client_secret: None,
                         access_token: None,
                         refresh_token: None,
@@ -159,23 +163,37 @@ impl Setup {
                     }
                 } else {
                     Credentials::ClientCredentials {
-                        client_id,
+                        client_id: client_id.clone(),
                         client_secret: None,
                     }
                 };
-                self.run(target, params, vec![CheckId::OauthRedirect], progress)
-                    .await
-            }
-            StepKind::UpdateSet => {
-                let target = self.admin_target(step)?;
-                let mut params = params;
-                params.update_set = self.profile.update_set.as_ref().map(|s| s.name.clone());
-                let mut only = vec![CheckId::UpdatesetCommitted];
-                if params.endpoint.is_some() {
-                    only.push(CheckId::RestScripted);
+                let checks = self
+                    .run(target, params, vec![CheckId::OauthRedirect], progress)
+                    .await;
+                let verification = Verification::from_checks(checks, &done);
+                if !verification.passed || client_id.is_empty() {
+                    return Ok(verification);
                 }
-                self.run(target, params, only, progress).await
+                let lacks = self
+                    .as_admin(
+                        &format!("Checking \"{}\"", step.title),
+                        &Default::default(),
+                        async |context| automate::oauth_app_lacks(context, step, &client_id).await,
+                    )
+                    .await?;
+                if lacks.is_empty() {
+                    return Ok(verification);
+                }
+                return Ok(Verification {
+                    passed: false,
+                    message: format!(
+                        "The OAuth application is not as the page sets it: {}.",
+                        lacks.join("; ")
+                    ),
+                    ..verification
+                });
             }
+            StepKind::UpdateSet => return self.the_update_set(step, params, progress, &done).await,
             StepKind::ServiceUser | StepKind::Roles | StepKind::Acls => {
                 let mut target = self.admin_target(step)?;
                 let (user, password) = self.service_account().await?.ok_or_else(|| {
@@ -190,10 +208,127 @@ impl Setup {
                     StepKind::Roles => vec![CheckId::UserRoles],
                     _ => vec![CheckId::AclTable],
                 };
-                self.run(target, params, only, progress).await
+                let checks = self.run(target, params, only, progress).await;
+                if step.kind == StepKind::Acls && step.acl_role.is_some() {
+                    return self.the_pages_acls(step, checks, &done).await;
+                }
+                checks
             }
             StepKind::Connect => return self.connect(browser, progress).await,
         };
         Ok(Verification::from_checks(checks, &done))
+    }
+
+    /// An ACL step is done when the ACLs its page asks for are there (table, operation and
+    /// the role they require), not when some stock ACL happens to let the user in; or when
+    /// the user holds a role the page says makes them unneeded.
+    async fn the_pages_acls(
+        &self,
+        step: &Step,
+        checks: Vec<crate::checks::Check>,
+        done: &str,
+    ) -> Result<Verification, SetupError> {
+        let verdict = self
+            .as_admin(
+                &format!("Checking \"{}\"", step.title),
+                &Default::default(),
+                async |context| automate::acl_verdict(context, step).await,
+            )
+            .await?;
+        let verification = Verification::from_checks(checks, done);
+        Ok(match verdict {
+            AclVerdict::Covered(user, role) => Verification {
+                message: format!(
+                    "{done} {user} has {role}, which the ACLs let through: the page says to \
+                     skip them then."
+                ),
+                ..verification
+            },
+            AclVerdict::Missing(missing) if !missing.is_empty() => {
+                let named: Vec<String> = missing
+                    .iter()
+                    .map(|m| format!("{} / {} requiring {}", m.table, m.operation, m.role))
+                    .collect();
+                Verification {
+                    passed: false,
+                    message: format!(
+                        "Not there yet: the ACL{} {}. Other ACLs may let the user in today, but \
+                         the integration's page asks for these.",
+                        if named.len() == 1 { "" } else { "s" },
+                        named.join(", ")
+                    ),
+                    ..verification
+                }
+            }
+            AclVerdict::Missing(_) => verification,
+        })
+    }
+
+    /// The update set step is done when the set is committed (the vendor's, or Snowlink's
+    /// stand-in for it, said so), its endpoint answers, and the records it installs are there.
+    async fn the_update_set(
+        &self,
+        step: &Step,
+        params: CheckParams,
+        progress: Option<Progress>,
+        done: &str,
+    ) -> Result<Verification, SetupError> {
+        let Some(spec) = self.profile.update_set.clone() else {
+            return Ok(Verification::from_checks(Vec::new(), done));
+        };
+        let mut only = vec![CheckId::UpdatesetCommitted];
+        if params.endpoint.is_some() {
+            only.push(CheckId::RestScripted);
+        }
+        let names = spec.accepted_names();
+        let mut verification = None;
+        for name in &names {
+            let target = self.admin_target(step)?;
+            let params = CheckParams {
+                update_set: Some(name.clone()),
+                ..params.clone()
+            };
+            let tried =
+                Verification::from_checks(self.run(target, params, only.clone(), progress.clone()).await, done);
+            let passed = tried.passed;
+            // The vendor's set's failure is the one to show when neither is there.
+            if verification.is_none() || passed {
+                verification = Some(tried);
+            }
+            if passed {
+                if *name != spec.name {
+                    let v = verification.as_mut().expect("set above");
+                    v.message = format!(
+                        "{done} It is Snowlink's stand-in for {}: fine for trying the flow; for \
+                         the integration itself, import and commit the set {} gives you.",
+                        spec.name, self.profile.vendor
+                    );
+                }
+                break;
+            }
+        }
+        let verification = verification.expect("a set has at least one name");
+        if !verification.passed {
+            return Ok(verification);
+        }
+        let lacks = self
+            .as_admin(
+                &format!("Checking \"{}\"", step.title),
+                &Default::default(),
+                async |context| automate::update_set_lacks(context).await,
+            )
+            .await?;
+        if lacks.is_empty() {
+            return Ok(verification);
+        }
+        Ok(Verification {
+            passed: false,
+            message: format!(
+                "The update set is committed, but the instance lacks {}: it is not the set the \
+                 page describes.",
+                lacks.join(", ")
+            ),
+            ..verification
+        })
     }
 }

@@ -6,11 +6,11 @@
 //! for — and each way a step is commonly got wrong is caught by that step's verification.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::json;
 use snowlink_core::checks::{AdminCredentials, RunOptions};
 use snowlink_core::connections::{ConnectionState, ConnectionStore, FILE_NAME};
+use snowlink_core::errors::InputField;
 use snowlink_core::flows::{BrowserSignIn, Flows};
 use snowlink_core::grants::GrantKind;
 use snowlink_core::profiles::{Catalog, Profile, StepKind};
@@ -150,33 +150,50 @@ async fn by_hand(b: &mut Bench) {
     let grant = b.setup.profile.grant;
     match step.kind {
         StepKind::OauthApp => {
+            // The form filled in with the values the step shows, as the vendor's page says.
+            let value = |label: &str| {
+                view.current
+                    .values
+                    .iter()
+                    .find(|v| v.label == label)
+                    .map(|v| v.value.clone())
+            };
+            let redirect_urls = match value("Redirect URL") {
+                Some(urls) => urls.split(',').map(str::to_owned).collect(),
+                None if grant == GrantKind::AuthCode => snowlink_core::oauth::callback_urls(),
+                None => Vec::new(),
+            };
             let app = state
                 .create_oauth_app(OAuthAppSpec {
-                    name: view.connection_name.clone(),
-                    redirect_urls: if grant == GrantKind::AuthCode {
-                        snowlink_core::oauth::callback_urls()
-                    } else {
-                        Vec::new()
-                    },
+                    name: value("Name").unwrap_or_else(|| view.connection_name.clone()),
+                    redirect_urls,
                     ..OAuthAppSpec::default()
                 })
                 .unwrap();
-            let id = |secret: bool| {
+            if let Some(scope) = value("Auth scope") {
+                state
+                    .insert(
+                        "oauth_entity_auth_scope_mapping",
+                        rec(json!({"oauth_entity": app.sys_id, "auth_scope": scope})),
+                    )
+                    .unwrap();
+            }
+            let id = |field: InputField| {
                 step.inputs
                     .iter()
-                    .find(|i| i.secret == secret)
+                    .find(|i| i.field == Some(field))
                     .unwrap()
                     .id
                     .clone()
             };
             b.setup
                 .event(PersonEvent::SetInput {
-                    id: id(false),
+                    id: id(InputField::ClientId),
                     value: app.client_id,
                 })
                 .unwrap();
             b.setup
-                .give_secret(&id(true), app.client_secret)
+                .give_secret(&id(InputField::ClientSecret), app.client_secret)
                 .await
                 .unwrap();
         }
@@ -225,7 +242,7 @@ async fn by_hand(b: &mut Bench) {
             }
         }
         StepKind::UpdateSet => {
-            let xml = b.setup.update_set_xml().await.unwrap();
+            let xml = vendors_update_set(b).await;
             let admin = admin_browser(&b.sim).await;
             let set_page = upload_in_browser(&admin, &xml).await;
             for button in ["preview", "commit"] {
@@ -238,6 +255,17 @@ async fn by_hand(b: &mut Bench) {
         | StepKind::Prerequisites
         | StepKind::Connect
         | StepKind::AdminAccess => {}
+    }
+}
+
+/// The update set the vendor's page has the admin import: for a set the vendor gives (Atlan
+/// Update Set.xml), one named as theirs holding the records their page lists; otherwise the
+/// one Snowlink writes.
+async fn vendors_update_set(b: &Bench) -> String {
+    let xml = b.setup.update_set_xml().await.unwrap();
+    match &b.setup.profile.update_set {
+        Some(spec) if spec.vendor_supplied => xml.replace(&spec.generated_name(), &spec.name),
+        _ => xml,
     }
 }
 
@@ -357,6 +385,14 @@ async fn to_connected_with(profile_id: &str, way: Way, browser: BrowserSignIn) -
 
 /// Takes a bench's setup to a saved, connected connection.
 async fn finish(mut b: Bench, profile_id: &str, way: Way) -> Bench {
+    if b.setup.profile.input("atlan_instance_name").is_some() {
+        b.setup
+            .event(PersonEvent::SetInput {
+                id: "atlan_instance_name".into(),
+                value: "acme.atlan.com".into(),
+            })
+            .unwrap();
+    }
     if b.setup.profile.input("webhook_url").is_some() {
         let url = snowlink_e2e::receiver::webhook_receiver().await;
         b.setup
@@ -514,7 +550,7 @@ async fn each_mistake_is_caught_by_its_own_step_and_named() {
     assert_eq!(b.setup.view().current.id, "roles");
 
     // A role forgotten.
-    for role in ["itil", "cmdb_read", "sn_cmdb_user"] {
+    for role in ["x_incident_io.api_user", "cmdb_read", "sn_cmdb_user"] {
         state.grant_role(&user, role).unwrap();
     }
     let message = verify_message(&mut b).await;
@@ -577,20 +613,26 @@ async fn a_hibernating_instance_fails_the_instance_step_with_the_way_to_wake_it(
     assert!(message.to_lowercase().contains("hibernat"), "{message}");
     b.sim.clear_faults();
     b.setup.verify(&b.browser, None).await.unwrap();
-    assert_eq!(b.setup.view().current.id, "oauth-app");
+    assert_eq!(b.setup.view().current.id, "store-app");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_named() {
     let mut b = bench("data-access-governance", no_browser()).await;
     up_to(&mut b, "oauth-app").await;
-    // The application registered without Snowlink's callback URLs.
+    b.setup
+        .event(PersonEvent::SetInput {
+            id: "atlan_instance_name".into(),
+            value: "acme.atlan.com".into(),
+        })
+        .unwrap();
+    // The application registered with Atlan's redirect URL only, none of Snowlink's.
     let app = b
         .sim
         .state()
         .create_oauth_app(OAuthAppSpec {
-            name: "Atlan".into(),
-            redirect_urls: vec!["https://atlan.example/oauth-callback".into()],
+            name: "Atlan OAuth App".into(),
+            redirect_urls: vec!["https://acme.atlan.com/oauth-callback".into()],
             ..OAuthAppSpec::default()
         })
         .unwrap();
@@ -615,6 +657,14 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
         "{plan:?}"
     );
     b.setup.do_it(&b.browser, None).await.unwrap();
+    // Atlan's URL stays first, where a mismatched request falls back to.
+    let registered = &b.sim.state().query("oauth_entity", "name=Atlan OAuth App")[0]["redirect_url"];
+    assert!(
+        registered.starts_with("https://acme.atlan.com/oauth-callback,http://127.0.0.1:"),
+        "{registered}"
+    );
+    assert_eq!(b.setup.view().current.id, "atlan-connect");
+    b.setup.event(PersonEvent::Acknowledge).unwrap();
     assert_eq!(b.setup.view().current.id, "update-set");
     // Its change went into Snowlink's own update set, which it made the admin's current one.
     let set = plan.changes.iter().find(|c| c.table == "sys_update_set");
@@ -630,7 +680,13 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
     let landed = format!("update_set={}^table=oauth_entity", set["sys_id"]);
     assert_eq!(state.count("sys_update_xml", &landed), 1);
 
-    // Imported, not committed.
+    // Snowlink's stand-in for Atlan's set imported, not committed.
+    b.setup
+        .event(PersonEvent::SetInput {
+            id: "webhook_url".into(),
+            value: snowlink_e2e::receiver::webhook_receiver().await,
+        })
+        .unwrap();
     let xml = b.setup.update_set_xml().await.unwrap();
     upload_in_browser(&admin_browser(&b.sim).await, &xml).await;
     let message = verify_message(&mut b).await;
@@ -645,35 +701,24 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
     assert_eq!(
         b.sim
             .state()
-            .count("sys_remote_update_set", "name=Atlan Update Set"),
+            .count("sys_remote_update_set", "name=Atlan Update Set (Snowlink stand-in)"),
         1
     );
-    assert_eq!(b.setup.view().current.id, "service-user");
+    let view = b.setup.view();
+    let done = view.steps.iter().find(|s| s.id == "update-set").unwrap();
+    assert_eq!(done.status, StepStatus::Verified);
+    let message = b.setup.state().steps["update-set"].last.clone().unwrap().message;
+    assert!(message.contains("stand-in"), "{message}");
+    assert_eq!(view.current.id, "service-user");
 }
 
-/// The browser sign-in integration: a real headless Chromium signs in as the service account
-/// on the simulator's login page and allows the access, through the loopback callback.
-fn chromium_as_service_account() -> BrowserSignIn {
-    let var = snowlink_e2e::browser::chromium_browser_var(
-        "allow",
-        Some(("atlan.service", SERVICE_PASSWORD)),
-    );
-    BrowserSignIn {
-        ports: snowlink_core::oauth::CALLBACK_PORTS.to_vec(),
-        browser: Some(Arc::new(
-            snowlink_core::browser::SystemBrowser::with_browser_var(Some(var)),
-        )),
-        wait: Duration::from_secs(60),
-        show_url: Arc::new(|_, _| {}),
-        paste: None,
-    }
-}
-
+/// Atlan's page followed: Atlan's role and Atlan's update set imported by hand (or Snowlink's
+/// stand-in for it), and Atlan's Connect and test — the password grant as atlan.service with
+/// the Atlan OAuth App.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs node, `npm ci --prefix tests/js` and Chromium: ./dev test runs it"]
-async fn data_access_governance_by_hand_and_for_the_admin_through_a_real_browser() {
+async fn data_access_governance_by_hand_and_for_the_admin_with_atlans_password_grant() {
     for way in [Way::ByHand, Way::ForMe] {
-        let b = bench("data-access-governance", chromium_as_service_account()).await;
+        let b = bench("data-access-governance", no_browser()).await;
         // Two requests already ordered from the item, one in another state.
         for state in ["requested", "requested", "approved"] {
             b.sim
@@ -688,7 +733,7 @@ async fn data_access_governance_by_hand_and_for_the_admin_through_a_real_browser
         }
         let b = finish(b, "data-access-governance", way).await;
         let connection = &b.store.load().unwrap()[0];
-        assert_eq!(connection.grant, GrantKind::AuthCode);
+        assert_eq!(connection.grant, GrantKind::Password);
         assert_eq!(
             connection
                 .linked_identity
@@ -707,6 +752,29 @@ async fn data_access_governance_by_hand_and_for_the_admin_through_a_real_browser
         assert_eq!(requested.count, 2);
         // The update set's business rule called the webhook for it.
         assert!(!b.sim.state().outbound_log().is_empty());
+        // By hand the admin imported Atlan's set; Snowlink's own is named a stand-in.
+        let committed = b
+            .sim
+            .state()
+            .query("sys_remote_update_set", "state=committed")
+            .into_iter()
+            .map(|s| s["name"].clone())
+            .collect::<Vec<_>>();
+        let expected = match way {
+            Way::ByHand => "Atlan Update Set",
+            Way::ForMe => "Atlan Update Set (Snowlink stand-in)",
+        };
+        assert!(committed.iter().any(|n| n == expected), "{committed:?}");
+        // The role is Atlan's, granted, not created by Snowlink's roles step.
+        let user = &b.sim.state().query("sys_user", "user_name=atlan.service")[0];
+        let role = &b.sim.state().query("sys_user_role", "name=atlan_service_account_role")[0];
+        assert_eq!(
+            b.sim.state().count(
+                "sys_user_has_role",
+                &format!("user={}^role={}", user["sys_id"], role["sys_id"])
+            ),
+            1
+        );
     }
 }
 

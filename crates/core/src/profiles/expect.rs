@@ -20,6 +20,9 @@ pub struct CheckParams {
     pub tables: Vec<TableAccess>,
     /// The update set that must be committed.
     pub update_set: Option<String>,
+    /// For a set the vendor gives: the name of Snowlink's stand-in for it, accepted in its
+    /// place (and said so).
+    pub update_set_stand_in: Option<String>,
     /// A scripted REST path that must answer (`/api/snc/oauth_userinfo`).
     pub endpoint: Option<String>,
     /// A record to create whose business rule must call out.

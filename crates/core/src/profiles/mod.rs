@@ -224,15 +224,6 @@ impl UpdateSetSpec {
             self.name.clone()
         }
     }
-
-    /// The names a committed set may have for the step to pass: the vendor's set first.
-    pub fn accepted_names(&self) -> Vec<String> {
-        let mut names = vec![self.name.clone()];
-        if self.vendor_supplied {
-            names.push(self.generated_name());
-        }
-        names
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,6 +311,7 @@ impl Profile {
         }
         if let Some(set) = &self.update_set {
             params.update_set = params.update_set.or_else(|| Some(set.name.clone()));
+            params.update_set_stand_in = set.vendor_supplied.then(|| set.generated_name());
         }
         params
     }

@@ -280,34 +280,22 @@ impl Setup {
         if params.endpoint.is_some() {
             only.push(CheckId::RestScripted);
         }
-        let names = spec.accepted_names();
-        let mut verification = None;
-        for name in &names {
-            let target = self.admin_target(step)?;
-            let params = CheckParams {
-                update_set: Some(name.clone()),
-                ..params.clone()
-            };
-            let tried =
-                Verification::from_checks(self.run(target, params, only.clone(), progress.clone()).await, done);
-            let passed = tried.passed;
-            // The vendor's set's failure is the one to show when neither is there.
-            if verification.is_none() || passed {
-                verification = Some(tried);
-            }
-            if passed {
-                if *name != spec.name {
-                    let v = verification.as_mut().expect("set above");
-                    v.message = format!(
-                        "{done} It is Snowlink's stand-in for {}: fine for trying the flow; for \
-                         the integration itself, import and commit the set {} gives you.",
-                        spec.name, self.profile.vendor
-                    );
-                }
-                break;
-            }
+        let params = CheckParams {
+            update_set: Some(spec.name.clone()),
+            update_set_stand_in: spec.vendor_supplied.then(|| spec.generated_name()),
+            ..params
+        };
+        let target = self.admin_target(step)?;
+        let checks = self.run(target, params, only, progress).await;
+        let mut verification = Verification::from_checks(checks, done);
+        if let Some(committed) = verification
+            .checks
+            .iter()
+            .find(|c| c.id == CheckId::UpdatesetCommitted && c.status == CheckStatus::Pass)
+            .filter(|c| c.summary.contains(&spec.generated_name()) && spec.vendor_supplied)
+        {
+            verification.message = format!("{done} {}", committed.summary);
         }
-        let verification = verification.expect("a set has at least one name");
         if !verification.passed {
             return Ok(verification);
         }

@@ -44,12 +44,12 @@ async fn an_unattended_auto_setup_stops_where_the_admin_s_hand_is_needed_then_en
     // ACLs cannot be created over REST: it never claims success, and says what to do.
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(
-        run.stdout.contains("✓ Create the web service account"),
+        run.stdout.contains("✓ Create a Web Service Account"),
         "{}",
         run.stdout
     );
     assert!(
-        !run.stdout.contains("✓ Add the task ACLs"),
+        !run.stdout.contains("✓ Create ACLs"),
         "{}",
         run.stdout
     );
@@ -104,7 +104,7 @@ async fn an_unattended_auto_setup_stops_where_the_admin_s_hand_is_needed_then_en
         .await;
     assert_eq!(resumed.code, 0, "{resumed:#?}");
     assert!(
-        resumed.stdout.contains("✓ Add the task ACLs"),
+        resumed.stdout.contains("✓ Create ACLs"),
         "{}",
         resumed.stdout
     );
@@ -206,7 +206,8 @@ async fn the_update_set_file_is_the_one_the_instance_imports() {
     let sim = demo().await;
     let snowlink = Snowlink::new();
     let file = snowlink.config_dir().join("atlan.xml");
-    // Atlan's update set with `webhook` as its address, written to `file`.
+    // Snowlink's stand-in for Atlan's update set, with `webhook` as its address, written to
+    // `file`: named as a stand-in, never as Atlan's own.
     let write = |webhook: &str, file: &std::path::Path| {
         let input = format!("webhook_url={webhook}");
         let file = file.to_str().unwrap().to_owned();
@@ -238,8 +239,13 @@ async fn the_update_set_file_is_the_one_the_instance_imports() {
     assert_eq!(answer.status(), 302, "{}", answer.text().await.unwrap());
     assert_eq!(
         sim.state()
-            .count("sys_remote_update_set", "name=Atlan Update Set"),
+            .count("sys_remote_update_set", "name=Atlan Update Set (Snowlink stand-in)"),
         1
+    );
+    assert_eq!(
+        sim.state()
+            .count("sys_remote_update_set", "name=Atlan Update Set"),
+        0
     );
 
     // A webhook address that could break out of the script is refused, and no file written.

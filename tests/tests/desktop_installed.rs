@@ -113,7 +113,7 @@ fn the_installed_deb_starts_on_its_first_screen() {
         app.element("nav-setup");
         app.click("profile-incident-sync");
         app.click("try-demo");
-        app.wait_for_text("wizard-progress", |t| t.starts_with("0 of 8"));
+        app.wait_for_text("wizard-progress", |t| t.starts_with("0 of 9"));
         app.screenshot("first-screen");
     }
 }

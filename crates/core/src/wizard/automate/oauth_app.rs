@@ -123,6 +123,14 @@ pub(super) async fn work(
                 ),
             );
             if !apply {
+                if let Some(scope) = &scope {
+                    change(
+                        plan,
+                        PlannedAction::Create,
+                        "oauth_entity_auth_scope_mapping",
+                        scope_what(scope, name),
+                    );
+                }
                 return Ok(());
             }
             let mut fields = vec![
@@ -173,6 +181,11 @@ pub(super) async fn work(
     Ok(())
 }
 
+/// The auth scope's line in a plan.
+fn scope_what(scope: &str, name: &str) -> String {
+    format!("Auth scope {scope} of OAuth application {name}")
+}
+
 /// The application's auth scope (`useraccount`: the user's full access), as the form's Auth
 /// scope field sets it: one `oauth_entity_auth_scope_mapping` row (servicenow.md item 37).
 async fn auth_scope(
@@ -182,7 +195,7 @@ async fn auth_scope(
     apply: bool,
     plan: &mut Plan,
 ) -> Result<(), AutomateError> {
-    let what = format!("Auth scope {scope} of OAuth application {name}");
+    let what = scope_what(scope, name);
     let app_id = field(app, "sys_id").unwrap_or_default();
     let mapped = !app_id.is_empty()
         && find(

@@ -48,11 +48,7 @@ async fn an_unattended_auto_setup_stops_where_the_admin_s_hand_is_needed_then_en
         "{}",
         run.stdout
     );
-    assert!(
-        !run.stdout.contains("✓ Create ACLs"),
-        "{}",
-        run.stdout
-    );
+    assert!(!run.stdout.contains("✓ Create ACLs"), "{}", run.stdout);
     assert!(run.stdout.contains("in the browser"), "{}", run.stdout);
     assert!(run.stdout.contains("security_admin"), "{}", run.stdout);
     // The registry entry went into Snowlink's own update set, made the admin's current one, to
@@ -238,8 +234,10 @@ async fn the_update_set_file_is_the_one_the_instance_imports() {
     let answer = admin.upload_update_set(&xml).await;
     assert_eq!(answer.status(), 302, "{}", answer.text().await.unwrap());
     assert_eq!(
-        sim.state()
-            .count("sys_remote_update_set", "name=Atlan Update Set (Snowlink stand-in)"),
+        sim.state().count(
+            "sys_remote_update_set",
+            "name=Atlan Update Set (Snowlink stand-in)"
+        ),
         1
     );
     assert_eq!(

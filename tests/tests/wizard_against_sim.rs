@@ -14,7 +14,7 @@ use snowlink_core::errors::InputField;
 use snowlink_core::flows::{BrowserSignIn, Flows};
 use snowlink_core::grants::GrantKind;
 use snowlink_core::profiles::{Catalog, Profile, StepKind};
-use snowlink_core::secrets::{MemoryStore, SecretStore};
+use snowlink_core::secrets::{MemoryStore, SecretStore, SecretStoreExt};
 use snowlink_core::wizard::run::{Setup, SetupError};
 use snowlink_core::wizard::{
     AutomateError, PersonEvent, PlannedAction, SetupStore, StepStatus, WizardAction, WizardView,
@@ -658,7 +658,8 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
     );
     b.setup.do_it(&b.browser, None).await.unwrap();
     // Atlan's URL stays first, where a mismatched request falls back to.
-    let registered = &b.sim.state().query("oauth_entity", "name=Atlan OAuth App")[0]["redirect_url"];
+    let registered =
+        &b.sim.state().query("oauth_entity", "name=Atlan OAuth App")[0]["redirect_url"];
     assert!(
         registered.starts_with("https://acme.atlan.com/oauth-callback,http://127.0.0.1:"),
         "{registered}"
@@ -699,15 +700,20 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
     assert_eq!(plan.changes[0].action, PlannedAction::Update, "{plan:?}");
     b.setup.do_it(&b.browser, None).await.unwrap();
     assert_eq!(
-        b.sim
-            .state()
-            .count("sys_remote_update_set", "name=Atlan Update Set (Snowlink stand-in)"),
+        b.sim.state().count(
+            "sys_remote_update_set",
+            "name=Atlan Update Set (Snowlink stand-in)"
+        ),
         1
     );
     let view = b.setup.view();
     let done = view.steps.iter().find(|s| s.id == "update-set").unwrap();
     assert_eq!(done.status, StepStatus::Verified);
-    let message = b.setup.state().steps["update-set"].last.clone().unwrap().message;
+    let message = b.setup.state().steps["update-set"]
+        .last
+        .clone()
+        .unwrap()
+        .message;
     assert!(message.contains("stand-in"), "{message}");
     assert_eq!(view.current.id, "service-user");
 }
@@ -767,7 +773,10 @@ async fn data_access_governance_by_hand_and_for_the_admin_with_atlans_password_g
         assert!(committed.iter().any(|n| n == expected), "{committed:?}");
         // The role is Atlan's, granted, not created by Snowlink's roles step.
         let user = &b.sim.state().query("sys_user", "user_name=atlan.service")[0];
-        let role = &b.sim.state().query("sys_user_role", "name=atlan_service_account_role")[0];
+        let role = &b
+            .sim
+            .state()
+            .query("sys_user_role", "name=atlan_service_account_role")[0];
         assert_eq!(
             b.sim.state().count(
                 "sys_user_has_role",
@@ -1016,4 +1025,65 @@ async fn a_busy_cicd_queue_is_shown_as_it_goes_and_the_wait_can_be_stopped() {
     b.setup.set_watch(snowlink_core::wizard::Watch::default());
     b.setup.do_it(&b.browser, None).await.unwrap();
     assert_ne!(b.setup.view().current.id, "acls");
+}
+
+/// A real headless Chromium that signs in as `user` on the simulator's login page and allows
+/// the access, through the loopback callback.
+fn chromium_as(user: &str, password: &str) -> BrowserSignIn {
+    let var = snowlink_e2e::browser::chromium_browser_var("allow", Some((user, password)));
+    BrowserSignIn {
+        ports: snowlink_core::oauth::CALLBACK_PORTS.to_vec(),
+        browser: Some(Arc::new(
+            snowlink_core::browser::SystemBrowser::with_browser_var(Some(var)),
+        )),
+        wait: std::time::Duration::from_secs(60),
+        show_url: Arc::new(|_, _| {}),
+        paste: None,
+    }
+}
+
+/// What Atlan's "Link your ServiceNow account" has each user do — sign in and click Allow for
+/// the Atlan OAuth App — works for an ordinary user: once the setup is done, someone with no
+/// admin role links their own account through that same application (Snowlink's redirect URLs
+/// registered after Atlan's), in a real browser.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs node, `npm ci --prefix tests/js` and Chromium: ./dev test runs it"]
+async fn an_ordinary_user_gives_consent_through_the_atlan_oauth_app() {
+    let b = to_connected("data-access-governance", Way::ByHand).await;
+    let atlan = b.store.load().unwrap()[0].clone();
+    let client_id = atlan.client_id.clone().unwrap();
+    let secret = b
+        .secrets
+        .load::<snowlink_core::secrets::ClientSecret>(&atlan.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let shared: Arc<dyn SecretStore> = b.secrets.clone();
+    let flows = Flows::new(b.store.clone(), shared);
+    let request = snowlink_core::flows::ConnectRequest {
+        name: "beth on Atlan OAuth App".into(),
+        instance: snowlink_core::instance::InstanceUrl::parse(b.sim.url()).unwrap(),
+        grant: GrantKind::AuthCode,
+        client_id: Some(client_id),
+        username: None,
+        profile_id: "custom".into(),
+    };
+    let provided = snowlink_core::flows::ProvidedSecrets {
+        client_secret: Some(secret),
+        ..Default::default()
+    };
+    flows.register(request, provided).await.unwrap();
+    let linked = flows
+        .link(
+            Some("beth on Atlan OAuth App"),
+            &chromium_as("beth.anglin", snowlink_sim::DEMO_PASSWORD),
+            std::future::pending(),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("{err} {}", err.view().hint));
+    assert_eq!(linked.status.state, ConnectionState::Connected);
+    assert_eq!(
+        linked.linked_identity.map(|i| i.user_name),
+        Some("beth.anglin".to_owned())
+    );
 }

@@ -16,7 +16,9 @@ fn docs() -> PathBuf {
 fn corpus(profile: &Profile) -> String {
     fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
         match value {
-            serde_json::Value::String(s) => out.push(s.split_whitespace().collect::<Vec<_>>().join(" ")),
+            serde_json::Value::String(s) => {
+                out.push(s.split_whitespace().collect::<Vec<_>>().join(" "))
+            }
             serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
             serde_json::Value::Object(map) => map.values().for_each(|v| walk(v, out)),
             _ => {}
@@ -98,7 +100,12 @@ fn every_built_in_profile_says_what_its_fact_table_says_its_page_says() {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
         let wrong = drift(profile, &text);
-        assert!(wrong.is_empty(), "{}:\n{}", path.display(), wrong.join("\n"));
+        assert!(
+            wrong.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            wrong.join("\n")
+        );
         checked += 1;
     }
     assert_eq!(checked, 4, "the four built-in profiles");

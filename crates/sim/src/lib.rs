@@ -32,8 +32,8 @@ pub use faults::{FAULT_SYNTAX, Fault};
 pub use handle::{CreatedUser, OAuthApp, OAuthAppSpec, StateHandle, UserSpec};
 pub use platform::identity::{BASIC_AUTH_RESTRICTION, BASIC_AUTH_ROLE};
 pub use platform::instance::StoreError;
-pub use platform::store_apps::{STORE_APP_SYNTAX, StoreApp};
 pub use platform::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URLS};
+pub use platform::store_apps::{STORE_APP_SYNTAX, StoreApp};
 
 use crate::app::App;
 use crate::faults::Faults;

@@ -350,7 +350,10 @@ async fn a_store_apps_role_exists_only_once_the_app_is_installed() {
     // A fresh instance has neither the app nor its role.
     let fresh = start(Seed::Empty).await;
     let body = json(admin_get(&fresh, role_path).send().await.unwrap()).await;
-    assert!(rows(body).is_empty(), "a fresh instance has no x_incident_io role");
+    assert!(
+        rows(body).is_empty(),
+        "a fresh instance has no x_incident_io role"
+    );
 
     // Installed (as an admin does from the Store, or `--app incident-io`): scope and role.
     fresh.state().install_app(StoreApp::IncidentIo);
@@ -363,7 +366,9 @@ async fn a_store_apps_role_exists_only_once_the_app_is_installed() {
     // Installing twice changes nothing; the builder's switch installs it at start.
     fresh.state().install_app(StoreApp::IncidentIo);
     assert_eq!(
-        fresh.state().count("sys_user_role", "name=x_incident_io.api_user"),
+        fresh
+            .state()
+            .count("sys_user_role", "name=x_incident_io.api_user"),
         1
     );
     let switched = Sim::builder()
@@ -372,7 +377,9 @@ async fn a_store_apps_role_exists_only_once_the_app_is_installed() {
         .await
         .unwrap();
     assert_eq!(
-        switched.state().count("sys_store_app", "scope=x_incident_io"),
+        switched
+            .state()
+            .count("sys_store_app", "scope=x_incident_io"),
         1
     );
     assert_eq!("incident-io".parse::<StoreApp>(), Ok(StoreApp::IncidentIo));

@@ -148,7 +148,13 @@ pub(super) async fn work(
     }
     let records =
         crate::updateset::acl_set(&ctx.profile.id, &set_name(ctx.connection_name), &missing)?;
-    super::update_set::load(ctx, (&records.name, Some(records.updates.len())), apply, plan).await?;
+    super::update_set::load(
+        ctx,
+        (&records.name, Some(records.updates.len())),
+        apply,
+        plan,
+    )
+    .await?;
     if plan.hand.is_some() {
         plan.hand = Some(format!(
             "ACLs need security_admin elevated in the browser; no REST call can create them. \

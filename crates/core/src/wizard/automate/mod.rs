@@ -129,6 +129,12 @@ pub enum AutomateError {
     NotAutomated,
     #[error("The {value} needs \"{input}\", which is not typed yet.")]
     Unfilled { value: String, input: String },
+    #[error("The {value} \"{shown}\" is not one Snowlink can register: {reason}.")]
+    BadValue {
+        value: String,
+        shown: String,
+        reason: &'static str,
+    },
     #[error("No randomness to generate a secret from: {0}")]
     NoRandomness(String),
     #[error("\"{0}\" has nothing left to upload: every ACL it needs is there.")]
@@ -181,6 +187,10 @@ impl AutomateError {
             Self::Unfilled { input, .. } => {
                 format!("Type \"{input}\" on this step, then press Do it for me again.")
             }
+            Self::BadValue { .. } => "Correct what you typed on this step (a host name such as \
+                                      acme.atlan.com, with no spaces, commas or path), then \
+                                      press Do it for me again."
+                .into(),
             Self::NothingToUpload(_) => "Verify the step.".into(),
             Self::NoRandomness(_) => "Retry; the operating system did not provide random \
                                       bytes."
@@ -364,14 +374,24 @@ pub(super) fn step_value(
     step: &Step,
     label: &str,
 ) -> Result<Option<String>, AutomateError> {
-    let Some(value) = step.values.iter().find(|v| v.label.eq_ignore_ascii_case(label)) else {
+    let Some(value) = step
+        .values
+        .iter()
+        .find(|v| v.label.eq_ignore_ascii_case(label))
+    else {
         return Ok(None);
     };
     let empty = crate::profiles::placeholders(&value.value)
         .into_iter()
         .filter_map(|name| name.strip_prefix("input:"))
         .filter(|id| ctx.templates.inputs.get(*id).is_none_or(String::is_empty))
-        .find_map(|id| ctx.profile.steps.iter().flat_map(|s| &s.inputs).find(|i| i.id == id));
+        .find_map(|id| {
+            ctx.profile
+                .steps
+                .iter()
+                .flat_map(|s| &s.inputs)
+                .find(|i| i.id == id)
+        });
     match empty {
         Some(input) if input.required => Err(AutomateError::Unfilled {
             value: value.label.clone(),
@@ -421,7 +441,9 @@ fn object(fields: &[(&str, String)]) -> Value {
     )
 }
 
-pub use acls::{AclVerdict, set_name as acl_set_name, update_set as acl_update_set, verdict as acl_verdict};
+pub use acls::{
+    AclVerdict, set_name as acl_set_name, update_set as acl_update_set, verdict as acl_verdict,
+};
 pub use oauth_app::lacks as oauth_app_lacks;
-pub use update_set::lacks as update_set_lacks;
 pub use service_user::service_inputs;
+pub use update_set::lacks as update_set_lacks;

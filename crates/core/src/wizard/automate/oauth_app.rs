@@ -18,10 +18,8 @@ pub(super) async fn work(
     let name = step_value(ctx, step, "Name")?.unwrap_or_else(|| ctx.connection_name.to_owned());
     let name = name.as_str();
     let wanted_redirects = match step_value(ctx, step, "Redirect URL")? {
-        Some(urls) => urls,
-        None if ctx.profile.grant == GrantKind::AuthCode => {
-            crate::oauth::callback_urls().join(",")
-        }
+        Some(urls) => checked_redirects(&urls)?,
+        None if ctx.profile.grant == GrantKind::AuthCode => crate::oauth::callback_urls().join(","),
         None => String::new(),
     };
     let logo = step_value(ctx, step, "Logo URL")?;
@@ -181,6 +179,34 @@ pub(super) async fn work(
     Ok(())
 }
 
+/// The step's redirect URLs, each one an `https://` address (or Snowlink's own loopback
+/// `http://127.0.0.1`) with no user name, query or fragment: what was typed into them can add
+/// no other address to the registry record.
+fn checked_redirects(urls: &str) -> Result<String, AutomateError> {
+    let bad = |reason| AutomateError::BadValue {
+        value: "Redirect URL".into(),
+        shown: crate::text::untrusted(urls, 200),
+        reason,
+    };
+    for text in urls.split(',') {
+        let url = url::Url::parse(text).map_err(|_| bad("it is not a web address"))?;
+        let loopback = url.scheme() == "http" && url.host_str() == Some("127.0.0.1");
+        if url.scheme() != "https" && !loopback {
+            return Err(bad("it must start with https://"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("it holds a user name or password"));
+        }
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.as_str().eq_ignore_ascii_case(text)
+        {
+            return Err(bad("it holds characters a redirect URL cannot have"));
+        }
+    }
+    Ok(urls.to_owned())
+}
+
 /// The auth scope's line in a plan.
 fn scope_what(scope: &str, name: &str) -> String {
     format!("Auth scope {scope} of OAuth application {name}")
@@ -209,10 +235,20 @@ async fn auth_scope(
         .await?
         .is_some();
     if mapped {
-        change(plan, PlannedAction::Keep, "oauth_entity_auth_scope_mapping", what);
+        change(
+            plan,
+            PlannedAction::Keep,
+            "oauth_entity_auth_scope_mapping",
+            what,
+        );
         return Ok(());
     }
-    change(plan, PlannedAction::Create, "oauth_entity_auth_scope_mapping", what.clone());
+    change(
+        plan,
+        PlannedAction::Create,
+        "oauth_entity_auth_scope_mapping",
+        what.clone(),
+    );
     if apply {
         ctx.create(
             "oauth_entity_auth_scope_mapping",
@@ -252,7 +288,10 @@ pub async fn lacks(
             .split(',')
             .map(|u| u.trim().trim_end_matches('/'))
             .collect();
-        let wanted: Vec<&str> = wanted.split(',').map(|u| u.trim().trim_end_matches('/')).collect();
+        let wanted: Vec<&str> = wanted
+            .split(',')
+            .map(|u| u.trim().trim_end_matches('/'))
+            .collect();
         if registered.first() != wanted.first() {
             lacks.push(format!("its Redirect URL must start with {}", wanted[0]));
         }
@@ -273,4 +312,28 @@ pub async fn lacks(
         }
     }
     Ok(lacks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checked_redirects;
+
+    #[test]
+    fn a_typed_name_can_add_no_other_address_to_the_redirect_urls() {
+        let good = "https://acme.atlan.com/oauth-callback,http://127.0.0.1:8765/callback";
+        assert_eq!(checked_redirects(good).unwrap(), good);
+        assert!(checked_redirects("https://ACME.atlan.com/oauth-callback").is_ok());
+        for hostile in [
+            "https://evil.example/x?/oauth-callback",
+            "https://a@evil.example/oauth-callback",
+            "https://acme atlan.com/oauth-callback",
+            "http://evil.example/oauth-callback",
+            "https://acme.atlan.com#/oauth-callback",
+            "https://‹atlan_instance_name›/oauth-callback",
+            "javascript:alert(1)",
+        ] {
+            let err = checked_redirects(hostile).unwrap_err().to_string();
+            assert!(err.contains("Redirect URL"), "{hostile}: {err}");
+        }
+    }
 }

@@ -83,7 +83,10 @@ pub(super) async fn work(
 }
 
 /// The sys_id of the user called `user`, if there is one.
-pub(super) async fn user_id(ctx: &Context<'_>, user: &str) -> Result<Option<String>, AutomateError> {
+pub(super) async fn user_id(
+    ctx: &Context<'_>,
+    user: &str,
+) -> Result<Option<String>, AutomateError> {
     Ok(sys_id_of(ctx.admin, "sys_user", "user_name", user).await?)
 }
 

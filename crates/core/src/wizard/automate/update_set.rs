@@ -19,13 +19,23 @@ pub(super) async fn work(
 ) -> Result<(), AutomateError> {
     // A set the vendor gives, once uploaded, is the one to preview and commit; Snowlink's
     // stand-in only otherwise.
-    if let Some(spec) = ctx.profile.update_set.as_ref().filter(|s| s.vendor_supplied)
+    if let Some(spec) = ctx
+        .profile
+        .update_set
+        .as_ref()
+        .filter(|s| s.vendor_supplied)
         && latest(ctx, &spec.name).await?.is_some()
     {
         return load(ctx, (&spec.name, None), apply, plan).await;
     }
     let records = crate::updateset::records(ctx.profile, ctx.templates)?;
-    load(ctx, (&records.name, Some(records.updates.len())), apply, plan).await
+    load(
+        ctx,
+        (&records.name, Some(records.updates.len())),
+        apply,
+        plan,
+    )
+    .await
 }
 
 /// The latest loaded set called `name`.

@@ -12,7 +12,7 @@ use super::WizardState;
 use super::view::{StepView, view};
 use crate::ids::ConnectionId;
 use crate::instance::InstanceUrl;
-use crate::profiles::Profile;
+use crate::profiles::{Profile, StepKind};
 
 /// One step of the recipe: the step as the wizard shows it, and what Snowlink checks.
 #[derive(Debug, Clone, Serialize)]
@@ -165,6 +165,8 @@ impl Recipe {
                 "Snowlink can do this step for you after showing its plan; it checks it either way."
             } else if step.by_hand {
                 "Done by an admin on the instance; Snowlink checks it."
+            } else if step.kind == StepKind::Info {
+                "Nothing to check on the instance: you read it, or do it outside ServiceNow."
             } else {
                 "Snowlink checks it."
             };

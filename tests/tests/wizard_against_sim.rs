@@ -1087,3 +1087,60 @@ async fn an_ordinary_user_gives_consent_through_the_atlan_oauth_app() {
         Some("beth.anglin".to_owned())
     );
 }
+
+/// incident.io without its Store app: Snowlink never makes the app's role itself — "Do it for
+/// me" on the roles step says to install the app or grant admin — and with admin granted, as the
+/// page says, the roles step passes and the ACL step is done with nothing created.
+#[tokio::test(flavor = "multi_thread")]
+async fn incident_sync_without_the_store_app_takes_the_admin_path_and_creates_no_app_role() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    let state = b.sim.state();
+    for role in state.query("sys_user_role", "nameSTARTSWITHx_incident_io") {
+        state.delete("sys_user_role", &role["sys_id"]).unwrap();
+    }
+    up_to(&mut b, "roles").await;
+    let err = b.setup.plan().await.unwrap_err();
+    assert!(err.to_string().contains("x_incident_io.api_user"), "{err}");
+    assert!(err.view().hint.contains("store app"), "{}", err.view().hint);
+    assert_eq!(
+        state.count("sys_user_role", "nameSTARTSWITHx_incident_io"),
+        0
+    );
+
+    // The page's other path: the admin role instead.
+    let user = service_account_name(&b.setup).unwrap();
+    state.grant_role(&user, "admin").unwrap();
+    b.setup.verify(&b.browser, None).await.unwrap();
+    assert_eq!(b.setup.view().current.id, "acls");
+    let acls_before = state.count("sys_security_acl", "name=task");
+    let plan = b.setup.plan().await.unwrap();
+    assert!(plan.is_empty(), "{plan:?}");
+    b.setup.verify(&b.browser, None).await.unwrap();
+    let message = b.setup.state().steps["acls"].last.clone().unwrap().message;
+    assert!(message.contains("has admin"), "{message}");
+    assert_eq!(b.setup.view().current.id, "connect");
+    assert_eq!(state.count("sys_security_acl", "name=task"), acls_before);
+    assert_eq!(
+        state.count("sys_user_role", "nameSTARTSWITHx_incident_io"),
+        0
+    );
+}
+
+/// The ACL step checks the ACLs the page asks for, not whether some stock ACL lets the user in:
+/// with only the out-of-box task ACLs (which an itil user passes), it is not done.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_acl_step_wants_the_pages_acls_not_any_acl_that_lets_the_user_in() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    up_to(&mut b, "acls").await;
+    let user = service_account_name(&b.setup).unwrap();
+    // itil passes every stock task ACL.
+    b.sim.state().grant_role(&user, "itil").unwrap();
+    let message = verify_message(&mut b).await;
+    assert!(
+        message.contains("task / write requiring x_incident_io.api_user"),
+        "{message}"
+    );
+    by_hand(&mut b).await;
+    b.setup.verify(&b.browser, None).await.unwrap();
+    assert_eq!(b.setup.view().current.id, "connect");
+}

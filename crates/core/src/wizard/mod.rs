@@ -13,6 +13,7 @@ mod handoff;
 mod recipe;
 pub mod run;
 mod store;
+mod templates;
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::{Check, CheckStatus};
 use crate::ids::ConnectionId;
-use crate::profiles::{Profile, StepKind, TemplateContext};
+use crate::profiles::{Profile, StepKind};
 
 pub use automate::{AutomateError, Plan, PlannedAction, PlannedChange, Watch};
 pub use change::Change;
@@ -291,34 +292,6 @@ impl WizardState {
             .iter()
             .find(|needed| self.record(needed).done.is_none())
             .cloned()
-    }
-
-    /// What the templates of the profile stand for now.
-    pub fn template_context(&self, profile: &Profile, callback_urls: &[String]) -> TemplateContext {
-        let mut context = TemplateContext::default();
-        if let Some(set) = &profile.update_set {
-            context.values.insert("update_set".into(), set.name.clone());
-        }
-        let parsed = crate::instance::InstanceUrl::parse(&self.instance).ok();
-        let instance = parsed
-            .as_ref()
-            .map_or_else(|| self.instance.clone(), ToString::to_string);
-        // The instance's name (`acme`), as vendors ask for it; the host for a custom domain.
-        let instance_name = parsed
-            .as_ref()
-            .map(|i| i.instance_name().unwrap_or(i.host()).to_owned())
-            .unwrap_or_default();
-        for (name, value) in [
-            ("instance", instance),
-            ("instance_name", instance_name),
-            ("callback_urls", callback_urls.join(",")),
-            ("connection_name", self.connection_name.clone()),
-            ("profile", self.profile.clone()),
-        ] {
-            context.values.insert(name.into(), value);
-        }
-        context.inputs = self.inputs.clone();
-        context
     }
 
     /// Forgets that `step` and the steps needing it were done: what they checked changed.

@@ -9,6 +9,14 @@ use std::sync::Arc;
 /// A record as the API sees it: field name → string value (every ServiceNow value is a string).
 pub type Record = BTreeMap<String, String>;
 
+/// A record of these `(field, value)` pairs.
+pub fn record_of(pairs: &[(&str, &str)]) -> Record {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// Interned strings of one table. Id 0 is always the empty string, which is also what an unset
 /// field reads as.
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::db::store::Record;
+use crate::db::store::{Record, record_of as fields};
 use crate::platform::identity::BASIC_AUTH_RESTRICTION;
 use crate::platform::instance::{Instance, format_time, random_hex};
 
@@ -170,13 +170,6 @@ pub const PROPERTIES: &[(&str, &str)] = &[
     (BASIC_AUTH_RESTRICTION[0], "false"),
     (BASIC_AUTH_RESTRICTION[1], "false"),
 ];
-
-pub(crate) fn fields(pairs: &[(&str, &str)]) -> Record {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
 
 fn sys_id_of(record: Result<Record, crate::platform::instance::StoreError>) -> String {
     record

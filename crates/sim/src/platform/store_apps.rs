@@ -5,8 +5,8 @@
 
 use std::str::FromStr;
 
+use crate::db::store::record_of as fields;
 use crate::platform::instance::Instance;
-use crate::platform::seed::fields;
 
 /// A Store application the simulator can install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

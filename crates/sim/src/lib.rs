@@ -32,7 +32,9 @@ pub use faults::{FAULT_SYNTAX, Fault};
 pub use handle::{CreatedUser, OAuthApp, OAuthAppSpec, StateHandle, UserSpec};
 pub use platform::identity::{BASIC_AUTH_RESTRICTION, BASIC_AUTH_ROLE};
 pub use platform::instance::StoreError;
-pub use platform::seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URLS};
+pub use platform::seed::{
+    ADMIN_SYS_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PASSWORD, DEMO_REDIRECT_URLS,
+};
 pub use platform::store_apps::{STORE_APP_SYNTAX, StoreApp};
 
 use crate::app::App;

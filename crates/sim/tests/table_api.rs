@@ -901,3 +901,86 @@ async fn no_rest_call_is_elevated_so_acl_writes_are_refused_even_for_the_admin()
     .unwrap();
     assert_eq!(ordinary.status(), 201, "other roles are granted as usual");
 }
+
+#[tokio::test]
+async fn the_built_in_admin_has_the_sys_id_every_instance_gives_it() {
+    let sim = start(Seed::Empty).await;
+    let path = format!("/api/now/table/sys_user/{}", snowlink_sim::ADMIN_SYS_ID);
+    let body = json(admin_get(&sim, &path).send().await.unwrap()).await;
+    assert_eq!(body["result"]["user_name"], "admin", "{body}");
+    assert_eq!(
+        snowlink_sim::ADMIN_SYS_ID,
+        "6816f79cc0a8016401c5a33be04be441"
+    );
+}
+
+#[tokio::test]
+async fn name_value_pairs_filter_the_list_with_sysparm_query_and_literally() {
+    let sim = start(Seed::Demo).await;
+    let names = |body: serde_json::Value| -> Vec<String> {
+        body["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["user_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let get = |path: &'static str| {
+        let sim = &sim;
+        async move { json(admin_get(sim, path).send().await.unwrap()).await }
+    };
+    let one = get("/api/now/table/sys_user?user_name=admin&sysparm_fields=user_name").await;
+    assert_eq!(names(one), vec!["admin"]);
+    // ANDed with sysparm_query: admin is not among the itil users asked for.
+    let none = get(
+        "/api/now/table/sys_user?user_name=admin&sysparm_query=user_nameSTARTSWITHbeth&sysparm_fields=user_name",
+    )
+    .await;
+    assert!(names(none).is_empty());
+    // A value is a value: `^` in it adds no condition.
+    let literal = get(
+        "/api/now/table/sys_user?user_name=nobody%5EORuser_name%3Dadmin&sysparm_fields=user_name",
+    )
+    .await;
+    assert!(names(literal).is_empty());
+}
+
+#[tokio::test]
+async fn boolean_parameters_are_read_in_any_case_and_the_link_header_can_be_suppressed() {
+    let sim = start(Seed::Demo).await;
+    let response = admin_get(
+        &sim,
+        "/api/now/table/incident?sysparm_limit=1&sysparm_no_count=True&sysparm_suppress_pagination_header=TRUE&sysparm_exclude_reference_link=True&sysparm_fields=caller_id",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(response.headers().get("x-total-count").is_none());
+    assert!(response.headers().get("link").is_none());
+    let body = json(response).await;
+    let caller = &body["result"][0]["caller_id"];
+    assert!(caller.is_string(), "no reference link: {caller}");
+
+    let counted = json(
+        admin_get(&sim, "/api/now/stats/incident?sysparm_count=True")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        counted["result"]["stats"]["count"].as_str().is_some(),
+        "{counted}"
+    );
+    let shown = json(
+        admin_get(&sim, "/api/now/table/incident?sysparm_limit=1&sysparm_display_value=ALL&sysparm_fields=state")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        shown["result"][0]["state"]["display_value"].is_string(),
+        "{shown}"
+    );
+}

@@ -103,6 +103,32 @@ impl Query {
     }
 }
 
+impl Query {
+    /// Adds `field = value` to every alternative, `value` taken literally (a `^` in it is no
+    /// operator): a name-value pair of the request. A name that is no field name is ignored,
+    /// as an unknown term is.
+    pub fn and_equals(&mut self, field: &str, value: &str) {
+        let named = !field.is_empty()
+            && field
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+        if !named {
+            return;
+        }
+        let term = Term {
+            field: field.to_owned(),
+            op: Op::Eq,
+            value: value.to_owned(),
+        };
+        if self.alternatives.is_empty() {
+            self.alternatives.push(Vec::new());
+        }
+        for alternative in &mut self.alternatives {
+            alternative.push(vec![term.clone()]);
+        }
+    }
+}
+
 fn push_order(order: &mut Vec<Order>, field: &str, descending: bool) {
     if !field.is_empty() {
         order.push(Order {

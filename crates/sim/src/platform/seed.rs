@@ -178,6 +178,9 @@ fn sys_id_of(record: Result<Record, crate::platform::instance::StoreError>) -> S
         .unwrap_or_default()
 }
 
+/// The built-in admin's sys_id: the same on every instance (servicenow.md 4.1).
+pub const ADMIN_SYS_ID: &str = "6816f79cc0a8016401c5a33be04be441";
+
 /// Seeds the out-of-the-box instance and returns the admin's `(user_name, password)`.
 pub fn base(instance: &mut Instance) -> (String, String) {
     for (name, value) in PROPERTIES {
@@ -223,6 +226,7 @@ pub fn base(instance: &mut Instance) -> (String, String) {
     instance.add_default_update_set();
     let password = random_hex(8);
     let admin = fields(&[
+        ("sys_id", ADMIN_SYS_ID),
         ("user_name", "admin"),
         ("first_name", "System"),
         ("last_name", "Administrator"),

@@ -33,9 +33,9 @@ impl RenderOptions {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str())
         };
-        let display = match get("sysparm_display_value") {
-            Some("true") => DisplayMode::Display,
-            Some("all") => DisplayMode::All,
+        let display = match get("sysparm_display_value").map(str::to_ascii_lowercase) {
+            Some(v) if v == "true" => DisplayMode::Display,
+            Some(v) if v == "all" => DisplayMode::All,
             _ => DisplayMode::Value,
         };
         let fields = get("sysparm_fields")
@@ -48,7 +48,7 @@ impl RenderOptions {
             });
         Self {
             display,
-            exclude_links: get("sysparm_exclude_reference_link") == Some("true"),
+            exclude_links: crate::rest::table::flag(params, "sysparm_exclude_reference_link"),
             fields,
         }
     }

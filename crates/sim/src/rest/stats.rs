@@ -19,7 +19,7 @@ use crate::platform::acl::Operation;
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
 use crate::rest::render::{DisplayMode, RenderOptions, display_of};
-use crate::rest::table::{param, params};
+use crate::rest::table::{flag, param, params};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -65,7 +65,7 @@ fn stats(
     }
     let query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));
     let context = instance.context_for(&caller.user_id);
-    let counting = param(&params, "sysparm_count") == Some("true");
+    let counting = flag(&params, "sysparm_count");
     let group_by: Vec<&str> = param(&params, "sysparm_group_by")
         .map(|g| {
             g.split(',')

@@ -68,6 +68,11 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
+/// A boolean parameter as the instance reads it: `true` in any case (`True`, `TRUE`).
+pub fn flag(params: &[(String, String)], name: &str) -> bool {
+    param(params, name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 /// Which API version the path named. Only the v1 contract answers an empty list with 404.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Version {
@@ -195,7 +200,11 @@ fn list(
     if !acls.table_allows(&instance, &caller, table, Operation::Read) {
         return Err(ApiError::ReadDenied);
     }
-    let query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));
+    let mut query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));
+    // Name-value pairs filter the list too (`?user_name=admin`), ANDed with sysparm_query.
+    for (name, value) in params.iter().filter(|(k, _)| !k.starts_with("sysparm_")) {
+        query.and_equals(name, value);
+    }
     let limit = number(&params, "sysparm_limit", DEFAULT_LIMIT);
     let offset = number(&params, "sysparm_offset", 0);
     let context = instance.context_for(&caller.user_id);
@@ -219,8 +228,11 @@ fn list(
     }
     let mut response = (StatusCode::OK, axum::Json(json!({ "result": result }))).into_response();
     let out = response.headers_mut();
-    if param(&params, "sysparm_no_count") != Some("true") {
+    if !flag(&params, "sysparm_no_count") {
         out.insert("x-total-count", HeaderValue::from(total));
+    }
+    if flag(&params, "sysparm_suppress_pagination_header") {
+        return Ok(response);
     }
     let path = match version {
         Version::Latest => format!("/api/now/table/{table}"),
@@ -341,7 +353,7 @@ fn create(
 ) -> Result<Response, ApiError> {
     let params = params(raw);
     let fields = body_fields(body)?;
-    let input_display_value = param(&params, INPUT_DISPLAY_VALUE) == Some("true");
+    let input_display_value = flag(&params, INPUT_DISPLAY_VALUE);
     let response = {
         let (caller, mut instance, acls) = open(app, headers, table)?;
         if !acls.table_allows(&instance, &caller, table, Operation::Create) {
@@ -390,7 +402,7 @@ fn update(
 ) -> Result<Response, ApiError> {
     let params = params(raw);
     let fields = body_fields(body)?;
-    let input_display_value = param(&params, INPUT_DISPLAY_VALUE) == Some("true");
+    let input_display_value = flag(&params, INPUT_DISPLAY_VALUE);
     let response = {
         let (caller, mut instance, acls) = open(app, headers, table)?;
         let (physical, row) = instance

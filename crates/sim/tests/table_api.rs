@@ -984,3 +984,33 @@ async fn boolean_parameters_are_read_in_any_case_and_the_link_header_can_be_supp
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn a_task_inserted_without_them_gets_the_callers_opened_by_state_and_priority() {
+    let sim = start(Seed::Demo).await;
+    let post = |body: serde_json::Value| {
+        client()
+            .post(format!("{}/api/now/table/incident", sim.url()))
+            .basic_auth("beth.anglin", Some(snowlink_sim::DEMO_PASSWORD))
+            .json(&body)
+            .send()
+    };
+    let beth = sim.state().query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
+    let created = json(post(json!({"short_description": "printer"})).await.unwrap()).await;
+    let r = &created["result"];
+    assert_eq!(r["opened_by"]["value"], beth.as_str(), "{r}");
+    assert_eq!(r["sys_created_by"], "beth.anglin");
+    assert!(r["number"].as_str().unwrap().starts_with("INC"), "{r}");
+    assert_eq!(r["state"], "1");
+    assert_eq!((&r["impact"], &r["urgency"]), (&json!("3"), &json!("3")));
+    assert_eq!(r["priority"], "5");
+    // Given values are kept; priority follows impact and urgency.
+    let urgent = json(
+        post(json!({"short_description": "down", "impact": "1", "urgency": "1", "state": "2"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(urgent["result"]["priority"], "1");
+    assert_eq!(urgent["result"]["state"], "2");
+}

@@ -458,6 +458,7 @@ mod tests {
     #[test]
     fn ordering_is_numeric_for_numbers_stable_over_ties_and_spans_child_tables() {
         let mut instance = Instance::new("http://sim".into());
+        // A text field without a default (a task's priority has one), holding numbers.
         for (table, priority, desc) in [
             ("incident", "10", "b"),
             ("incident", "9", "a"),
@@ -465,7 +466,7 @@ mod tests {
             ("incident", "", "c"),
         ] {
             let record = Record::from([
-                ("priority".to_owned(), priority.to_owned()),
+                ("correlation_display".to_owned(), priority.to_owned()),
                 ("short_description".to_owned(), desc.to_owned()),
             ]);
             instance.insert(table, record, "t").unwrap();
@@ -480,22 +481,30 @@ mod tests {
                     let stored = instance.db.tables.get(t).unwrap();
                     format!(
                         "{}{}",
-                        stored.value(*r, "priority"),
+                        stored.value(*r, "correlation_display"),
                         stored.value(*r, "short_description")
                     )
                 })
                 .collect::<Vec<_>>()
         };
         assert_eq!(
-            order("ORDERBYpriority^ORDERBYshort_description", 0, 10),
+            order("ORDERBYcorrelation_display^ORDERBYshort_description", 0, 10),
             ["c", "9a", "10a", "10b"]
         );
         assert_eq!(
-            order("ORDERBYDESCpriority^ORDERBYshort_description", 0, 2),
+            order(
+                "ORDERBYDESCcorrelation_display^ORDERBYshort_description",
+                0,
+                2
+            ),
             ["10a", "10b"]
         );
         assert_eq!(
-            order("ORDERBYDESCpriority^ORDERBYshort_description", 2, 5),
+            order(
+                "ORDERBYDESCcorrelation_display^ORDERBYshort_description",
+                2,
+                5
+            ),
             ["9a", "c"]
         );
     }

@@ -256,6 +256,9 @@ impl Instance {
             record.insert("number".into(), number);
         }
         self.apply_table_defaults(table, &mut record);
+        if given.is_none() {
+            crate::platform::task_defaults::apply(self, table, &mut record, by);
+        }
         // An update set may re-insert a record that exists: that is an update of it.
         if given.is_some() && self.db.locate(table, &sys_id).is_some() {
             return self.update(table, &sys_id, record, by).map(|_| sys_id);

@@ -12,4 +12,5 @@ pub mod persist;
 pub mod rules;
 pub mod seed;
 pub mod store_apps;
+pub mod task_defaults;
 pub mod update_sets;

@@ -17,7 +17,7 @@ use crate::app::App;
 use crate::db::store::Record;
 use crate::html::{escape, found, hidden, page};
 use crate::platform::instance::{AuthCode, Instance, random_hex};
-use crate::rest::table::{param, params};
+use crate::rest::params::{param, params};
 use crate::web::session::{login_form, signed_in};
 
 /// How long an authorization code stays redeemable.

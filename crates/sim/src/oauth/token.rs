@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::app::App;
 use crate::db::store::Record;
 use crate::platform::instance::{Instance, format_time, now_text};
-use crate::rest::table::{param, params};
+use crate::rest::params::{param, params};
 
 pub const ROPC_DISABLED: &str = "glide.oauth.inbound.ropc.grant_type.disabled";
 pub const CLIENT_CREDENTIALS_ENABLED: &str =

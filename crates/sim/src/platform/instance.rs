@@ -256,8 +256,11 @@ impl Instance {
             record.insert("number".into(), number);
         }
         self.apply_table_defaults(table, &mut record);
-        if given.is_none() {
-            crate::platform::task_defaults::apply(self, table, &mut record, by);
+        if given.is_none() && self.db.schemas.ancestry(table).iter().any(|t| t == "task") {
+            let caller = self
+                .find_by("sys_user", "user_name", by)
+                .and_then(|u| u.get("sys_id").cloned());
+            crate::platform::task_defaults::apply(&mut record, caller);
         }
         // An update set may re-insert a record that exists: that is an update of it.
         if given.is_some() && self.db.locate(table, &sys_id).is_some() {

@@ -4,22 +4,9 @@
 //! (`1`), `impact` and `urgency` Low (`3`), and `priority` from impact and urgency.
 
 use crate::db::store::Record;
-use crate::platform::instance::Instance;
 
-/// Fills the defaults of a task record inserted by `by` (a user name).
-pub(crate) fn apply(instance: &Instance, table: &str, record: &mut Record, by: &str) {
-    if !instance
-        .db
-        .schemas
-        .ancestry(table)
-        .iter()
-        .any(|t| t == "task")
-    {
-        return;
-    }
-    let caller = instance
-        .find_by("sys_user", "user_name", by)
-        .and_then(|u| u.get("sys_id").cloned());
+/// Fills the defaults of a task record inserted by the user whose sys_id is `caller`.
+pub(crate) fn apply(record: &mut Record, caller: Option<String>) {
     let mut defaults = vec![
         ("state", "1".to_owned()),
         ("impact", "3".to_owned()),

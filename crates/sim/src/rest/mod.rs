@@ -1,11 +1,13 @@
 //! The REST APIs a client calls: the Table API ([`table`]), the Aggregate API ([`stats`]), the
 //! Service Catalog ([`catalog`]), scripted REST ([`scripted`]), the CI/CD API ([`cicd`]), the update set picker ([`picker`]), with the
-//! instance's own error bodies ([`errors`]) and rendering of records ([`render`]).
+//! instance's own error bodies ([`errors`]), its reading of parameters ([`params`]) and rendering
+//! of records ([`render`]).
 
 pub mod auth;
 pub mod catalog;
 pub mod cicd;
 pub mod errors;
+pub mod params;
 pub mod picker;
 pub mod render;
 pub mod scripted;

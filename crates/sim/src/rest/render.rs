@@ -48,7 +48,7 @@ impl RenderOptions {
             });
         Self {
             display,
-            exclude_links: crate::rest::table::flag(params, "sysparm_exclude_reference_link"),
+            exclude_links: crate::rest::params::flag(params, "sysparm_exclude_reference_link"),
             fields,
         }
     }

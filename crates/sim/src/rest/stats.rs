@@ -18,8 +18,8 @@ use crate::db::query::Query;
 use crate::platform::acl::Operation;
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
+use crate::rest::params::{flag, param, params};
 use crate::rest::render::{DisplayMode, RenderOptions, display_of};
-use crate::rest::table::{flag, param, params};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()

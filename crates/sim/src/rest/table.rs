@@ -22,6 +22,7 @@ use crate::platform::identity::Caller;
 use crate::platform::instance::{Instance, StoreError};
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
+use crate::rest::params::{flag, param, params};
 use crate::rest::render::{RenderOptions, Renderer};
 use crate::rest::writes::{INPUT_DISPLAY_VALUE, prepare};
 
@@ -52,25 +53,6 @@ pub fn routes() -> Router<Arc<App>> {
                 .patch(update_handler)
                 .delete(delete_handler),
         )
-}
-
-/// Query parameters as decoded pairs; hostile encodings decode lossily instead of failing.
-pub fn params(raw: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
-pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// A boolean parameter as the instance reads it: `true` in any case (`True`, `TRUE`).
-pub fn flag(params: &[(String, String)], name: &str) -> bool {
-    param(params, name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// Which API version the path named. Only the v1 contract answers an empty list with 404.

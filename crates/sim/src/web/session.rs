@@ -28,7 +28,7 @@ pub fn routes() -> Router<Arc<App>> {
 /// is a page of this instance (`sys_user.do?sys_id=…`); anything else goes to the home page,
 /// so the link cannot send a person elsewhere. The page itself asks for a sign-in if needed.
 async fn nav_to(RawQuery(query): RawQuery) -> Response {
-    let target = crate::rest::table::params(query.as_deref())
+    let target = crate::rest::params::params(query.as_deref())
         .into_iter()
         .find(|(name, _)| name == "uri")
         .map(|(_, value)| value)
@@ -103,9 +103,9 @@ pub fn login_form(return_to: &str, error: Option<&str>) -> Response {
 }
 
 async fn login_page(RawQuery(raw): RawQuery) -> Response {
-    let params = crate::rest::table::params(raw.as_deref());
+    let params = crate::rest::params::params(raw.as_deref());
     login_form(
-        crate::rest::table::param(&params, "return_to").unwrap_or("/navpage.do"),
+        crate::rest::params::param(&params, "return_to").unwrap_or("/navpage.do"),
         None,
     )
 }

@@ -22,7 +22,7 @@ use crate::db::store::Record;
 use crate::html::{escape, found, hidden, page};
 use crate::platform::identity::Caller;
 use crate::platform::instance::{Instance, Session};
-use crate::rest::table::{param, params};
+use crate::rest::params::{param, params};
 use crate::web::session::{login_form, signed_in};
 
 pub fn routes() -> Router<Arc<App>> {

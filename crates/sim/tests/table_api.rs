@@ -1014,3 +1014,57 @@ async fn a_task_inserted_without_them_gets_the_callers_opened_by_state_and_prior
     assert_eq!(urgent["result"]["priority"], "1");
     assert_eq!(urgent["result"]["state"], "2");
 }
+
+#[tokio::test]
+async fn the_dictionary_names_every_table_its_super_class_and_its_choice_lists() {
+    let sim = start(Seed::Empty).await;
+    let get = |path: String| {
+        let sim = &sim;
+        async move { json(admin_get(sim, &path).send().await.unwrap()).await["result"].clone() }
+    };
+    let incident = get(
+        "/api/now/table/sys_db_object?name=incident&sysparm_display_value=true&sysparm_fields=name,super_class,number_prefix".into(),
+    )
+    .await;
+    assert_eq!(
+        incident[0]["super_class"]["display_value"], "task",
+        "{incident}"
+    );
+    assert_eq!(incident[0]["number_prefix"], "INC");
+    let task =
+        get("/api/now/table/sys_db_object?name=task&sysparm_fields=super_class".into()).await;
+    assert_eq!(task[0]["super_class"], "", "task extends nothing: {task}");
+    // One row per table the simulator serves.
+    let tables = get("/api/now/table/sys_db_object?sysparm_fields=name".into()).await;
+    for name in ["sys_user", "sys_security_acl", "sc_request", "sys_choice"] {
+        assert!(
+            tables.as_array().unwrap().iter().any(|t| t["name"] == name),
+            "{name}"
+        );
+    }
+
+    let states = get(
+        "/api/now/table/sys_choice?sysparm_query=name=incident^element=state^ORDERBYsequence&sysparm_fields=value,label".into(),
+    )
+    .await;
+    let states: Vec<(String, String)> = states
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["value"].as_str().unwrap().into(),
+                c["label"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(states[0], ("1".to_owned(), "New".to_owned()), "{states:?}");
+    assert!(
+        states.contains(&("6".to_owned(), "Resolved".to_owned())),
+        "{states:?}"
+    );
+    let urgency =
+        get("/api/now/table/sys_choice?name=incident&element=urgency&sysparm_fields=label".into())
+            .await;
+    assert_eq!(urgency.as_array().unwrap().len(), 3, "{urgency}");
+}

@@ -61,6 +61,11 @@ impl Schemas {
         }
     }
 
+    /// Every table's schema, by name.
+    pub fn all(&self) -> impl Iterator<Item = &TableSchema> {
+        self.tables.values()
+    }
+
     pub fn exists(&self, table: &str) -> bool {
         self.tables.contains_key(table)
     }

@@ -106,6 +106,17 @@ fn builtin() -> Vec<TableSchema> {
             ],
             &[("manager", "sys_user")],
         ),
+        // The choice lists of choice fields, as a fresh instance has them.
+        table(
+            "sys_choice",
+            None,
+            "label",
+            None,
+            &[
+                "name", "element", "value", "label", "sequence", "inactive", "language",
+            ],
+            &[],
+        ),
         // Applications installed from the ServiceNow Store (an application scope each).
         table(
             "sys_store_app",
@@ -429,13 +440,14 @@ fn builtin() -> Vec<TableSchema> {
             ],
             &[("business_rule", "sys_script")],
         ),
+        // The dictionary's tables: one row per table, `super_class` the one it extends.
         table(
             "sys_db_object",
             None,
             "name",
             None,
-            &["name", "label", "super_class", "number_prefix"],
-            &[],
+            &["name", "label", "number_prefix", "is_extendable"],
+            &[("super_class", "sys_db_object")],
         ),
         table(
             "sys_dictionary",

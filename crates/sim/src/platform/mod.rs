@@ -5,6 +5,7 @@
 
 pub mod acl;
 pub mod capture;
+pub mod dictionary;
 pub mod dictionary_xml;
 pub mod identity;
 pub mod instance;

@@ -224,6 +224,7 @@ pub fn base(instance: &mut Instance) -> (String, String) {
         false,
     );
     instance.add_default_update_set();
+    crate::platform::dictionary::seed(instance);
     let password = random_hex(8);
     let admin = fields(&[
         ("sys_id", ADMIN_SYS_ID),

@@ -405,10 +405,15 @@ pub fn commit(instance: &mut Instance, set_id: &str, by: &str) -> Result<usize, 
 fn apply_database(instance: &mut Instance, xml: &str, by: &str) -> usize {
     let mut applied = 0;
     for table in parse_database(xml) {
+        // `super_class` references the extended table's own dictionary row.
+        let super_class = instance
+            .find_by("sys_db_object", "name", &table.extends)
+            .and_then(|row| row.get("sys_id").cloned())
+            .unwrap_or_else(|| table.extends.clone());
         let object = Record::from([
             ("name".into(), table.name.clone()),
             ("label".into(), table.label.clone()),
-            ("super_class".into(), table.extends.clone()),
+            ("super_class".into(), super_class),
         ]);
         applied += usize::from(instance.insert("sys_db_object", object, by).is_ok());
         crate::platform::persist::define_custom_tables(instance);

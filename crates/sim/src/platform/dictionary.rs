@@ -1,0 +1,89 @@
+//! The dictionary a fresh instance answers from: `sys_db_object`, one row per table with
+//! `super_class` pointing at the table it extends (`incident` → `task`), and `sys_choice`, the
+//! choice list of every choice field (`state`, `priority`, `impact`, `urgency`…) with its labels
+//! in order, for each table that has the field (servicenow.md 4.10). Both are written from the simulator's own schemas, so they
+//! always describe the tables it serves.
+
+use std::collections::BTreeMap;
+
+use crate::db::schema::FieldKind;
+use crate::db::store::record_of;
+use crate::platform::instance::Instance;
+
+/// Writes the dictionary's rows; a table's parent comes before it.
+pub fn seed(instance: &mut Instance) {
+    let schemas: Vec<_> = instance.db.schemas.all().cloned().collect();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut pending = schemas.clone();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|schema| {
+            let parent = schema.parent.as_ref().map(|p| ids.get(p).cloned());
+            if parent.as_ref().is_some_and(Option::is_none) {
+                return true;
+            }
+            let super_class = parent.flatten().unwrap_or_default();
+            let mut row = record_of(&[
+                ("name", &schema.name),
+                ("label", &label(&schema.name)),
+                ("super_class", &super_class),
+                ("is_extendable", "true"),
+            ]);
+            if let Some(prefix) = &schema.number_prefix {
+                row.insert("number_prefix".into(), prefix.clone());
+            }
+            if let Ok(created) = instance.insert("sys_db_object", row, "system") {
+                ids.insert(schema.name.clone(), created["sys_id"].clone());
+            }
+            false
+        });
+        if pending.len() == before {
+            break;
+        }
+    }
+    // Each table has its own rows for the choice fields it has, inherited ones included
+    // (`name=incident^element=state`), as clients look them up by their table.
+    for schema in &schemas {
+        let inherited: Vec<(String, FieldKind)> = instance
+            .db
+            .schemas
+            .ancestry(&schema.name)
+            .iter()
+            .filter_map(|t| schemas.iter().find(|s| &s.name == t))
+            .flat_map(|s| s.fields.clone())
+            .collect();
+        for (field, kind) in &inherited {
+            let FieldKind::Choice(choices) = kind else {
+                continue;
+            };
+            for (sequence, (value, text)) in choices.iter().enumerate() {
+                let row = record_of(&[
+                    ("name", &schema.name),
+                    ("element", field),
+                    ("value", value),
+                    ("label", text),
+                    ("sequence", &sequence.to_string()),
+                    ("inactive", "false"),
+                    ("language", "en"),
+                ]);
+                let _ = instance.insert("sys_choice", row, "system");
+            }
+        }
+    }
+}
+
+/// `change_request` → "Change Request".
+fn label(table: &str) -> String {
+    table
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{admin_get, client, demo_get, json, read_acl_needing_role, start};
+use common::{admin_get, admin_result, client, demo_get, json, read_acl_needing_role, start};
 use serde_json::json;
 use snowlink_sim::{Record, Seed, UserSpec};
 
@@ -477,7 +477,11 @@ async fn task_acls_cover_child_tables() {
         .await
         .unwrap();
     assert_eq!(allowed.status(), 200);
-    assert_eq!(json(allowed).await["result"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        json(allowed).await["result"].as_array().unwrap().len(),
+        state.count("change_request", ""),
+        "every change, the demo's and this one"
+    );
     let denied = demo_get(&sim, "abel.tuter", "/api/now/table/change_request")
         .send()
         .await
@@ -917,18 +921,15 @@ async fn the_built_in_admin_has_the_sys_id_every_instance_gives_it() {
 #[tokio::test]
 async fn name_value_pairs_filter_the_list_with_sysparm_query_and_literally() {
     let sim = start(Seed::Demo).await;
-    let names = |body: serde_json::Value| -> Vec<String> {
-        body["result"]
+    let names = |result: serde_json::Value| -> Vec<String> {
+        result
             .as_array()
             .unwrap()
             .iter()
             .map(|r| r["user_name"].as_str().unwrap().to_owned())
             .collect()
     };
-    let get = |path: &'static str| {
-        let sim = &sim;
-        async move { json(admin_get(sim, path).send().await.unwrap()).await }
-    };
+    let get = |path: &'static str| admin_result(&sim, path);
     let one = get("/api/now/table/sys_user?user_name=admin&sysparm_fields=user_name").await;
     assert_eq!(names(one), vec!["admin"]);
     // ANDed with sysparm_query: admin is not among the itil users asked for.
@@ -1018,12 +1019,9 @@ async fn a_task_inserted_without_them_gets_the_callers_opened_by_state_and_prior
 #[tokio::test]
 async fn the_dictionary_names_every_table_its_super_class_and_its_choice_lists() {
     let sim = start(Seed::Empty).await;
-    let get = |path: String| {
-        let sim = &sim;
-        async move { json(admin_get(sim, &path).send().await.unwrap()).await["result"].clone() }
-    };
+    let get = |path: &'static str| admin_result(&sim, path);
     let incident = get(
-        "/api/now/table/sys_db_object?name=incident&sysparm_display_value=true&sysparm_fields=name,super_class,number_prefix".into(),
+        "/api/now/table/sys_db_object?name=incident&sysparm_display_value=true&sysparm_fields=name,super_class,number_prefix",
     )
     .await;
     assert_eq!(
@@ -1031,11 +1029,10 @@ async fn the_dictionary_names_every_table_its_super_class_and_its_choice_lists()
         "{incident}"
     );
     assert_eq!(incident[0]["number_prefix"], "INC");
-    let task =
-        get("/api/now/table/sys_db_object?name=task&sysparm_fields=super_class".into()).await;
+    let task = get("/api/now/table/sys_db_object?name=task&sysparm_fields=super_class").await;
     assert_eq!(task[0]["super_class"], "", "task extends nothing: {task}");
     // One row per table the simulator serves.
-    let tables = get("/api/now/table/sys_db_object?sysparm_fields=name".into()).await;
+    let tables = get("/api/now/table/sys_db_object?sysparm_fields=name").await;
     for name in ["sys_user", "sys_security_acl", "sc_request", "sys_choice"] {
         assert!(
             tables.as_array().unwrap().iter().any(|t| t["name"] == name),
@@ -1044,7 +1041,7 @@ async fn the_dictionary_names_every_table_its_super_class_and_its_choice_lists()
     }
 
     let states = get(
-        "/api/now/table/sys_choice?sysparm_query=name=incident^element=state^ORDERBYsequence&sysparm_fields=value,label".into(),
+        "/api/now/table/sys_choice?sysparm_query=name=incident^element=state^ORDERBYsequence&sysparm_fields=value,label",
     )
     .await;
     let states: Vec<(String, String)> = states
@@ -1064,7 +1061,62 @@ async fn the_dictionary_names_every_table_its_super_class_and_its_choice_lists()
         "{states:?}"
     );
     let urgency =
-        get("/api/now/table/sys_choice?name=incident&element=urgency&sysparm_fields=label".into())
-            .await;
+        get("/api/now/table/sys_choice?name=incident&element=urgency&sysparm_fields=label").await;
     assert_eq!(urgency.as_array().unwrap().len(), 3, "{urgency}");
+}
+
+#[tokio::test]
+async fn a_fresh_instance_has_the_itsm_group_and_cmdb_tables_and_the_demo_fills_them() {
+    let empty = start(Seed::Empty).await;
+    for table in [
+        "problem",
+        "problem_task",
+        "change_task",
+        "sc_task",
+        "sys_user_group",
+        "sys_user_grmember",
+        "sys_metadata",
+        "syslog",
+        "std_change_producer_version",
+        "cmdb_ci",
+        "cmdb_ci_computer",
+        "cmdb_ci_linux_server",
+    ] {
+        let path = format!("/api/now/table/{table}?sysparm_limit=1");
+        let answer = admin_get(&empty, &path).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{table}");
+    }
+
+    let demo = start(Seed::Demo).await;
+    let get = |path: &'static str| admin_result(&demo, path);
+    // A query on a class reads the classes that extend it, each row naming its own class.
+    let cis = get("/api/now/table/cmdb_ci?sysparm_fields=name,sys_class_name").await;
+    let classes: Vec<&str> = cis
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sys_class_name"].as_str().unwrap())
+        .collect();
+    assert!(classes.contains(&"cmdb_ci_linux_server"), "{cis}");
+    assert!(classes.contains(&"cmdb_ci_computer"), "{cis}");
+    let servers = get("/api/now/table/cmdb_ci_computer?sysparm_query=nameSTARTSWITHlnux").await;
+    assert_eq!(servers.as_array().unwrap().len(), 2);
+    // Groups and their members, by reference.
+    let members = get(
+        "/api/now/table/sys_user_grmember?sysparm_query=group.name=Database&sysparm_fields=user.user_name",
+    )
+    .await;
+    assert_eq!(members.as_array().unwrap().len(), 2, "{members}");
+    // Numbered from their own prefixes.
+    let problem = get("/api/now/table/problem?sysparm_fields=number").await;
+    assert!(
+        problem[0]["number"].as_str().unwrap().starts_with("PRB"),
+        "{problem}"
+    );
+    let tasks = get("/api/now/table/change_task?sysparm_fields=number,change_request").await;
+    assert_eq!(tasks.as_array().unwrap().len(), 2);
+    assert!(
+        tasks[0]["number"].as_str().unwrap().starts_with("CTASK"),
+        "{tasks}"
+    );
 }

@@ -4,6 +4,7 @@
 pub mod compiled;
 pub mod context;
 pub mod database;
+pub mod itsm_tables;
 pub mod query;
 pub mod schema;
 pub mod store;

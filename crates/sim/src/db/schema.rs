@@ -172,6 +172,36 @@ impl Schemas {
     }
 }
 
+/// A table's schema from its name, the table it extends, its display field, its number
+/// prefix, its text fields and its `(field, table)` references: how the built-in tables are
+/// written.
+pub fn table(
+    name: &str,
+    parent: Option<&str>,
+    display_field: &str,
+    number_prefix: Option<&str>,
+    text: &[&str],
+    references: &[(&str, &str)],
+) -> TableSchema {
+    let mut fields: BTreeMap<String, FieldKind> = text
+        .iter()
+        .map(|f| ((*f).to_owned(), FieldKind::Text))
+        .collect();
+    for (field, target) in references {
+        fields.insert(
+            (*field).to_owned(),
+            FieldKind::Reference((*target).to_owned()),
+        );
+    }
+    TableSchema {
+        name: name.to_owned(),
+        parent: parent.map(str::to_owned),
+        fields,
+        number_prefix: number_prefix.map(str::to_owned),
+        display_field: display_field.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

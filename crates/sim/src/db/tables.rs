@@ -1,9 +1,7 @@
 //! The tables a fresh instance has, with their fields, references, parents, display fields,
 //! number prefixes and choice lists: the data of the dictionary, apart from how it is used.
 
-use std::collections::BTreeMap;
-
-use super::schema::{FieldKind, Schemas, TableSchema};
+use super::schema::{FieldKind, Schemas, TableSchema, table};
 
 const STATE_CHOICES: &[(&str, &str)] = &[
     ("1", "New"),
@@ -21,34 +19,6 @@ const PRIORITY_CHOICES: &[(&str, &str)] = &[
     ("5", "5 - Planning"),
 ];
 const IMPACT_CHOICES: &[(&str, &str)] = &[("1", "1 - High"), ("2", "2 - Medium"), ("3", "3 - Low")];
-
-/// Short constructor for the built-in definitions below.
-fn table(
-    name: &str,
-    parent: Option<&str>,
-    display_field: &str,
-    number_prefix: Option<&str>,
-    text: &[&str],
-    references: &[(&str, &str)],
-) -> TableSchema {
-    let mut fields: BTreeMap<String, FieldKind> = text
-        .iter()
-        .map(|f| ((*f).to_owned(), FieldKind::Text))
-        .collect();
-    for (field, target) in references {
-        fields.insert(
-            (*field).to_owned(),
-            FieldKind::Reference((*target).to_owned()),
-        );
-    }
-    TableSchema {
-        name: name.to_owned(),
-        parent: parent.map(str::to_owned),
-        fields,
-        number_prefix: number_prefix.map(str::to_owned),
-        display_field: display_field.to_owned(),
-    }
-}
 
 /// The dictionary of a fresh instance.
 pub fn builtin_schemas() -> Schemas {
@@ -465,6 +435,7 @@ fn builtin() -> Vec<TableSchema> {
             &[],
         ),
     ];
+    all.extend(super::itsm_tables::tables());
     for schema in &mut all {
         if schema.name == "oauth_entity" {
             schema

@@ -5,6 +5,7 @@
 
 pub mod acl;
 pub mod capture;
+pub mod demo_company;
 pub mod dictionary;
 pub mod dictionary_xml;
 pub mod identity;

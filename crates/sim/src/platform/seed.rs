@@ -317,11 +317,6 @@ const DESCRIPTIONS: &[&str] = &[
 /// Adds the demo company.
 pub fn demo(instance: &mut Instance) {
     let now = Utc::now();
-    // The demo company installed incident.io's app from the Store.
-    crate::platform::store_apps::install(
-        instance,
-        crate::platform::store_apps::StoreApp::IncidentIo,
-    );
     let mut user_ids = Vec::new();
     for (user_name, first, last, roles, machine) in USERS {
         let email = format!("{user_name}@example.com");
@@ -451,6 +446,7 @@ pub fn demo(instance: &mut Instance) {
             );
         }
     }
+    crate::platform::demo_company::seed(instance);
 }
 
 /// How far back the demo's incidents go.

@@ -53,3 +53,8 @@ pub fn read_acl_needing_role(state: &StateHandle, name: &str, role: &str) {
 pub async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.expect("JSON body")
 }
+
+/// The `result` of a GET of `path` as the admin.
+pub async fn admin_result(sim: &RunningSim, path: &str) -> serde_json::Value {
+    json(admin_get(sim, path).send().await.unwrap()).await["result"].clone()
+}

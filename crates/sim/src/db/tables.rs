@@ -76,6 +76,30 @@ fn builtin() -> Vec<TableSchema> {
             ],
             &[("manager", "sys_user")],
         ),
+        // Attachments: metadata, and the bytes (base64, one chunk) of each.
+        table(
+            "sys_attachment",
+            None,
+            "file_name",
+            None,
+            &[
+                "file_name",
+                "content_type",
+                "size_bytes",
+                "table_name",
+                "table_sys_id",
+                "hash",
+            ],
+            &[],
+        ),
+        table(
+            "sys_attachment_doc",
+            None,
+            "position",
+            None,
+            &["position", "data"],
+            &[("sys_attachment", "sys_attachment")],
+        ),
         // The choice lists of choice fields, as a fresh instance has them.
         table(
             "sys_choice",

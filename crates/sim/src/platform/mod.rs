@@ -4,6 +4,7 @@
 //! [`persist`]), and the Store applications installed on it ([`store_apps`]).
 
 pub mod acl;
+pub mod base_security;
 pub mod capture;
 pub mod demo_company;
 pub mod dictionary;

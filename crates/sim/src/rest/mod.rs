@@ -1,8 +1,10 @@
 //! The REST APIs a client calls: the Table API ([`table`]), the Aggregate API ([`stats`]), the
-//! Service Catalog ([`catalog`]), scripted REST ([`scripted`]), the CI/CD API ([`cicd`]), the update set picker ([`picker`]), with the
-//! instance's own error bodies ([`errors`]), its reading of parameters ([`params`]) and rendering
-//! of records ([`render`]).
+//! Service Catalog ([`catalog`]), attachments ([`attachment`]), scripted REST ([`scripted`]),
+//! the CI/CD API ([`cicd`]), the update set picker ([`picker`]), with the instance's own error
+//! bodies ([`errors`]), its reading of parameters ([`params`]) and rendering of records
+//! ([`render`]).
 
+pub mod attachment;
 pub mod auth;
 pub mod catalog;
 pub mod cicd;

@@ -175,6 +175,14 @@ fn bad(detail: &str) -> ApiError {
     }
 }
 
+/// The `(table, sys_id)` of the record an attachment belongs to.
+fn target(meta: &Record) -> (&str, &str) {
+    (
+        meta.get("table_name").map_or("", String::as_str),
+        meta.get("table_sys_id").map_or("", String::as_str),
+    )
+}
+
 /// Whether the caller may do `operation` on the record an attachment belongs to.
 fn record_allows(
     instance: &Instance,
@@ -209,11 +217,7 @@ fn list(app: &App, raw: Option<&str>, headers: &HeaderMap) -> Result<Response, A
         .iter()
         .filter_map(|(physical, row)| {
             let meta = instance.db.tables.get(physical)?.record(*row);
-            let target = (
-                meta.get("table_name").map_or("", String::as_str),
-                meta.get("table_sys_id").map_or("", String::as_str),
-            );
-            record_allows(&instance, (&caller, &acls), target, Operation::Read)
+            record_allows(&instance, (&caller, &acls), target(&meta), Operation::Read)
                 .then(|| shown(&instance, &meta))
         })
         .take(limit)
@@ -312,11 +316,7 @@ fn readable(app: &App, headers: &HeaderMap, sys_id: &str) -> Result<(Vec<u8>, Re
     let meta = instance
         .get("sys_attachment", sys_id)
         .ok_or(ApiError::NotFound)?;
-    let target = (
-        meta.get("table_name").map_or("", String::as_str),
-        meta.get("table_sys_id").map_or("", String::as_str),
-    );
-    if !record_allows(&instance, (&caller, &acls), target, Operation::Read) {
+    if !record_allows(&instance, (&caller, &acls), target(&meta), Operation::Read) {
         return Err(ApiError::NotFound);
     }
     let data = instance
@@ -334,11 +334,7 @@ fn delete(app: &App, headers: &HeaderMap, sys_id: &str) -> Result<Response, ApiE
     let meta = instance
         .get("sys_attachment", sys_id)
         .ok_or(ApiError::NotFound)?;
-    let target = (
-        meta.get("table_name").cloned().unwrap_or_default(),
-        meta.get("table_sys_id").cloned().unwrap_or_default(),
-    );
-    let target = (target.0.as_str(), target.1.as_str());
+    let target = target(&meta);
     if !record_allows(&instance, (&caller, &acls), target, Operation::Read) {
         return Err(ApiError::NotFound);
     }

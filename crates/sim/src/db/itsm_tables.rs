@@ -111,6 +111,26 @@ pub fn tables() -> Vec<TableSchema> {
             &["os", "os_version", "cpu_count", "ram"],
             &[],
         ),
+        table(
+            "cmdb_rel_type",
+            None,
+            "name",
+            None,
+            &["name", "parent_descriptor", "child_descriptor"],
+            &[],
+        ),
+        table(
+            "cmdb_rel_ci",
+            None,
+            "type",
+            None,
+            &[],
+            &[
+                ("parent", "cmdb_ci"),
+                ("child", "cmdb_ci"),
+                ("type", "cmdb_rel_type"),
+            ],
+        ),
         // On an instance it extends cmdb_ci_server, itself a computer; the simulator skips
         // that class.
         table(

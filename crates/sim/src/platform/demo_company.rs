@@ -84,6 +84,26 @@ pub fn seed(instance: &mut Instance) {
         ]);
         let _ = instance.insert(class, row, "system");
     }
+    // lnux100 depends on db-prod-01.
+    let ci = |instance: &Instance, name: &str| {
+        instance
+            .find_by("cmdb_ci", "name", name)
+            .and_then(|c| c.get("sys_id").cloned())
+            .unwrap_or_default()
+    };
+    let kind = record_of(&[
+        ("name", "Depends on::Used by"),
+        ("parent_descriptor", "Depends on"),
+        ("child_descriptor", "Used by"),
+    ]);
+    if let Ok(kind) = instance.insert("cmdb_rel_type", kind, "system") {
+        let relation = record_of(&[
+            ("parent", &ci(instance, "lnux100")),
+            ("child", &ci(instance, "db-prod-01")),
+            ("type", &kind["sys_id"]),
+        ]);
+        let _ = instance.insert("cmdb_rel_ci", relation, "system");
+    }
     let admin = "admin";
     if let Ok(problem) = instance.insert(
         "problem",

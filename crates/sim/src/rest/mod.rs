@@ -1,5 +1,6 @@
 //! The REST APIs a client calls: the Table API ([`table`]), the Aggregate API ([`stats`]), the
-//! Service Catalog ([`catalog`]), attachments ([`attachment`]), scripted REST ([`scripted`]),
+//! Service Catalog ([`catalog`]), attachments ([`attachment`]), the CMDB
+//! Instance API ([`cmdb`]), scripted REST ([`scripted`]),
 //! the CI/CD API ([`cicd`]), the update set picker ([`picker`]), with the instance's own error
 //! bodies ([`errors`]), its reading of parameters ([`params`]) and rendering of records
 //! ([`render`]).
@@ -8,6 +9,7 @@ pub mod attachment;
 pub mod auth;
 pub mod catalog;
 pub mod cicd;
+pub mod cmdb;
 pub mod errors;
 pub mod params;
 pub mod picker;

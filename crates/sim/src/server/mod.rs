@@ -28,6 +28,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::rest::stats::routes())
         .merge(crate::rest::catalog::routes())
         .merge(crate::rest::attachment::routes())
+        .merge(crate::rest::cmdb::routes())
         .merge(crate::web::session::routes())
         .merge(crate::oauth::authorize::routes())
         .merge(crate::oauth::token::routes())

@@ -16,11 +16,21 @@ async fn a_class_lists_its_cis_and_a_ci_reads_with_its_attributes_and_relations(
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"lnux100") && names.contains(&"db-prod-01"), "{servers}");
-    assert!(!names.contains(&"beth-laptop"), "a computer is not a Linux server");
+    assert!(
+        names.contains(&"lnux100") && names.contains(&"db-prod-01"),
+        "{servers}"
+    );
+    assert!(
+        !names.contains(&"beth-laptop"),
+        "a computer is not a Linux server"
+    );
     let all = admin_result(&sim, "/api/now/cmdb/instance/cmdb_ci").await;
     assert_eq!(all.as_array().unwrap().len(), 5, "{all}");
-    assert_eq!(all[0].as_object().unwrap().len(), 2, "only sys_id and name: {all}");
+    assert_eq!(
+        all[0].as_object().unwrap().len(),
+        2,
+        "only sys_id and name: {all}"
+    );
     let one = admin_result(
         &sim,
         "/api/now/cmdb/instance/cmdb_ci_linux_server?sysparm_query=name=lnux100",
@@ -29,19 +39,31 @@ async fn a_class_lists_its_cis_and_a_ci_reads_with_its_attributes_and_relations(
     assert_eq!(one.as_array().unwrap().len(), 1);
 
     let id = one[0]["sys_id"].as_str().unwrap();
-    let ci = admin_result(&sim, &format!("/api/now/cmdb/instance/cmdb_ci_linux_server/{id}")).await;
+    let ci = admin_result(
+        &sim,
+        &format!("/api/now/cmdb/instance/cmdb_ci_linux_server/{id}"),
+    )
+    .await;
     assert_eq!(ci["attributes"]["name"], "lnux100");
     assert_eq!(ci["attributes"]["sys_class_name"], "cmdb_ci_linux_server");
     assert_eq!(ci["attributes"]["ip_address"], "10.0.0.100");
     let out = &ci["outbound_relations"][0];
     assert_eq!(out["type"]["display_value"], "Depends on::Used by", "{ci}");
     assert_eq!(out["target"]["display_value"], "db-prod-01", "{ci}");
-    assert!(out["target"]["link"].as_str().unwrap().contains("/api/now/cmdb/instance/cmdb_ci/"));
+    assert!(
+        out["target"]["link"]
+            .as_str()
+            .unwrap()
+            .contains("/api/now/cmdb/instance/cmdb_ci/")
+    );
     assert!(ci["inbound_relations"].as_array().unwrap().is_empty());
     // The other end sees it inbound.
     let db = out["target"]["value"].as_str().unwrap();
     let other = admin_result(&sim, &format!("/api/now/cmdb/instance/cmdb_ci/{db}")).await;
-    assert_eq!(other["inbound_relations"][0]["target"]["display_value"], "lnux100");
+    assert_eq!(
+        other["inbound_relations"][0]["target"]["display_value"],
+        "lnux100"
+    );
 }
 
 #[tokio::test]

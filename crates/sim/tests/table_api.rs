@@ -1120,3 +1120,40 @@ async fn a_fresh_instance_has_the_itsm_group_and_cmdb_tables_and_the_demo_fills_
         "{tasks}"
     );
 }
+
+#[tokio::test]
+async fn the_service_catalog_lists_catalogs_categories_and_items_to_order() {
+    let sim = start(Seed::Demo).await;
+    let sim = &sim;
+    let get = |path: String| async move {
+        json(demo_get(sim, "abel.tuter", &path).send().await.unwrap()).await["result"].clone()
+    };
+    let base = "/api/sn_sc/servicecatalog";
+    let catalogs = get(format!("{base}/catalogs")).await;
+    assert_eq!(catalogs[0]["title"], "Service Catalog", "{catalogs}");
+    assert_eq!(catalogs[0]["has_categories"], true);
+    assert_eq!(catalogs[0]["has_items"], true);
+    let catalog = catalogs[0]["sys_id"].as_str().unwrap().to_owned();
+    let categories = get(format!("{base}/catalogs/{catalog}/categories")).await;
+    let hardware = categories
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == "Hardware")
+        .unwrap_or_else(|| panic!("{categories}"))
+        .clone();
+    assert_eq!(hardware["count"], 2);
+    let hardware_id = hardware["sys_id"].as_str().unwrap().to_owned();
+    let in_hardware = get(format!("{base}/items?sysparm_category={hardware_id}")).await;
+    assert_eq!(in_hardware.as_array().unwrap().len(), 2, "{in_hardware}");
+    let laptops = get(format!("{base}/items?sysparm_text=LAPTOP")).await;
+    assert_eq!(laptops.as_array().unwrap().len(), 1, "{laptops}");
+    assert_eq!(laptops[0]["category"]["title"], "Hardware");
+    assert_eq!(laptops[0]["catalogs"][0]["title"], "Service Catalog");
+    let id = laptops[0]["sys_id"].as_str().unwrap().to_owned();
+    let item = get(format!("{base}/items/{id}")).await;
+    assert_eq!(item["name"], "Standard Laptop");
+    assert!(item["variables"].is_array());
+    let none = get(format!("{base}/items/00000000000000000000000000000000")).await;
+    assert!(none.is_null(), "{none}");
+}

@@ -340,7 +340,15 @@ fn builtin() -> Vec<TableSchema> {
                 "active",
                 "price",
             ],
-            &[("sc_catalogs", "sc_catalog")],
+            &[("sc_catalogs", "sc_catalog"), ("category", "sc_category")],
+        ),
+        table(
+            "sc_category",
+            None,
+            "title",
+            None,
+            &["title", "description", "active"],
+            &[("sc_catalog", "sc_catalog"), ("parent", "sc_category")],
         ),
         task,
         table(

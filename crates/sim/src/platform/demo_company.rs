@@ -1,6 +1,6 @@
 //! The rest of the demo company, beside its users, catalog and incidents: the incident.io app
 //! it installed from the Store, its assignment groups and their members, the servers and
-//! computers of its CMDB, a problem with a task, and a change with its tasks — records of the
+//! computers of its CMDB, its catalog's categories, a problem with a task, and a change with its tasks — records of the
 //! kind a personal developer instance ships.
 
 use crate::db::store::record_of;
@@ -84,6 +84,7 @@ pub fn seed(instance: &mut Instance) {
         ]);
         let _ = instance.insert(class, row, "system");
     }
+    catalog_categories(instance);
     // lnux100 depends on db-prod-01.
     let ci = |instance: &Instance, name: &str| {
         instance
@@ -127,6 +128,47 @@ pub fn seed(instance: &mut Instance) {
                 ("change_request", &change["sys_id"]),
             ]);
             let _ = instance.insert("change_task", task, admin);
+        }
+    }
+}
+
+/// The catalog's categories, and each item in its own: Hardware, and Access.
+fn catalog_categories(instance: &mut Instance) {
+    let Some(catalog) = instance
+        .find_by("sc_catalog", "title", "Service Catalog")
+        .and_then(|c| c.get("sys_id").cloned())
+    else {
+        return;
+    };
+    for (title, description, items) in [
+        (
+            "Hardware",
+            "Laptops, phones and accessories",
+            &["Standard Laptop", "Mobile phone"][..],
+        ),
+        (
+            "Access",
+            "Shares and permissions",
+            &["Access to a shared drive"][..],
+        ),
+    ] {
+        let row = record_of(&[
+            ("title", title),
+            ("description", description),
+            ("active", "true"),
+            ("sc_catalog", &catalog),
+        ]);
+        let Ok(category) = instance.insert("sc_category", row, "system") else {
+            continue;
+        };
+        for item in items {
+            if let Some(id) = instance
+                .find_by("sc_cat_item", "name", item)
+                .and_then(|i| i.get("sys_id").cloned())
+            {
+                let change = record_of(&[("category", &category["sys_id"])]);
+                let _ = instance.update("sc_cat_item", &id, change, "system");
+            }
         }
     }
 }

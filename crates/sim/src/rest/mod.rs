@@ -1,5 +1,5 @@
 //! The REST APIs a client calls: the Table API ([`table`]), the Aggregate API ([`stats`]), the
-//! Service Catalog ([`catalog`]), attachments ([`attachment`]), the CMDB
+//! Service Catalog ([`catalog`], [`catalog_browse`]), attachments ([`attachment`]), the CMDB
 //! Instance API ([`cmdb`]), scripted REST ([`scripted`]),
 //! the CI/CD API ([`cicd`]), the update set picker ([`picker`]), with the instance's own error
 //! bodies ([`errors`]), its reading of parameters ([`params`]) and rendering of records
@@ -8,6 +8,7 @@
 pub mod attachment;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_browse;
 pub mod cicd;
 pub mod cmdb;
 pub mod errors;

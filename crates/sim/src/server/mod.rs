@@ -27,6 +27,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::rest::table::routes())
         .merge(crate::rest::stats::routes())
         .merge(crate::rest::catalog::routes())
+        .merge(crate::rest::catalog_browse::routes())
         .merge(crate::rest::attachment::routes())
         .merge(crate::rest::cmdb::routes())
         .merge(crate::web::session::routes())

@@ -224,6 +224,12 @@ impl UpdateSetSpec {
             self.name.clone()
         }
     }
+
+    /// For a set the vendor gives, the name of Snowlink's stand-in for it, which a step or a
+    /// diagnosis accepts in its place (and says so).
+    pub fn stand_in(&self) -> Option<String> {
+        self.vendor_supplied.then(|| self.generated_name())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,7 +317,7 @@ impl Profile {
         }
         if let Some(set) = &self.update_set {
             params.update_set = params.update_set.or_else(|| Some(set.name.clone()));
-            params.update_set_stand_in = set.vendor_supplied.then(|| set.generated_name());
+            params.update_set_stand_in = set.stand_in();
         }
         params
     }

@@ -150,6 +150,25 @@ impl Acls {
         acls.iter().any(|a| !a.deny && Self::roles_pass(a, caller))
     }
 
+    /// The records of `table` matching `query` that `caller` may read: `offset` and `limit`
+    /// apply before the row ACLs, as on the instance (servicenow.md 2.2).
+    pub fn readable_records(
+        &self,
+        instance: &Instance,
+        caller: &Caller,
+        (table, query): (&str, &Query),
+        (offset, limit): (usize, usize),
+    ) -> Vec<crate::db::store::Record> {
+        let context = instance.context_for(&caller.user_id);
+        let (_, rows) = instance.db.select(table, query, &context, offset, limit);
+        rows.iter()
+            .filter(|(physical, row)| {
+                self.row_allows(instance, caller, table, (physical, *row), Operation::Read)
+            })
+            .map(|(physical, row)| instance.db.record(physical, *row))
+            .collect()
+    }
+
     /// Record-level check of one stored row.
     pub fn row_allows(
         &self,

@@ -53,12 +53,6 @@ const CIS: &[(&str, &str, &str, &str)] = &[
 /// Adds them to `instance`, whose demo users exist.
 pub fn seed(instance: &mut Instance) {
     install(instance, StoreApp::IncidentIo);
-    let user = |instance: &Instance, name: &str| {
-        instance
-            .find_by("sys_user", "user_name", name)
-            .and_then(|u| u.get("sys_id").cloned())
-            .unwrap_or_default()
-    };
     for (name, description, members) in GROUPS {
         let row = record_of(&[
             ("name", name),
@@ -69,7 +63,9 @@ pub fn seed(instance: &mut Instance) {
             continue;
         };
         for member in *members {
-            let who = user(instance, member);
+            let who = instance
+                .sys_id_by("sys_user", "user_name", member)
+                .unwrap_or_default();
             let row = record_of(&[("user", &who), ("group", &group["sys_id"])]);
             let _ = instance.insert("sys_user_grmember", row, "system");
         }
@@ -88,8 +84,7 @@ pub fn seed(instance: &mut Instance) {
     // lnux100 depends on db-prod-01.
     let ci = |instance: &Instance, name: &str| {
         instance
-            .find_by("cmdb_ci", "name", name)
-            .and_then(|c| c.get("sys_id").cloned())
+            .sys_id_by("cmdb_ci", "name", name)
             .unwrap_or_default()
     };
     let kind = record_of(&[
@@ -134,10 +129,7 @@ pub fn seed(instance: &mut Instance) {
 
 /// The catalog's categories, and each item in its own: Hardware, and Access.
 fn catalog_categories(instance: &mut Instance) {
-    let Some(catalog) = instance
-        .find_by("sc_catalog", "title", "Service Catalog")
-        .and_then(|c| c.get("sys_id").cloned())
-    else {
+    let Some(catalog) = instance.sys_id_by("sc_catalog", "title", "Service Catalog") else {
         return;
     };
     for (title, description, items) in [
@@ -162,10 +154,7 @@ fn catalog_categories(instance: &mut Instance) {
             continue;
         };
         for item in items {
-            if let Some(id) = instance
-                .find_by("sc_cat_item", "name", item)
-                .and_then(|i| i.get("sys_id").cloned())
-            {
+            if let Some(id) = instance.sys_id_by("sc_cat_item", "name", item) {
                 let change = record_of(&[("category", &category["sys_id"])]);
                 let _ = instance.update("sc_cat_item", &id, change, "system");
             }

@@ -12,33 +12,27 @@ use crate::platform::instance::Instance;
 
 /// Writes the dictionary's rows; a table's parent comes before it.
 pub fn seed(instance: &mut Instance) {
-    let schemas: Vec<_> = instance.db.schemas.all().cloned().collect();
+    let mut schemas: Vec<_> = instance.db.schemas.all().cloned().collect();
+    // Parents first: a table's row references its parent's.
+    schemas.sort_by_key(|s| instance.db.schemas.ancestry(&s.name).len());
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
-    let mut pending = schemas.clone();
-    while !pending.is_empty() {
-        let before = pending.len();
-        pending.retain(|schema| {
-            let parent = schema.parent.as_ref().map(|p| ids.get(p).cloned());
-            if parent.as_ref().is_some_and(Option::is_none) {
-                return true;
-            }
-            let super_class = parent.flatten().unwrap_or_default();
-            let mut row = record_of(&[
-                ("name", &schema.name),
-                ("label", &label(&schema.name)),
-                ("super_class", &super_class),
-                ("is_extendable", "true"),
-            ]);
-            if let Some(prefix) = &schema.number_prefix {
-                row.insert("number_prefix".into(), prefix.clone());
-            }
-            if let Ok(created) = instance.insert("sys_db_object", row, "system") {
-                ids.insert(schema.name.clone(), created["sys_id"].clone());
-            }
-            false
-        });
-        if pending.len() == before {
-            break;
+    for schema in &schemas {
+        let super_class = schema
+            .parent
+            .as_ref()
+            .and_then(|p| ids.get(p).cloned())
+            .unwrap_or_default();
+        let mut row = record_of(&[
+            ("name", &schema.name),
+            ("label", &label(&schema.name)),
+            ("super_class", &super_class),
+            ("is_extendable", "true"),
+        ]);
+        if let Some(prefix) = &schema.number_prefix {
+            row.insert("number_prefix".into(), prefix.clone());
+        }
+        if let Ok(created) = instance.insert("sys_db_object", row, "system") {
+            ids.insert(schema.name.clone(), created["sys_id"].clone());
         }
     }
     // Each table has its own rows for the choice fields it has, inherited ones included

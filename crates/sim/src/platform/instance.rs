@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::db::database::{Db, QueryContext};
-use crate::db::query::{Op, Query, Term};
+use crate::db::query::Query;
 use crate::db::store::Record;
 
 /// A failed record operation, mapped to the Table API's error bodies by the caller.
@@ -144,21 +144,20 @@ impl Instance {
     /// The first record of `table` whose `field` equals `value` exactly.
     pub fn find_by(&self, table: &str, field: &str, value: &str) -> Option<Record> {
         // Built as a term, not parsed, so a value holding `^` cannot split the query.
-        let term = Term {
-            field: field.to_owned(),
-            op: Op::Eq,
-            value: value.to_owned(),
-        };
-        let query = Query {
-            alternatives: vec![vec![vec![term]]],
-            order: Vec::new(),
-        };
+        let mut query = Query::default();
+        query.and_equals(field, value);
         let (_, rows) = self
             .db
             .select(table, &query, &QueryContext::default(), 0, 1);
         rows.into_iter()
             .next()
             .map(|(physical, row)| self.db.record(&physical, row))
+    }
+
+    /// The sys_id of the first record of `table` whose `field` is `value`.
+    pub fn sys_id_by(&self, table: &str, field: &str, value: &str) -> Option<String> {
+        self.find_by(table, field, value)
+            .and_then(|r| r.get("sys_id").cloned())
     }
 
     /// Records of `table` matching an encoded query (no ACLs: the library's view).
@@ -257,9 +256,7 @@ impl Instance {
         }
         self.apply_table_defaults(table, &mut record);
         if given.is_none() && self.db.schemas.ancestry(table).iter().any(|t| t == "task") {
-            let caller = self
-                .find_by("sys_user", "user_name", by)
-                .and_then(|u| u.get("sys_id").cloned());
+            let caller = self.sys_id_by("sys_user", "user_name", by);
             crate::platform::task_defaults::apply(&mut record, caller);
         }
         // An update set may re-insert a record that exists: that is an update of it.

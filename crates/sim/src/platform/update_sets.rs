@@ -407,8 +407,7 @@ fn apply_database(instance: &mut Instance, xml: &str, by: &str) -> usize {
     for table in parse_database(xml) {
         // `super_class` references the extended table's own dictionary row.
         let super_class = instance
-            .find_by("sys_db_object", "name", &table.extends)
-            .and_then(|row| row.get("sys_id").cloned())
+            .sys_id_by("sys_db_object", "name", &table.extends)
             .unwrap_or_else(|| table.extends.clone());
         let object = Record::from([
             ("name".into(), table.name.clone()),

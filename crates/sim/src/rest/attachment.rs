@@ -21,32 +21,15 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::app::App;
-use crate::db::query::Query;
 use crate::db::store::{Record, record_of};
 use crate::platform::acl::{Acls, Operation};
 use crate::platform::identity::Caller;
 use crate::platform::instance::Instance;
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
-use crate::rest::params::{param, params};
+use crate::rest::params::{list_query, number, param, params};
 
 const API: &str = "Attachment API";
-
-/// The metadata fields the API answers with.
-const FIELDS: &[&str] = &[
-    "sys_id",
-    "file_name",
-    "content_type",
-    "size_bytes",
-    "table_name",
-    "table_sys_id",
-    "hash",
-    "sys_created_on",
-    "sys_created_by",
-    "sys_updated_on",
-    "sys_updated_by",
-    "sys_mod_count",
-];
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -202,13 +185,8 @@ fn list(app: &App, raw: Option<&str>, headers: &HeaderMap) -> Result<Response, A
     let instance = app.lock();
     let (caller, acls) = api_access(&instance, headers, API)?;
     let params = params(raw);
-    let mut query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));
-    for (name, value) in params.iter().filter(|(k, _)| !k.starts_with("sysparm_")) {
-        query.and_equals(name, value);
-    }
-    let limit = param(&params, "sysparm_limit")
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(1000);
+    let query = list_query(&params);
+    let limit = number(&params, "sysparm_limit", 1000);
     let context = instance.context_for(&caller.user_id);
     let (_, rows) = instance
         .db
@@ -216,7 +194,7 @@ fn list(app: &App, raw: Option<&str>, headers: &HeaderMap) -> Result<Response, A
     let result: Vec<Value> = rows
         .iter()
         .filter_map(|(physical, row)| {
-            let meta = instance.db.tables.get(physical)?.record(*row);
+            let meta = instance.db.record(physical, *row);
             record_allows(&instance, (&caller, &acls), target(&meta), Operation::Read)
                 .then(|| shown(&instance, &meta))
         })
@@ -225,12 +203,12 @@ fn list(app: &App, raw: Option<&str>, headers: &HeaderMap) -> Result<Response, A
     Ok(axum::Json(json!({ "result": result })).into_response())
 }
 
-/// The metadata as the API shows it, with its download link.
+/// The metadata as the API shows it (every field of `sys_attachment`), with its download link.
 fn shown(instance: &Instance, meta: &Record) -> Value {
     let mut out = serde_json::Map::new();
-    for field in FIELDS {
-        let value = meta.get(*field).cloned().unwrap_or_default();
-        out.insert((*field).to_owned(), Value::String(value));
+    for field in instance.db.schemas.field_names("sys_attachment") {
+        let value = meta.get(&field).cloned().unwrap_or_default();
+        out.insert(field, Value::String(value));
     }
     let id = meta.get("sys_id").cloned().unwrap_or_default();
     out.insert(

@@ -18,12 +18,10 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::db::query::Query;
 use crate::db::store::Record;
-use crate::platform::acl::{Acls, Operation};
-use crate::platform::identity::Caller;
 use crate::platform::instance::Instance;
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
-use crate::rest::params::{param, params};
+use crate::rest::params::{number, param, params};
 
 const API: &str = "Service Catalog API";
 const BASE: &str = "/api/sn_sc/servicecatalog";
@@ -39,10 +37,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route(&format!("{BASE}/items/{{sys_id}}"), get(item))
 }
 
-/// The active records of `table` matching `query` that the caller may read.
 /// What a readable query found: the records, and the instance still locked.
 type Found<'a> = (Vec<Record>, std::sync::MutexGuard<'a, Instance>);
 
+/// The active records of `table` matching `query` that the caller may read.
 fn readable<'a>(
     app: &'a App,
     headers: &HeaderMap,
@@ -50,17 +48,9 @@ fn readable<'a>(
     query: &str,
 ) -> Result<Found<'a>, ApiError> {
     let instance = app.lock();
-    let (caller, acls): (Caller, Acls) = api_access(&instance, headers, API)?;
+    let (caller, acls) = api_access(&instance, headers, API)?;
     let query = Query::parse(&format!("active!=false^{query}"));
-    let context = instance.context_for(&caller.user_id);
-    let (_, rows) = instance.db.select(table, &query, &context, 0, usize::MAX);
-    let records = rows
-        .iter()
-        .filter(|(physical, row)| {
-            acls.row_allows(&instance, &caller, table, (physical, *row), Operation::Read)
-        })
-        .filter_map(|(physical, row)| Some(instance.db.tables.get(physical)?.record(*row)))
-        .collect();
+    let records = acls.readable_records(&instance, &caller, (table, &query), (0, usize::MAX));
     Ok((records, instance))
 }
 
@@ -153,12 +143,10 @@ async fn items(
         ("category", param(&params, "sysparm_category")),
     ];
     let needle = param(&params, "sysparm_text").unwrap_or("").to_lowercase();
-    let number = |name: &str, default: usize| {
-        param(&params, name)
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(default)
-    };
-    let (offset, limit) = (number("sysparm_offset", 0), number("sysparm_limit", 1000));
+    let (offset, limit) = (
+        number(&params, "sysparm_offset", 0),
+        number(&params, "sysparm_limit", 1000),
+    );
     answer(
         readable(&app, &headers, "sc_cat_item", "").map(|(items, instance)| {
             items

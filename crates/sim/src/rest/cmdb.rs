@@ -22,7 +22,7 @@ use crate::platform::identity::Caller;
 use crate::platform::instance::Instance;
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
-use crate::rest::params::{param, params};
+use crate::rest::params::{number, param, params};
 use crate::rest::render::display_of;
 
 const API: &str = "CMDB Instance API";
@@ -82,28 +82,14 @@ fn list(
     let (caller, instance, acls) = open(app, headers, class)?;
     let params = params(raw);
     let query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));
-    let number = |name: &str, default: usize| {
-        param(&params, name)
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(default)
-    };
-    let context = instance.context_for(&caller.user_id);
-    let (_, rows) = instance.db.select(
-        class,
-        &query,
-        &context,
-        number("sysparm_offset", 0),
-        number("sysparm_limit", 10_000),
+    let page = (
+        number(&params, "sysparm_offset", 0),
+        number(&params, "sysparm_limit", 10_000),
     );
-    let result: Vec<Value> = rows
+    let result: Vec<Value> = acls
+        .readable_records(&instance, &caller, (class, &query), page)
         .iter()
-        .filter(|(physical, row)| {
-            acls.row_allows(&instance, &caller, class, (physical, *row), Operation::Read)
-        })
-        .filter_map(|(physical, row)| {
-            let record = instance.db.tables.get(physical)?.record(*row);
-            Some(json!({ "sys_id": record.get("sys_id"), "name": record.get("name") }))
-        })
+        .map(|record| json!({ "sys_id": record.get("sys_id"), "name": record.get("name") }))
         .collect();
     Ok(axum::Json(json!({ "result": result })).into_response())
 }

@@ -15,14 +15,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::db::query::Query;
 use crate::db::store::Record;
 use crate::platform::acl::{Acls, Operation};
 use crate::platform::identity::Caller;
 use crate::platform::instance::{Instance, StoreError};
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
-use crate::rest::params::{flag, param, params};
+use crate::rest::params::{flag, list_query, number, params};
 use crate::rest::render::{RenderOptions, Renderer};
 use crate::rest::writes::{INPUT_DISPLAY_VALUE, prepare};
 
@@ -164,12 +163,6 @@ fn open<'a>(
     Ok((caller, instance, acls))
 }
 
-fn number(params: &[(String, String)], name: &str, default: usize) -> usize {
-    param(params, name)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
-}
-
 fn list(
     app: &App,
     version: Version,
@@ -182,11 +175,7 @@ fn list(
     if !acls.table_allows(&instance, &caller, table, Operation::Read) {
         return Err(ApiError::ReadDenied);
     }
-    let mut query = Query::parse(param(&params, "sysparm_query").unwrap_or(""));
-    // Name-value pairs filter the list too (`?user_name=admin`), ANDed with sysparm_query.
-    for (name, value) in params.iter().filter(|(k, _)| !k.starts_with("sysparm_")) {
-        query.and_equals(name, value);
-    }
+    let query = list_query(&params);
     let limit = number(&params, "sysparm_limit", DEFAULT_LIMIT);
     let offset = number(&params, "sysparm_offset", 0);
     let context = instance.context_for(&caller.user_id);

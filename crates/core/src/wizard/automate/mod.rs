@@ -56,7 +56,7 @@ pub struct PlannedChange {
 }
 
 /// What "Do it for me" would change on the instance.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename_all = "camelCase")]
 pub struct Plan {
@@ -129,12 +129,9 @@ pub enum AutomateError {
     NotAutomated,
     #[error("The {value} needs \"{input}\", which is not typed yet.")]
     Unfilled { value: String, input: String },
-    #[error("The {value} \"{shown}\" is not one Snowlink can register: {reason}.")]
-    BadValue {
-        value: String,
-        shown: String,
-        reason: &'static str,
-    },
+    /// What was typed is not echoed: it may hold a password (`https://user:pass@…`).
+    #[error("The {value} built from what you typed is not one Snowlink can register: {reason}.")]
+    BadValue { value: String, reason: &'static str },
     #[error("No randomness to generate a secret from: {0}")]
     NoRandomness(String),
     #[error("\"{0}\" has nothing left to upload: every ACL it needs is there.")]

@@ -175,23 +175,20 @@ impl Setup {
                     return Ok(verification);
                 }
                 let lacks = self
-                    .as_admin(
-                        &format!("Checking \"{}\"", step.title),
-                        &Default::default(),
-                        async |context| automate::oauth_app_lacks(context, step, &client_id).await,
-                    )
+                    .checking(step, async |context| {
+                        automate::oauth_app_lacks(context, step, &client_id).await
+                    })
                     .await?;
                 if lacks.is_empty() {
                     return Ok(verification);
                 }
-                return Ok(Verification {
-                    passed: false,
-                    message: format!(
+                return Ok(not_yet(
+                    verification,
+                    format!(
                         "The OAuth application is not as the page sets it: {}.",
                         lacks.join("; ")
                     ),
-                    ..verification
-                });
+                ));
             }
             StepKind::UpdateSet => return self.the_update_set(step, params, progress, &done).await,
             StepKind::ServiceUser | StepKind::Roles | StepKind::Acls => {
@@ -229,11 +226,9 @@ impl Setup {
         done: &str,
     ) -> Result<Verification, SetupError> {
         let verdict = self
-            .as_admin(
-                &format!("Checking \"{}\"", step.title),
-                &Default::default(),
-                async |context| automate::acl_verdict(context, step).await,
-            )
+            .checking(step, async |context| {
+                automate::acl_verdict(context, step).await
+            })
             .await?;
         let verification = Verification::from_checks(checks, done);
         Ok(match verdict {
@@ -249,16 +244,15 @@ impl Setup {
                     .iter()
                     .map(|m| format!("{} / {} requiring {}", m.table, m.operation, m.role))
                     .collect();
-                Verification {
-                    passed: false,
-                    message: format!(
+                not_yet(
+                    verification,
+                    format!(
                         "Not there yet: the ACL{} {}. Other ACLs may let the user in today, but \
                          the integration's page asks for these.",
                         if named.len() == 1 { "" } else { "s" },
                         named.join(", ")
                     ),
-                    ..verification
-                }
+                )
             }
             AclVerdict::Missing(_) => verification,
         })
@@ -280,43 +274,64 @@ impl Setup {
         if params.endpoint.is_some() {
             only.push(CheckId::RestScripted);
         }
+        let stand_in = spec.stand_in();
         let params = CheckParams {
             update_set: Some(spec.name.clone()),
-            update_set_stand_in: spec.vendor_supplied.then(|| spec.generated_name()),
+            update_set_stand_in: stand_in.clone(),
             ..params
         };
         let target = self.admin_target(step)?;
         let checks = self.run(target, params, only, progress).await;
         let mut verification = Verification::from_checks(checks, done);
-        if let Some(committed) = verification
-            .checks
-            .iter()
-            .find(|c| c.id == CheckId::UpdatesetCommitted && c.status == CheckStatus::Pass)
-            .filter(|c| c.summary.contains(&spec.generated_name()) && spec.vendor_supplied)
-        {
+        // The stand-in committed: the check's words say so, and so does the step.
+        if let Some(committed) = verification.checks.iter().find(|c| {
+            c.id == CheckId::UpdatesetCommitted
+                && c.status == CheckStatus::Pass
+                && stand_in.as_ref().is_some_and(|s| c.summary.contains(s))
+        }) {
             verification.message = format!("{done} {}", committed.summary);
         }
         if !verification.passed {
             return Ok(verification);
         }
         let lacks = self
-            .as_admin(
-                &format!("Checking \"{}\"", step.title),
-                &Default::default(),
-                async |context| automate::update_set_lacks(context).await,
-            )
+            .checking(step, async |context| {
+                automate::update_set_lacks(context).await
+            })
             .await?;
         if lacks.is_empty() {
             return Ok(verification);
         }
-        Ok(Verification {
-            passed: false,
-            message: format!(
+        Ok(not_yet(
+            verification,
+            format!(
                 "The update set is committed, but the instance lacks {}: it is not the set the \
                  page describes.",
                 lacks.join(", ")
             ),
-            ..verification
-        })
+        ))
+    }
+
+    /// Reads the instance as the admin for the verification of `step`.
+    async fn checking<T>(
+        &self,
+        step: &Step,
+        work: impl AsyncFnOnce(&automate::Context<'_>) -> Result<T, automate::AutomateError>,
+    ) -> Result<T, SetupError> {
+        self.as_admin(
+            &format!("Checking \"{}\"", step.title),
+            &Default::default(),
+            work,
+        )
+        .await
+    }
+}
+
+/// `verification`, its checks kept, failed for what the page asks that is not there.
+fn not_yet(verification: Verification, message: String) -> Verification {
+    Verification {
+        passed: false,
+        message,
+        ..verification
     }
 }

@@ -79,6 +79,12 @@ async fn the_api_asks_for_itil_and_knows_only_cmdb_classes() {
         .await
         .unwrap();
     assert_eq!(itil.status(), 200);
+    let seen = itil.json::<serde_json::Value>().await.unwrap()["result"].clone();
+    assert_eq!(
+        seen.as_array().unwrap().len(),
+        5,
+        "an itil user reads the CIs: {seen}"
+    );
     let not_a_class = admin_result(&sim, "/api/now/cmdb/instance/sys_user").await;
     assert!(not_a_class.is_null(), "{not_a_class}");
     let missing = demo_get(

@@ -103,6 +103,8 @@ pub(crate) const ACLS: &[(&str, &str, &str, &str, bool)] = &[
     ("sys_user_has_role", "read", "", "", true),
     ("sc_catalog", "read", "", "", true),
     ("sc_category", "read", "", "", true),
+    // Configuration items: fulfillers and CMDB readers (servicenow.md 2.13).
+    ("cmdb_ci", "read", "itil,cmdb_read", "", true),
     ("sc_cat_item", "read", "", "", true),
     // ACLs: admins read them; changing them needs security_admin elevated, which no REST
     // call has, so over the Table API nobody can (item 19).

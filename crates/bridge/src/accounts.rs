@@ -184,6 +184,15 @@ pub async fn remove_connection(accounts: &Accounts, id: String) -> Result<Remove
     })
 }
 
+/// Forgets the admin sign-in remembered for `instance`: the instance is asked to revoke its
+/// token, then the keyring entries and the listing go.
+pub async fn forget_admin(
+    accounts: &Accounts,
+    instance: String,
+) -> Result<snowlink_core::flows::Forgotten, UiError> {
+    Ok(accounts.flows()?.forget_admin(&instance).await?)
+}
+
 /// The edit form of a connection: saved values, which secrets the keyring holds, the steps.
 pub async fn edit_form(accounts: &Accounts, id: String) -> Result<EditView, UiError> {
     Ok(accounts.flows()?.edit_form(&id).await?)

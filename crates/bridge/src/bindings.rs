@@ -10,14 +10,17 @@ mod tests {
 
     use crate::accounts::{Edited, Linked, NewSecrets, Removed, Unlinked};
     use crate::demo::DemoInstance;
-    use crate::diagnose::{DiagnoseRequest, DiagnosisEvent};
+    use crate::diagnose::{DiagnoseRequest, Diagnosis, DiagnosisEvent};
     use crate::request::Request;
     use snowlink_core::InstanceUrlView;
     use snowlink_core::api::LinkedIdentity;
     use snowlink_core::checks::{Check, CheckId, CheckStatus, Link, Report, Verdict};
     use snowlink_core::connections::{ConnectionState, LinkedRecords, StateCount};
     use snowlink_core::errors::{ErrorCode, ErrorView, InputField, NextStep};
-    use snowlink_core::flows::{Changes, EditField, EditView, TestEvent, TestStatus, TestStep};
+    use snowlink_core::flows::{
+        Changes, EditField, EditView, Forgotten, RememberedAdminView, TestEvent, TestStatus,
+        TestStep,
+    };
     use snowlink_core::grants::GrantKind;
     use snowlink_core::profiles::{ProfileList, ProfileProblem, ProfileSummary};
     use snowlink_core::views::{Badge, ConnectionAction, ConnectionView, Tone};
@@ -79,6 +82,9 @@ mod tests {
             check::<TestStatus>(update),
             check::<DiagnoseRequest>(update),
             check::<DiagnosisEvent>(update),
+            check::<Diagnosis>(update),
+            check::<RememberedAdminView>(update),
+            check::<Forgotten>(update),
             check::<Report>(update),
             check::<Check>(update),
             check::<CheckId>(update),

@@ -7,13 +7,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::Channel;
 use serde::{Deserialize, Serialize};
+use snowlink_core::InstanceUrl;
 use snowlink_core::bundle::{self, BundleContents};
 use snowlink_core::checks::{
     AdminCredentials, Check, CheckId, Progress, Report, RunOptions, Target, plain_mark,
 };
 use snowlink_core::connections::Connection;
 use snowlink_core::errors::FrontEndError;
+use snowlink_core::flows::{AdminApp, FlowError};
 use snowlink_core::http::{Exchange, HttpLog};
+use snowlink_core::secrets::ClientSecret;
 
 use crate::accounts::Accounts;
 use crate::error::UiError;
@@ -30,6 +33,21 @@ pub struct DiagnoseRequest {
     pub instance: Option<String>,
     pub admin_username: Option<String>,
     pub admin_password: Option<String>,
+    /// The one-time code of an admin with MFA, appended to the password.
+    pub admin_code: Option<String>,
+    /// Snowlink's own OAuth application on the instance: the admin signs in through the
+    /// browser with it instead of a password (or with the sign-in remembered there).
+    pub admin_client_id: Option<String>,
+    pub admin_client_secret: Option<String>,
+    /// Keep the browser sign-in in the keyring for the next time.
+    pub remember_admin: bool,
+}
+
+/// A finished run: the report, and what to tell about the admin's sign-in.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct Diagnosis {
+    pub report: Report,
+    pub notice: Option<String>,
 }
 
 /// One check starting (`check` empty) or finished.
@@ -55,26 +73,70 @@ pub async fn run_diagnosis(
     diagnoses: &Diagnoses,
     request: DiagnoseRequest,
     events: Channel<DiagnosisEvent>,
-) -> Result<Report, UiError> {
-    let admin = request
-        .admin_username
-        .zip(request.admin_password)
-        .and_then(|(username, password)| AdminCredentials::given(&username, password));
-    let mut target = match (&request.connection_id, &request.instance) {
-        (Some(id), _) => {
+    url: Channel<String>,
+) -> Result<Diagnosis, UiError> {
+    let filled = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+    let basic =
+        request
+            .admin_username
+            .zip(request.admin_password)
+            .and_then(|(username, password)| {
+                AdminCredentials::with_code(
+                    &username,
+                    password,
+                    &request.admin_code.unwrap_or_default(),
+                )
+            });
+    let saved = match &request.connection_id {
+        Some(id) => {
             let flows = accounts.flows()?;
             let connection = flows.find(Some(id))?;
-            flows
-                .diagnosis_target(&connection)
-                .await
-                .map_err(|err| UiError(err.view()))?
+            Some(
+                flows
+                    .diagnosis_target(&connection)
+                    .await
+                    .map_err(|err| UiError(err.view()))?,
+            )
         }
-        (None, Some(instance)) => Target::of_instance_as_admin(instance, admin.clone()),
+        None => None,
+    };
+    let typed = match (&saved, &request.instance) {
+        (Some(target), _) => target.typed.clone(),
+        (None, Some(instance)) => instance.clone(),
         (None, None) => return Err(UiError(FrontEndError::NothingToDiagnose.view())),
     };
-    if target.admin.is_none() {
-        target.admin = admin;
-    }
+    let mut notice = None;
+    let admin = match filled(&request.admin_client_id) {
+        Some(client_id) => {
+            let instance = InstanceUrl::parse(&typed).map_err(FlowError::from)?;
+            let app = AdminApp {
+                client_id,
+                client_secret: filled(&request.admin_client_secret).map(ClientSecret::new),
+            };
+            let session = accounts
+                .flows()?
+                .admin_sign_in(
+                    &instance,
+                    app,
+                    request.remember_admin,
+                    &crate::setup::browser(url),
+                    std::future::pending(),
+                )
+                .await?;
+            notice = session.notice();
+            Some(session.credentials)
+        }
+        None => basic,
+    };
+    let target = match saved {
+        Some(mut target) => {
+            if target.admin.is_none() {
+                target.admin = admin;
+            }
+            target
+        }
+        None => Target::of_instance_as_admin(&typed, admin),
+    };
     let log = HttpLog::default();
     let options = RunOptions {
         log: log.clone(),
@@ -88,7 +150,7 @@ pub async fn run_diagnosis(
         connection,
         exchanges: log.exchanges(),
     });
-    Ok(report)
+    Ok(Diagnosis { report, notice })
 }
 
 /// Sends each check's start and end over `events`.

@@ -112,6 +112,12 @@ impl Bridge {
             }
             Request::UnlinkAccount { id } => to_json(accounts::unlink_account(a, id).await),
             Request::RemoveConnection { id } => to_json(accounts::remove_connection(a, id).await),
+            Request::ListAdminSignIns {} => {
+                to_json(a.flows().and_then(|f| Ok(f.remembered_admins()?)))
+            }
+            Request::ForgetAdminSignIn { instance } => {
+                to_json(accounts::forget_admin(a, instance).await)
+            }
             Request::EditForm { id } => to_json(accounts::edit_form(a, id).await),
             Request::EditConnection {
                 id,
@@ -133,6 +139,7 @@ impl Bridge {
                     &self.diagnoses,
                     request,
                     Channel::new("events", &events),
+                    Channel::new("url", &events),
                 )
                 .await,
             ),
@@ -162,9 +169,10 @@ impl Bridge {
                 password,
                 code,
             } => to_json(setup::setup_admin(&self.setups, username, password, code).await),
-            Request::SetupAdminBrowser {} => to_json(
+            Request::SetupAdminBrowser { remember } => to_json(
                 setup::setup_admin_browser(
                     &self.setups,
+                    remember,
                     Channel::new("events", &events),
                     Channel::new("url", &events),
                 )

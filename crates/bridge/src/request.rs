@@ -43,6 +43,12 @@ pub enum Request {
     RemoveConnection {
         id: String,
     },
+    /// The admin sign-ins remembered on this computer.
+    ListAdminSignIns {},
+    /// Forget the admin sign-in remembered for an instance (revoking its token).
+    ForgetAdminSignIn {
+        instance: String,
+    },
     EditForm {
         id: String,
     },
@@ -52,7 +58,7 @@ pub enum Request {
         changes: Changes,
         secrets: NewSecrets,
     },
-    /// Run the layered checks (events: `events`).
+    /// Run the layered checks (events: `events`, and `url` for an admin's browser sign-in).
     RunDiagnosis {
         request: DiagnoseRequest,
     },
@@ -90,8 +96,11 @@ pub enum Request {
         #[serde(default)]
         code: String,
     },
-    /// Sign the admin in through the browser with Snowlink's own application (events: `url`).
-    SetupAdminBrowser {},
+    /// Sign the admin in through the browser with Snowlink's own application (events: `url`);
+    /// `remember` keeps the sign-in in the keyring for the next time.
+    SetupAdminBrowser {
+        remember: bool,
+    },
     /// Verify the current step (events: `events`, `url`).
     VerifyStep {},
     PlanStep {},

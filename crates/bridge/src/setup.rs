@@ -68,7 +68,7 @@ fn store(accounts: &Accounts) -> Result<SetupStore, UiError> {
 }
 
 /// The browser sign-in of a connect step: the system browser, its URL sent over `url`.
-fn browser(url: Channel<String>) -> BrowserSignIn {
+pub fn browser(url: Channel<String>) -> BrowserSignIn {
     BrowserSignIn {
         ports: CALLBACK_PORTS.to_vec(),
         browser: Some(Arc::new(SystemBrowser::from_env()) as Arc<dyn Browser>),
@@ -180,13 +180,14 @@ pub async fn setup_admin(
 /// as [`verify_step`] does; a refused sign-in is an error.
 pub async fn setup_admin_browser(
     setups: &Setups,
+    remember: bool,
     events: Channel<DiagnosisEvent>,
     url: Channel<String>,
 ) -> Result<WizardView, UiError> {
     let mut open = setups.open.lock().await;
     let setup = open.as_mut().ok_or_else(no_setup)?;
     let browser = browser(url);
-    setup.sign_in_admin(&browser).await.map_err(ui)?;
+    setup.sign_in_admin(&browser, remember).await.map_err(ui)?;
     verified(setup, &browser, events).await
 }
 

@@ -19,6 +19,11 @@ pub struct AdminArgs {
     /// or `basic` (a user name and password).
     #[arg(long, value_enum, value_name = "HOW")]
     admin: Option<AdminWay>,
+    /// Remember the admin's browser sign-in in the OS keyring for the next time (only for
+    /// Snowlink's application with a client secret; a public client gets no refresh token).
+    /// Listed and forgotten with `snowlink admin`.
+    #[arg(long)]
+    pub remember_admin: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,4 +66,53 @@ pub fn basic_account() -> Result<AdminCredentials, ErrorView> {
         None => return Err(missing()),
     };
     AdminCredentials::with_code(&username, password, &code).ok_or_else(missing)
+}
+
+/// `snowlink admin`: the admin sign-ins remembered on this computer.
+#[derive(clap::Subcommand)]
+pub enum AdminCommand {
+    /// List the remembered admin sign-ins (no secret is shown).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget the admin sign-in remembered for an instance: the instance is asked to revoke its
+    /// token, and its keyring entries are deleted.
+    Forget {
+        /// The instance, as typed or as listed.
+        instance: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(command: AdminCommand) -> std::process::ExitCode {
+    use crate::connection::with_engine;
+    use crate::output::{fail, print_json, print_line};
+    match command {
+        AdminCommand::List { json } => {
+            match with_engine(|flows| async move { flows.remembered_admins() }) {
+                Ok(known) if json => print_json(&serde_json::json!({ "admin_sign_ins": known })),
+                Ok(known) if known.is_empty() => print_line(
+                    "No admin sign-in is remembered. setup and doctor remember one with \
+                 --remember-admin.",
+                ),
+                Ok(known) => print_line(
+                    &known
+                        .iter()
+                        .map(|k| k.summary.clone())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                Err(err) => fail(&err.view(), json),
+            }
+        }
+        AdminCommand::Forget { instance, json } => {
+            match with_engine(|flows| async move { flows.forget_admin(&instance).await }) {
+                Ok(forgotten) if json => print_json(&forgotten),
+                Ok(forgotten) => print_line(&forgotten.message),
+                Err(err) => fail(&err.view(), json),
+            }
+        }
+    }
 }

@@ -410,7 +410,7 @@ where
     }
 }
 
-fn with_engine<T, F, Fut>(flow: F) -> Result<T, FlowError>
+pub(crate) fn with_engine<T, F, Fut>(flow: F) -> Result<T, FlowError>
 where
     F: FnOnce(Flows) -> Fut,
     Fut: Future<Output = Result<T, FlowError>>,

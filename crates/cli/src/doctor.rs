@@ -20,13 +20,13 @@ use snowlink_core::checks::{
 };
 use snowlink_core::connections::ConnectionStore;
 use snowlink_core::errors::ErrorView;
-use snowlink_core::flows::{FlowError, Flows, admin_sign_in};
+use snowlink_core::flows::{AdminApp, FlowError, Flows};
 use snowlink_core::http::HttpLog;
 use snowlink_core::profiles::Catalog;
 use snowlink_core::secrets::{KeyringStore, SecretStore};
 
 use crate::admin::AdminArgs;
-use crate::output::{fail, next_step, print_json, print_line, print_prepared};
+use crate::output::{eprint_line, fail, next_step, print_json, print_line, print_prepared};
 use crate::sign_in::{SignInArgs, ctrl_c, sign_in};
 
 #[derive(Args)]
@@ -109,11 +109,11 @@ async fn diagnose(args: DoctorArgs, options: RunOptions) -> ExitCode {
     let json = args.json;
     let vars = |name: &str| std::env::var(name).ok();
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
-    let targets = match targets(&args, &vars, secrets).await {
+    let targets = match targets(&args, &vars, secrets.clone()).await {
         Ok(targets) => targets,
         Err(view) => return fail(&view, json),
     };
-    let targets = match with_admin(targets, &args.admin).await {
+    let targets = match with_admin(targets, &args.admin, secrets).await {
         Ok(targets) => targets,
         Err(view) => return fail(&view, json),
     };
@@ -213,8 +213,12 @@ async fn targets(
 }
 
 /// The targets with the admin the flag and the environment give: Basic auth as given, or
-/// signed in through the browser once per instance.
-async fn with_admin(mut targets: Vec<Target>, admin: &AdminArgs) -> Result<Vec<Target>, ErrorView> {
+/// signed in once per instance (through the browser, or with the sign-in remembered there).
+async fn with_admin(
+    mut targets: Vec<Target>,
+    admin: &AdminArgs,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Vec<Target>, ErrorView> {
     match admin.sign_in()? {
         AdminSignIn::None => {}
         AdminSignIn::Basic(account) => {
@@ -227,6 +231,9 @@ async fn with_admin(mut targets: Vec<Target>, admin: &AdminArgs) -> Result<Vec<T
             client_secret,
         } => {
             let browser = sign_in(&SignInArgs::default());
+            let store =
+                ConnectionStore::in_config_dir().map_err(|err| FlowError::from(err).view())?;
+            let flows = Flows::new(store, secrets);
             let mut signed_in: Vec<(InstanceUrl, AdminCredentials)> = Vec::new();
             for target in &mut targets {
                 let instance =
@@ -235,15 +242,23 @@ async fn with_admin(mut targets: Vec<Target>, admin: &AdminArgs) -> Result<Vec<T
                     target.admin = Some(account.clone());
                     continue;
                 }
-                let account = admin_sign_in(
-                    &instance,
-                    &client_id,
-                    client_secret.clone(),
-                    &browser,
-                    ctrl_c(),
-                )
-                .await
-                .map_err(|err| err.view())?;
+                let session = flows
+                    .admin_sign_in(
+                        &instance,
+                        AdminApp {
+                            client_id: client_id.clone(),
+                            client_secret: client_secret.clone(),
+                        },
+                        admin.remember_admin,
+                        &browser,
+                        ctrl_c(),
+                    )
+                    .await
+                    .map_err(|err| err.view())?;
+                if let Some(notice) = session.notice() {
+                    eprint_line(&notice);
+                }
+                let account = session.credentials;
                 target.admin = Some(account.clone());
                 signed_in.push((instance, account));
             }

@@ -53,6 +53,9 @@ enum Command {
     Profiles(profiles::ProfilesArgs),
     /// Set up an integration on an instance, verifying each step (--auto does what it can).
     Setup(setup::SetupArgs),
+    /// The admin sign-ins remembered on this computer: list or forget them.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Write an integration's update set (XML) to import by hand.
     UpdateSet(update_set::UpdateSetArgs),
     /// The desktop app's engine: answers the app's requests on standard input and output
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Profiles(args) => profiles::list(args),
         Command::Setup(args) => setup::run(args),
         Command::UpdateSet(args) => update_set::write(args),
+        Command::Admin(command) => admin::run(command),
         Command::Serve => serve(),
     }
 }

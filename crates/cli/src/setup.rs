@@ -143,7 +143,7 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
         eprint_line(&format!("warning: {notice}"));
     }
     if args.undo {
-        return undo(&mut setup, &browser, args.yes).await;
+        return undo(&mut setup, &browser, &args).await;
     }
     print_line(&format!(
         "Setting up {} ({}) on {}: {} steps. The setup is saved after each one; `snowlink setup \
@@ -187,7 +187,7 @@ async fn walk(args: SetupArgs) -> Result<(WizardView, ExitCode), ErrorView> {
             if step.kind == StepKind::AdminAccess && !setup.knows_admin_app() {
                 fill_inputs(&mut setup, &step).await?;
             }
-            sign_in_admin(&mut setup, &browser).await?;
+            sign_in_admin(&mut setup, &browser, args.admin.remember_admin).await?;
         }
         let outcome = if for_me {
             do_it(&mut setup, &browser, args.yes).await?
@@ -297,10 +297,25 @@ fn watch_on_stderr() -> Watch {
 
 /// Signs the admin in: through the browser with Snowlink's application when its Client ID is
 /// known, else with a user name and password.
-async fn sign_in_admin(setup: &mut Setup, browser: &BrowserSignIn) -> Result<(), ErrorView> {
+async fn sign_in_admin(
+    setup: &mut Setup,
+    browser: &BrowserSignIn,
+    remember: bool,
+) -> Result<(), ErrorView> {
     if setup.knows_admin_app() {
-        print_line("  Signing you in through the browser with Snowlink's application…");
-        setup.sign_in_admin(browser).await.map_err(|err| err.view())
+        print_line(if setup.remembers_admin() {
+            "  Signing you in with the remembered admin sign-in…"
+        } else {
+            "  Signing you in through the browser with Snowlink's application…"
+        });
+        setup
+            .sign_in_admin(browser, remember)
+            .await
+            .map_err(|err| err.view())?;
+        if let Some(notice) = setup.view().notice {
+            print_line(&format!("  {notice}"));
+        }
+        Ok(())
     } else {
         setup.set_admin(Some(basic_account()?));
         Ok(())
@@ -336,9 +351,10 @@ fn agreed(plan: &Plan, yes: bool) -> Result<(), ErrorView> {
 async fn undo(
     setup: &mut Setup,
     browser: &BrowserSignIn,
-    yes: bool,
+    args: &SetupArgs,
 ) -> Result<(WizardView, ExitCode), ErrorView> {
-    sign_in_admin(setup, browser).await?;
+    let yes = args.yes;
+    sign_in_admin(setup, browser, args.admin.remember_admin).await?;
     let plan = setup.plan_undo().await.map_err(|err| err.view())?;
     if plan.is_empty() {
         print_line("Nothing Snowlink did is left on the instance to undo.");

@@ -97,6 +97,9 @@ impl App {
                 instance.set_property(name, "true");
             }
         }
+        if fault == Fault::BeforeZurich {
+            self.lock().release.pkce_supported = false;
+        }
         self.faults().switch_on(fault, rule_id);
     }
 

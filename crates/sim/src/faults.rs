@@ -49,11 +49,14 @@ pub enum Fault {
     /// only for web-service-only users, holders of `snc_basic_auth_api_access`, or with a
     /// valid one-time code appended to the password.
     BasicRestricted,
+    /// A release before Zurich: no public clients and no inbound PKCE, so every authorization
+    /// code exchange needs the application's client secret (servicenow.md 1.4).
+    BeforeZurich,
 }
 
 /// The spellings `--fault` accepts.
 pub const FAULT_SYNTAX: &str = "hibernate | latency=MS | ratelimit[=N] | queue-full | quota | quota-json | \
-     flaky-acl=N | drop | slow=MS | no-cicd | commit-needs-elevation | basic-restricted";
+     flaky-acl=N | drop | slow=MS | no-cicd | commit-needs-elevation | basic-restricted | before-zurich";
 
 impl FromStr for Fault {
     type Err = String;
@@ -78,6 +81,7 @@ impl FromStr for Fault {
             "cicd-busy" => Ok(Fault::CicdBusy),
             "commit-needs-elevation" => Ok(Fault::CommitNeedsElevation),
             "basic-restricted" => Ok(Fault::BasicRestricted),
+            "before-zurich" => Ok(Fault::BeforeZurich),
             "flaky-acl" => {
                 let value = value
                     .ok_or_else(|| format!("`{name}` needs a request count, e.g. {name}=2"))?;
@@ -214,8 +218,8 @@ impl Faults {
             Fault::NoCicd => self.no_cicd = true,
             Fault::CicdBusy => self.cicd_busy = true,
             Fault::CommitNeedsElevation => self.commit_needs_elevation = true,
-            // The instance's own properties say it; `App::switch_on` writes them.
-            Fault::BasicRestricted => {}
+            // The instance's own properties and release say it; `App::switch_on` sets them.
+            Fault::BasicRestricted | Fault::BeforeZurich => {}
             Fault::FlakyAcl(requests) => self.flaky_acl_left = requests,
             Fault::DropConnections => self.drop_connections = true,
             Fault::SlowBody(pause) => self.slow_body = Some(pause),

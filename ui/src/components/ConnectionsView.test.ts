@@ -5,6 +5,7 @@ import { expectAccessible } from '../test/axe';
 import type { ConnectionView } from '../lib/bindings/ConnectionView';
 import type { EditView } from '../lib/bindings/EditView';
 import type { TestEvent } from '../lib/bindings/TestEvent';
+import type { RememberedAdminView } from '../lib/bindings/RememberedAdminView';
 
 const form: EditView = {
   id: 'c-1',
@@ -69,6 +70,11 @@ function fakeApi() {
     })),
     editForm: vi.fn(async () => ({ ok: true as const, value: form })),
     editConnection: vi.fn(),
+    listAdminSignIns: vi.fn(async () => ({ ok: true as const, value: [] as RememberedAdminView[] })),
+    forgetAdminSignIn: vi.fn(async (instance: string) => ({
+      ok: true as const,
+      value: { instance, revoked: true, message: `Forgot the admin sign-in to ${instance}; the instance revoked its token.` },
+    })),
     removeConnection: vi.fn(async () => ({
       ok: true as const,
       value: { id: 'c-1', message: 'Removed Acme: its secrets are deleted from the keyring.', warning: null as string | null },
@@ -242,5 +248,32 @@ describe('ConnectionsView', () => {
     expect((await screen.findByTestId('connection-linked')).textContent).toContain('12');
     await fireEvent.click(screen.getByTestId('diagnose-button'));
     expect(onDiagnose).toHaveBeenCalledWith('c-1');
+  });
+
+  it('lists the remembered admin sign-ins and forgets one after asking', async () => {
+    const api = fakeApi();
+    const acme: RememberedAdminView = {
+      instance: 'https://acme.service-now.com',
+      clientId: 'snow123',
+      rememberedAt: '2026-12-01T10:00:00Z',
+      summary: "Admin sign-in to https://acme.service-now.com through Snowlink's application snow123, remembered on 2026-12-01",
+    };
+    api.listAdminSignIns.mockResolvedValue({ ok: true, value: [acme] });
+    render(ConnectionsView, { api });
+    const row = await screen.findByTestId('remembered-admin');
+    expect(row.textContent).toContain('snow123');
+    await expectAccessible();
+    await fireEvent.click(screen.getByTestId('forget-admin'));
+    expect(api.forgetAdminSignIn).not.toHaveBeenCalled();
+    await fireEvent.click(await screen.findByTestId('confirm-forget-admin'));
+    await waitFor(() => expect(api.forgetAdminSignIn).toHaveBeenCalledWith('https://acme.service-now.com'));
+    expect((await screen.findByTestId('remembered-notice')).textContent).toContain('revoked');
+    expect(screen.queryByTestId('remembered-admin')).toBeNull();
+  });
+
+  it('shows no remembered sign-ins section when there are none', async () => {
+    render(ConnectionsView, { api: fakeApi() });
+    await screen.findByTestId('connections-list');
+    expect(screen.queryByTestId('remembered-admins')).toBeNull();
   });
 });

@@ -27,12 +27,14 @@ const report: Report = {
 function fakeApi() {
   return {
     listConnections: vi.fn(async () => ({ ok: true as const, value: [] })),
-    runDiagnosis: vi.fn(async (_request: unknown, onEvent: (event: DiagnosisEvent) => void) => {
-      onEvent({ id: 'url.parse', title: 'Instance address', check: null });
-      onEvent({ id: 'url.parse', title: 'Instance address', check: report.checks[0]! });
-      onEvent({ id: 'instance.awake', title: 'Instance is awake', check: null });
-      return { ok: true as const, value: report };
-    }),
+    runDiagnosis: vi.fn(
+      async (_request: unknown, onEvent: (event: DiagnosisEvent) => void, _onUrl?: (url: string) => void) => {
+        onEvent({ id: 'url.parse', title: 'Instance address', check: null });
+        onEvent({ id: 'url.parse', title: 'Instance address', check: report.checks[0]! });
+        onEvent({ id: 'instance.awake', title: 'Instance is awake', check: null });
+        return { ok: true as const, value: { report, notice: null as string | null } };
+      },
+    ),
     diagnosisText: vi.fn(async () => ({ ok: true as const, value: 'text' })),
     exportBundle: vi.fn(async () => ({ ok: true as const, value: null })),
     chooseBundlePath: vi.fn(async () => '/tmp/bundle.zip'),
@@ -59,6 +61,54 @@ describe('DiagnoseView', () => {
     await fireEvent.click(screen.getByTestId('export-bundle'));
     await waitFor(() => expect(api.exportBundle).toHaveBeenCalledWith('/tmp/bundle.zip'));
     expect((await screen.findByTestId('diagnose-notice')).textContent).toContain('/tmp/bundle.zip');
+  });
+
+  it('signs the admin in through the browser with the application typed, showing the address while it waits', async () => {
+    const api = fakeApi();
+    let release: () => void = () => undefined;
+    api.runDiagnosis.mockImplementationOnce(async (_request, _onEvent, onUrl) => {
+      onUrl?.('https://dev1.service-now.com/oauth_auth.do?client_id=snow');
+      await new Promise<void>((resolve) => (release = resolve));
+      return { ok: true as const, value: { report, notice: 'This admin sign-in is remembered in the OS keyring for the next time.' } };
+    });
+    render(DiagnoseView, { api });
+    await fireEvent.input(await screen.findByTestId('diagnose-instance'), { target: { value: 'dev1' } });
+    await fireEvent.input(screen.getByTestId('diagnose-admin-client-id'), { target: { value: 'snow' } });
+    await fireEvent.input(screen.getByTestId('diagnose-admin-client-secret'), { target: { value: 's3cret' } });
+    await fireEvent.click(screen.getByTestId('diagnose-remember-admin'));
+    await fireEvent.click(screen.getByTestId('diagnose-run'));
+    expect((await screen.findByTestId('diagnose-sign-in')).textContent).toContain('Sign in to ServiceNow in your browser');
+    expect(api.runDiagnosis.mock.calls[0]![0]).toMatchObject({
+      adminClientId: 'snow',
+      adminClientSecret: 's3cret',
+      rememberAdmin: true,
+      adminUsername: null,
+      adminPassword: null,
+    });
+    release();
+    expect((await screen.findByTestId('diagnose-notice')).textContent).toContain('remembered');
+    expect(screen.queryByTestId('diagnose-sign-in')).toBeNull();
+    await expectAccessible();
+  });
+
+  it('sends a password and one-time code only when the admin chose the password', async () => {
+    const api = fakeApi();
+    render(DiagnoseView, { api });
+    await fireEvent.input(await screen.findByTestId('diagnose-instance'), { target: { value: 'dev1' } });
+    await fireEvent.input(screen.getByTestId('diagnose-admin-client-id'), { target: { value: 'snow' } });
+    await fireEvent.click(screen.getByTestId('diagnose-admin-basic'));
+    await fireEvent.input(screen.getByTestId('diagnose-admin-user'), { target: { value: 'admin' } });
+    await fireEvent.input(screen.getByTestId('diagnose-admin-password'), { target: { value: 'pw' } });
+    await fireEvent.input(screen.getByTestId('diagnose-admin-code'), { target: { value: '123456' } });
+    await fireEvent.click(screen.getByTestId('diagnose-run'));
+    await waitFor(() => expect(api.runDiagnosis).toHaveBeenCalledTimes(1));
+    expect(api.runDiagnosis.mock.calls[0]![0]).toMatchObject({
+      adminUsername: 'admin',
+      adminPassword: 'pw',
+      adminCode: '123456',
+      adminClientId: null,
+      rememberAdmin: false,
+    });
   });
 
   it('does not export when the save dialog is cancelled', async () => {

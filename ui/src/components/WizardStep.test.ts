@@ -20,7 +20,7 @@ function fakeApi(view: WizardView, hand: string | null = null, lands: string | n
     event: vi.fn(async () => ok(view)),
     inputs: vi.fn(async (_values: Record<string, string>) => ok(view)),
     admin: vi.fn(async () => ok(view)),
-    adminBrowser: vi.fn(async () => ok(view)),
+    adminBrowser: vi.fn(async (_remember: boolean, _listeners: StepListeners) => ok(view)),
     verify: vi.fn(async () =>
       ok(wizard(stepView({ status: 'failed', last: { passed: false, message: 'No OAuth application has client ID abc.', checks: [], at: '' } }))),
     ),
@@ -162,8 +162,10 @@ describe('WizardStep', () => {
     render(WizardStep, { api, view, onView: vi.fn(), onError: vi.fn(), onFinished: vi.fn() });
     await fireEvent.input(screen.getByTestId('input-snowlink_client_id'), { target: { value: 'abc123' } });
     expect(screen.getByTestId('admin-code')).toBeTruthy();
+    await fireEvent.click(screen.getByTestId('remember-admin'));
     await fireEvent.click(screen.getByTestId('action-sign-in-admin'));
     await waitFor(() => expect(api.adminBrowser).toHaveBeenCalledTimes(1));
+    expect(api.adminBrowser.mock.calls[0]![0]).toBe(true);
     expect(api.inputs).toHaveBeenCalledWith({ snowlink_client_id: 'abc123' });
     await expectAccessible();
   });

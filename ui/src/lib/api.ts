@@ -15,7 +15,9 @@ import type { TestEvent } from './bindings/TestEvent';
 import type { InstanceUrlView } from './bindings/InstanceUrlView';
 import type { DiagnoseRequest } from './bindings/DiagnoseRequest';
 import type { DiagnosisEvent } from './bindings/DiagnosisEvent';
-import type { Report } from './bindings/Report';
+import type { Diagnosis } from './bindings/Diagnosis';
+import type { RememberedAdminView } from './bindings/RememberedAdminView';
+import type { Forgotten } from './bindings/Forgotten';
 import type { ProfileList } from './bindings/ProfileList';
 import type { SavedSetups } from './bindings/SavedSetups';
 import type { WizardView } from './bindings/WizardView';
@@ -118,9 +120,18 @@ export const api = {
   /** Changes the connection and tests it live; `onStep` hears each step start and end. */
   editConnection: (id: string, changes: Changes, secrets: NewSecrets, onStep: (event: TestEvent) => void) =>
     engine<Edited>({ method: 'edit_connection', params: { id, changes, secrets } }, { progress: onStep }),
-  /** Runs the checks; `onEvent` hears each one start and finish. */
-  runDiagnosis: (request: DiagnoseRequest, onEvent: (event: DiagnosisEvent) => void) =>
-    engine<Report>({ method: 'run_diagnosis', params: { request } }, { events: onEvent }),
+  /** Runs the checks; `onEvent` hears each one start and finish, `onUrl` an admin's browser
+   * sign-in address to offer for copying. */
+  runDiagnosis: (
+    request: DiagnoseRequest,
+    onEvent: (event: DiagnosisEvent) => void,
+    onUrl: (url: string) => void = () => undefined,
+  ) => engine<Diagnosis>({ method: 'run_diagnosis', params: { request } }, { events: onEvent, url: onUrl }),
+  /** The admin sign-ins remembered on this computer (no secret). */
+  listAdminSignIns: () => engine<RememberedAdminView[]>({ method: 'list_admin_sign_ins', params: {} }),
+  /** Forgets one: the instance is asked to revoke its token, the keyring entries go. */
+  forgetAdminSignIn: (instance: string) =>
+    engine<Forgotten>({ method: 'forget_admin_sign_in', params: { instance } }),
   diagnosisText: () => engine<string>({ method: 'diagnosis_text', params: {} }),
   exportBundle: (path: string) => engine<null>({ method: 'export_bundle', params: { path } }),
   /** The save dialog; `null` when the person cancels. */
@@ -170,9 +181,10 @@ export const setupApi = {
   /** The admin's Basic auth account; `code` is an MFA one-time code ('' when none). */
   admin: (username: string, password: string, code: string) =>
     engine<WizardView>({ method: 'setup_admin', params: { username, password, code } }),
-  /** Signs the admin in through the browser with Snowlink's own application, then verifies. */
-  adminBrowser: (listeners: StepListeners) =>
-    engine<WizardView>({ method: 'setup_admin_browser', params: {} }, channels(listeners)),
+  /** Signs the admin in through the browser with Snowlink's own application (or the sign-in
+   * remembered for the instance), then verifies; `remember` keeps it for the next time. */
+  adminBrowser: (remember: boolean, listeners: StepListeners) =>
+    engine<WizardView>({ method: 'setup_admin_browser', params: { remember } }, channels(listeners)),
   verify: (listeners: StepListeners) => engine<WizardView>({ method: 'verify_step', params: {} }, channels(listeners)),
   plan: () => engine<Plan>({ method: 'plan_step', params: {} }),
   doIt: (listeners: StepListeners) => engine<WizardView>({ method: 'do_step', params: {} }, channels(listeners)),

@@ -22,6 +22,7 @@ export function stepView(extra: Partial<StepView> = {}): StepView {
     last: null,
     lockedBy: null,
     asksAdmin: false,
+    adminRemembered: false,
     byHand: true,
     updateSetName: null,
     ...extra,

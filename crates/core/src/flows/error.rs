@@ -35,6 +35,17 @@ pub enum FlowError {
         field: InputField,
         connection: String,
     },
+    /// A sign-in without a client secret was refused at the token exchange: the application is
+    /// not a public client, or the instance is older than Zurich and has none (item 1.4).
+    #[error(
+        "The instance refused to sign you in through \"{client_id}\" without its client \
+         secret: it is not a public client there (instances older than Zurich have none)."
+    )]
+    PublicClientRefused { client_id: String },
+    #[error("No admin sign-in is remembered for {0}.")]
+    NoRememberedAdmin(String),
+    #[error(transparent)]
+    AdminMemory(#[from] super::admin_memory::MemoryError),
     #[error("The instance reported an identity Snowlink cannot use: {0}")]
     BadIdentity(#[from] SysIdError),
     #[error(transparent)]
@@ -72,6 +83,17 @@ impl FlowError {
                  keyring.",
                 field.label()
             ),
+            Self::PublicClientRefused { .. } => {
+                "Paste the application's Client Secret (System OAuth > Application Registry > \
+                 the application's record) with its Client ID, and sign in again."
+                    .into()
+            }
+            Self::NoRememberedAdmin(_) => {
+                "See the remembered admin sign-ins on the Connections screen (or with snowlink \
+                 admin list)."
+                    .into()
+            }
+            Self::AdminMemory(err) => err.hint(),
             Self::BadIdentity(_) => {
                 "Check the instance address: a real ServiceNow instance names users by a \
                  32-digit sys_id."
@@ -103,7 +125,10 @@ impl FlowError {
             | Self::AmbiguousConnection
             | Self::NotLinkable { .. }
             | Self::Instance(_) => ErrorCode::InvalidInput,
-            Self::UnknownConnection(_) | Self::NoConnections => ErrorCode::NotFound,
+            Self::UnknownConnection(_) | Self::NoConnections | Self::NoRememberedAdmin(_) => {
+                ErrorCode::NotFound
+            }
+            Self::AdminMemory(_) => ErrorCode::ConfigError,
             Self::MissingSecret { .. } | Self::OAuth(OAuthError::MissingSecret(..)) => {
                 ErrorCode::SecretMissing
             }
@@ -116,7 +141,7 @@ impl FlowError {
                 ErrorCode::InstanceUnreachable
             }
             Self::OAuth(OAuthError::HttpClient(_)) => ErrorCode::Internal,
-            Self::OAuth(_) => ErrorCode::SignInFailed,
+            Self::OAuth(_) | Self::PublicClientRefused { .. } => ErrorCode::SignInFailed,
             Self::BadIdentity(_) | Self::Api(_) => ErrorCode::InstanceError,
         }
     }
@@ -126,6 +151,7 @@ impl FlowError {
         match self {
             Self::MissingInput { field, .. } | Self::InvalidInput { field, .. } => Some(*field),
             Self::Instance(_) => Some(InputField::Instance),
+            Self::PublicClientRefused { .. } => Some(InputField::ClientSecret),
             Self::UnknownConnection(_) | Self::AmbiguousConnection => Some(InputField::Connection),
             _ => None,
         }

@@ -6,6 +6,7 @@
 //! and never writes a secret anywhere else (see [`steps`] for the single steps).
 
 mod admin;
+mod admin_memory;
 mod connect;
 mod edit;
 mod error;
@@ -28,7 +29,7 @@ use crate::secrets::{
 };
 use crate::views::ConnectionView;
 
-pub use admin::admin_sign_in;
+pub use admin::{AdminApp, AdminSession, Forgotten, RememberedAdminView, Remembering};
 pub use connect::{BrowserSignIn, ConnectRequest, Draft, ShowUrl, SignedIn, identify};
 pub use edit::{Changes, EditField, EditView};
 pub use error::FlowError;

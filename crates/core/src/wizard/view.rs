@@ -115,6 +115,8 @@ pub struct StepView {
     pub locked_by: Option<String>,
     /// Whether verifying the step needs the admin account this session does not have yet.
     pub asks_admin: bool,
+    /// Whether an admin sign-in is remembered for the instance: signing in needs no browser.
+    pub admin_remembered: bool,
     /// Whether the admin does something on the instance before the step is verified (a front
     /// end waits for them to say it is done).
     pub by_hand: bool,
@@ -322,6 +324,7 @@ pub fn view(profile: &Profile, state: &WizardState) -> WizardView {
         last: state.record(&step.id).last,
         locked_by: state.blocker(profile, &step.id),
         asks_admin: false,
+        admin_remembered: false,
         by_hand: step.kind.changes_the_instance(),
         update_set_name: match step.kind {
             StepKind::UpdateSet => profile

@@ -123,20 +123,15 @@ fn grant(
                 (Some(_), None) => false,
                 (None, _) => true,
             };
-            let by_pkce = code.code_challenge.is_some() && secret.is_none();
+            // Only a public client proves itself by PKCE alone; any other needs its secret.
+            let by_pkce = public && code.code_challenge.is_some() && secret.is_none();
             if !verifier_ok || !(secret_ok(&secret) || (by_pkce && instance.release.pkce_supported))
             {
                 return Err(Denied);
             }
             user_may_log_in(instance, &code.user_id)?;
             // Public clients get no refresh token (servicenow.md, OAuth).
-            issue(
-                instance,
-                &entity,
-                &code.user_id,
-                &code.scope,
-                !public && !by_pkce,
-            )
+            issue(instance, &entity, &code.user_id, &code.scope, !public)
         }
         "password" => {
             if instance.property_is_true(ROPC_DISABLED) || !(secret_ok(&secret) || public) {

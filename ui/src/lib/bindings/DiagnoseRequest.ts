@@ -11,4 +11,17 @@ connectionId: string | null,
 /**
  * …an instance as typed.
  */
-instance: string | null, adminUsername: string | null, adminPassword: string | null, };
+instance: string | null, adminUsername: string | null, adminPassword: string | null, 
+/**
+ * The one-time code of an admin with MFA, appended to the password.
+ */
+adminCode: string | null, 
+/**
+ * Snowlink's own OAuth application on the instance: the admin signs in through the
+ * browser with it instead of a password (or with the sign-in remembered there).
+ */
+adminClientId: string | null, adminClientSecret: string | null, 
+/**
+ * Keep the browser sign-in in the keyring for the next time.
+ */
+rememberAdmin: boolean, };

@@ -16,6 +16,10 @@ lockedBy: string | null,
  */
 asksAdmin: boolean, 
 /**
+ * Whether an admin sign-in is remembered for the instance: signing in needs no browser.
+ */
+adminRemembered: boolean, 
+/**
  * Whether the admin does something on the instance before the step is verified (a front
  * end waits for them to say it is done).
  */

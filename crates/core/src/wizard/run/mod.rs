@@ -201,6 +201,7 @@ impl Setup {
     pub fn view(&self) -> WizardView {
         let mut view = view(&self.profile, &self.state);
         view.current.asks_admin = self.current().kind.reads_as_admin() && self.admin.is_none();
+        view.current.admin_remembered = view.current.asks_admin && self.remembers_admin();
         view.notice = self.notice.clone();
         view
     }
@@ -210,38 +211,50 @@ impl Setup {
         self.options = options;
     }
 
-    /// Signs the admin in through the browser with Snowlink's own OAuth application (the
-    /// Client ID, and the secret if any, typed on "Let Snowlink in") and keeps the session's
-    /// token in memory; the step is verified after, as any other.
+    /// Signs the admin in with Snowlink's own OAuth application (the Client ID, and the secret
+    /// if any, typed on "Let Snowlink in"): with the sign-in remembered for the instance when
+    /// there is one, else through the browser, remembering it when `remember` says so and the
+    /// application has a secret. The token is kept in memory; what was remembered is the
+    /// view's notice. The step is verified after, as any other.
     pub async fn sign_in_admin(
         &mut self,
         browser: &crate::flows::BrowserSignIn,
+        remember: bool,
     ) -> Result<(), SetupError> {
         use crate::profiles::admin_access::{CLIENT_ID_INPUT, CLIENT_SECRET_INPUT};
-        let client_id = self.typed(CLIENT_ID_INPUT).unwrap_or_default();
-        let secret = self
-            .secret(CLIENT_SECRET_INPUT)
-            .await?
-            .map(crate::secrets::ClientSecret::new);
+        let app = crate::flows::AdminApp {
+            client_id: self.typed(CLIENT_ID_INPUT).unwrap_or_default(),
+            client_secret: self
+                .secret(CLIENT_SECRET_INPUT)
+                .await?
+                .map(crate::secrets::ClientSecret::new),
+        };
         let instance =
             crate::instance::InstanceUrl::parse(&self.state.instance).map_err(FlowError::from)?;
-        let admin = crate::flows::admin_sign_in(
-            &instance,
-            &client_id,
-            secret,
-            browser,
-            std::future::pending(),
-        )
-        .await?;
-        self.admin = Some(admin);
+        let session = self
+            .flows
+            .admin_sign_in(&instance, app, remember, browser, std::future::pending())
+            .await?;
+        self.notice = session.notice();
+        self.admin = Some(session.credentials);
         Ok(())
     }
 
     /// Whether the admin can be signed in through the browser without asking: the Client ID
-    /// of Snowlink's application was given on "Let Snowlink in".
+    /// of Snowlink's application was given on "Let Snowlink in", or a sign-in is remembered
+    /// for the instance.
     pub fn knows_admin_app(&self) -> bool {
         self.typed(crate::profiles::admin_access::CLIENT_ID_INPUT)
             .is_some()
+            || self.remembers_admin()
+    }
+
+    /// Whether an admin sign-in is remembered for this setup's instance.
+    pub fn remembers_admin(&self) -> bool {
+        self.flows.remembered_admins().is_ok_and(|known| {
+            crate::instance::InstanceUrl::parse(&self.state.instance)
+                .is_ok_and(|i| known.iter().any(|k| k.instance == i.as_str()))
+        })
     }
 
     /// Who is told what "Do it for me" waits for, and can stop the wait.

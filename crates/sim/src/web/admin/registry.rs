@@ -105,8 +105,11 @@ async fn create(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
     )
     .filter(|(_, v)| !v.is_empty())
     .collect();
-    record.insert("public_client".into(), checkbox(&fields, "public_client"));
     let mut instance = app.lock();
+    // Before Zurich the field does not exist: the box changes nothing.
+    if instance.release.pkce_supported {
+        record.insert("public_client".into(), checkbox(&fields, "public_client"));
+    }
     let created = instance
         .insert("oauth_entity", record, &caller.user_name)
         .map(|record| record.get("sys_id").cloned().unwrap_or_default());

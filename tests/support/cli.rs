@@ -231,14 +231,21 @@ impl Snowlink {
             .unwrap_or_default()
     }
 
-    /// `--auto --yes` setup of `profile` on `sim`, the admin uploading in the browser each
-    /// update set it stops for, as its message says, and resuming; the last run.
+    /// `--auto --yes` setup of `profile` on `sim` with `inputs` (`ID=VALUE`, typed on the steps
+    /// that ask), the admin uploading in the browser each update set it stops for, as its
+    /// message says, and resuming; the last run.
     pub async fn auto_setup_with_uploads(
         &self,
         sim: &snowlink_sim::RunningSim,
         profile: &str,
+        inputs: &[&str],
     ) -> Run {
-        let mut run = self.auto_setup(profile, sim.url(), true).await;
+        let mut args = vec!["setup", "--profile", profile, "--instance", sim.url()];
+        args.extend(["--auto", "--yes"]);
+        for input in inputs {
+            args.extend(["--input", input]);
+        }
+        let mut run = self.run(&args).await;
         for _ in 0..3 {
             let kept = self.kept_update_sets();
             if run.code != 1 || kept.is_empty() {

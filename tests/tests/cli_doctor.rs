@@ -282,3 +282,83 @@ async fn an_admin_signed_in_through_the_browser_lets_the_doctor_name_the_basic_r
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(summary(&run).contains("restricts Basic auth"), "{run:#?}");
 }
+
+/// On an instance older than Zurich (no public clients), the admin's browser sign-in without a
+/// secret is refused by the instance and Snowlink asks for the Client Secret, naming it; with
+/// it and `--remember-admin`, the sign-in is kept in the keyring, listed by `snowlink admin
+/// list`, used by the next run without any browser, and `snowlink admin forget` has the
+/// instance revoke it and lists nothing after.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Secret Service and Chromium: ./dev test runs it"]
+async fn a_refused_public_client_asks_for_the_secret_and_a_remembered_sign_in_serves_until_forgotten()
+ {
+    let sim = demo().await;
+    sim.set_fault(Fault::BeforeZurich);
+    let app = snowlink_e2e::snowlink_admin_app(&sim);
+    let args = ["doctor", "--instance", sim.url(), "--admin", "browser"];
+    let snowlink = Snowlink::new().admin_through_the_browser(&sim, &app.client_id);
+
+    let refused = snowlink.run(&args).await;
+    assert_eq!(refused.code, 1, "{refused:#?}");
+    assert!(
+        refused.stderr.contains("without its client secret")
+            && refused.stderr.contains("Zurich")
+            && refused.stderr.contains("Client Secret"),
+        "{refused:#?}"
+    );
+
+    let with_secret = snowlink.env("SNOWLINK_ADMIN_CLIENT_SECRET", &app.client_secret);
+    let remember = [&args[..], &["--remember-admin"]].concat();
+    let remembered = with_secret.run(&remember).await;
+    assert!(
+        remembered.stderr.contains("remembered in the OS keyring"),
+        "{remembered:#?}"
+    );
+    let listed = with_secret.run(&["admin", "list", "--json"]).await;
+    assert_eq!(listed.code, 0, "{listed:#?}");
+    let known = listed.json()["admin_sign_ins"].clone();
+    assert_eq!(known.as_array().unwrap().len(), 1, "{known}");
+    assert_eq!(known[0]["clientId"], app.client_id.as_str());
+    assert!(
+        !listed.stdout.contains(&app.client_secret),
+        "the list shows no secret"
+    );
+
+    // Revoked on the instance: the remembered sign-in is forgotten and the browser asked again.
+    let (admin, _) = sim.admin();
+    assert!(sim.state().revoke_tokens(&admin) > 0);
+    let expired = with_secret.run(&args).await;
+    assert!(expired.stderr.contains("no longer works"), "{expired:#?}");
+    let listed = with_secret.run(&["admin", "list", "--json"]).await;
+    assert_eq!(listed.json()["admin_sign_ins"], serde_json::json!([]));
+
+    // Remembered again; then no browser at all: the remembered sign-in serves.
+    let remembered = with_secret.run(&remember).await;
+    assert!(remembered.stderr.contains("remembered"), "{remembered:#?}");
+    let no_browser = with_secret.env("BROWSER", "/bin/false");
+    let reused = no_browser.run(&args).await;
+    assert!(
+        reused
+            .stderr
+            .contains("Signed in with the admin sign-in remembered"),
+        "{reused:#?}"
+    );
+
+    let refresh_tokens = || {
+        let query = format!("type=refresh_token^client_id={}", app.client_id);
+        sim.state().count("oauth_credential", &query)
+    };
+    let before = refresh_tokens();
+    let forgotten = no_browser.run(&["admin", "forget", sim.url()]).await;
+    assert_eq!(forgotten.code, 0, "{forgotten:#?}");
+    assert!(forgotten.stdout.contains("revoked"), "{forgotten:#?}");
+    assert_eq!(refresh_tokens(), before - 1, "the instance revoked it");
+    let empty = no_browser.run(&["admin", "list", "--json"]).await;
+    assert_eq!(empty.json()["admin_sign_ins"], serde_json::json!([]));
+    let again = no_browser.run(&["admin", "forget", sim.url()]).await;
+    assert_eq!(again.code, 1, "{again:#?}");
+    assert!(
+        again.stderr.contains("No admin sign-in is remembered"),
+        "{again:#?}"
+    );
+}

@@ -256,8 +256,7 @@ async fn the_update_set_file_is_the_one_the_instance_imports() {
 /// On an instance that restricts Basic auth to web-service users (as new instances do), an
 /// admin's password is refused and the setup says to sign in through the browser; with
 /// Snowlink's own OAuth application, `--auto --yes` signs the admin in through `$BROWSER` (a
-/// headless Chromium on the instance's login page) and every profile whose service account the
-/// restriction lets in ends connected.
+/// headless Chromium on the instance's login page) and each of the four profiles ends connected.
 #[tokio::test]
 #[ignore = "needs a Secret Service and Chromium: ./dev test runs it"]
 async fn on_an_instance_restricting_basic_auth_the_admin_signs_in_through_the_browser() {
@@ -278,11 +277,26 @@ async fn on_an_instance_restricting_basic_auth_the_admin_signs_in_through_the_br
     );
 
     let app = snowlink_e2e::snowlink_admin_app(&sim);
-    // Atlan's service account is a person's account (it signs in in a browser), which the
-    // restriction refuses over Basic: its setup is shown on an unrestricted instance elsewhere.
-    for profile in ["incident-sync", "pipeline-approvals", "security-audit"] {
+    // Atlan's service account is a person's account, which the restriction refuses over Basic:
+    // its connection is the OAuth password grant, which the restriction leaves alone.
+    for profile in [
+        "incident-sync",
+        "pipeline-approvals",
+        "security-audit",
+        "data-access-governance",
+    ] {
         let snowlink = Snowlink::new().admin_through_the_browser(&sim, &app.client_id);
-        let run = snowlink.auto_setup_with_uploads(&sim, profile).await;
+        let webhook = format!(
+            "webhook_url={}",
+            snowlink_e2e::receiver::webhook_receiver().await
+        );
+        let inputs = match profile {
+            "data-access-governance" => vec!["atlan_instance_name=acme.atlan.com", &webhook],
+            _ => Vec::new(),
+        };
+        let run = snowlink
+            .auto_setup_with_uploads(&sim, profile, &inputs)
+            .await;
         assert_eq!(run.code, 0, "{profile}: {run:#?}");
         let status = snowlink.run(&["status", "--json"]).await.json();
         assert_eq!(

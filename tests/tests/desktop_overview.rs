@@ -17,7 +17,7 @@ fn the_overview_shows_each_connection_with_its_count_and_chart() {
     let cli = Snowlink::new()
         .as_admin_of(&sim)
         .env("SNOWLINK_CLIENT_SECRET", snowlink_sim::DEMO_CLIENT_SECRET);
-    let setup = runtime.block_on(cli.auto_setup_with_uploads(&sim, "incident-sync"));
+    let setup = runtime.block_on(cli.auto_setup_with_uploads(&sim, "incident-sync", &[]));
     assert_eq!(setup.code, 0, "{setup:#?}");
     let link_later = runtime.block_on(cli.save_link_later(
         sim.url(),

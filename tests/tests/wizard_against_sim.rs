@@ -681,6 +681,16 @@ async fn an_update_set_loaded_but_not_committed_and_a_missing_redirect_url_are_n
     let landed = format!("update_set={}^table=oauth_entity", set["sys_id"]);
     assert_eq!(state.count("sys_update_xml", &landed), 1);
 
+    // The stand-in cannot be made without the address its business rule posts to: the input
+    // is named, not a placeholder.
+    let unfilled = b.setup.plan().await.unwrap_err().view();
+    assert!(
+        unfilled
+            .message
+            .contains("\"Stand-in's business rule URL\", which is not typed yet")
+            && !unfilled.message.contains('‹'),
+        "{unfilled:?}"
+    );
     // Snowlink's stand-in for Atlan's set imported, not committed.
     b.setup
         .event(PersonEvent::SetInput {

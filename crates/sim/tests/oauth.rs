@@ -299,6 +299,55 @@ async fn without_pkce_support_the_client_secret_is_required() {
     assert_eq!(json(response).await, denied());
 }
 
+/// Only a public client proves itself by PKCE alone: a confidential client still sends its
+/// secret with a verifier; before Zurich (`--fault before-zurich`) no client may, a public one
+/// included.
+#[tokio::test]
+async fn only_a_public_client_on_zurich_signs_in_by_pkce_alone() {
+    let sim = start(Seed::Demo).await;
+    let verifier = "a-third-verifier-of-sufficient-length-0123456789-xyz";
+    let extra = format!(
+        "&code_challenge={}&code_challenge_method=S256",
+        s256(verifier)
+    );
+    let pkce_alone = |client_id: String| {
+        let (sim, extra) = (&sim, &extra);
+        async move {
+            let target = beth_allows(sim, &authorize_url(sim, &client_id, REDIRECT, extra)).await;
+            let code = query_param(&target, "code").unwrap();
+            exchange(sim, &client_id, &code, ("code_verifier", verifier))
+                .await
+                .status()
+        }
+    };
+    let confidential = app(&sim, false);
+    assert_eq!(pkce_alone(confidential.client_id.clone()).await, 401);
+    let public = app(&sim, true);
+    assert_eq!(pkce_alone(public.client_id.clone()).await, 200);
+
+    sim.set_fault(snowlink_sim::Fault::BeforeZurich);
+    assert_eq!(pkce_alone(public.client_id.clone()).await, 401);
+    let target = beth_allows(
+        &sim,
+        &authorize_url(&sim, &public.client_id, REDIRECT, &extra),
+    )
+    .await;
+    let code = query_param(&target, "code").unwrap();
+    let with_secret = token(
+        &sim,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &public.client_id),
+            ("client_secret", &public.client_secret),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    assert_eq!(with_secret.status(), 200);
+}
+
 #[tokio::test]
 async fn token_endpoint_takes_form_encoded_bodies_only() {
     let sim = start(Seed::Demo).await;

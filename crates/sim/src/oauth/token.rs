@@ -105,7 +105,9 @@ fn grant(
             !s.is_empty() && Some(s) == entity.get("client_secret").map(String::as_str)
         })
     };
-    let public = entity.get("public_client").is_some_and(|p| p == "true");
+    // Before Zurich the field does not exist: every client is confidential.
+    let public =
+        instance.release.pkce_supported && entity.get("public_client").is_some_and(|p| p == "true");
     let requested_scope = normal_scope(param(form, "scope").unwrap_or(""));
     match param(form, "grant_type").unwrap_or("") {
         "authorization_code" => {

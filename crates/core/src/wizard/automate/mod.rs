@@ -378,7 +378,19 @@ pub(super) fn step_value(
     else {
         return Ok(None);
     };
-    let empty = crate::profiles::placeholders(&value.value)
+    match unfilled(ctx, &value.value) {
+        Some(input) if input.required => Err(AutomateError::Unfilled {
+            value: value.label.clone(),
+            input: input.label.clone(),
+        }),
+        Some(_) => Ok(None),
+        None => Ok(Some(crate::profiles::render(&value.value, ctx.templates))),
+    }
+}
+
+/// The first input `text` names (`{input:ID}`) that is not typed yet, required or not.
+pub(super) fn unfilled<'p>(ctx: &Context<'p>, text: &str) -> Option<&'p crate::profiles::Input> {
+    crate::profiles::placeholders(text)
         .into_iter()
         .filter_map(|name| name.strip_prefix("input:"))
         .filter(|id| ctx.templates.inputs.get(*id).is_none_or(String::is_empty))
@@ -388,15 +400,7 @@ pub(super) fn step_value(
                 .iter()
                 .flat_map(|s| &s.inputs)
                 .find(|i| i.id == id)
-        });
-    match empty {
-        Some(input) if input.required => Err(AutomateError::Unfilled {
-            value: value.label.clone(),
-            input: input.label.clone(),
-        }),
-        Some(_) => Ok(None),
-        None => Ok(Some(crate::profiles::render(&value.value, ctx.templates))),
-    }
+        })
 }
 
 pub(super) fn change(plan: &mut Plan, action: PlannedAction, table: &str, what: String) {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{AutomateError, Context, Plan, PlannedAction, change, find};
+use super::{AutomateError, Context, Plan, PlannedAction, change, find, unfilled};
 use crate::api::{ApiError, EncodedQuery, Forbidden, field};
 
 /// The profile's own update set.
@@ -27,6 +27,19 @@ pub(super) async fn work(
         && latest(ctx, &spec.name).await?.is_some()
     {
         return load(ctx, (&spec.name, None), apply, plan).await;
+    }
+    // The stand-in is made from what was typed: a business rule with no address to post to
+    // cannot be made, and the input it needs is named.
+    let rules = ctx
+        .profile
+        .update_set
+        .iter()
+        .flat_map(|s| &s.business_rules);
+    if let Some(input) = rules.filter_map(|rule| unfilled(ctx, &rule.url)).next() {
+        return Err(AutomateError::Unfilled {
+            value: "update set's business rule".into(),
+            input: input.label.clone(),
+        });
     }
     let records = crate::updateset::records(ctx.profile, ctx.templates)?;
     load(

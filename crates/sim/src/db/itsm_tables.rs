@@ -1,6 +1,7 @@
 //! The ITSM, group and CMDB tables a fresh instance has beside those the setup reads:
 //! problems, change and catalog tasks, groups and their members, the system log, metadata,
-//! standard change versions, and a few CMDB classes (servicenow.md 4.11).
+//! standard change versions, a few CMDB classes (servicenow.md 4.11), and the tiny URLs the
+//! UI shortens long addresses to (2.15).
 
 use super::schema::{TableSchema, table};
 
@@ -130,6 +131,14 @@ pub fn tables() -> Vec<TableSchema> {
                 ("child", "cmdb_ci"),
                 ("type", "cmdb_rel_type"),
             ],
+        ),
+        table(
+            "sys_tiny_url",
+            None,
+            "tiny_url",
+            None,
+            &["tiny_url", "data"],
+            &[],
         ),
         // On an instance it extends cmdb_ci_server, itself a computer; the simulator skips
         // that class.

@@ -141,6 +141,9 @@ pub(crate) const ACLS: &[(&str, &str, &str, &str, bool)] = &[
     ("sys_remote_update_set", "read", "admin", "", false),
     ("sys_remote_update_set", "create", "maint", "", false),
     ("sys_remote_update_set", "write", "admin", "", false),
+    // Tiny URLs are made through their API by anyone signed in; their rows are admins'.
+    ("sys_tiny_url", "read", "admin", "", true),
+    ("sys_tiny_url", "write", "admin", "", true),
     // Attachments are read and written through the Attachment API, which checks the record
     // they belong to; over the Table API only an admin reaches them.
     ("sys_attachment", "read", "admin", "", true),

@@ -8,7 +8,7 @@ use base64::Engine;
 use crate::app::App;
 use crate::platform::acl::Acls;
 use crate::platform::identity::{Caller, LoginRefusal};
-use crate::platform::instance::{Instance, now_text};
+use crate::platform::instance::{Instance, Session, now_text};
 use crate::rest::errors::ApiError;
 
 /// Authenticates an API request (Basic or Bearer) and applies the REST API ACL of `api`.
@@ -63,13 +63,16 @@ fn restricted_to_other_scopes(instance: &Instance, client_id: Option<&str>) -> b
         .any(|m| m.get("auth_scope").is_some_and(|s| s == "useraccount"))
 }
 
-/// Who sent `headers`, or the single 401.
+/// Who sent `headers`, or the single 401: Basic, Bearer, or the UI's session cookie with the
+/// session's `X-UserToken` (servicenow.md 2.16), which carries the session's elevation.
 pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let refused = ApiError::NotAuthenticated { mfa: false };
-    let value = headers
+    let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or(refused.clone())?;
+    else {
+        return session_caller(instance, headers).ok_or(refused);
+    };
     let user_id = if let Some(encoded) = strip_scheme(value, "basic") {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
@@ -95,6 +98,45 @@ pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Result<Caller, 
         return Err(refused);
     };
     instance.caller(&user_id).ok_or(refused)
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "JSESSIONID";
+/// The header an API call of a UI session sends its token in.
+pub const USER_TOKEN: &str = "X-UserToken";
+
+/// The caller of a UI session's API call: a live session and its own token, never the cookie
+/// alone, so a page on another site that makes the browser send the cookie gets the 401.
+fn session_caller(instance: &Instance, headers: &HeaderMap) -> Option<Caller> {
+    let (caller, session) = signed_in(instance, headers)?;
+    let token = headers.get(USER_TOKEN).and_then(|v| v.to_str().ok())?;
+    (!token.is_empty() && token == session.form_token).then_some(caller)
+}
+
+/// The session id and session of the request's cookie, if it names a live session.
+pub fn current(instance: &Instance, headers: &HeaderMap) -> Option<(String, Session)> {
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let id = cookies
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())?;
+    let session = instance.sessions.get(&id)?.clone();
+    Some((id, session))
+}
+
+/// The signed-in caller, if the session's user may still log in.
+pub fn signed_in(instance: &Instance, headers: &HeaderMap) -> Option<(Caller, Session)> {
+    let (_, session) = current(instance, headers)?;
+    let user = instance.get("sys_user", &session.user_id)?;
+    if !instance.user_can_log_in(&user) {
+        return None;
+    }
+    let caller = instance.caller_elevated(&session.user_id, &session.elevated)?;
+    Some((caller, session))
 }
 
 /// What a live access token stands for.

@@ -1,9 +1,8 @@
 //! The REST APIs a client calls: the Table API ([`table`]), the Aggregate API ([`stats`]), the
 //! Service Catalog ([`catalog`], [`catalog_browse`]), attachments ([`attachment`]), the CMDB
-//! Instance API ([`cmdb`]), scripted REST ([`scripted`]),
-//! the CI/CD API ([`cicd`]), the update set picker ([`picker`]), with the instance's own error
-//! bodies ([`errors`]), its reading of parameters ([`params`]) and rendering of records
-//! ([`render`]).
+//! Instance API ([`cmdb`]), scripted REST ([`scripted`]), the CI/CD API ([`cicd`]), the update
+//! set picker ([`picker`]), tiny URLs ([`tinyurl`]), with the instance's own error bodies
+//! ([`errors`]), its reading of parameters ([`params`]) and rendering of records ([`render`]).
 
 pub mod attachment;
 pub mod auth;
@@ -18,4 +17,5 @@ pub mod render;
 pub mod scripted;
 pub mod stats;
 pub mod table;
+pub mod tinyurl;
 pub mod writes;

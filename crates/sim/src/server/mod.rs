@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::app::App;
 
+mod batch;
 mod faults;
 
 /// Largest request body accepted.
@@ -31,12 +32,19 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::rest::attachment::routes())
         .merge(crate::rest::cmdb::routes())
         .merge(crate::web::session::routes())
+        .merge(crate::web::angular::routes())
         .merge(crate::oauth::authorize::routes())
         .merge(crate::oauth::token::routes())
         .merge(crate::rest::cicd::routes())
         .merge(crate::rest::picker::routes())
         .merge(crate::web::admin::routes())
+        .merge(batch::routes())
+        .merge(crate::rest::tinyurl::routes())
         .fallback(crate::rest::scripted::dispatch)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            tiny_urls,
+        ))
         // Update sets of a few megabytes are normal; axum's 2 MB default would refuse them.
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -44,6 +52,21 @@ pub fn router(app: Arc<App>) -> Router {
             faults::apply,
         ))
         .with_state(app)
+}
+
+/// A page asked with `sysparm_tiny` goes to the long URL the id stands for (servicenow.md
+/// 2.15); anything else goes on.
+async fn tiny_urls(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let page =
+        request.method() == axum::http::Method::GET && !request.uri().path().starts_with("/api/");
+    match page.then(|| crate::rest::tinyurl::expand(&app, request.uri())) {
+        Some(Some(long)) => crate::html::found(&long),
+        _ => next.run(request).await,
+    }
 }
 
 /// Accepts until `shutdown` turns true.

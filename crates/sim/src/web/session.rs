@@ -12,10 +12,9 @@ use axum::routing::get;
 
 use crate::app::App;
 use crate::html::{escape, found, hidden, input, page};
-use crate::platform::identity::Caller;
+use crate::platform::identity::LoginRefusal;
 use crate::platform::instance::{Instance, Session, random_hex};
-
-const COOKIE: &str = "JSESSIONID";
+pub use crate::rest::auth::{SESSION_COOKIE as COOKIE, current, signed_in};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -40,32 +39,6 @@ async fn nav_to(RawQuery(query): RawQuery) -> Response {
         format!("/{}", target.trim_start_matches('/'))
     };
     found(safe_return(&path))
-}
-
-/// The session id and session of the request's cookie, if it names a live session.
-pub fn current(instance: &Instance, headers: &HeaderMap) -> Option<(String, Session)> {
-    let cookies = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let id = cookies
-        .flat_map(|line| line.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())?;
-    let session = instance.sessions.get(&id)?.clone();
-    Some((id, session))
-}
-
-/// The signed-in caller, if the session's user may still log in.
-pub fn signed_in(instance: &Instance, headers: &HeaderMap) -> Option<(Caller, Session)> {
-    let (_, session) = current(instance, headers)?;
-    let user = instance.get("sys_user", &session.user_id)?;
-    if !instance.user_can_log_in(&user) {
-        return None;
-    }
-    let caller = instance.caller_elevated(&session.user_id, &session.elevated)?;
-    Some((caller, session))
 }
 
 /// Only a local path may be returned to after login: an absolute URL would make the login page
@@ -123,19 +96,28 @@ struct LoginForm {
 }
 
 async fn login(State(app): State<Arc<App>>, Form(form): Form<LoginForm>) -> Response {
-    let mut instance = app.lock();
     let given = format!("{}{}", form.user_password, form.mfa_code.trim());
-    let user_id = match instance.check_password(&form.user_name, &given) {
-        Ok(id) => id,
-        Err(_) => return login_form(&form.return_to, Some("User name or password invalid")),
-    };
-    // Web-service-only users may not use the interface (servicenow.md, sys_user).
+    match start_session(&mut app.lock(), &form.user_name, &given) {
+        Ok(id) => with_session_cookie(found(safe_return(&form.return_to)), &id),
+        Err(_) => login_form(&form.return_to, Some("User name or password invalid")),
+    }
+}
+
+/// Checks a person's sign-in (the password, with the one-time code appended for MFA users) and
+/// opens a session for them; the session id. Web-service-only users may not use the interface
+/// (servicenow.md, sys_user).
+pub fn start_session(
+    instance: &mut Instance,
+    user_name: &str,
+    given: &str,
+) -> Result<String, LoginRefusal> {
+    let user_id = instance.check_password(user_name, given)?;
     let web_only = instance.get("sys_user", &user_id).is_some_and(|u| {
         u.get("web_service_access_only")
             .is_some_and(|v| v == "true")
     });
     if web_only {
-        return login_form(&form.return_to, Some("User name or password invalid"));
+        return Err(LoginRefusal::Refused);
     }
     let id = random_hex(16);
     instance.sessions.insert(
@@ -146,7 +128,11 @@ async fn login(State(app): State<Arc<App>>, Form(form): Form<LoginForm>) -> Resp
             elevated: std::collections::BTreeSet::new(),
         },
     );
-    let mut response = found(safe_return(&form.return_to));
+    Ok(id)
+}
+
+/// `response` setting the session cookie `id`.
+pub fn with_session_cookie(mut response: Response, id: &str) -> Response {
     if let Ok(cookie) =
         HeaderValue::from_str(&format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax"))
     {

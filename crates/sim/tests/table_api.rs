@@ -178,7 +178,6 @@ async fn encoded_query_operators_filter_as_documented() {
         ("priority=1^ORpriority=2", 2),
         ("priority=1^short_descriptionLIKEdisk", 1),
         ("priority=1^NQpriority=2", 2),
-        ("short_descriptionLIKEDISK", 0),
     ];
     for (query, expected) in cases {
         let rows = state.query("incident", query);
@@ -191,6 +190,123 @@ async fn encoded_query_operators_filter_as_documented() {
             "over HTTP: {query}"
         );
     }
+}
+
+/// Text compares regardless of case, as on an instance ("GlideRecord queries are
+/// case-insensitive"; "text searches in table columns are insensitive to case"), unless the
+/// simulator's switch makes them exact, as `i18n_locale_text_match` does for a column; BETWEEN
+/// and ON take their bounds (dates from `gs.dateGenerate`), and a term may dot-walk through
+/// several references (servicenow.md 2.2).
+#[tokio::test]
+async fn text_folds_case_ranges_take_their_bounds_and_terms_walk_several_references() {
+    let sim = start(Seed::Demo).await;
+    let count = |query: &str| {
+        let path = format!(
+            "/api/now/table/incident?sysparm_fields=sys_id&sysparm_limit=1000&sysparm_query={}",
+            urlencode(query)
+        );
+        let sim = &sim;
+        async move {
+            json(admin_get(sim, &path).send().await.unwrap()).await["result"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    let state = sim.state();
+    for (desc, opened) in [
+        ("Printer JAMMED", "2026-01-10 09:00:00"),
+        ("printer jammed again", "2026-01-20 23:59:59"),
+        ("Diskette full", "2026-02-01 00:00:00"),
+    ] {
+        let record = Record::from([
+            ("short_description".into(), desc.into()),
+            ("opened_at".into(), opened.into()),
+        ]);
+        state.insert("incident", record).unwrap();
+    }
+    assert_eq!(count("short_descriptionLIKEprinter jammed").await, 2);
+    assert_eq!(count("short_description=PRINTER JAMMED").await, 1);
+    assert_eq!(count("short_descriptionSTARTSWITHdiskette").await, 1);
+    let january = "opened_atBETWEENjavascript:gs.dateGenerate('2026-01-01','00:00:00')@javascript:gs.dateGenerate('2026-01-31','23:59:59')";
+    assert_eq!(count(january).await, 2);
+    let on = "opened_atONJanuary 20@javascript:gs.dateGenerate('2026-01-20','start')@javascript:gs.dateGenerate('2026-01-20','end')";
+    assert_eq!(count(on).await, 1);
+    assert!(count("priorityBETWEEN1@2").await > 0);
+    assert_eq!(
+        count("priorityBETWEEN1@2").await,
+        count("priority=1^ORpriority=2").await
+    );
+
+    // Two references deep: the caller's manager. beth.anglin reports to fred.luddy here.
+    let beth = state.query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
+    let fred = state.query("sys_user", "user_name=fred.luddy")[0]["sys_id"].clone();
+    state
+        .update("sys_user", &beth, Record::from([("manager".into(), fred)]))
+        .unwrap();
+    let by_beth = count("caller_id.user_name=beth.anglin").await;
+    assert!(by_beth > 0);
+    assert_eq!(
+        count("caller_id.manager.user_name=fred.luddy").await,
+        by_beth
+    );
+    assert_eq!(
+        count("caller_id.manager.user_name=FRED.LUDDY").await,
+        by_beth
+    );
+
+    state.set_property("snowlink.sim.case_sensitive_queries", "true");
+    assert_eq!(count("short_descriptionLIKEprinter jammed").await, 1);
+    assert_eq!(count("short_description=PRINTER JAMMED").await, 0);
+}
+
+/// `sysparm_fields` walks several references (`caller_id.manager.user_name`), and a walk
+/// reads what the field's own rules allow: an encrypted field reached through a reference
+/// reads back encrypted, never the secret.
+#[tokio::test]
+async fn dot_walked_fields_go_several_references_deep_and_never_read_a_secret() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    let beth = state.query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
+    let fred = state.query("sys_user", "user_name=fred.luddy")[0]["sys_id"].clone();
+    state
+        .update("sys_user", &beth, Record::from([("manager".into(), fred)]))
+        .unwrap();
+    let path = "/api/now/table/incident?sysparm_limit=1&sysparm_query=caller_id.user_name%3Dbeth.anglin\
+                &sysparm_fields=number,caller_id.manager.user_name,caller_id.manager";
+    let row = admin_result(&sim, path).await[0].clone();
+    assert_eq!(row["caller_id.manager.user_name"], "fred.luddy", "{row}");
+    assert!(
+        row["caller_id.manager"]["link"].is_string(),
+        "a reference stays one: {row}"
+    );
+    assert_eq!(row.as_object().unwrap().len(), 3, "{row}");
+
+    let app = state.query(
+        "oauth_entity",
+        &format!("client_id={}", snowlink_sim::DEMO_CLIENT_ID),
+    )[0]["sys_id"]
+        .clone();
+    state
+        .insert(
+            "oauth_entity_auth_scope_mapping",
+            Record::from([
+                ("oauth_entity".into(), app),
+                ("auth_scope".into(), "useraccount".into()),
+            ]),
+        )
+        .unwrap();
+    let walked = admin_result(
+        &sim,
+        "/api/now/table/oauth_entity_auth_scope_mapping?sysparm_fields=oauth_entity.client_secret,oauth_entity.name",
+    )
+    .await
+    .to_string();
+    assert!(walked.contains("oauth_entity.client_secret"), "{walked}");
+    assert!(
+        !walked.contains(snowlink_sim::DEMO_CLIENT_SECRET),
+        "{walked}"
+    );
 }
 
 fn urlencode(text: &str) -> String {

@@ -18,11 +18,13 @@ pub enum Matcher {
         id: u32,
         negate: bool,
     },
-    /// A text test, memoised per value id: `memo[id]` is 0 unknown, 1 true, 2 false.
+    /// A text test, memoised per value id: `memo[id]` is 0 unknown, 1 true, 2 false;
+    /// `fold_case` compares regardless of case (`operand` is folded already).
     Text {
         op: Op,
         operand: String,
         memo: Vec<u8>,
+        fold_case: bool,
     },
 }
 
@@ -39,11 +41,16 @@ impl Condition {
             Matcher::Never => false,
             Matcher::One { id: want, negate } => (id == *want) != *negate,
             Matcher::Ids { ids, negate } => ids.contains(&id) != *negate,
-            Matcher::Text { op, operand, memo } => match memo.get(id as usize) {
+            Matcher::Text {
+                op,
+                operand,
+                memo,
+                fold_case,
+            } => match memo.get(id as usize) {
                 Some(1) => true,
                 Some(2) => false,
                 _ => {
-                    let result = text_matches(*op, table.dict.text(id), operand);
+                    let result = text_matches(*op, table.dict.text(id), operand, *fold_case);
                     if let Some(slot) = memo.get_mut(id as usize) {
                         *slot = if result { 1 } else { 2 };
                     }

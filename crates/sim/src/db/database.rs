@@ -7,13 +7,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::db::compiled::{Compiled, Condition, Matcher};
 pub use crate::db::context::QueryContext;
-use crate::db::query::{Op, Order, Query, Term};
+use crate::db::query::{Op, Order, Query, Term, range_of};
 use crate::db::schema::{FieldKind, Schemas};
 use crate::db::store::{Record, Table};
 
 /// How many text terms of one query get a per-value memo (each is one byte per distinct value
 /// of the table).
 const MEMO_BUDGET: usize = 16;
+/// References one query term may dot-walk through (`caller_id.manager.department.name`).
+const MAX_WALK: usize = 4;
 
 /// Sort classes: empty values first, then numbers (compared as numbers), then text. Keeping the
 /// classes apart makes the order total whatever the data — a mixed "9" / "10" / "1a" column
@@ -307,40 +309,21 @@ impl Db {
         ctx: &QueryContext,
         memo_budget: &mut usize,
     ) -> Option<Condition> {
-        let value = ctx.resolve(&term.value);
+        let value = match term.op {
+            Op::Between | Op::On => range_of(term.op, &term.value, |v| ctx.resolve(v))?,
+            _ => ctx.resolve(&term.value),
+        };
         if let Some((base, inner)) = term.field.split_once('.') {
-            let Some(FieldKind::Reference(target)) = self.schemas.field(table, base) else {
-                return None;
-            };
-            let inner_term = Term {
-                field: inner.to_owned(),
-                op: term.op,
-                value,
-            };
-            if inner.contains('.') || self.schemas.field(target, inner).is_none() {
-                return None;
-            }
-            let query = Query {
-                alternatives: vec![vec![vec![inner_term]]],
-                order: Vec::new(),
-            };
-            let mut ids = HashSet::new();
-            self.scan(target, &query, ctx, |family, hit| {
-                let sys_id = self.hit_value(&family.names, hit, "sys_id");
-                if let Some(id) = physical.dict.lookup(sys_id) {
-                    ids.insert(id);
-                }
-            });
-            return Some(Condition {
-                col: physical.column(base),
-                matcher: Matcher::Ids { ids, negate: false },
-            });
+            return self.compile_walk(table, physical, (base, inner), term.op, value, ctx);
         }
         self.schemas.field(table, &term.field)?;
         let col = physical.column(&term.field);
         let lookup = |v: &str| physical.dict.lookup(v);
+        // Text with letters in it compares regardless of case on an instance: the value ids,
+        // which are exact, cannot answer it.
+        let folds = ctx.fold_case && value.chars().any(char::is_alphabetic);
         let matcher = match term.op {
-            Op::Eq | Op::Ne => match lookup(&value) {
+            Op::Eq | Op::Ne if !folds => match lookup(&value) {
                 Some(id) => Matcher::One {
                     id,
                     negate: term.op == Op::Ne,
@@ -348,7 +331,7 @@ impl Db {
                 None if term.op == Op::Eq => Matcher::Never,
                 None => Matcher::Always,
             },
-            Op::In | Op::NotIn => {
+            Op::In | Op::NotIn if !folds => {
                 let ids = value.split(',').filter_map(lookup).collect();
                 Matcher::Ids {
                     ids,
@@ -375,12 +358,62 @@ impl Db {
                 };
                 Matcher::Text {
                     op,
-                    operand: value,
+                    operand: if ctx.fold_case {
+                        value.to_lowercase()
+                    } else {
+                        value
+                    },
                     memo,
+                    fold_case: ctx.fold_case,
                 }
             }
         };
         Some(Condition { col, matcher })
+    }
+
+    /// `base.inner OP value`: the records of `base`'s target table that satisfy `inner OP
+    /// value` (itself a dot-walk further, up to [`MAX_WALK`] references deep), as a set of ids.
+    fn compile_walk(
+        &self,
+        table: &str,
+        physical: &Table,
+        (base, inner): (&str, &str),
+        op: Op,
+        value: String,
+        ctx: &QueryContext,
+    ) -> Option<Condition> {
+        let Some(FieldKind::Reference(target)) = self.schemas.field(table, base) else {
+            return None;
+        };
+        let first = inner.split('.').next().unwrap_or_default();
+        if inner.matches('.').count() >= MAX_WALK || self.schemas.field(target, first).is_none() {
+            return None;
+        }
+        // The bounds are resolved already: the inner term takes them as they are.
+        let inner_term = Term {
+            field: inner.to_owned(),
+            op: if matches!(op, Op::On) {
+                Op::Between
+            } else {
+                op
+            },
+            value,
+        };
+        let query = Query {
+            alternatives: vec![vec![vec![inner_term]]],
+            order: Vec::new(),
+        };
+        let mut ids = HashSet::new();
+        self.scan(target, &query, ctx, |family, hit| {
+            let sys_id = self.hit_value(&family.names, hit, "sys_id");
+            if let Some(id) = physical.dict.lookup(sys_id) {
+                ids.insert(id);
+            }
+        });
+        Some(Condition {
+            col: physical.column(base),
+            matcher: Matcher::Ids { ids, negate: false },
+        })
     }
 
     /// The record of `table` with `sys_id`, searching the tables that extend it too.

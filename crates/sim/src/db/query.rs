@@ -20,11 +20,16 @@ pub enum Op {
     Ge,
     Lt,
     Le,
+    /// `fieldBETWEENlow@high`, both ends included.
+    Between,
+    /// `fieldONlabel@start@end`: the condition builder's "on" a day, between its bounds.
+    On,
 }
 
 /// Operators in the order they must be tried: longer spellings first (`NOT LIKE` before
 /// `LIKE`, `!=` and `>=` before `=` and `>`, `ISNOTEMPTY` before `ISEMPTY`).
 const OPERATORS: &[(&str, Op)] = &[
+    ("BETWEEN", Op::Between),
     ("ISNOTEMPTY", Op::IsNotEmpty),
     ("ISEMPTY", Op::IsEmpty),
     ("NOT LIKE", Op::NotLike),
@@ -34,6 +39,7 @@ const OPERATORS: &[(&str, Op)] = &[
     ("STARTSWITH", Op::StartsWith),
     ("ENDSWITH", Op::EndsWith),
     ("IN", Op::In),
+    ("ON", Op::On),
     ("!=", Op::Ne),
     (">=", Op::Ge),
     ("<=", Op::Le),
@@ -45,7 +51,7 @@ const OPERATORS: &[(&str, Op)] = &[
 /// Most terms one encoded query is read for.
 pub const MAX_TERMS: usize = 500;
 
-/// One `field OP value` term; `field` may dot-walk one reference (`role.name`).
+/// One `field OP value` term; `field` may dot-walk references (`caller_id.manager.user_name`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term {
     pub field: String,
@@ -138,7 +144,7 @@ fn push_order(order: &mut Vec<Order>, field: &str, descending: bool) {
     }
 }
 
-/// Field names are lower case letters, digits, `_` and one `.` for a dot-walk; the operator
+/// Field names are lower case letters, digits, `_` and a `.` per dot-walk; the operator
 /// starts at the first other character.
 fn parse_term(token: &str) -> Option<Term> {
     let split = token
@@ -168,9 +174,30 @@ pub fn compare_values(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
-/// Whether `value` satisfies `op operand`, for the operators not answered by id comparison.
-pub fn text_matches(op: Op, value: &str, operand: &str) -> bool {
+/// Whether `value` satisfies `op operand`, for the operators not answered by id comparison;
+/// with `fold_case`, text compares regardless of case (an instance's default collation), and
+/// `operand` is expected folded already. `BETWEEN` and `ON` take their bounds resolved and
+/// joined by `@` (see [`range_of`]).
+pub fn text_matches(op: Op, value: &str, operand: &str, fold_case: bool) -> bool {
     use std::cmp::Ordering;
+    let folded;
+    let value = if fold_case
+        && matches!(
+            op,
+            Op::Eq
+                | Op::Ne
+                | Op::Like
+                | Op::NotLike
+                | Op::StartsWith
+                | Op::EndsWith
+                | Op::In
+                | Op::NotIn
+        ) {
+        folded = value.to_lowercase();
+        folded.as_str()
+    } else {
+        value
+    };
     match op {
         Op::Eq => value == operand,
         Op::Ne => value != operand,
@@ -186,7 +213,24 @@ pub fn text_matches(op: Op, value: &str, operand: &str) -> bool {
         Op::Ge => !value.is_empty() && compare_values(value, operand) != Ordering::Less,
         Op::Lt => !value.is_empty() && compare_values(value, operand) == Ordering::Less,
         Op::Le => !value.is_empty() && compare_values(value, operand) != Ordering::Greater,
+        Op::Between | Op::On => operand.split_once('@').is_some_and(|(low, high)| {
+            !value.is_empty()
+                && compare_values(value, low) != Ordering::Less
+                && compare_values(value, high) != Ordering::Greater
+        }),
     }
+}
+
+/// The bounds of a `BETWEEN` (`low@high`) or `ON` (`label@start@end`) value, each resolved by
+/// `resolve`, as `low@high`; `None` when the value has too few parts.
+pub fn range_of(op: Op, value: &str, resolve: impl Fn(&str) -> String) -> Option<String> {
+    let parts: Vec<&str> = value.split('@').collect();
+    let (low, high) = match (op, parts.as_slice()) {
+        (Op::Between, [low, high]) => (*low, *high),
+        (Op::On, [.., start, end]) if parts.len() >= 3 => (*start, *end),
+        _ => return None,
+    };
+    Some(format!("{}@{}", resolve(low), resolve(high)))
 }
 
 #[cfg(test)]

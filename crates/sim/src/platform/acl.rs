@@ -82,10 +82,7 @@ impl Acls {
             .collect();
         Self {
             all,
-            context: QueryContext {
-                user_id: caller.user_id.clone(),
-                user_name: caller.user_name.clone(),
-            },
+            context: instance.context_for(&caller.user_id),
         }
     }
 

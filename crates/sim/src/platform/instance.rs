@@ -94,6 +94,10 @@ pub struct Instance {
 
 pub use crate::db::values::{format_time, now_text, random_hex};
 
+/// The simulator's own switch (not ServiceNow's): `true` makes queries compare text with its
+/// case, as a column with `i18n_locale_text_match` does on an instance (servicenow.md 2.2).
+pub const CASE_SENSITIVE_QUERIES: &str = "snowlink.sim.case_sensitive_queries";
+
 /// One call a rule wants made; sent after the state lock is released.
 #[derive(Debug, Clone)]
 pub struct OutboundCall {
@@ -124,6 +128,8 @@ impl Instance {
         }
     }
 
+    /// Who asks a query, and how its text compares: regardless of case, as on an instance,
+    /// unless [`CASE_SENSITIVE_QUERIES`] is true.
     pub fn context_for(&self, user_id: &str) -> QueryContext {
         let user_name = self
             .get("sys_user", user_id)
@@ -132,6 +138,7 @@ impl Instance {
         QueryContext {
             user_id: user_id.to_owned(),
             user_name,
+            fold_case: !self.property_is_true(CASE_SENSITIVE_QUERIES),
         }
     }
 

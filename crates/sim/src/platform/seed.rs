@@ -313,7 +313,8 @@ pub fn demo(instance: &mut Instance) {
 /// How far back the demo's incidents go.
 const HISTORY_DAYS: i64 = 150;
 
-/// Sets a seeded record's creation and last update to `at`, as if it had been made then.
+/// Sets a seeded record's creation and last update to `at` (and a task's `opened_at`), as if
+/// it had been made then.
 fn backdate(instance: &mut Instance, table: &str, sys_id: &str, at: DateTime<Utc>) {
     let when = format_time(at);
     if let Some(stored) = instance.db.tables.get_mut(table)
@@ -321,6 +322,13 @@ fn backdate(instance: &mut Instance, table: &str, sys_id: &str, at: DateTime<Utc
     {
         stored.set(row, "sys_created_on", &when);
         stored.set(row, "sys_updated_on", &when);
+        if !stored
+            .record(row)
+            .get("opened_at")
+            .is_none_or(String::is_empty)
+        {
+            stored.set(row, "opened_at", &when);
+        }
     }
 }
 

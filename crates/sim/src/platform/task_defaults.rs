@@ -1,7 +1,8 @@
 //! What the instance fills in when a task (`incident`, `change_request`, `sc_request`… any
 //! table extending `task`) is inserted without it, as a fresh instance's dictionary defaults
-//! and its priority lookup do (servicenow.md 4.9): `opened_by` the caller, `state` New/Open
-//! (`1`), `impact` and `urgency` Low (`3`), and `priority` from impact and urgency.
+//! and its priority lookup do (servicenow.md 4.9): `opened_by` the caller, `opened_at` now,
+//! `state` New/Open (`1`), `impact` and `urgency` Low (`3`), and `priority` from impact and
+//! urgency.
 
 use crate::db::store::Record;
 
@@ -11,6 +12,7 @@ pub(crate) fn apply(record: &mut Record, caller: Option<String>) {
         ("state", "1".to_owned()),
         ("impact", "3".to_owned()),
         ("urgency", "3".to_owned()),
+        ("opened_at", crate::db::values::now_text()),
     ];
     defaults.extend(caller.map(|c| ("opened_by", c)));
     for (field, value) in defaults {

@@ -89,12 +89,30 @@ pub struct Renderer<'a> {
     pub instance: &'a Instance,
     pub table: &'a str,
     pub options: RenderOptions,
-    fields: Vec<String>,
+    fields: Vec<Column>,
 }
+
+/// One field to render: the table's own, or one reached through references
+/// (`caller_id.manager.email`).
+enum Column {
+    Own(String),
+    Walked {
+        name: String,
+        /// The reference fields followed, from the query table on.
+        hops: Vec<String>,
+        /// The field read on the last referenced record, and its kind there.
+        last: String,
+        kind: FieldKind,
+    },
+}
+
+/// References a `sysparm_fields` entry may walk through.
+const MAX_HOPS: usize = 4;
 
 impl<'a> Renderer<'a> {
     /// Fields are fixed per request: the requested ones, else every field of the table, minus
-    /// those a field-level read ACL hides from this caller.
+    /// those a field-level read ACL hides from this caller — for a dot-walked field, on every
+    /// table it passes through — and those that name no field.
     pub fn new(
         instance: &'a Instance,
         table: &'a str,
@@ -102,15 +120,13 @@ impl<'a> Renderer<'a> {
         acls: &Acls,
         caller: &Caller,
     ) -> Self {
-        let fields = match &options.fields {
+        let names = match &options.fields {
             Some(fields) => fields.clone(),
             None => instance.db.schemas.field_names(table),
         };
-        let fields = fields
+        let fields = names
             .into_iter()
-            .filter(|f| {
-                acls.field_readable(instance, caller, table, f.split('.').next().unwrap_or(f))
-            })
+            .filter_map(|name| column(instance, acls, caller, table, name))
             .collect();
         Self {
             instance,
@@ -126,28 +142,44 @@ impl<'a> Renderer<'a> {
         };
         let mut out = Map::new();
         for field in &self.fields {
-            if let Some((base, inner)) = field.split_once('.') {
-                // A dot-walked field: the value of `inner` on the referenced record.
-                if let Some(FieldKind::Reference(target)) =
-                    self.instance.db.schemas.field(self.table, base)
-                {
-                    let id = stored.value(row, base);
-                    let value = self
-                        .instance
-                        .get(target, id)
-                        .and_then(|r| r.get(inner).cloned())
-                        .unwrap_or_default();
-                    out.insert(field.clone(), self.plain(value.clone(), value));
+            match field {
+                Column::Own(name) => {
+                    if let Some(kind) = self.instance.db.schemas.field(self.table, name) {
+                        let value = stored.value(row, name).to_owned();
+                        out.insert(name.clone(), self.value(kind, value));
+                    }
                 }
-                continue;
+                Column::Walked {
+                    name,
+                    hops,
+                    last,
+                    kind,
+                } => {
+                    let value = self.walk(stored.record(row), hops, last);
+                    out.insert(name.clone(), self.value(kind, value));
+                }
             }
-            let Some(kind) = self.instance.db.schemas.field(self.table, field) else {
-                continue;
-            };
-            let value = stored.value(row, field).to_owned();
-            out.insert(field.clone(), self.value(kind, value));
         }
         Value::Object(out)
+    }
+
+    /// The value of `last` on the record reached from `record` through `hops`; empty when a
+    /// reference on the way is empty or gone.
+    fn walk(&self, mut record: crate::db::store::Record, hops: &[String], last: &str) -> String {
+        let mut table = self.table.to_owned();
+        for hop in hops {
+            let Some(FieldKind::Reference(target)) = self.instance.db.schemas.field(&table, hop)
+            else {
+                return String::new();
+            };
+            let id = record.get(hop).cloned().unwrap_or_default();
+            match self.instance.get(target, &id) {
+                Some(next) => record = next,
+                None => return String::new(),
+            }
+            table = (*target).to_owned();
+        }
+        record.get(last).cloned().unwrap_or_default()
     }
 
     fn plain(&self, display: String, value: String) -> Value {
@@ -185,4 +217,43 @@ impl<'a> Renderer<'a> {
             }
         }
     }
+}
+
+/// The column `name` asks for on `table`, if it names a field this caller may read.
+fn column(
+    instance: &Instance,
+    acls: &Acls,
+    caller: &Caller,
+    table: &str,
+    name: String,
+) -> Option<Column> {
+    let mut parts: Vec<&str> = name.split('.').collect();
+    let last = parts.pop()?.to_owned();
+    if parts.len() > MAX_HOPS {
+        return None;
+    }
+    let mut at = table.to_owned();
+    for hop in &parts {
+        if !acls.field_readable(instance, caller, &at, hop) {
+            return None;
+        }
+        let Some(FieldKind::Reference(target)) = instance.db.schemas.field(&at, hop) else {
+            return None;
+        };
+        at = (*target).to_owned();
+    }
+    if !acls.field_readable(instance, caller, &at, &last) {
+        return None;
+    }
+    if parts.is_empty() {
+        // A field of the table itself; an unknown one is left out when rendering.
+        return Some(Column::Own(name));
+    }
+    let kind = instance.db.schemas.field(&at, &last)?.clone();
+    Some(Column::Walked {
+        hops: parts.iter().map(|p| (*p).to_owned()).collect(),
+        last,
+        kind,
+        name,
+    })
 }

@@ -578,3 +578,29 @@ async fn failed_outbound_calls_are_logged_and_readable_over_the_table_api() {
     assert_eq!(failed[0]["response_status"], "500");
     assert_eq!(failed[0]["error"], "");
 }
+
+/// A URL too long for the web server gets its HTML 400 page, not the API's JSON (3.8); one
+/// just under the limit is an ordinary API call.
+#[tokio::test]
+async fn a_url_too_long_for_the_web_server_gets_its_html_page() {
+    let sim = common::start(Seed::Demo).await;
+    let query = |n: usize| {
+        format!(
+            "/api/now/table/incident?sysparm_limit=1&sysparm_query=short_descriptionLIKE{}",
+            "a".repeat(n)
+        )
+    };
+    let long = admin_get(&sim, &query(9_000)).send().await.unwrap();
+    assert_eq!(long.status(), 400);
+    let kind = long.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(
+        long.text()
+            .await
+            .unwrap()
+            .contains("Request header is too large")
+    );
+    let short = admin_get(&sim, &query(2_000)).send().await.unwrap();
+    assert_eq!(short.status(), 200);
+    assert!(json(short).await["result"].is_array());
+}

@@ -1137,14 +1137,19 @@ async fn the_dictionary_names_every_table_its_super_class_and_its_choice_lists()
     let sim = start(Seed::Empty).await;
     let get = |path: &'static str| admin_result(&sim, path);
     let incident = get(
-        "/api/now/table/sys_db_object?name=incident&sysparm_display_value=true&sysparm_fields=name,super_class,number_prefix",
+        "/api/now/table/sys_db_object?name=incident&sysparm_display_value=true&sysparm_fields=name,super_class,number_ref.prefix,number_ref.maximum_digits",
     )
     .await;
     assert_eq!(
         incident[0]["super_class"]["display_value"], "task",
         "{incident}"
     );
-    assert_eq!(incident[0]["number_prefix"], "INC");
+    assert_eq!(incident[0]["number_ref.prefix"], "INC", "{incident}");
+    assert_eq!(incident[0]["number_ref.maximum_digits"], "7");
+    assert!(
+        incident[0].get("number_prefix").is_none(),
+        "no such field on an instance"
+    );
     let task = get("/api/now/table/sys_db_object?name=task&sysparm_fields=super_class").await;
     assert_eq!(task[0]["super_class"], "", "task extends nothing: {task}");
     // One row per table the simulator serves.

@@ -443,14 +443,26 @@ fn builtin() -> Vec<TableSchema> {
             ],
             &[("business_rule", "sys_script")],
         ),
-        // The dictionary's tables: one row per table, `super_class` the one it extends.
+        // The dictionary's tables: one row per table, `super_class` the one it extends,
+        // `number_ref` its numbering (`sys_number`: the prefix and the next number).
         table(
             "sys_db_object",
             None,
             "name",
             None,
-            &["name", "label", "number_prefix", "is_extendable"],
-            &[("super_class", "sys_db_object")],
+            &["name", "label", "is_extendable"],
+            &[
+                ("super_class", "sys_db_object"),
+                ("number_ref", "sys_number"),
+            ],
+        ),
+        table(
+            "sys_number",
+            None,
+            "prefix",
+            None,
+            &["category", "prefix", "number", "maximum_digits"],
+            &[],
         ),
         table(
             "sys_dictionary",

@@ -1,5 +1,6 @@
 //! The dictionary a fresh instance answers from: `sys_db_object`, one row per table with
-//! `super_class` pointing at the table it extends (`incident` → `task`), and `sys_choice`, the
+//! `super_class` pointing at the table it extends (`incident` → `task`) and `number_ref` at its
+//! numbering in `sys_number` (prefix `INC`, the next number, 7 digits), and `sys_choice`, the
 //! choice list of every choice field (`state`, `priority`, `impact`, `urgency`…) with its labels
 //! in order, for each table that has the field (servicenow.md 4.10). Both are written from the simulator's own schemas, so they
 //! always describe the tables it serves.
@@ -29,7 +30,15 @@ pub fn seed(instance: &mut Instance) {
             ("is_extendable", "true"),
         ]);
         if let Some(prefix) = &schema.number_prefix {
-            row.insert("number_prefix".into(), prefix.clone());
+            let numbering = record_of(&[
+                ("category", &schema.name),
+                ("prefix", prefix),
+                ("number", "10001"),
+                ("maximum_digits", "7"),
+            ]);
+            if let Ok(numbering) = instance.insert("sys_number", numbering, "system") {
+                row.insert("number_ref".into(), numbering["sys_id"].clone());
+            }
         }
         if let Ok(created) = instance.insert("sys_db_object", row, "system") {
             ids.insert(schema.name.clone(), created["sys_id"].clone());

@@ -105,11 +105,16 @@ pub fn define_custom_tables(instance: &mut Instance) {
             .get("sys_db_object", &text("super_class"))
             .and_then(|p| p.get("name").cloned())
             .unwrap_or_else(|| text("super_class"));
-        instance.db.schemas.define_table(
-            &text("name"),
-            Some(&parent),
-            Some(&text("number_prefix")),
-        );
+        // Its numbering: the record `number_ref` names, else the one of its category.
+        let prefix = instance
+            .get("sys_number", &text("number_ref"))
+            .or_else(|| instance.find_by("sys_number", "category", &text("name")))
+            .and_then(|n| n.get("prefix").cloned())
+            .unwrap_or_default();
+        instance
+            .db
+            .schemas
+            .define_table(&text("name"), Some(&parent), Some(&prefix));
     }
     for column in instance.query("sys_dictionary", "") {
         let text = |f: &str| column.get(f).cloned().unwrap_or_default();

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use crate::app::App;
 
 mod batch;
+mod edge;
 mod faults;
 
 /// Largest request body accepted.
@@ -43,7 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(crate::rest::scripted::dispatch)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
-            tiny_urls,
+            edge::tiny_urls,
         ))
         // Update sets of a few megabytes are normal; axum's 2 MB default would refuse them.
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -51,22 +52,8 @@ pub fn router(app: Arc<App>) -> Router {
             Arc::clone(&app),
             faults::apply,
         ))
+        .layer(axum::middleware::from_fn(edge::header_limit))
         .with_state(app)
-}
-
-/// A page asked with `sysparm_tiny` goes to the long URL the id stands for (servicenow.md
-/// 2.15); anything else goes on.
-async fn tiny_urls(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let page =
-        request.method() == axum::http::Method::GET && !request.uri().path().starts_with("/api/");
-    match page.then(|| crate::rest::tinyurl::expand(&app, request.uri())) {
-        Some(Some(long)) => crate::html::found(&long),
-        _ => next.run(request).await,
-    }
 }
 
 /// Accepts until `shutdown` turns true.

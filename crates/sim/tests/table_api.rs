@@ -309,6 +309,50 @@ async fn dot_walked_fields_go_several_references_deep_and_never_read_a_secret() 
     );
 }
 
+/// A date-time's value is UTC; its display value is in the caller's time zone and date and
+/// time formats (their own, else the instance's, else US/Pacific), and one typed with
+/// `sysparm_input_display_value=true` is read that way (servicenow.md 2.17).
+#[tokio::test]
+async fn display_values_of_dates_are_in_the_callers_zone_and_formats() {
+    let sim = start(Seed::Demo).await;
+    let state = sim.state();
+    let beth = state.query("sys_user", "user_name=beth.anglin")[0]["sys_id"].clone();
+    let settings = Record::from([
+        ("time_zone".into(), "Europe/Berlin".into()),
+        ("date_format".into(), "dd.MM.yyyy".into()),
+    ]);
+    state.update("sys_user", &beth, settings).unwrap();
+    let created = client()
+        .post(format!(
+            "{}/api/now/table/incident?sysparm_input_display_value=true&sysparm_display_value=all",
+            sim.url()
+        ))
+        .basic_auth("beth.anglin", Some(snowlink_sim::DEMO_PASSWORD))
+        .json(&serde_json::json!({ "short_description": "Dated", "opened_at": "01.02.2026 00:30:00" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let opened = json(created).await["result"]["opened_at"].clone();
+    assert_eq!(
+        opened["value"], "2026-01-31 23:30:00",
+        "stored in UTC: {opened}"
+    );
+    assert_eq!(opened["display_value"], "01.02.2026 00:30:00", "{opened}");
+
+    // The admin has no settings: the instance's zone, US/Pacific unless its property says.
+    let path = "/api/now/table/incident?sysparm_query=short_description%3DDated&sysparm_display_value=true&sysparm_fields=opened_at";
+    let shown = json(demo_get(&sim, "beth.anglin", path).send().await.unwrap()).await;
+    assert_eq!(shown["result"][0]["opened_at"], "01.02.2026 00:30:00");
+    assert_eq!(
+        admin_result(&sim, path).await[0]["opened_at"],
+        "2026-01-31 15:30:00"
+    );
+    state.set_property("glide.sys.default.tz", "Asia/Tokyo");
+    let admin = admin_result(&sim, path).await;
+    assert_eq!(admin[0]["opened_at"], "2026-02-01 08:30:00", "{admin}");
+}
+
 fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

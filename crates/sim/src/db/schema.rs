@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 pub enum FieldKind {
     /// Free text, numbers, dates and booleans: rendered as the stored string.
     Text,
+    /// A date-time, stored in UTC as `2026-01-31 23:59:59`; its display value is in the
+    /// caller's time zone and formats (servicenow.md 2.17).
+    DateTime,
     /// A reference to a record of the named table, rendered as `{link, value}`.
     Reference(String),
     /// A choice list: stored value and display label.
@@ -104,6 +107,9 @@ impl Schemas {
 
     /// The kind of `field` on `table`, inherited fields included; `None` when unknown.
     pub fn field(&self, table: &str, field: &str) -> Option<&FieldKind> {
+        if matches!(field, "sys_created_on" | "sys_updated_on") {
+            return Some(&FieldKind::DateTime);
+        }
         if SYSTEM_FIELDS.contains(&field) {
             return Some(&FieldKind::Text);
         }

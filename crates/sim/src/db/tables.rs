@@ -41,10 +41,10 @@ fn builtin() -> Vec<TableSchema> {
             "correlation_display",
             "sys_class_name",
             "work_notes",
-            "opened_at",
         ],
         &[("assigned_to", "sys_user"), ("opened_by", "sys_user")],
     );
+    task.fields.insert("opened_at".into(), FieldKind::DateTime);
     task.fields
         .insert("state".into(), FieldKind::Choice(STATE_CHOICES));
     task.fields
@@ -74,6 +74,9 @@ fn builtin() -> Vec<TableSchema> {
                 "identity_type",
                 "enable_multifactor_authn",
                 "sso_source",
+                "time_zone",
+                "date_format",
+                "time_format",
             ],
             &[("manager", "sys_user")],
         ),

@@ -105,11 +105,12 @@ fn read(app: &App, class: &str, sys_id: &str, headers: &HeaderMap) -> Result<Res
     }
     let record = instance.get(&physical, sys_id).ok_or(ApiError::NotFound)?;
     let mut attributes = Map::new();
+    let viewer = crate::rest::dates::Viewer::of(&instance, &caller.user_id);
     for field in instance.db.schemas.field_names(&physical) {
         let value = record.get(&field).cloned().unwrap_or_default();
         let shown = match instance.db.schemas.field(&physical, &field) {
             Some(kind @ FieldKind::Reference(target)) if !value.is_empty() => json!({
-                "display_value": display_of(&instance, kind, &value),
+                "display_value": display_of(&instance, &viewer, kind, &value),
                 "link": format!("{}/api/now/table/{target}/{value}", instance.base_url),
                 "value": value,
             }),

@@ -2,7 +2,8 @@
 //! Service Catalog ([`catalog`], [`catalog_browse`]), attachments ([`attachment`]), the CMDB
 //! Instance API ([`cmdb`]), scripted REST ([`scripted`]), the CI/CD API ([`cicd`]), the update
 //! set picker ([`picker`]), tiny URLs ([`tinyurl`]), with the instance's own error bodies
-//! ([`errors`]), its reading of parameters ([`params`]) and rendering of records ([`render`]).
+//! ([`errors`]), its reading of parameters ([`params`]) and rendering of records ([`render`]),
+//! date-times as each caller sees them ([`dates`]).
 
 pub mod attachment;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod catalog;
 pub mod catalog_browse;
 pub mod cicd;
 pub mod cmdb;
+pub mod dates;
 pub mod errors;
 pub mod params;
 pub mod picker;

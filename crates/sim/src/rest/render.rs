@@ -8,6 +8,7 @@ use crate::db::schema::FieldKind;
 use crate::platform::acl::Acls;
 use crate::platform::identity::Caller;
 use crate::platform::instance::Instance;
+use crate::rest::dates::Viewer;
 
 /// `sysparm_display_value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +55,13 @@ impl RenderOptions {
     }
 }
 
-/// What `sysparm_display_value=true` shows for `value` in a field of this kind: a choice's
-/// label, the referenced record's display field (empty when it is gone), else the value.
-pub fn display_of(instance: &Instance, kind: &FieldKind, value: &str) -> String {
+/// What `sysparm_display_value=true` shows `viewer` for `value` in a field of this kind: a
+/// choice's label, the referenced record's display field (empty when it is gone), a date-time
+/// in their zone and formats, else the value.
+pub fn display_of(instance: &Instance, viewer: &Viewer, kind: &FieldKind, value: &str) -> String {
     match kind {
         FieldKind::Text => value.to_owned(),
+        FieldKind::DateTime => viewer.show(value),
         FieldKind::Password2 => encrypted(value),
         FieldKind::Choice(choices) => choices
             .iter()
@@ -90,6 +93,7 @@ pub struct Renderer<'a> {
     pub table: &'a str,
     pub options: RenderOptions,
     fields: Vec<Column>,
+    viewer: Viewer,
 }
 
 /// One field to render: the table's own, or one reached through references
@@ -133,6 +137,7 @@ impl<'a> Renderer<'a> {
             table,
             options,
             fields,
+            viewer: Viewer::of(instance, &caller.user_id),
         }
     }
 
@@ -193,16 +198,19 @@ impl<'a> Renderer<'a> {
     fn value(&self, kind: &FieldKind, value: String) -> Value {
         match kind {
             FieldKind::Text => self.plain(value.clone(), value),
+            FieldKind::DateTime => self.plain(self.viewer.show(&value), value),
             FieldKind::Password2 => {
                 let shown = encrypted(&value);
                 self.plain(shown.clone(), shown)
             }
-            FieldKind::Choice(_) => self.plain(display_of(self.instance, kind, &value), value),
+            FieldKind::Choice(_) => {
+                self.plain(display_of(self.instance, &self.viewer, kind, &value), value)
+            }
             FieldKind::Reference(target) => {
                 if value.is_empty() {
                     return self.plain(String::new(), value);
                 }
-                let display = display_of(self.instance, kind, &value);
+                let display = display_of(self.instance, &self.viewer, kind, &value);
                 if self.options.exclude_links {
                     return self.plain(display, value);
                 }

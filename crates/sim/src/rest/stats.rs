@@ -90,6 +90,7 @@ fn stats(
         return Ok(axum::Json(json!({ "result": { "stats": stats_of(count) } })).into_response());
     }
     let display = RenderOptions::from_params(&params).display;
+    let viewer = crate::rest::dates::Viewer::of(&instance, &caller.user_id);
     let groups = instance.db.group_count(table, &query, &context, &group_by);
     let result: Vec<Value> = groups
         .into_iter()
@@ -99,7 +100,7 @@ fn stats(
                 .zip(values)
                 .map(|(field, value)| {
                     let shown = || match instance.db.schemas.field(table, field) {
-                        Some(kind) => display_of(&instance, kind, &value),
+                        Some(kind) => display_of(&instance, &viewer, kind, &value),
                         None => value.clone(),
                     };
                     match display {

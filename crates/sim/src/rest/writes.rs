@@ -1,7 +1,8 @@
 //! What the Table API does with a posted body before the record sees it, as a real instance
 //! does (servicenow.md items 19, 31, 32, 34, 39): a password is hashed only with
 //! `sysparm_input_display_value=true` (otherwise stored as literal text no sign-in matches),
-//! an encrypted field is saved only with it, fields read-only over REST are dropped without an
+//! an encrypted field is saved only with it, a date-time typed with it is read in the caller's
+//! time zone and formats, fields read-only over REST are dropped without an
 //! error, and an elevated-privilege role can be granted only by a caller who holds it active.
 
 use crate::db::schema::FieldKind;
@@ -40,6 +41,17 @@ pub fn prepare(
     } else {
         None
     };
+    if input_display_value {
+        // Date-times typed as the caller sees them are stored in UTC.
+        let viewer = crate::rest::dates::Viewer::of(instance, &caller.user_id);
+        for (name, value) in fields.iter_mut() {
+            if schemas.field(table, name) == Some(&FieldKind::DateTime)
+                && let Some(utc) = viewer.read(value)
+            {
+                *value = utc;
+            }
+        }
+    }
     fields.retain(|name, _| {
         let encrypted = schemas.field(table, name) == Some(&FieldKind::Password2);
         let read_only = READ_ONLY.contains(&(table, name.as_str()));

@@ -316,3 +316,66 @@ async fn a_ui_session_that_did_not_elevate_writes_no_acl_and_reads_no_secret() {
     assert_eq!(registry.status(), 200);
     assert!(!registry.text().await.unwrap().contains(DEMO_CLIENT_SECRET));
 }
+
+/// Every other way to a secret is closed too: a query naming the secret finds nothing (so it
+/// cannot be guessed), sorting by it is ignored, and the Aggregate API groups by what the Table
+/// API shows of it.
+#[tokio::test]
+async fn no_api_reads_or_guesses_an_encrypted_field() {
+    let sim = start(Seed::Demo).await;
+    let (admin, password) = sim.admin();
+    let get = |path: String| {
+        client()
+            .get(format!("{}{path}", sim.url()))
+            .basic_auth(&admin, Some(&password))
+            .send()
+    };
+    let guess = format!(
+        "/api/now/table/oauth_entity?sysparm_fields=name&sysparm_query=client_secret%3D{DEMO_CLIENT_SECRET}"
+    );
+    assert_eq!(json(get(guess).await.unwrap()).await["result"], json!([]));
+    let prefix = &DEMO_CLIENT_SECRET[..1];
+    let starts = format!(
+        "/api/now/table/oauth_entity?sysparm_fields=name&sysparm_query=client_secretSTARTSWITH{prefix}"
+    );
+    assert_eq!(json(get(starts).await.unwrap()).await["result"], json!([]));
+    let set =
+        "/api/now/table/oauth_entity?sysparm_fields=name&sysparm_query=client_secretISNOTEMPTY";
+    assert!(
+        !json(get(set.into()).await.unwrap()).await["result"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    for display in ["false", "true", "all"] {
+        let grouped = format!(
+            "/api/now/stats/oauth_entity?sysparm_count=true&sysparm_group_by=client_secret&sysparm_display_value={display}"
+        );
+        let answer = get(grouped).await.unwrap();
+        assert_eq!(answer.status(), 200);
+        let text = answer.text().await.unwrap();
+        assert!(text.contains("client_secret"), "{text}");
+        assert!(!text.contains(DEMO_CLIENT_SECRET), "{display}: {text}");
+    }
+
+    // Ordering by the secret is ignored: the order is the same as with no order at all, where
+    // the secrets' own order would differ.
+    for (name, secret) in [("Third", "c-secret"), ("First", "a-secret"), ("Second", "b-secret")] {
+        sim.state()
+            .create_oauth_app(snowlink_sim::OAuthAppSpec {
+                name: name.into(),
+                client_secret: Some(secret.into()),
+                ..snowlink_sim::OAuthAppSpec::default()
+            })
+            .unwrap();
+    }
+    let names = |order: &str| {
+        get(format!(
+            "/api/now/table/oauth_entity?sysparm_fields=name&sysparm_query={order}"
+        ))
+    };
+    let plain = json(names("").await.unwrap()).await;
+    let sorted = json(names("ORDERBYclient_secret").await.unwrap()).await;
+    assert_eq!(plain, sorted);
+}

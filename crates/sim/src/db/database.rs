@@ -261,10 +261,15 @@ impl Db {
             .map_or("", |t| t.value(hit.row, field))
     }
 
+    /// The sort keys that name a field; never an encrypted one, whose order would tell of it.
     fn valid_order(&self, table: &str, order: &[Order]) -> Vec<Order> {
         order
             .iter()
-            .filter(|o| self.schemas.field(table, &o.field).is_some())
+            .filter(|o| {
+                self.schemas
+                    .field(table, &o.field)
+                    .is_some_and(|kind| *kind != FieldKind::Password2)
+            })
             .cloned()
             .collect()
     }
@@ -316,8 +321,21 @@ impl Db {
         if let Some((base, inner)) = term.field.split_once('.') {
             return self.compile_walk(table, physical, (base, inner), term.op, value, ctx);
         }
-        self.schemas.field(table, &term.field)?;
+        let kind = self.schemas.field(table, &term.field)?;
         let col = physical.column(&term.field);
+        if *kind == FieldKind::Password2 {
+            // Stored encrypted on an instance: no text given in a query equals or contains
+            // the secret, so a query is no way to guess it.
+            let matcher = match term.op {
+                Op::IsEmpty | Op::IsNotEmpty => Matcher::One {
+                    id: 0,
+                    negate: term.op == Op::IsNotEmpty,
+                },
+                Op::Ne | Op::NotLike | Op::NotIn => Matcher::Always,
+                _ => Matcher::Never,
+            };
+            return Some(Condition { col, matcher });
+        }
         let lookup = |v: &str| physical.dict.lookup(v);
         // Text with letters in it compares regardless of case on an instance: the value ids,
         // which are exact, cannot answer it.

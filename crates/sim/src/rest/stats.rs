@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::db::query::Query;
+use crate::db::schema::FieldKind;
 use crate::platform::acl::Operation;
 use crate::rest::auth::api_access;
 use crate::rest::errors::ApiError;
@@ -91,6 +92,12 @@ fn stats(
     }
     let display = RenderOptions::from_params(&params).display;
     let viewer = crate::rest::dates::Viewer::of(&instance, &caller.user_id);
+    // A field this caller may not read groups nothing, and an encrypted one groups by what the
+    // Table API shows of it, never by the secret.
+    let group_by: Vec<&str> = group_by
+        .into_iter()
+        .filter(|field| acls.field_readable(&instance, &caller, table, field))
+        .collect();
     let groups = instance.db.group_count(table, &query, &context, &group_by);
     let result: Vec<Value> = groups
         .into_iter()
@@ -99,7 +106,12 @@ fn stats(
                 .iter()
                 .zip(values)
                 .map(|(field, value)| {
-                    let shown = || match instance.db.schemas.field(table, field) {
+                    let kind = instance.db.schemas.field(table, field);
+                    let value = match kind {
+                        Some(FieldKind::Password2) => crate::rest::render::encrypted(&value),
+                        _ => value,
+                    };
+                    let shown = || match kind {
                         Some(kind) => display_of(&instance, &viewer, kind, &value),
                         None => value.clone(),
                     };

@@ -361,7 +361,11 @@ async fn no_api_reads_or_guesses_an_encrypted_field() {
 
     // Ordering by the secret is ignored: the order is the same as with no order at all, where
     // the secrets' own order would differ.
-    for (name, secret) in [("Third", "c-secret"), ("First", "a-secret"), ("Second", "b-secret")] {
+    for (name, secret) in [
+        ("Third", "c-secret"),
+        ("First", "a-secret"),
+        ("Second", "b-secret"),
+    ] {
         sim.state()
             .create_oauth_app(snowlink_sim::OAuthAppSpec {
                 name: name.into(),

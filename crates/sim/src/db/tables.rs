@@ -41,6 +41,7 @@ fn builtin() -> Vec<TableSchema> {
             "correlation_display",
             "sys_class_name",
             "work_notes",
+            "approval",
         ],
         &[("assigned_to", "sys_user"), ("opened_by", "sys_user")],
     );

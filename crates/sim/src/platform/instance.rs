@@ -388,7 +388,9 @@ impl Instance {
         if let Some(password) = password {
             self.set_password(sys_id, password, true);
         }
+        let changed: Vec<String> = changes.iter().map(|(f, ..)| f.clone()).collect();
         self.audit(&physical, sys_id, changes, by);
+        self.roll_up_request(&physical, sys_id, &changed);
         self.after_write(&physical, sys_id, "update");
         self.get(table, sys_id).ok_or(StoreError::NotFound)
     }

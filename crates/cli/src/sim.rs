@@ -22,7 +22,8 @@ pub struct SimArgs {
     #[arg(long, value_enum, default_value_t = SeedArg::Demo)]
     seed: SeedArg,
     /// Fault to inject; repeatable. One of: hibernate, latency=MS, ratelimit[=N], queue-full,
-    /// quota, flaky-acl=N, drop, slow=MS.
+    /// quota, quota-json, flaky-acl=N, drop, slow=MS, no-cicd, cicd-busy,
+    /// commit-needs-elevation, basic-restricted, before-zurich.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
     /// ServiceNow Store application to install (its scope and roles); repeatable. One of:
@@ -185,6 +186,21 @@ fn stop_signals() -> impl Future<Output = ()> {
     {
         async {
             let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_help_names_every_fault_the_simulator_takes() {
+        let mut cli = crate::Cli::command();
+        let sim = cli.find_subcommand_mut("sim").expect("a sim command");
+        let help = sim.render_long_help().to_string();
+        for spelling in super::FAULT_SYNTAX.split(" | ") {
+            assert!(help.contains(spelling), "{spelling} is missing from: {help}");
         }
     }
 }

@@ -1154,3 +1154,38 @@ async fn the_acl_step_wants_the_pages_acls_not_any_acl_that_lets_the_user_in() {
     b.setup.verify(&b.browser, None).await.unwrap();
     assert_eq!(b.setup.view().current.id, "connect");
 }
+
+/// An account that exists with "password needs reset" ticked (item 31): "Do it for me" sets
+/// the password with the flag and clears the tick in the same write, and the step's sign-in as
+/// the user proves it.
+#[tokio::test(flavor = "multi_thread")]
+async fn do_it_for_me_clears_a_pending_password_reset_with_the_password() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    up_to(&mut b, "service-user").await;
+    by_hand(&mut b).await;
+    let user = service_account_name(&b.setup).unwrap();
+    let state = b.sim.state();
+    let record = state.query("sys_user", &format!("user_name={user}"))[0].clone();
+    state
+        .update(
+            "sys_user",
+            &record["sys_id"],
+            rec(json!({"password_needs_reset": "true"})),
+        )
+        .unwrap();
+    let message = verify_message(&mut b).await;
+    assert!(message.contains("password_needs_reset"), "{message}");
+    let plan = b.setup.plan().await.unwrap();
+    assert!(
+        plan.changes
+            .iter()
+            .any(|c| c.what.contains("password_needs_reset = false")),
+        "{plan:?}"
+    );
+    b.setup.do_it(&b.browser, None).await.unwrap();
+    assert_eq!(
+        state.get("sys_user", &record["sys_id"]).unwrap()["password_needs_reset"],
+        "false"
+    );
+    assert_eq!(b.setup.view().current.id, "roles", "verified by signing in");
+}

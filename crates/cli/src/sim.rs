@@ -200,7 +200,10 @@ mod tests {
         let sim = cli.find_subcommand_mut("sim").expect("a sim command");
         let help = sim.render_long_help().to_string();
         for spelling in super::FAULT_SYNTAX.split(" | ") {
-            assert!(help.contains(spelling), "{spelling} is missing from: {help}");
+            assert!(
+                help.contains(spelling),
+                "{spelling} is missing from: {help}"
+            );
         }
     }
 }

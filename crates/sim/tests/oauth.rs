@@ -644,16 +644,39 @@ async fn inserting_oauth_entity_generates_client_id_and_secret() {
     let response = client()
         .post(format!("{}/api/now/table/oauth_entity", sim.url()))
         .basic_auth(user, Some(password))
-        .json(&json!({ "name": "Via API", "redirect_url": REDIRECT }))
+        .json(&json!({ "name": "Via API", "redirect_url": REDIRECT, "client_id": "mine" }))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
     let record = json(response).await["result"].clone();
-    assert_eq!(record["client_id"].as_str().unwrap().len(), 32);
+    let client_id = record["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(client_id.len(), 32, "generated, not the one given");
     assert!(!record["client_secret"].as_str().unwrap().is_empty());
     assert_eq!(record["access_token_lifespan"], "1800");
     assert_eq!(record["refresh_token_lifespan"], "8640000");
+    // Read-only after: a change is dropped without an error.
+    let sys_id = record["sys_id"].as_str().unwrap();
+    let (user, password) = sim.admin();
+    let changed = client()
+        .patch(format!("{}/api/now/table/oauth_entity/{sys_id}", sim.url()))
+        .basic_auth(user, Some(password))
+        .json(&json!({ "client_id": "changed", "name": "Renamed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let changed = json(changed).await["result"].clone();
+    assert_eq!(
+        (changed["client_id"].as_str(), changed["name"].as_str()),
+        (Some(client_id.as_str()), Some("Renamed"))
+    );
+    // A new application has no auth scope until one is set (item 37).
+    let scopes = sim.state().count(
+        "oauth_entity_auth_scope_mapping",
+        &format!("oauth_entity={sys_id}"),
+    );
+    assert_eq!(scopes, 0);
 }
 
 #[tokio::test]
@@ -766,10 +789,27 @@ async fn client_credentials_need_the_property_created_and_the_application_user_f
         ("client_secret", created.client_secret.as_str()),
     ];
     assert_eq!(token(&sim, &form).await.status(), 401);
-    state.set_property(
-        "glide.oauth.inbound.client.credential.grant_type.enabled",
-        "true",
-    );
+    // Updating it finds nothing to update; inserting it (System Properties > New) works.
+    let (admin, password) = sim.admin();
+    let name = "glide.oauth.inbound.client.credential.grant_type.enabled";
+    let found = client()
+        .get(format!(
+            "{}/api/now/table/sys_properties?name={name}",
+            sim.url()
+        ))
+        .basic_auth(&admin, Some(&password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(found).await["result"], json!([]));
+    let inserted = client()
+        .post(format!("{}/api/now/table/sys_properties", sim.url()))
+        .basic_auth(&admin, Some(&password))
+        .json(&json!({ "name": name, "value": "true", "type": "true|false" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inserted.status(), 201);
     assert_eq!(token(&sim, &form).await.status(), 200);
 }
 

@@ -1064,6 +1064,51 @@ async fn no_rest_call_is_elevated_so_acl_writes_are_refused_even_for_the_admin()
     .await
     .unwrap();
     assert_eq!(ordinary.status(), 201, "other roles are granted as usual");
+
+    // Nor is a call with a bearer token, and an ACL's role rows are as closed as the ACL.
+    let tokens = client()
+        .post(format!("{}/oauth_token.do", sim.url()))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", snowlink_sim::DEMO_CLIENT_ID),
+            ("client_secret", snowlink_sim::DEMO_CLIENT_SECRET),
+            ("username", user.as_str()),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let access = json(tokens).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_token = |table: &'static str, body: serde_json::Value| {
+        client()
+            .post(format!("{}/api/now/table/{table}", sim.url()))
+            .bearer_auth(&access)
+            .json(&body)
+            .send()
+    };
+    let acl = serde_json::json!({ "name": "task", "operation": "write", "type": "record" });
+    assert_eq!(
+        with_token("sys_security_acl", acl).await.unwrap().status(),
+        403
+    );
+    let acl_role = serde_json::json!({ "sys_security_acl": existing, "sys_user_role": itil });
+    assert_eq!(
+        post("sys_security_acl_role", acl_role.clone())
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        with_token("sys_security_acl_role", acl_role)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
 }
 
 #[tokio::test]

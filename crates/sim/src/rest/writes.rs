@@ -14,8 +14,12 @@ use crate::rest::errors::ApiError;
 /// The query parameter that makes the instance treat written values as typed in a form.
 pub const INPUT_DISPLAY_VALUE: &str = "sysparm_input_display_value";
 
-/// Fields a REST write never changes, silently (the record keeps its value).
-const READ_ONLY: &[(&str, &str)] = &[("sys_remote_update_set", "state")];
+/// Fields a REST write never changes, silently (the record keeps its value, or a new record
+/// gets the one the instance generates): servicenow.md items 32 and 34.
+const READ_ONLY: &[(&str, &str)] = &[
+    ("sys_remote_update_set", "state"),
+    ("oauth_entity", "client_id"),
+];
 
 /// A body ready for the record, and the password it carried.
 pub struct Prepared {

@@ -520,23 +520,29 @@ async fn up_to(b: &mut Bench, step: &str) {
     panic!("never reached {step}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn each_mistake_is_caught_by_its_own_step_and_named() {
-    let mut b = bench("incident-sync", no_browser()).await;
-    up_to(&mut b, "service-user").await;
-
-    // A locked-out account.
-    by_hand(&mut b).await;
+/// Walks up to the service-user step, makes the account by hand, then sets `fields` on it as
+/// someone on the instance might; its user name and record as they were before the change.
+async fn service_user_with(
+    b: &mut Bench,
+    fields: serde_json::Value,
+) -> (String, snowlink_sim::Record) {
+    up_to(b, "service-user").await;
+    by_hand(b).await;
     let user = service_account_name(&b.setup).unwrap();
     let state = b.sim.state();
     let record = state.query("sys_user", &format!("user_name={user}"))[0].clone();
     state
-        .update(
-            "sys_user",
-            &record["sys_id"],
-            rec(json!({"locked_out": "true"})),
-        )
+        .update("sys_user", &record["sys_id"], rec(fields))
         .unwrap();
+    (user, record)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_mistake_is_caught_by_its_own_step_and_named() {
+    let mut b = bench("incident-sync", no_browser()).await;
+    // A locked-out account.
+    let (user, record) = service_user_with(&mut b, json!({"locked_out": "true"})).await;
+    let state = b.sim.state();
     let message = verify_message(&mut b).await;
     assert!(message.contains("locked_out = true"), "{message}");
     state
@@ -1161,18 +1167,8 @@ async fn the_acl_step_wants_the_pages_acls_not_any_acl_that_lets_the_user_in() {
 #[tokio::test(flavor = "multi_thread")]
 async fn do_it_for_me_clears_a_pending_password_reset_with_the_password() {
     let mut b = bench("incident-sync", no_browser()).await;
-    up_to(&mut b, "service-user").await;
-    by_hand(&mut b).await;
-    let user = service_account_name(&b.setup).unwrap();
+    let (_, record) = service_user_with(&mut b, json!({"password_needs_reset": "true"})).await;
     let state = b.sim.state();
-    let record = state.query("sys_user", &format!("user_name={user}"))[0].clone();
-    state
-        .update(
-            "sys_user",
-            &record["sys_id"],
-            rec(json!({"password_needs_reset": "true"})),
-        )
-        .unwrap();
     let message = verify_message(&mut b).await;
     assert!(message.contains("password_needs_reset"), "{message}");
     let plan = b.setup.plan().await.unwrap();

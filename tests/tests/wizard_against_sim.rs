@@ -1037,8 +1037,19 @@ async fn a_busy_cicd_queue_is_shown_as_it_goes_and_the_wait_can_be_stopped() {
     let said = view.current.last.map(|l| l.message).unwrap_or_default();
     assert!(said.contains("stopped waiting"), "{said}");
 
+    // Someone cancels the operation in the instance's queue (status 4): the admin is told to
+    // commit it by hand, and nothing is called done.
     b.sim.clear_faults();
+    b.sim.set_fault(Fault::CicdCanceled);
     b.setup.set_watch(snowlink_core::wizard::Watch::default());
+    let canceled = b.setup.do_it(&b.browser, None).await.unwrap_err().view();
+    assert!(
+        canceled.message.contains("canceled") && canceled.hint.contains("by hand"),
+        "{canceled:?}"
+    );
+    assert_eq!(b.setup.view().current.id, "acls");
+
+    b.sim.clear_faults();
     b.setup.do_it(&b.browser, None).await.unwrap();
     assert_ne!(b.setup.view().current.id, "acls");
 }

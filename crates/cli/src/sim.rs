@@ -23,7 +23,7 @@ pub struct SimArgs {
     seed: SeedArg,
     /// Fault to inject; repeatable. One of: hibernate, latency=MS, ratelimit[=N], queue-full,
     /// quota, quota-json, flaky-acl=N, drop, slow=MS, no-cicd, cicd-busy,
-    /// commit-needs-elevation, basic-restricted, before-zurich.
+    /// commit-needs-elevation, basic-restricted, before-zurich, cicd-canceled.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<Fault>,
     /// ServiceNow Store application to install (its scope and roles); repeatable. One of:

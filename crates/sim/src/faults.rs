@@ -49,6 +49,9 @@ pub enum Fault {
     /// only for web-service-only users, holders of `snc_basic_auth_api_access`, or with a
     /// valid one-time code appended to the password.
     BasicRestricted,
+    /// Every CI/CD API operation is canceled before it runs, as when someone cancels it in the
+    /// instance's queue: its progress ends with status 4 "Canceled" and nothing changes.
+    CicdCanceled,
     /// A release before Zurich: no public clients and no inbound PKCE, so every authorization
     /// code exchange needs the application's client secret (servicenow.md 1.4).
     BeforeZurich,
@@ -56,7 +59,7 @@ pub enum Fault {
 
 /// The spellings `--fault` accepts.
 pub const FAULT_SYNTAX: &str = "hibernate | latency=MS | ratelimit[=N] | queue-full | quota | quota-json | \
-     flaky-acl=N | drop | slow=MS | no-cicd | commit-needs-elevation | basic-restricted | before-zurich";
+     flaky-acl=N | drop | slow=MS | no-cicd | commit-needs-elevation | basic-restricted | before-zurich | cicd-canceled";
 
 impl FromStr for Fault {
     type Err = String;
@@ -82,6 +85,7 @@ impl FromStr for Fault {
             "commit-needs-elevation" => Ok(Fault::CommitNeedsElevation),
             "basic-restricted" => Ok(Fault::BasicRestricted),
             "before-zurich" => Ok(Fault::BeforeZurich),
+            "cicd-canceled" => Ok(Fault::CicdCanceled),
             "flaky-acl" => {
                 let value = value
                     .ok_or_else(|| format!("`{name}` needs a request count, e.g. {name}=2"))?;
@@ -123,6 +127,7 @@ pub struct Faults {
     slow_body: Option<Duration>,
     pub no_cicd: bool,
     pub cicd_busy: bool,
+    pub cicd_canceled: bool,
     pub commit_needs_elevation: bool,
 }
 
@@ -217,6 +222,7 @@ impl Faults {
             Fault::QuotaCancelledDocument => self.quota_cancelled = Some(QuotaShape::Document),
             Fault::NoCicd => self.no_cicd = true,
             Fault::CicdBusy => self.cicd_busy = true,
+            Fault::CicdCanceled => self.cicd_canceled = true,
             Fault::CommitNeedsElevation => self.commit_needs_elevation = true,
             // The instance's own properties and release say it; `App::switch_on` sets them.
             Fault::BasicRestricted | Fault::BeforeZurich => {}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use common::{admin_get, client, json, start};
 use snowlink_sim::testing::{Browser, location};
-use snowlink_sim::{Record, RunningSim, Seed};
+use snowlink_sim::{Fault, Record, RunningSim, Seed};
 
 fn record_update(table: &str, fields: &[(&str, &str)]) -> String {
     let body: String = fields
@@ -469,6 +469,23 @@ async fn business_rule_fires_on_insert_and_update_and_logs_the_outbound_call() {
     assert_eq!(bodies[0]["operation"], "insert");
     assert_eq!(bodies[1]["operation"], "update");
     assert_eq!(bodies[0]["record"]["correlation_id"], "OPS-1");
+}
+
+/// A CI/CD operation someone canceled ends with status 4 "Canceled" and changes nothing
+/// (servicenow.md item 34).
+#[tokio::test]
+async fn a_canceled_cicd_operation_ends_with_status_4_and_changes_nothing() {
+    let sim = start(Seed::Demo).await;
+    let id = imported(&sim, integration_set("http://127.0.0.1:9/h")).await;
+    sim.set_fault(Fault::CicdCanceled);
+    let ended = step(&sim, &id, "preview").await;
+    assert_eq!(status(&ended), "4", "{ended}");
+    assert_eq!(ended["result"]["status_label"], "Canceled");
+    assert_eq!(status(&step(&sim, &id, "commit").await), "4");
+    assert_eq!(
+        sim.state().get("sys_remote_update_set", &id).unwrap()["state"],
+        "loaded"
+    );
 }
 
 #[tokio::test]

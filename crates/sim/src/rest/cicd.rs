@@ -88,10 +88,15 @@ fn start(
         Err(err) => return err.into_response(),
     };
     let id = random_hex(16);
+    let canceled = app.faults().cicd_canceled;
     let mut instance = app.lock();
-    let (status, message, error) = match work(&mut instance, &by) {
-        Ok(message) => (2, message, String::new()),
-        Err(error) => (3, String::new(), error),
+    let (status, message, error) = if canceled {
+        (4, String::new(), "The operation was canceled".to_owned())
+    } else {
+        match work(&mut instance, &by) {
+            Ok(message) => (2, message, String::new()),
+            Err(error) => (3, String::new(), error),
+        }
     };
     let job = Job {
         status,

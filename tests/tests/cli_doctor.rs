@@ -362,3 +362,52 @@ async fn a_refused_public_client_asks_for_the_secret_and_a_remembered_sign_in_se
         "{again:#?}"
     );
 }
+
+/// An admin with multi-factor authentication (item 36): Basic with the password alone is
+/// refused, and through the browser — the instance's own login page, where the one-time code
+/// is typed — Snowlink signs in as that admin and the doctor reads as them.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium: ./dev test runs it"]
+async fn an_admin_with_mfa_signs_in_through_the_browser_with_the_one_time_code() {
+    let sim = demo().await;
+    sim.set_fault(Fault::BasicRestricted);
+    let state = sim.state();
+    state
+        .create_user(snowlink_sim::UserSpec {
+            mfa: true,
+            roles: vec!["admin".into()],
+            ..snowlink_sim::UserSpec::new("mfa.admin", "Mfa-Admin-Pw-1")
+        })
+        .unwrap();
+    let app = snowlink_e2e::snowlink_admin_app(&sim);
+    let args = ["doctor", "--instance", sim.url(), "--json"];
+    let basic = Snowlink::new()
+        .env("SNOWLINK_ADMIN_USERNAME", "mfa.admin")
+        .env("SNOWLINK_ADMIN_PASSWORD", "Mfa-Admin-Pw-1")
+        .env("SNOWLINK_GRANT", "basic")
+        .env("SNOWLINK_USERNAME", "beth.anglin")
+        .env("SNOWLINK_PASSWORD", DEMO_PASSWORD);
+    let refused = basic.run(&args).await;
+    assert!(
+        !refused.stdout.contains("restricts Basic auth"),
+        "a refused admin reads nothing: {refused:#?}"
+    );
+
+    // On the login page the code goes with the password, as the person types it.
+    let code = state.otp("mfa.admin").unwrap();
+    let browser = Snowlink::new()
+        .admin_through_the_browser(&sim, &app.client_id)
+        .env("SNOWLINK_BROWSER_ADMIN_USER", "mfa.admin")
+        .env(
+            "SNOWLINK_BROWSER_ADMIN_PASSWORD",
+            &format!("Mfa-Admin-Pw-1{code}"),
+        )
+        .env("SNOWLINK_GRANT", "basic")
+        .env("SNOWLINK_USERNAME", "beth.anglin")
+        .env("SNOWLINK_PASSWORD", DEMO_PASSWORD);
+    let run = browser
+        .run(&[&args[..], &["--admin", "browser"]].concat())
+        .await;
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(run.stdout.contains("restricts Basic auth"), "{run:#?}");
+}

@@ -353,6 +353,30 @@ async fn display_values_of_dates_are_in_the_callers_zone_and_formats() {
     assert_eq!(admin[0]["opened_at"], "2026-02-01 08:30:00", "{admin}");
 }
 
+/// A record's fields come in the order `sysparm_fields` names them (servicenow.md 2.2).
+#[tokio::test]
+async fn fields_come_in_the_order_sysparm_fields_names_them() {
+    let sim = start(Seed::Demo).await;
+    let path = "/api/now/table/incident?sysparm_limit=1&sysparm_fields=short_description,number,caller_id,active";
+    let text = admin_get(&sim, path)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = |name: &str| {
+        text.find(&format!("\"{name}\""))
+            .unwrap_or_else(|| panic!("{name}: {text}"))
+    };
+    assert!(
+        at("short_description") < at("number")
+            && at("number") < at("caller_id")
+            && at("caller_id") < at("active"),
+        "{text}"
+    );
+}
+
 fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

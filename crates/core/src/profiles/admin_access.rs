@@ -30,7 +30,9 @@ pub fn step() -> Step {
             Public client (Snowlink proves itself with PKCE, no secret). Submit, and paste its \
             Client ID here. (An instance older than Zurich has no public clients: leave it \
             unticked and paste the Client Secret too.)\n\
-            2. Click Sign in through the browser, and sign in as an admin.\n\
+            2. Click Sign in through the browser, and sign in as an admin. With a Client \
+            Secret, Remember this sign-in keeps it in this computer's keyring for the next \
+            setup or diagnosis (forget it on the Connections screen).\n\
             Or give your admin user name and password instead (with your one-time code if you \
             use MFA): instances that restrict Basic auth refuse it, and SSO-only admins have no \
             password."

@@ -137,6 +137,12 @@ impl Flows {
             .collect())
     }
 
+    /// Whether an admin sign-in is remembered for `instance` (a list that cannot be read
+    /// remembers none).
+    pub fn remembers_admin(&self, instance: &InstanceUrl) -> bool {
+        self.admin_memory().find(instance).is_ok_and(|k| k.is_some())
+    }
+
     /// Signs the admin in to `instance`: with the sign-in remembered there when there is one for
     /// `app` (no browser), else through the browser with `app` — a public client with PKCE, or
     /// one with its secret where the instance does not take public clients. With `remember`,
@@ -155,7 +161,7 @@ impl Flows {
         if let Some(known) = memory.find(instance)?
             && (client_id.is_empty() || client_id == known.client_id)
         {
-            match self.refresh_remembered(instance, &known).await {
+            match self.refresh_remembered(&known).await {
                 Ok(tokens) => {
                     return Ok(AdminSession {
                         credentials: credentials(tokens),
@@ -264,12 +270,7 @@ impl Flows {
         ))
     }
 
-    async fn refresh_remembered(
-        &self,
-        instance: &InstanceUrl,
-        known: &RememberedAdmin,
-    ) -> Result<TokenSet, FlowError> {
-        debug_assert_eq!(instance.as_str(), known.instance);
+    async fn refresh_remembered(&self, known: &RememberedAdmin) -> Result<TokenSet, FlowError> {
         let (client, refresh) = self.remembered_client(known).await?;
         let tokens = client.refresh(&refresh).await?;
         if let Some(newer) = &tokens.refresh_token

@@ -77,7 +77,7 @@ pub fn display_of(instance: &Instance, viewer: &Viewer, kind: &FieldKind, value:
 
 /// How the Table API shows an encrypted field: an opaque text derived from the value, never
 /// the value (empty stays empty).
-pub fn encrypted(value: &str) -> String {
+fn encrypted(value: &str) -> String {
     use base64::Engine;
     use sha2::{Digest, Sha256};
     if value.is_empty() {
@@ -102,8 +102,9 @@ enum Column {
     Own(String),
     Walked {
         name: String,
-        /// The reference fields followed, from the query table on.
-        hops: Vec<String>,
+        /// The reference fields followed, from the query table on, each with the table it
+        /// points to (never empty).
+        hops: Vec<(String, String)>,
         /// The field read on the last referenced record, and its kind there.
         last: String,
         kind: FieldKind,
@@ -160,7 +161,10 @@ impl<'a> Renderer<'a> {
                     last,
                     kind,
                 } => {
-                    let value = self.walk(stored.record(row), hops, last);
+                    let first = hops
+                        .first()
+                        .map_or("", |(field, _)| stored.value(row, field));
+                    let value = self.walk(first, hops, last);
                     out.insert(name.clone(), self.value(kind, value));
                 }
             }
@@ -168,23 +172,23 @@ impl<'a> Renderer<'a> {
         Value::Object(out)
     }
 
-    /// The value of `last` on the record reached from `record` through `hops`; empty when a
-    /// reference on the way is empty or gone.
-    fn walk(&self, mut record: crate::db::store::Record, hops: &[String], last: &str) -> String {
-        let mut table = self.table.to_owned();
-        for hop in hops {
-            let Some(FieldKind::Reference(target)) = self.instance.db.schemas.field(&table, hop)
-            else {
+    /// The value of `last` on the record reached through `hops`, starting from the first
+    /// hop's value `first`; empty when a reference on the way is empty or gone.
+    fn walk(&self, first: &str, hops: &[(String, String)], last: &str) -> String {
+        let mut id = first.to_owned();
+        let mut record = None;
+        for (at, (_, target)) in hops.iter().enumerate() {
+            let Some(next) = self.instance.get(target, &id) else {
                 return String::new();
             };
-            let id = record.get(hop).cloned().unwrap_or_default();
-            match self.instance.get(target, &id) {
-                Some(next) => record = next,
-                None => return String::new(),
+            if let Some((field, _)) = hops.get(at + 1) {
+                id = next.get(field).cloned().unwrap_or_default();
             }
-            table = (*target).to_owned();
+            record = Some(next);
         }
-        record.get(last).cloned().unwrap_or_default()
+        record
+            .and_then(|r| r.get(last).cloned())
+            .unwrap_or_default()
     }
 
     fn plain(&self, display: String, value: String) -> Value {
@@ -241,6 +245,7 @@ fn column(
         return None;
     }
     let mut at = table.to_owned();
+    let mut hops = Vec::new();
     for hop in &parts {
         if !acls.field_readable(instance, caller, &at, hop) {
             return None;
@@ -248,7 +253,8 @@ fn column(
         let Some(FieldKind::Reference(target)) = instance.db.schemas.field(&at, hop) else {
             return None;
         };
-        at = (*target).to_owned();
+        hops.push(((*hop).to_owned(), target.clone()));
+        at = target.clone();
     }
     if !acls.field_readable(instance, caller, &at, &last) {
         return None;
@@ -259,7 +265,7 @@ fn column(
     }
     let kind = instance.db.schemas.field(&at, &last)?.clone();
     Some(Column::Walked {
-        hops: parts.iter().map(|p| (*p).to_owned()).collect(),
+        hops,
         last,
         kind,
         name,

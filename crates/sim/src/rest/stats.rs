@@ -107,19 +107,20 @@ fn stats(
                 .zip(values)
                 .map(|(field, value)| {
                     let kind = instance.db.schemas.field(table, field);
-                    let value = match kind {
-                        Some(FieldKind::Password2) => crate::rest::render::encrypted(&value),
-                        _ => value,
-                    };
-                    let shown = || match kind {
+                    let shown = match kind {
                         Some(kind) => display_of(&instance, &viewer, kind, &value),
                         None => value.clone(),
                     };
+                    // An encrypted field's value is what the Table API shows of it too.
+                    let value = match kind {
+                        Some(FieldKind::Password2) => shown.clone(),
+                        _ => value,
+                    };
                     match display {
                         DisplayMode::Value => json!({ "field": field, "value": value }),
-                        DisplayMode::Display => json!({ "field": field, "value": shown() }),
+                        DisplayMode::Display => json!({ "field": field, "value": shown }),
                         DisplayMode::All => {
-                            json!({ "field": field, "value": value, "display_value": shown() })
+                            json!({ "field": field, "value": value, "display_value": shown })
                         }
                     }
                 })

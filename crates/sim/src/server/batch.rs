@@ -20,7 +20,6 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::app::App;
-use crate::rest::auth::USER_TOKEN;
 use crate::rest::errors::ApiError;
 
 /// Items answered per batch; later ones are listed as unserviced (a simulator limit).
@@ -61,8 +60,9 @@ struct NamedValue {
     value: String,
 }
 
-/// The headers that say who is calling: an item's own are dropped, the batch's are used.
-const CREDENTIALS: [HeaderName; 2] = [header::AUTHORIZATION, header::COOKIE];
+/// The headers that say who is calling (lower case, as `HeaderName` keeps them): an item's own
+/// are dropped, the batch's are used.
+const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "x-usertoken"];
 
 async fn batch(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(err) = crate::rest::auth::caller(&app, &headers, "Batch API") {
@@ -179,19 +179,15 @@ fn request_of(batch_headers: &HeaderMap, item: &Item) -> Result<Request<Body>, A
         ) else {
             continue;
         };
-        let credential =
-            CREDENTIALS.contains(&name) || name.as_str().eq_ignore_ascii_case(USER_TOKEN);
+        let credential = CREDENTIALS.contains(&name.as_str());
         if !credential && name != header::HOST && name != header::CONTENT_LENGTH {
             headers.append(name, value);
         }
     }
     for name in CREDENTIALS {
-        for value in batch_headers.get_all(&name) {
-            headers.append(name.clone(), value.clone());
+        for value in batch_headers.get_all(name) {
+            headers.append(HeaderName::from_static(name), value.clone());
         }
-    }
-    if let Some(token) = batch_headers.get(USER_TOKEN) {
-        headers.insert(USER_TOKEN, token.clone());
     }
     if !headers.contains_key(header::ACCEPT) {
         headers.insert(
@@ -238,7 +234,7 @@ mod tests {
             .iter()
             .collect();
         assert_eq!(auth, vec!["Basic YmV0aDpwdw=="]);
-        assert!(request.headers().get(USER_TOKEN).is_none());
+        assert!(request.headers().get("x-usertoken").is_none());
         assert_eq!(request.headers()[header::ACCEPT], "application/xml");
         assert_eq!(request.method(), Method::GET);
     }

@@ -17,8 +17,11 @@ pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 
 /// Refuses a request whose head is larger than [`MAX_HEAD_BYTES`] with the web server's page.
 pub async fn header_limit(request: Request, next: Next) -> Response {
-    let line =
-        request.method().as_str().len() + request.uri().to_string().len() + "HTTP/1.1".len() + 4;
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(1, |p| p.as_str().len());
+    let line = request.method().as_str().len() + target + "HTTP/1.1".len() + 4;
     let headers: usize = request
         .headers()
         .iter()

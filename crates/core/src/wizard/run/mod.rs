@@ -251,10 +251,8 @@ impl Setup {
 
     /// Whether an admin sign-in is remembered for this setup's instance.
     pub fn remembers_admin(&self) -> bool {
-        self.flows.remembered_admins().is_ok_and(|known| {
-            crate::instance::InstanceUrl::parse(&self.state.instance)
-                .is_ok_and(|i| known.iter().any(|k| k.instance == i.as_str()))
-        })
+        crate::instance::InstanceUrl::parse(&self.state.instance)
+            .is_ok_and(|instance| self.flows.remembers_admin(&instance))
     }
 
     /// Who is told what "Do it for me" waits for, and can stop the wait.

@@ -140,7 +140,9 @@ impl Flows {
     /// Whether an admin sign-in is remembered for `instance` (a list that cannot be read
     /// remembers none).
     pub fn remembers_admin(&self, instance: &InstanceUrl) -> bool {
-        self.admin_memory().find(instance).is_ok_and(|k| k.is_some())
+        self.admin_memory()
+            .find(instance)
+            .is_ok_and(|k| k.is_some())
     }
 
     /// Signs the admin in to `instance`: with the sign-in remembered there when there is one for

@@ -59,7 +59,7 @@ pub enum Fault {
 
 /// The spellings `--fault` accepts.
 pub const FAULT_SYNTAX: &str = "hibernate | latency=MS | ratelimit[=N] | queue-full | quota | quota-json | \
-     flaky-acl=N | drop | slow=MS | no-cicd | commit-needs-elevation | basic-restricted | before-zurich | cicd-canceled";
+     flaky-acl=N | drop | slow=MS | no-cicd | cicd-busy | commit-needs-elevation | basic-restricted | before-zurich | cicd-canceled";
 
 impl FromStr for Fault {
     type Err = String;
@@ -91,7 +91,7 @@ impl FromStr for Fault {
                     .ok_or_else(|| format!("`{name}` needs a request count, e.g. {name}=2"))?;
                 Ok(Fault::FlakyAcl(count(value)?))
             }
-            other => Err(format!("unknown fault `{other}`; expected {FAULT_SYNTAX}")),
+            other => Err(format!("unknown fault `{other}`")),
         }
     }
 }
